@@ -1,0 +1,154 @@
+//! Account administration: the one implementation behind `mailnook user ...`, the control
+//! socket and (later) the admin page, so every path behaves the same.
+
+use crate::store::model::{Account, AccountId};
+use crate::store::{Store, StoreError};
+use serde::{Deserialize, Serialize};
+
+/// A request to change accounts. Passwords travel as argon2 hashes, never in clear.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Command {
+    Add {
+        address: String,
+        password_hash: String,
+        admin: bool,
+    },
+    List,
+    Passwd {
+        address: String,
+        password_hash: String,
+    },
+    Del {
+        address: String,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccountSummary {
+    pub id: AccountId,
+    pub address: String,
+    pub admin: bool,
+    pub emails: u64,
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Done(String),
+    Accounts(Vec<AccountSummary>),
+    Error(String),
+}
+
+pub async fn run(store: &Store, cmd: Command) -> Outcome {
+    match execute(store, cmd).await {
+        Ok(o) => o,
+        Err(e) => Outcome::Error(e.to_string()),
+    }
+}
+
+async fn execute(store: &Store, cmd: Command) -> Result<Outcome, StoreError> {
+    match cmd {
+        Command::Add {
+            address,
+            password_hash,
+            admin,
+        } => {
+            let now = crate::ingest::now();
+            let a: Account = store
+                .write(move |w| w.create_account(&address, &password_hash, admin, now))
+                .await?;
+            log::info!(
+                "account {} created{}",
+                a.name,
+                if admin { " (admin)" } else { "" }
+            );
+            Ok(Outcome::Done(format!("created {}", a.name)))
+        }
+        Command::List => {
+            let list = store
+                .read(|r| {
+                    let mut out = Vec::new();
+                    for a in r.accounts()? {
+                        let aliases = r
+                            .addresses_of(a.id)?
+                            .into_iter()
+                            .filter(|x| *x != a.name)
+                            .collect();
+                        out.push(AccountSummary {
+                            id: a.id,
+                            emails: r.email_count(a.id)?,
+                            address: a.name,
+                            admin: a.admin,
+                            aliases,
+                        });
+                    }
+                    Ok(out)
+                })
+                .await?;
+            Ok(Outcome::Accounts(list))
+        }
+        Command::Passwd {
+            address,
+            password_hash,
+        } => {
+            let id = find(store, &address).await?;
+            store
+                .write(move |w| w.set_password(id, &password_hash))
+                .await?;
+            log::info!("password changed for {address}");
+            Ok(Outcome::Done(format!(
+                "password changed for {}",
+                address.to_lowercase()
+            )))
+        }
+        Command::Del { address } => {
+            let id = find(store, &address).await?;
+            store.write(move |w| w.delete_account(id)).await?;
+            log::info!("account {address} deleted");
+            Ok(Outcome::Done(format!("deleted {}", address.to_lowercase())))
+        }
+    }
+}
+
+async fn find(store: &Store, address: &str) -> Result<AccountId, StoreError> {
+    let name = address.to_string();
+    store
+        .read(move |r| r.account_by_name(&name))
+        .await?
+        .map(|a| a.id)
+        .ok_or_else(|| StoreError::Invalid(format!("no account {address}")))
+}
+
+/// On first start: an admin account with a generated password, printed once.
+pub async fn ensure_admin(
+    store: &Store,
+    hostname: &str,
+) -> Result<Option<(String, String)>, StoreError> {
+    let any = store
+        .read(|r| Ok(r.accounts()?.iter().any(|a| a.admin)))
+        .await?;
+    if any {
+        return Ok(None);
+    }
+    let domain = if hostname.contains('.') {
+        hostname.to_string()
+    } else {
+        format!("{hostname}.localdomain")
+    };
+    let address = format!("admin@{domain}");
+    let password = crate::password::generate();
+    let hash = smol::unblock({
+        let p = password.clone();
+        move || crate::password::hash(&p)
+    })
+    .await
+    .map_err(StoreError::Invalid)?;
+    let now = crate::ingest::now();
+    let addr = address.clone();
+    store
+        .write(move |w| w.create_account(&addr, &hash, true, now))
+        .await?;
+    Ok(Some((address, password)))
+}

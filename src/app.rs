@@ -1,0 +1,108 @@
+//! Start order: open the store -> load TLS -> first-start admin -> bind listeners -> serve.
+//! A failure before serving is reported in one clear line and the process exits non-zero.
+
+use crate::config::Config;
+use crate::http;
+use crate::jmap::{Jmap, Limits};
+use crate::smtp::{self, SmtpContext};
+use crate::store::{Store, StoreError};
+use crate::tls::Tls;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub fn open_store(config: &Config) -> Result<Store, String> {
+    create_data_dir(config)?;
+    Store::open(&config.db_path(), config.cache_bytes()).map_err(|e| match e {
+        StoreError::Locked => format!(
+            "{} is in use by another mailnook process (one server per data directory)",
+            config.db_path().display()
+        ),
+        other => format!("cannot open {}: {other}", config.db_path().display()),
+    })
+}
+
+fn create_data_dir(config: &Config) -> Result<(), String> {
+    use std::os::unix::fs::DirBuilderExt;
+    if !config.data_dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&config.data_dir)
+            .map_err(|e| format!("cannot create {}: {e}", config.data_dir.display()))?;
+    }
+    Ok(())
+}
+
+pub fn run(config: Config) -> Result<(), String> {
+    let started = Instant::now();
+    config.validate()?;
+    let config = Arc::new(config);
+    let store = open_store(&config)?;
+    let tls = Tls::load(
+        &config.data_dir,
+        &config.hostname,
+        config.tls_cert.as_deref(),
+        config.tls_key.as_deref(),
+    )?;
+    smol::block_on(async move {
+        if let Some((address, password)) = crate::accounts::ensure_admin(&store, &config.hostname)
+            .await
+            .map_err(|e| format!("cannot create the admin account: {e}"))?
+        {
+            println!("Created admin account {address} with password: {password}");
+            println!("(shown once; change it with `mailnook user passwd {address}`)");
+        }
+        let smtp_listener = smol::net::TcpListener::bind(config.smtp_listen)
+            .await
+            .map_err(|e| format!("cannot listen for SMTP on {}: {e}", config.smtp_listen))?;
+        let https_listener = smol::net::TcpListener::bind(config.https_listen)
+            .await
+            .map_err(|e| format!("cannot listen for HTTPS on {}: {e}", config.https_listen))?;
+        let control = crate::control::bind(&config.control_socket())
+            .map_err(|e| format!("cannot create {}: {e}", config.control_socket().display()))?;
+        let smtp_addr = smtp_listener.local_addr().map_err(|e| e.to_string())?;
+        let https_addr = https_listener.local_addr().map_err(|e| e.to_string())?;
+
+        let jmap = Arc::new(Jmap {
+            store: store.clone(),
+            limits: Limits::default(),
+        });
+        let state = http::State {
+            requests: Arc::new(smol::lock::Semaphore::new(
+                jmap.limits.max_concurrent_requests,
+            )),
+            jmap,
+            config: config.clone(),
+            auth: Arc::default(),
+            tls: tls.clone(),
+            started,
+        };
+        let smtp_ctx = SmtpContext {
+            store: store.clone(),
+            config: config.clone(),
+            tls: tls.clone(),
+        };
+
+        println!(
+            "mailnook {} data in {}",
+            env!("CARGO_PKG_VERSION"),
+            config.data_dir.display()
+        );
+        println!("SMTP  listening on {smtp_addr}");
+        println!(
+            "HTTPS listening on https://{https_addr}/ (JMAP session: https://{https_addr}/.well-known/jmap)"
+        );
+        println!(
+            "TLS certificate {} SHA-256 {}",
+            tls.info().cert_path.display(),
+            tls.info().fingerprint
+        );
+        println!("ready in {} ms", started.elapsed().as_millis());
+
+        let smtp_task = smol::spawn(smtp::serve(smtp_listener, smtp_ctx));
+        let control_task = smol::spawn(crate::control::serve(control, store.clone()));
+        http::serve(https_listener, state).await;
+        drop((smtp_task, control_task));
+        Ok(())
+    })
+}

@@ -1,0 +1,87 @@
+//! Configuration: embedded defaults, an optional TOML file, then command-line flags (flags win).
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the database, certificate and search index live.
+    pub data_dir: PathBuf,
+    /// The name this server answers to: SMTP greeting, Received headers, certificate SAN.
+    pub hostname: String,
+    /// SMTP listener (port 25 in production; an unprivileged port by default).
+    pub smtp_listen: SocketAddr,
+    /// HTTPS listener for JMAP and the admin page.
+    pub https_listen: SocketAddr,
+    /// The URL clients use to reach the HTTPS listener, if it differs from `https://hostname:port`
+    /// (behind a port forward). Used for the absolute URLs in the JMAP Session.
+    pub public_url: Option<String>,
+    /// Largest message accepted over SMTP, in bytes (advertised with SIZE, RFC 1870).
+    pub max_message_size: usize,
+    /// Most recipients per SMTP transaction (RFC 5321 §4.5.3.1.8 requires at least 100).
+    pub max_recipients: usize,
+    /// A PEM certificate chain to use instead of the generated self-signed one.
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key for `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// redb page cache ceiling, in MiB (redb's default is 1 GiB: too much for a Pi).
+    pub cache_mb: usize,
+    /// SMTP idle timeout for commands, seconds (RFC 5321 §4.5.3.2.7 suggests 5 minutes).
+    pub smtp_timeout_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("mailnook-data"),
+            hostname: "localhost".into(),
+            smtp_listen: SocketAddr::from(([127, 0, 0, 1], 2525)),
+            https_listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            public_url: None,
+            max_message_size: 25 * 1024 * 1024,
+            max_recipients: 100,
+            tls_cert: None,
+            tls_key: None,
+            cache_mb: 32,
+            smtp_timeout_secs: 300,
+        }
+    }
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if self.hostname.trim().is_empty() {
+            return Err("hostname must not be empty".into());
+        }
+        if self.max_message_size < 1024 {
+            return Err("max_message_size must be at least 1024 bytes".into());
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err("tls_cert and tls_key must be given together".into());
+        }
+        if self.max_recipients == 0 {
+            return Err("max_recipients must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join("mailnook.redb")
+    }
+
+    pub fn control_socket(&self) -> PathBuf {
+        self.data_dir.join("control.sock")
+    }
+
+    pub fn cache_bytes(&self) -> usize {
+        self.cache_mb.max(1) * 1024 * 1024
+    }
+}

@@ -1,0 +1,67 @@
+//! The control socket: how `mailnook user ...` reaches a running server. redb lets one process
+//! open the database, so while the server runs, the CLI sends its command as one JSON line over
+//! a Unix socket in the data directory (mode 0600: only the owner of the data may use it).
+
+use crate::accounts::{self, Command, Outcome};
+use crate::store::Store;
+use futures_lite::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, io::BufReader};
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+pub fn bind(path: &Path) -> std::io::Result<smol::net::unix::UnixListener> {
+    // A socket left by a crashed server would block the bind; the database lock already
+    // guarantees that no other server is running.
+    let _ = std::fs::remove_file(path);
+    let listener = smol::net::unix::UnixListener::bind(path)?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
+}
+
+pub async fn serve(listener: smol::net::unix::UnixListener, store: Store) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let store = store.clone();
+        smol::spawn(async move {
+            let mut reader = BufReader::new(stream.clone());
+            let mut line = String::new();
+            let mut writer = stream;
+            // One command per connection; a line longer than 64 KiB is not a command of ours.
+            let outcome = match AsyncReadExt::take(&mut reader, 64 * 1024)
+                .read_line(&mut line)
+                .await
+            {
+                Ok(_) => match serde_json::from_str::<Command>(&line) {
+                    Ok(cmd) => accounts::run(&store, cmd).await,
+                    Err(e) => Outcome::Error(format!("bad control command: {e}")),
+                },
+                Err(e) => Outcome::Error(e.to_string()),
+            };
+            if let Ok(mut text) = serde_json::to_string(&outcome) {
+                text.push('\n');
+                let _ = writer.write_all(text.as_bytes()).await;
+            }
+        })
+        .detach();
+    }
+}
+
+/// Sends one command to a running server (blocking; used by the CLI).
+pub fn send(path: &Path, cmd: &Command) -> Result<Outcome, String> {
+    let mut s = std::os::unix::net::UnixStream::connect(path).map_err(|e| {
+        format!(
+            "the database is in use, but the server's control socket {} does not answer: {e}",
+            path.display()
+        )
+    })?;
+    let mut text = serde_json::to_string(cmd).map_err(|e| e.to_string())?;
+    text.push('\n');
+    s.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
+    let mut line = String::new();
+    std::io::BufReader::new(s)
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    serde_json::from_str(&line).map_err(|e| format!("bad answer from the server: {e}"))
+}

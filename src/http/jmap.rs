@@ -1,0 +1,129 @@
+//! JMAP over HTTP (RFC 8620 §2-3, §6.2): the Session, the API endpoint and blob download.
+//! Request-level errors become RFC 7807 problem JSON here, and only here.
+
+use super::{State, authenticate, problem, read_body};
+use crate::jmap::{self, blob};
+use crate::store::model::IdKind;
+use tide::http::mime;
+use tide::{Request, Response, StatusCode};
+
+fn base_url(req: &Request<State>) -> String {
+    if let Some(u) = &req.state().config.public_url {
+        return u.clone();
+    }
+    let host = req
+        .header("Host")
+        .map(|h| h.as_str().to_string())
+        .unwrap_or_else(|| req.state().config.hostname.clone());
+    format!("https://{host}")
+}
+
+pub async fn session(req: Request<State>) -> tide::Result {
+    let user = match authenticate(&req).await {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    let body = jmap::session::session(&req.state().jmap, &user, &base_url(&req));
+    let mut res = Response::new(StatusCode::Ok);
+    res.set_content_type(mime::JSON);
+    res.insert_header("Cache-Control", "no-cache, no-store, must-revalidate");
+    res.set_body(body.to_string());
+    Ok(res)
+}
+
+pub async fn api(mut req: Request<State>) -> tide::Result {
+    let user = match authenticate(&req).await {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    let state = req.state().clone();
+    let _permit = match state.requests.try_acquire() {
+        Some(p) => p,
+        None => {
+            let e = jmap::error::RequestError::Limit {
+                limit: "maxConcurrentRequests",
+                detail: "too many concurrent requests".into(),
+            };
+            return Ok(problem(&e.problem()));
+        }
+    };
+    let limit = state.jmap.limits.max_size_request;
+    let body = match read_body(&mut req, limit).await {
+        Ok(b) => b,
+        Err(None) => {
+            let e = jmap::error::RequestError::Limit {
+                limit: "maxSizeRequest",
+                detail: format!("the request is larger than {limit} bytes"),
+            };
+            return Ok(problem(&e.problem()));
+        }
+        Err(Some(r)) => return Ok(r),
+    };
+    match jmap::handle(&state.jmap, &user, &body).await {
+        Ok(v) => {
+            let mut res = Response::new(StatusCode::Ok);
+            res.set_content_type(mime::JSON);
+            res.set_body(v.to_string());
+            Ok(res)
+        }
+        Err(e) => Ok(problem(&e.problem())),
+    }
+}
+
+pub async fn download(req: Request<State>) -> tide::Result {
+    let user = match authenticate(&req).await {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    let account = req.param("account").unwrap_or_default();
+    let blob_id = req.param("blob").unwrap_or_default().to_string();
+    let name = req.param("name").unwrap_or("download").to_string();
+    if IdKind::Account.decode(account) != Some(user.id) {
+        return Ok(Response::new(StatusCode::NotFound));
+    }
+    let accept: Option<String> = req
+        .url()
+        .query_pairs()
+        .find(|(k, _)| k == "accept")
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.is_empty() && !v.contains(['\r', '\n']));
+    match blob::download(&req.state().jmap.store, user.id, &blob_id).await {
+        Ok(Some(bytes)) => {
+            let mut res = Response::new(StatusCode::Ok);
+            let ctype = accept.unwrap_or_else(|| "application/octet-stream".into());
+            res.insert_header("Content-Type", ctype.as_str());
+            res.insert_header("Content-Disposition", content_disposition(&name));
+            res.insert_header("Cache-Control", "private, immutable, max-age=31536000");
+            res.set_body(bytes);
+            Ok(res)
+        }
+        Ok(None) => Ok(Response::new(StatusCode::NotFound)),
+        Err(e) => {
+            log::error!("download: {e}");
+            Ok(Response::new(StatusCode::InternalServerError))
+        }
+    }
+}
+
+/// RFC 6266 with an RFC 8187 UTF-8 filename for non-ASCII names.
+fn content_disposition(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}

@@ -1,0 +1,145 @@
+//! HTTPS: TCP on smol, TLS by futures-rustls, HTTP/1.1 by async-h1 handing requests to tide.
+//! This is the only module that imports tide (DESIGN.md): tide and async-std are unmaintained,
+//! so everything HTTP-specific stays here where it can be swapped out.
+
+pub mod auth;
+pub mod jmap;
+
+use crate::config::Config;
+use crate::jmap::Jmap;
+use crate::store::model::Account;
+use crate::tls::Tls;
+use futures_lite::{AsyncReadExt, FutureExt};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tide::{Request, Response, StatusCode};
+
+#[derive(Clone)]
+pub struct State {
+    pub jmap: Arc<Jmap>,
+    pub config: Arc<Config>,
+    pub auth: Arc<auth::Authenticator>,
+    pub requests: Arc<smol::lock::Semaphore>,
+    pub tls: Tls,
+    pub started: Instant,
+}
+
+pub fn routes(state: State) -> tide::Server<State> {
+    let mut app = tide::with_state(state);
+    app.at("/")
+        .get(|_| async { Ok(tide::Redirect::new("/.well-known/jmap")) });
+    app.at("/.well-known/jmap").get(jmap::session);
+    app.at("/jmap/session").get(jmap::session);
+    app.at("/jmap/api").post(jmap::api);
+    app.at("/jmap/download/:account/:blob/:name")
+        .get(jmap::download);
+    app
+}
+
+/// Accepts TLS connections forever; each connection runs on its own task.
+pub async fn serve(listener: smol::net::TcpListener, state: State) {
+    let app = routes(state.clone());
+    loop {
+        let (tcp, peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                log::warn!("https accept failed: {e}");
+                smol::Timer::after(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        let app = app.clone();
+        let acceptor = futures_rustls::TlsAcceptor::from(state.tls.config());
+        smol::spawn(async move {
+            let handshake = async { acceptor.accept(tcp).await.ok() };
+            let timeout = async {
+                smol::Timer::after(Duration::from_secs(20)).await;
+                None
+            };
+            let Some(stream) = handshake.or(timeout).await else {
+                log::debug!("https {peer}: TLS handshake failed or timed out");
+                return;
+            };
+            let io = async_dup::Arc::new(async_dup::Mutex::new(stream));
+            let served = async_h1::accept(io, |mut req| {
+                req.set_peer_addr(Some(peer));
+                let app = app.clone();
+                async move { app.respond(req).await }
+            })
+            .await;
+            if let Err(e) = served {
+                log::debug!("https {peer}: {e}");
+            }
+        })
+        .detach();
+    }
+}
+
+/// The authenticated account, or the response to send instead (401 or 429).
+pub async fn authenticate(req: &Request<State>) -> Result<Account, Response> {
+    let ip = req
+        .peer_addr()
+        .and_then(|p| p.parse::<std::net::SocketAddr>().ok())
+        .map(|s| s.ip());
+    let header = req.header("Authorization").map(|h| h.as_str().to_string());
+    match req
+        .state()
+        .auth
+        .basic(&req.state().jmap.store, ip, header.as_deref())
+        .await
+    {
+        auth::AuthResult::Ok(a) => Ok(a),
+        auth::AuthResult::Denied => {
+            let mut res = Response::new(StatusCode::Unauthorized);
+            res.insert_header(
+                "WWW-Authenticate",
+                "Basic realm=\"mailnook\", charset=\"UTF-8\"",
+            );
+            res.set_content_type("application/problem+json");
+            res.set_body(
+                r#"{"type":"about:blank","status":401,"detail":"Authentication required"}"#,
+            );
+            Err(res)
+        }
+        auth::AuthResult::Throttled => {
+            let mut res = Response::new(StatusCode::TooManyRequests);
+            res.insert_header("Retry-After", "300");
+            res.set_content_type("application/problem+json");
+            res.set_body(r#"{"type":"about:blank","status":429,"detail":"Too many failed logins; try again later"}"#);
+            Err(res)
+        }
+    }
+}
+
+/// An RFC 7807 problem response; the status comes from the problem object.
+pub fn problem(v: &Value) -> Response {
+    let status = v
+        .get("status")
+        .and_then(Value::as_u64)
+        .and_then(|s| StatusCode::try_from(s as u16).ok());
+    let mut res = Response::new(status.unwrap_or(StatusCode::BadRequest));
+    res.set_content_type("application/problem+json");
+    res.set_body(v.to_string());
+    res
+}
+
+/// Reads the body up to `limit` bytes. `Err(None)` means it is larger than the limit.
+pub async fn read_body(
+    req: &mut Request<State>,
+    limit: usize,
+) -> Result<Vec<u8>, Option<Response>> {
+    if let Some(len) = req.len()
+        && len > limit
+    {
+        return Err(None);
+    }
+    let body = req.take_body();
+    let mut buf = Vec::new();
+    match body.take(limit as u64 + 1).read_to_end(&mut buf).await {
+        Ok(_) if buf.len() > limit => Err(None),
+        Ok(_) => Ok(buf),
+        Err(_) => Err(Some(Response::new(StatusCode::BadRequest))),
+    }
+}

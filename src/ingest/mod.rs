@@ -1,0 +1,124 @@
+//! Ingest: the one way mail enters the store (DESIGN.md). SMTP DATA, JMAP Email/import and
+//! drafts all call [`deliver`], so parsing, threading and counting happen in one place.
+//! Parsing runs on a blocking thread; the store write joins the next group commit and returns
+//! only once it is durable.
+
+pub mod parse;
+pub mod thread;
+
+use crate::store::model::{AccountId, NewEmail};
+use crate::store::{Store, StoreError};
+use std::collections::BTreeMap;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum IngestError {
+    /// There was no recipient to deliver to.
+    #[error("no recipients")]
+    NoRecipients,
+    /// The store could not take the message (disk full, database error).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Where one copy of the message goes.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub account: AccountId,
+    /// Mailbox ids; empty means the account's mailbox with `role` (default: inbox).
+    pub mailbox_ids: Vec<u32>,
+    pub role: Option<String>,
+    pub keywords: BTreeMap<String, bool>,
+}
+
+impl Target {
+    pub fn inbox(account: AccountId) -> Target {
+        Target {
+            account,
+            mailbox_ids: Vec::new(),
+            role: None,
+            keywords: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    pub account: AccountId,
+    pub email_id: u32,
+    pub thread_id: u32,
+    pub blob: String,
+    pub size: usize,
+}
+
+/// Parses and stores one message for every target in one durable transaction.
+pub async fn deliver(
+    store: &Store,
+    raw: Vec<u8>,
+    targets: Vec<Target>,
+    received_at: i64,
+) -> Result<Vec<Delivered>, IngestError> {
+    if targets.is_empty() {
+        return Err(IngestError::NoRecipients);
+    }
+    let (raw, meta, keys) = smol::unblock(move || {
+        let (meta, keys) = match parse::parse(&raw) {
+            Some(msg) => {
+                let meta = parse::meta(&msg);
+                let keys = thread::keys(&meta);
+                (meta, keys)
+            }
+            None => Default::default(),
+        };
+        (raw, meta, keys)
+    })
+    .await;
+    let blob = crate::store::hex_sha256(&raw);
+    let size = raw.len();
+    let raw = std::sync::Arc::new(raw);
+    let done = store
+        .write(move |w| {
+            let mut out = Vec::with_capacity(targets.len());
+            for t in &targets {
+                let mut mailbox_ids = t.mailbox_ids.clone();
+                if mailbox_ids.is_empty() {
+                    let role = t.role.as_deref().unwrap_or("inbox");
+                    let id = match w.mailbox_id_by_role(t.account, role)? {
+                        Some(id) => id,
+                        None => w
+                            .mailbox_id_by_role(t.account, "inbox")?
+                            .ok_or(StoreError::NotFound)?,
+                    };
+                    mailbox_ids.push(id);
+                }
+                let new = NewEmail {
+                    account: t.account,
+                    mailbox_ids,
+                    keywords: t.keywords.clone(),
+                    received_at,
+                    meta: meta.clone(),
+                };
+                let (email_id, thread_id) = w.insert_email(&new, &raw, &keys)?;
+                out.push((t.account, email_id, thread_id));
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok(done
+        .into_iter()
+        .map(|(account, email_id, thread_id)| Delivered {
+            account,
+            email_id,
+            thread_id,
+            blob: blob.clone(),
+            size,
+        })
+        .collect())
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

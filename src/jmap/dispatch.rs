@@ -1,0 +1,34 @@
+//! The method table: one row per JMAP method (RFC 8620 §3.2). A new method is one file plus one
+//! row here. A method whose capability is not in `using` is unknownMethod (§3.6.2).
+
+use super::args::Args;
+use super::error::MethodError;
+use super::{CAP_CORE, CAP_MAIL, Ctx};
+use super::{email, mailbox, thread};
+use serde_json::Value;
+
+/// The responses of one call: usually one, more for methods with implicit calls.
+pub type Responses = Vec<(String, Value)>;
+
+pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses, MethodError> {
+    let cap = match name.split_once('/').map(|(t, _)| t) {
+        Some("Core") => CAP_CORE,
+        Some("Mailbox" | "Email" | "Thread" | "SearchSnippet") => CAP_MAIL,
+        _ => return Err(MethodError::unknown_method(name)),
+    };
+    if !ctx.uses(cap) {
+        return Err(MethodError::new(
+            "unknownMethod",
+            format!("{name} needs {cap} in 'using'"),
+        ));
+    }
+    let one = |v: Value| Ok(vec![(name.to_string(), v)]);
+    match name {
+        "Core/echo" => one(Value::Object(args)),
+        "Mailbox/get" => one(mailbox::get(ctx, args).await?),
+        "Thread/get" => one(thread::get(ctx, args).await?),
+        "Email/get" => one(email::get::get(ctx, args).await?),
+        "Email/query" => one(email::query::query(ctx, args).await?),
+        _ => Err(MethodError::unknown_method(name)),
+    }
+}

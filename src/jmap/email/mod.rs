@@ -1,0 +1,4 @@
+//! Email methods (RFC 8621 §4), one file each.
+
+pub mod get;
+pub mod query;

@@ -1,0 +1,176 @@
+//! JMAP errors: request-level (RFC 8620 §3.6.1, sent as RFC 7807 problem JSON by `http/`) and
+//! method-level (§3.6.2, sent as an "error" invocation). Store errors become method errors here
+//! and only here.
+
+use crate::store::StoreError;
+use serde_json::{Map, Value, json};
+
+#[derive(Debug, Clone)]
+pub enum RequestError {
+    /// §3.6.1 urn:ietf:params:jmap:error:unknownCapability
+    UnknownCapability(String),
+    /// §3.6.1 urn:ietf:params:jmap:error:notJSON
+    NotJson(String),
+    /// §3.6.1 urn:ietf:params:jmap:error:notRequest
+    NotRequest(String),
+    /// §3.6.1 urn:ietf:params:jmap:error:limit, with the name of the limit.
+    Limit { limit: &'static str, detail: String },
+}
+
+impl RequestError {
+    pub fn type_uri(&self) -> &'static str {
+        match self {
+            RequestError::UnknownCapability(_) => "urn:ietf:params:jmap:error:unknownCapability",
+            RequestError::NotJson(_) => "urn:ietf:params:jmap:error:notJSON",
+            RequestError::NotRequest(_) => "urn:ietf:params:jmap:error:notRequest",
+            RequestError::Limit { .. } => "urn:ietf:params:jmap:error:limit",
+        }
+    }
+
+    /// The problem details object (RFC 7807), without transport concerns.
+    pub fn problem(&self) -> Value {
+        let (status, detail) = match self {
+            RequestError::UnknownCapability(c) => (
+                400,
+                format!("The server does not support the capability {c}"),
+            ),
+            RequestError::NotJson(d) => (400, format!("The request body is not valid JSON: {d}")),
+            RequestError::NotRequest(d) => (
+                400,
+                format!("The request is not a valid JMAP Request object: {d}"),
+            ),
+            RequestError::Limit { detail, .. } => (400, detail.clone()),
+        };
+        let mut v = json!({ "type": self.type_uri(), "status": status, "detail": detail });
+        if let RequestError::Limit { limit, .. } = self {
+            v["limit"] = json!(limit);
+        }
+        v
+    }
+}
+
+/// A method-level error (§3.6.2) or a type-specific one (e.g. cannotCalculateChanges).
+#[derive(Debug, Clone)]
+pub struct MethodError {
+    pub kind: &'static str,
+    pub description: Option<String>,
+    pub extra: Map<String, Value>,
+}
+
+impl MethodError {
+    pub fn new(kind: &'static str, description: impl Into<String>) -> MethodError {
+        MethodError {
+            kind,
+            description: Some(description.into()),
+            extra: Map::new(),
+        }
+    }
+    pub fn invalid_arguments(d: impl Into<String>) -> MethodError {
+        MethodError::new("invalidArguments", d)
+    }
+    pub fn unknown_method(name: &str) -> MethodError {
+        MethodError::new("unknownMethod", format!("Unknown method {name}"))
+    }
+    pub fn account_not_found() -> MethodError {
+        MethodError::new(
+            "accountNotFound",
+            "The accountId does not name an account you can access",
+        )
+    }
+    pub fn server_fail(d: impl Into<String>) -> MethodError {
+        MethodError::new("serverFail", d)
+    }
+    pub fn cannot_calculate_changes() -> MethodError {
+        MethodError::new(
+            "cannotCalculateChanges",
+            "The state is too old or unknown; resync",
+        )
+    }
+    pub fn request_too_large(d: impl Into<String>) -> MethodError {
+        MethodError::new("requestTooLarge", d)
+    }
+    pub fn unsupported_filter(d: impl Into<String>) -> MethodError {
+        MethodError::new("unsupportedFilter", d)
+    }
+    pub fn unsupported_sort(d: impl Into<String>) -> MethodError {
+        MethodError::new("unsupportedSort", d)
+    }
+
+    pub fn to_value(&self) -> Value {
+        let mut m = self.extra.clone();
+        m.insert("type".into(), json!(self.kind));
+        if let Some(d) = &self.description {
+            m.insert("description".into(), json!(d));
+        }
+        Value::Object(m)
+    }
+}
+
+impl From<StoreError> for MethodError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => MethodError::new("notFound", "not found"),
+            StoreError::Invalid(d) => MethodError::invalid_arguments(d),
+            StoreError::Conflict(d) => MethodError::new("invalidArguments", d),
+            StoreError::Closed => {
+                MethodError::new("serverUnavailable", "the server is shutting down")
+            }
+            other => {
+                log::error!("jmap: store error: {other}");
+                MethodError::server_fail("internal storage error")
+            }
+        }
+    }
+}
+
+/// A SetError (RFC 8620 §5.3) for one object of a /set.
+#[derive(Debug, Clone)]
+pub struct SetError {
+    pub kind: &'static str,
+    pub description: Option<String>,
+    pub properties: Option<Vec<String>>,
+}
+
+impl SetError {
+    pub fn new(kind: &'static str, d: impl Into<String>) -> SetError {
+        SetError {
+            kind,
+            description: Some(d.into()),
+            properties: None,
+        }
+    }
+    pub fn invalid_properties(props: &[&str], d: impl Into<String>) -> SetError {
+        SetError {
+            kind: "invalidProperties",
+            description: Some(d.into()),
+            properties: Some(props.iter().map(|s| s.to_string()).collect()),
+        }
+    }
+    pub fn not_found() -> SetError {
+        SetError::new("notFound", "no such object")
+    }
+    pub fn to_value(&self) -> Value {
+        let mut v = json!({ "type": self.kind });
+        if let Some(d) = &self.description {
+            v["description"] = json!(d);
+        }
+        if let Some(p) = &self.properties {
+            v["properties"] = json!(p);
+        }
+        v
+    }
+}
+
+impl From<StoreError> for SetError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => SetError::not_found(),
+            StoreError::Invalid(d) => SetError::new("invalidProperties", d),
+            StoreError::Conflict(d) => SetError::new("invalidProperties", d),
+            other => {
+                log::error!("jmap: store error in /set: {other}");
+                SetError::new("forbidden", "internal storage error")
+            }
+        }
+    }
+}

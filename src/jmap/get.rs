@@ -1,0 +1,72 @@
+//! The shared parts of every `/get` (RFC 8620 §5.1): ids (null = all), properties (id is always
+//! returned), notFound, and the maxObjectsInGet limit.
+
+use super::args::{self, Args};
+use super::error::MethodError;
+use super::{Ctx, state_string};
+use serde_json::{Map, Value, json};
+
+pub struct GetArgs {
+    pub ids: Option<Vec<String>>,
+    pub properties: Option<Vec<String>>,
+}
+
+pub fn parse(
+    ctx: &Ctx<'_>,
+    a: &Args,
+    extra: &[&str],
+    known: &[&str],
+) -> Result<GetArgs, MethodError> {
+    let mut allowed = vec!["accountId", "ids", "properties"];
+    allowed.extend_from_slice(extra);
+    args::only(a, &allowed)?;
+    let ids = args::opt_str_list(a, "ids")?.map(|ids| {
+        ids.into_iter()
+            .map(|id| ctx.resolve_id(&id))
+            .collect::<Vec<_>>()
+    });
+    if let Some(ids) = &ids
+        && ids.len() > ctx.jmap.limits.max_objects_in_get
+    {
+        return Err(MethodError::request_too_large(format!(
+            "at most {} ids per /get",
+            ctx.jmap.limits.max_objects_in_get
+        )));
+    }
+    let properties = args::opt_str_list(a, "properties")?;
+    if let Some(p) = &properties {
+        for name in p {
+            if !known.contains(&name.as_str()) && !name.starts_with("header:") {
+                return Err(MethodError::invalid_arguments(format!(
+                    "unknown property '{name}'"
+                )));
+            }
+        }
+    }
+    Ok(GetArgs { ids, properties })
+}
+
+/// Keeps the requested properties of a full object (and always `id`).
+pub fn select(full: Map<String, Value>, props: Option<&[String]>) -> Value {
+    match props {
+        None => Value::Object(full),
+        Some(p) => {
+            let mut out = Map::new();
+            for (k, v) in full {
+                if k == "id" || p.iter().any(|x| *x == k) {
+                    out.insert(k, v);
+                }
+            }
+            Value::Object(out)
+        }
+    }
+}
+
+pub fn response(account_id: &str, state: u64, list: Vec<Value>, not_found: Vec<String>) -> Value {
+    json!({
+        "accountId": account_id,
+        "state": state_string(state),
+        "list": list,
+        "notFound": not_found,
+    })
+}

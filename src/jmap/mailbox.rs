@@ -1,0 +1,81 @@
+//! Mailbox/get (RFC 8621 §2.1). Counts come from the store, which keeps them exact.
+
+use super::args::Args;
+use super::error::MethodError;
+use super::{Ctx, get};
+use crate::store::model::{DataType, IdKind, Mailbox};
+use serde_json::{Map, Value, json};
+
+pub const PROPERTIES: [&str; 11] = [
+    "id",
+    "name",
+    "parentId",
+    "role",
+    "sortOrder",
+    "totalEmails",
+    "unreadEmails",
+    "totalThreads",
+    "unreadThreads",
+    "myRights",
+    "isSubscribed",
+];
+
+pub fn to_json(m: &Mailbox) -> Map<String, Value> {
+    let v = json!({
+        "id": IdKind::Mailbox.encode(m.id),
+        "name": m.name,
+        "parentId": m.parent_id.map(|p| IdKind::Mailbox.encode(p)),
+        "role": m.role,
+        "sortOrder": m.sort_order,
+        "totalEmails": m.counts.total_emails,
+        "unreadEmails": m.counts.unread_emails,
+        "totalThreads": m.counts.total_threads,
+        "unreadThreads": m.counts.unread_threads,
+        "myRights": {
+            "mayReadItems": true,
+            "mayAddItems": true,
+            "mayRemoveItems": true,
+            "maySetSeen": true,
+            "maySetKeywords": true,
+            "mayCreateChild": true,
+            "mayRename": true,
+            "mayDelete": true,
+            "maySubmit": true,
+        },
+        "isSubscribed": m.is_subscribed,
+    });
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
+    let acct = ctx.account(&a)?;
+    let g = get::parse(ctx, &a, &[], &PROPERTIES)?;
+    let (state, all) = ctx
+        .jmap
+        .store
+        .read(move |r| Ok((r.state(acct, DataType::Mailbox)?, r.mailboxes(acct)?)))
+        .await?;
+    let mut list = Vec::new();
+    let mut not_found = Vec::new();
+    match g.ids {
+        None => list.extend(
+            all.iter()
+                .map(|m| get::select(to_json(m), g.properties.as_deref())),
+        ),
+        Some(ids) => {
+            for id in ids {
+                match IdKind::Mailbox
+                    .decode(&id)
+                    .and_then(|n| all.iter().find(|m| m.id == n))
+                {
+                    Some(m) => list.push(get::select(to_json(m), g.properties.as_deref())),
+                    None => not_found.push(id),
+                }
+            }
+        }
+    }
+    Ok(get::response(&ctx.account_id(), state, list, not_found))
+}

@@ -1,0 +1,75 @@
+//! The Session resource (RFC 8620 §2): capabilities with their limits, the user's accounts,
+//! and absolute URLs built from the base URL the client used to reach us.
+
+use super::{CAP_CORE, CAP_MAIL, Jmap};
+use crate::store::model::{Account, IdKind};
+use serde_json::{Value, json};
+
+/// Sort properties Email/query understands (RFC 8621 §4.4.2).
+pub const EMAIL_SORT_OPTIONS: [&str; 1] = ["receivedAt"];
+
+fn capabilities(jmap: &Jmap) -> Value {
+    let l = &jmap.limits;
+    json!({
+        CAP_CORE: {
+            "maxSizeUpload": l.max_size_upload,
+            "maxConcurrentUpload": l.max_concurrent_upload,
+            "maxSizeRequest": l.max_size_request,
+            "maxConcurrentRequests": l.max_concurrent_requests,
+            "maxCallsInRequest": l.max_calls_in_request,
+            "maxObjectsInGet": l.max_objects_in_get,
+            "maxObjectsInSet": l.max_objects_in_set,
+            "collationAlgorithms": ["i;ascii-numeric", "i;ascii-casemap", "i;unicode-casemap"],
+        },
+        CAP_MAIL: {},
+    })
+}
+
+fn mail_account_capability() -> Value {
+    json!({
+        "maxMailboxesPerEmail": null,
+        "maxMailboxDepth": 10,
+        "maxSizeMailboxName": 255,
+        "maxSizeAttachmentsPerEmail": 50 * 1024 * 1024,
+        "emailQuerySortOptions": EMAIL_SORT_OPTIONS,
+        "mayCreateTopLevelMailbox": true,
+    })
+}
+
+/// The Session state: changes when the account list or the capabilities change (§2).
+pub fn state(jmap: &Jmap, user: &Account) -> String {
+    let basis = format!(
+        "{}|{}|{}|{}",
+        user.id,
+        user.name,
+        capabilities(jmap),
+        mail_account_capability()
+    );
+    let d = ring::digest::digest(&ring::digest::SHA256, basis.as_bytes());
+    d.as_ref()[..6].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn session(jmap: &Jmap, user: &Account, base_url: &str) -> Value {
+    let account_id = IdKind::Account.encode(user.id);
+    let base = base_url.trim_end_matches('/');
+    json!({
+        "capabilities": capabilities(jmap),
+        "accounts": {
+            account_id.clone(): {
+                "name": user.name,
+                "isPersonal": true,
+                "isReadOnly": false,
+                "accountCapabilities": {
+                    CAP_MAIL: mail_account_capability(),
+                },
+            }
+        },
+        "primaryAccounts": { CAP_MAIL: account_id },
+        "username": user.name,
+        "apiUrl": format!("{base}/jmap/api"),
+        "downloadUrl": format!("{base}/jmap/download/{{accountId}}/{{blobId}}/{{name}}?accept={{type}}"),
+        "uploadUrl": format!("{base}/jmap/upload/{{accountId}}"),
+        "eventSourceUrl": format!("{base}/jmap/eventsource?types={{types}}&closeafter={{closeafter}}&ping={{ping}}"),
+        "state": state(jmap, user),
+    })
+}

@@ -1,0 +1,16 @@
+//! mailnook as a library: the binary (`main.rs`) and the integration tests use these modules.
+//! Data flows one way: smtp -> ingest -> store -> jmap -> http (DESIGN.md).
+
+pub mod accounts;
+pub mod app;
+pub mod config;
+pub mod control;
+pub mod date;
+pub mod http;
+pub mod ingest;
+pub mod jmap;
+pub mod logging;
+pub mod password;
+pub mod smtp;
+pub mod store;
+pub mod tls;

@@ -1,0 +1,38 @@
+//! A minimal stderr logger for the `log` facade: `LEVEL target: message`, level from
+//! `MAILNOOK_LOG` (error, warn, info, debug, trace; default info).
+
+use log::{Level, LevelFilter, Log, Metadata, Record};
+
+struct Stderr;
+
+impl Log for Stderr {
+    fn enabled(&self, m: &Metadata) -> bool {
+        m.level() <= log::max_level()
+            && (m.target().starts_with("mailnook") || m.level() <= Level::Warn)
+    }
+    fn log(&self, r: &Record) {
+        if self.enabled(r.metadata()) {
+            eprintln!(
+                "{:<5} {}: {}",
+                r.level(),
+                r.target().trim_start_matches("mailnook::"),
+                r.args()
+            );
+        }
+    }
+    fn flush(&self) {}
+}
+
+pub fn init() {
+    let level = match std::env::var("MAILNOOK_LOG").unwrap_or_default().as_str() {
+        "error" => LevelFilter::Error,
+        "warn" => LevelFilter::Warn,
+        "debug" => LevelFilter::Debug,
+        "trace" => LevelFilter::Trace,
+        "off" => LevelFilter::Off,
+        _ => LevelFilter::Info,
+    };
+    if log::set_logger(&Stderr).is_ok() {
+        log::set_max_level(level);
+    }
+}

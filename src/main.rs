@@ -1,0 +1,219 @@
+//! mailnook: a small self-hosted JMAP mail server. This file only parses the command line.
+
+use clap::{Parser, Subcommand};
+use mailnook::accounts::{Command, Outcome};
+use mailnook::config::Config;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "mailnook",
+    version,
+    about = "A small self-hosted JMAP mail server: SMTP in, JMAP out."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(clap::Args, Clone)]
+struct Common {
+    /// Data directory (database, certificate, index). Default: ./mailnook-data
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// A TOML config file; flags override it.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the server.
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        /// The server's host name (SMTP greeting, certificate).
+        #[arg(long)]
+        hostname: Option<String>,
+        /// SMTP listen address, e.g. 0.0.0.0:25. Default 127.0.0.1:2525
+        #[arg(long)]
+        smtp_listen: Option<SocketAddr>,
+        /// HTTPS listen address. Default 127.0.0.1:8443
+        #[arg(long)]
+        https_listen: Option<SocketAddr>,
+    },
+    /// Manage accounts (works whether or not the server is running).
+    User {
+        #[command(subcommand)]
+        action: UserCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Create an account. Without --password-stdin a password is generated and printed.
+    Add {
+        address: String,
+        #[command(flatten)]
+        common: Common,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Allow this account to use the admin page.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// List accounts.
+    List {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Set a new password. Without --password-stdin one is generated and printed.
+    Passwd {
+        address: String,
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Delete an account and all its mail.
+    Del {
+        address: String,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+fn load_config(common: &Common) -> Result<Config, String> {
+    let mut config = match &common.config {
+        Some(p) => Config::load(p)?,
+        None => Config::default(),
+    };
+    if let Some(d) = &common.data_dir {
+        config.data_dir = d.clone();
+    }
+    Ok(config)
+}
+
+fn password(from_stdin: bool) -> Result<(String, bool), String> {
+    if from_stdin {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| format!("cannot read the password: {e}"))?;
+        let p = s.trim_end_matches(['\r', '\n']).to_string();
+        if p.is_empty() {
+            return Err("the password on standard input is empty".into());
+        }
+        Ok((p, false))
+    } else {
+        Ok((mailnook::password::generate(), true))
+    }
+}
+
+fn user(action: UserCmd) -> Result<(), String> {
+    let (common, cmd, shown) = match action {
+        UserCmd::Add {
+            address,
+            common,
+            password_stdin,
+            admin,
+        } => {
+            let (p, generated) = password(password_stdin)?;
+            let hash = mailnook::password::hash(&p)?;
+            (
+                common,
+                Command::Add {
+                    address: address.clone(),
+                    password_hash: hash,
+                    admin,
+                },
+                generated.then(|| (address, p)),
+            )
+        }
+        UserCmd::List { common } => (common, Command::List, None),
+        UserCmd::Passwd {
+            address,
+            common,
+            password_stdin,
+        } => {
+            let (p, generated) = password(password_stdin)?;
+            let hash = mailnook::password::hash(&p)?;
+            (
+                common,
+                Command::Passwd {
+                    address: address.clone(),
+                    password_hash: hash,
+                },
+                generated.then(|| (address, p)),
+            )
+        }
+        UserCmd::Del { address, common } => (common, Command::Del { address }, None),
+    };
+    let config = load_config(&common)?;
+    let outcome = match mailnook::app::open_store(&config) {
+        Ok(store) => smol::block_on(mailnook::accounts::run(&store, cmd)),
+        Err(_) if config.db_path().exists() => {
+            mailnook::control::send(&config.control_socket(), &cmd)?
+        }
+        Err(e) => return Err(e),
+    };
+    match outcome {
+        Outcome::Done(msg) => {
+            println!("{msg}");
+            if let Some((address, p)) = shown {
+                println!("password for {address}: {p}");
+            }
+            Ok(())
+        }
+        Outcome::Accounts(list) => {
+            for a in list {
+                let mut line = format!("{}\t{} emails", a.address, a.emails);
+                if a.admin {
+                    line.push_str("\tadmin");
+                }
+                if !a.aliases.is_empty() {
+                    line.push_str(&format!("\taliases: {}", a.aliases.join(", ")));
+                }
+                println!("{line}");
+            }
+            Ok(())
+        }
+        Outcome::Error(e) => Err(e),
+    }
+}
+
+fn main() -> ExitCode {
+    mailnook::logging::init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Cmd::Serve {
+            common,
+            hostname,
+            smtp_listen,
+            https_listen,
+        } => load_config(&common).and_then(|mut c| {
+            if let Some(h) = hostname {
+                c.hostname = h;
+            }
+            if let Some(a) = smtp_listen {
+                c.smtp_listen = a;
+            }
+            if let Some(a) = https_listen {
+                c.https_listen = a;
+            }
+            mailnook::app::run(c)
+        }),
+        Cmd::User { action } => user(action),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mailnook: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

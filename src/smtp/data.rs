@@ -1,0 +1,168 @@
+//! The DATA reader (RFC 5321 §4.1.1.4, §4.5.2): finds the end-of-data marker, removes
+//! dot-stuffing, normalises line ends to CRLF and enforces the size limit while streaming, so a
+//! client that sends far more than the limit never makes us buffer more than the limit.
+//!
+//! Only `<CRLF>.<CRLF>` ends the data. A `.` line that follows or ends with a bare LF does not,
+//! which closes the "SMTP smuggling" hole where two servers disagree on where a message ends.
+
+/// A line longer than this (RFC 5321 allows 1000) is passed through in pieces.
+const MAX_PIECE: usize = 64 * 1024;
+
+pub struct DataReader {
+    limit: usize,
+    out: Vec<u8>,
+    line: Vec<u8>,
+    /// Bytes of message content seen, including what was dropped past the limit.
+    pub seen: u64,
+    /// The previous line ended in CRLF (so a "." line now may be the terminator).
+    prev_crlf: bool,
+    /// We are at the start of a line (dot-unstuffing applies).
+    at_bol: bool,
+    /// Lines that ended in a bare LF or had a bare CR were seen.
+    pub bare_lf: bool,
+}
+
+pub enum Feed {
+    /// Need more bytes.
+    More,
+    /// The terminator was found after `consumed` bytes of the input.
+    Done { consumed: usize },
+}
+
+impl DataReader {
+    pub fn new(limit: usize) -> DataReader {
+        DataReader {
+            limit,
+            out: Vec::new(),
+            line: Vec::new(),
+            seen: 0,
+            prev_crlf: true,
+            at_bol: true,
+            bare_lf: false,
+        }
+    }
+
+    pub fn too_big(&self) -> bool {
+        self.seen > self.limit as u64
+    }
+
+    pub fn into_message(self) -> Vec<u8> {
+        self.out
+    }
+
+    pub fn feed(&mut self, input: &[u8]) -> Feed {
+        let mut pos = 0;
+        while pos < input.len() {
+            match input[pos..].iter().position(|b| *b == b'\n') {
+                Some(i) => {
+                    self.line.extend_from_slice(&input[pos..pos + i + 1]);
+                    pos += i + 1;
+                    if self.finish_line() {
+                        return Feed::Done { consumed: pos };
+                    }
+                }
+                None => {
+                    self.line.extend_from_slice(&input[pos..]);
+                    pos = input.len();
+                    if self.line.len() > MAX_PIECE {
+                        let piece = std::mem::take(&mut self.line);
+                        self.emit_content(&piece);
+                        self.at_bol = false;
+                        self.prev_crlf = false;
+                    }
+                }
+            }
+        }
+        Feed::More
+    }
+
+    /// Handles one complete line (ending in LF). Returns true at the end-of-data marker.
+    fn finish_line(&mut self) -> bool {
+        let line = std::mem::take(&mut self.line);
+        let crlf = line.ends_with(b"\r\n");
+        if crlf && self.prev_crlf && self.at_bol && line == b".\r\n" {
+            return true;
+        }
+        if !crlf {
+            self.bare_lf = true;
+        }
+        let content = if crlf {
+            &line[..line.len() - 2]
+        } else {
+            &line[..line.len() - 1]
+        };
+        self.emit_content(content);
+        self.emit(b"\r\n");
+        self.prev_crlf = crlf;
+        self.at_bol = true;
+        false
+    }
+
+    fn emit_content(&mut self, content: &[u8]) {
+        let content = if self.at_bol && content.first() == Some(&b'.') {
+            &content[1..]
+        } else {
+            content
+        };
+        self.emit(content);
+    }
+
+    fn emit(&mut self, bytes: &[u8]) {
+        self.seen += bytes.len() as u64;
+        if self.seen <= self.limit as u64 {
+            self.out.extend_from_slice(bytes);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(input: &[u8], limit: usize) -> (Vec<u8>, Option<usize>, bool) {
+        let mut r = DataReader::new(limit);
+        let mut done = None;
+        // Feed one byte at a time: the state machine must not depend on chunk boundaries.
+        for (i, b) in input.iter().enumerate() {
+            if let Feed::Done { .. } = r.feed(std::slice::from_ref(b)) {
+                done = Some(i + 1);
+                break;
+            }
+        }
+        let big = r.too_big();
+        (r.into_message(), done, big)
+    }
+
+    #[test]
+    fn unstuffs_and_ends() {
+        let (m, done, _) = run(b"a\r\n..b\r\n.\r\nQUIT\r\n", 1000);
+        assert_eq!(m, b"a\r\n.b\r\n");
+        assert_eq!(done, Some(12));
+    }
+
+    #[test]
+    fn bare_lf_dot_does_not_end() {
+        let (m, done, _) = run(b"a\n.\nb\r\n.\r\n", 1000);
+        assert_eq!(done, Some(11));
+        assert_eq!(m, b"a\r\n.\r\nb\r\n");
+    }
+
+    #[test]
+    fn limit_stops_buffering() {
+        let mut input = vec![b'x'; 5000];
+        input.extend_from_slice(b"\r\n.\r\n");
+        let (m, done, big) = run(&input, 100);
+        assert!(big);
+        assert!(done.is_some());
+        assert!(m.len() <= 100);
+    }
+
+    #[test]
+    fn whole_chunk() {
+        let mut r = DataReader::new(1000);
+        match r.feed(b"Subject: x\r\n\r\nhi\r\n.\r\nQUIT\r\n") {
+            Feed::Done { consumed } => assert_eq!(consumed, 21),
+            Feed::More => panic!("not done"),
+        }
+    }
+}

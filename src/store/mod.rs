@@ -1,0 +1,123 @@
+//! The store: the one source of truth (DESIGN.md). This file is the swap boundary: callers see
+//! `Store`, `Reader` and `Writer` and the model types, never a redb type.
+//!
+//! Reads run on a blocking thread (`smol::unblock`) against a consistent snapshot. Writes go to
+//! the single writer thread, which batches concurrent jobs into one durable commit.
+
+pub mod error;
+pub mod model;
+mod redb;
+
+pub use self::redb::read::Reader;
+pub use self::redb::tables::slot;
+pub use self::redb::write::{VALID_ROLES, Writer, hex_sha256};
+pub use error::{Result, StoreError};
+
+use self::redb::commit::{self, FnJob, Job, JobSender};
+use model::{AccountId, DataType};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// A committed change: which types of which account moved. Sent to push and the indexer.
+#[derive(Debug, Clone)]
+pub struct StateChange {
+    pub account: AccountId,
+    pub types: Vec<DataType>,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    db: Arc<::redb::Database>,
+    jobs: Arc<Mutex<Option<JobSender>>>,
+    listeners: Arc<Mutex<Vec<async_channel::Sender<StateChange>>>>,
+}
+
+impl Store {
+    /// Opens the database at `path` and starts the writer thread.
+    pub fn open(path: &Path, cache_bytes: usize) -> Result<Store> {
+        let db = Arc::new(self::redb::open(path, cache_bytes)?);
+        let listeners: Arc<Mutex<Vec<async_channel::Sender<StateChange>>>> = Arc::default();
+        let (tx, rx) = std::sync::mpsc::channel::<Box<dyn Job>>();
+        let l2 = listeners.clone();
+        commit::spawn(db.clone(), rx, move |touched| {
+            let mut by_account: std::collections::BTreeMap<AccountId, Vec<DataType>> =
+                Default::default();
+            for (a, t) in touched {
+                by_account.entry(a).or_default().push(t);
+            }
+            let Ok(mut ls) = l2.lock() else { return };
+            for (account, types) in by_account {
+                let ev = StateChange { account, types };
+                // A full listener queue means a slow consumer: it will re-read state anyway.
+                ls.retain(|s| !s.is_closed());
+                for s in ls.iter() {
+                    let _ = s.try_send(ev.clone());
+                }
+            }
+        })?;
+        Ok(Store {
+            db,
+            jobs: Arc::new(Mutex::new(Some(tx))),
+            listeners,
+        })
+    }
+
+    /// Runs `f` on a read snapshot, off the executor threads.
+    pub async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&Reader) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.db.clone();
+        smol::unblock(move || {
+            let r = Reader::begin(&db)?;
+            f(&r)
+        })
+        .await
+    }
+
+    /// Runs `f` in the next group-commit transaction and returns once it is durable.
+    /// `f` may run twice (if another job in its batch failed), so it must not have side effects
+    /// outside the transaction.
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnMut(&mut Writer<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (reply, rx) = async_channel::bounded(1);
+        let job: Box<dyn Job> = Box::new(FnJob {
+            f,
+            value: None,
+            reply,
+        });
+        {
+            let guard = self.jobs.lock().map_err(|_| StoreError::Closed)?;
+            let sender = guard.as_ref().ok_or(StoreError::Closed)?;
+            sender.send(job).map_err(|_| StoreError::Closed)?;
+        }
+        rx.recv().await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Blocking variants for the command line (no executor running).
+    pub fn read_blocking<T>(&self, f: impl FnOnce(&Reader) -> Result<T>) -> Result<T> {
+        let r = Reader::begin(&self.db)?;
+        f(&r)
+    }
+
+    pub fn write_blocking<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnMut(&mut Writer<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        smol::block_on(self.write(f))
+    }
+
+    /// A stream of committed state changes (push, the indexer).
+    pub fn subscribe(&self, capacity: usize) -> async_channel::Receiver<StateChange> {
+        let (tx, rx) = async_channel::bounded(capacity);
+        if let Ok(mut ls) = self.listeners.lock() {
+            ls.push(tx);
+        }
+        rx
+    }
+}

@@ -1,0 +1,122 @@
+//! Group commit: one thread owns every write transaction.
+//!
+//! Callers hand in jobs; the thread takes every job that is waiting, runs them all in one
+//! write transaction and commits it durably (fsync) once. Only then does each caller get its
+//! answer, so an SMTP 250 always means "on disk" (DESIGN.md "Durability promise") while many
+//! concurrent deliveries share the cost of one fsync. If one job fails, the batch is aborted and
+//! every job is run again in a transaction of its own, so one bad job cannot undo the others.
+
+use super::write::Writer;
+use crate::store::error::{Result, StoreError};
+use crate::store::model::{AccountId, DataType};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender};
+
+/// The most jobs one transaction takes; bounds the latency of the first job in a batch.
+const MAX_BATCH: usize = 256;
+
+pub trait Job: Send {
+    fn apply(&mut self, w: &mut Writer<'_>) -> Result<()>;
+    fn finish(self: Box<Self>, outcome: Result<()>);
+}
+
+/// A job made of a closure and the channel its caller waits on.
+pub struct FnJob<F, T> {
+    pub f: F,
+    pub value: Option<T>,
+    pub reply: async_channel::Sender<Result<T>>,
+}
+
+impl<F, T> Job for FnJob<F, T>
+where
+    F: FnMut(&mut Writer<'_>) -> Result<T> + Send,
+    T: Send,
+{
+    fn apply(&mut self, w: &mut Writer<'_>) -> Result<()> {
+        self.value = Some((self.f)(w)?);
+        Ok(())
+    }
+    fn finish(self: Box<Self>, outcome: Result<()>) {
+        let r = match (outcome, self.value) {
+            (Ok(()), Some(v)) => Ok(v),
+            (Ok(()), None) => Err(StoreError::Db("job produced no value".into())),
+            (Err(e), _) => Err(e),
+        };
+        let _ = self.reply.try_send(r);
+    }
+}
+
+pub type Published = BTreeSet<(AccountId, DataType)>;
+
+pub fn spawn(
+    db: Arc<redb::Database>,
+    jobs: Receiver<Box<dyn Job>>,
+    publish: impl Fn(Published) + Send + 'static,
+) -> Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("store-writer".into())
+        .spawn(move || {
+            while let Ok(first) = jobs.recv() {
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match jobs.try_recv() {
+                        Ok(j) => batch.push(j),
+                        Err(_) => break,
+                    }
+                }
+                run_batch(&db, batch, &publish);
+            }
+        })
+        .map_err(|e| StoreError::Db(e.to_string()))
+}
+
+fn run_batch(db: &redb::Database, mut batch: Vec<Box<dyn Job>>, publish: &impl Fn(Published)) {
+    match run_together(db, &mut batch) {
+        Ok(touched) => {
+            for job in batch {
+                job.finish(Ok(()));
+            }
+            if !touched.is_empty() {
+                publish(touched);
+            }
+        }
+        Err(_) if batch.len() > 1 => {
+            for mut job in batch {
+                let mut one = [job];
+                let outcome = run_together(db, &mut one[..]);
+                [job] = one;
+                match outcome {
+                    Ok(touched) => {
+                        job.finish(Ok(()));
+                        if !touched.is_empty() {
+                            publish(touched);
+                        }
+                    }
+                    Err(e) => job.finish(Err(e)),
+                }
+            }
+        }
+        Err(e) => {
+            // A batch of one: hand its own error back, typed.
+            if let Some(job) = batch.pop() {
+                job.finish(Err(e));
+            }
+        }
+    }
+}
+
+fn run_together(db: &redb::Database, batch: &mut [Box<dyn Job>]) -> Result<Published> {
+    let tx = db.begin_write()?;
+    let touched = {
+        let mut w = Writer::open(&tx)?;
+        for job in batch.iter_mut() {
+            job.apply(&mut w)?;
+        }
+        std::mem::take(&mut w.touched)
+    };
+    tx.commit()?;
+    Ok(touched)
+}
+
+pub type JobSender = Sender<Box<dyn Job>>;

@@ -1,0 +1,38 @@
+//! The redb implementation of the store: tables, reads, writes, changelog, group commit.
+
+pub mod changes;
+pub mod commit;
+pub mod read;
+pub mod tables;
+pub mod write;
+
+use crate::store::error::{Result, StoreError};
+use redb::ReadableTable;
+use std::path::Path;
+
+/// Opens (or creates) the database file and makes sure every table exists, so readers never
+/// see a half-initialised file.
+pub fn open(path: &Path, cache_bytes: usize) -> Result<redb::Database> {
+    let db = redb::Database::builder()
+        .set_cache_size(cache_bytes)
+        .create(path)?;
+    let tx = db.begin_write()?;
+    {
+        let mut w = write::Writer::open(&tx)?;
+        let version = w.meta.get("schema")?.map(|v| v.value());
+        match version {
+            None => {
+                w.meta.insert("schema", tables::SCHEMA_VERSION)?;
+            }
+            Some(v) if v == tables::SCHEMA_VERSION => {}
+            Some(v) => {
+                return Err(StoreError::Corrupt(format!(
+                    "database schema {v} is not supported by this mailnook (expects {})",
+                    tables::SCHEMA_VERSION
+                )));
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(db)
+}

@@ -1,0 +1,61 @@
+//! Every redb table and its key encoding, in one place.
+//!
+//! Layout in plain words: accounts are numbered; everything an account owns is keyed by
+//! `(account, ...)` so one range scan finds it. Email state (mutable: mailboxes, keywords) and
+//! email meta (immutable parsed headers) live in separate tables so a flag change rewrites a
+//! few dozen bytes, not the whole header summary. Raw messages live in `BLOBS` keyed by the hex
+//! SHA-256 of their bytes, with per-account reference counts in `BLOB_REFS` (which is also the
+//! access check for downloads). `MAILBOX_EMAILS` and `RECEIVED` are sorted indexes that answer
+//! the common Email/query (one mailbox, newest first) without reading any email record.
+//! Every change appends to `CHANGES` at a fresh per-account modseq (RFC 8620 §5.2 state).
+
+use redb::TableDefinition;
+
+/// Schema version and other singletons.
+pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// account id -> Account (JSON).
+pub const ACCOUNTS: TableDefinition<u32, &[u8]> = TableDefinition::new("accounts");
+/// lower-cased address -> account id.
+pub const ADDRESSES: TableDefinition<&str, u32> = TableDefinition::new("addresses");
+/// (account, slot) -> counter value; see the `slot` module.
+pub const COUNTERS: TableDefinition<(u32, u8), u64> = TableDefinition::new("counters");
+/// (account, mailbox) -> Mailbox (JSON).
+pub const MAILBOXES: TableDefinition<(u32, u32), &[u8]> = TableDefinition::new("mailboxes");
+/// (account, email) -> EmailState (JSON).
+pub const EMAILS: TableDefinition<(u32, u32), &[u8]> = TableDefinition::new("emails");
+/// (account, email) -> EmailMeta (JSON).
+pub const EMAIL_META: TableDefinition<(u32, u32), &[u8]> = TableDefinition::new("email_meta");
+/// (account, mailbox, receivedAt, email) -> (): emails of a mailbox in date order.
+pub const MAILBOX_EMAILS: TableDefinition<(u32, u32, i64, u32), ()> =
+    TableDefinition::new("mailbox_emails");
+/// (account, receivedAt, email) -> (): all emails of an account in date order.
+pub const RECEIVED: TableDefinition<(u32, i64, u32), ()> = TableDefinition::new("received");
+/// (account, mailbox, thread) -> (emails of the thread in the mailbox, of which unread).
+pub const MAILBOX_THREADS: TableDefinition<(u32, u32, u32), (u32, u32)> =
+    TableDefinition::new("mailbox_threads");
+/// (account, thread) -> email ids in thread order (JSON array).
+pub const THREADS: TableDefinition<(u32, u32), &[u8]> = TableDefinition::new("threads");
+/// (account, hash of message-id and base subject) -> thread id.
+pub const THREAD_REFS: TableDefinition<(u32, u128), u32> = TableDefinition::new("thread_refs");
+/// hex SHA-256 -> raw bytes.
+pub const BLOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("blobs");
+/// (hex SHA-256, account) -> number of references from that account.
+pub const BLOB_REFS: TableDefinition<(&str, u32), u32> = TableDefinition::new("blob_refs");
+/// (account, data type, modseq) -> (object id, ChangeKind).
+pub const CHANGES: TableDefinition<(u32, u8, u64), (u32, u8)> = TableDefinition::new("changes");
+
+/// Counter slots in `COUNTERS`.
+pub mod slot {
+    /// The account's modseq: bumped by every change of any type.
+    pub const MODSEQ: u8 = 0;
+    pub const NEXT_MAILBOX: u8 = 1;
+    pub const NEXT_EMAIL: u8 = 2;
+    pub const NEXT_THREAD: u8 = 3;
+    pub const NEXT_IDENTITY: u8 = 4;
+    /// `TYPE_HIGH + type`: highest modseq of a change of that type (its state).
+    pub const TYPE_HIGH: u8 = 16;
+    /// `TYPE_LOW + type`: changes at or below this modseq have been trimmed from the log.
+    pub const TYPE_LOW: u8 = 48;
+}
+
+pub const SCHEMA_VERSION: u64 = 1;

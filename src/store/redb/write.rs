@@ -1,0 +1,559 @@
+//! Write operations. Each runs inside one write transaction owned by the group-commit thread
+//! (`commit.rs`); every table is opened once per batch and shared by the jobs in it.
+//! Counts (RFC 8621 §2 totalEmails, unreadEmails, totalThreads, unreadThreads) are maintained
+//! incrementally here, in the same transaction as the change that moves them, so they are
+//! exact after every kind of change.
+
+use super::changes;
+use super::tables::*;
+use crate::store::error::{Result, StoreError};
+use crate::store::model::*;
+#[allow(unused_imports)]
+use redb::ReadableTableMetadata;
+use redb::{ReadableTable, Table, WriteTransaction};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub struct Writer<'t> {
+    pub(super) meta: Table<'t, &'static str, u64>,
+    pub(super) accounts: Table<'t, u32, &'static [u8]>,
+    pub(super) addresses: Table<'t, &'static str, u32>,
+    pub(super) counters: Table<'t, (u32, u8), u64>,
+    pub(super) mailboxes: Table<'t, (u32, u32), &'static [u8]>,
+    pub(super) emails: Table<'t, (u32, u32), &'static [u8]>,
+    pub(super) email_meta: Table<'t, (u32, u32), &'static [u8]>,
+    pub(super) mailbox_emails: Table<'t, (u32, u32, i64, u32), ()>,
+    pub(super) received: Table<'t, (u32, i64, u32), ()>,
+    pub(super) mailbox_threads: Table<'t, (u32, u32, u32), (u32, u32)>,
+    pub(super) threads: Table<'t, (u32, u32), &'static [u8]>,
+    pub(super) thread_refs: Table<'t, (u32, u128), u32>,
+    pub(super) blobs: Table<'t, &'static str, &'static [u8]>,
+    pub(super) blob_refs: Table<'t, (&'static str, u32), u32>,
+    pub(super) changes: Table<'t, (u32, u8, u64), (u32, u8)>,
+    /// (account, type) pairs changed in this batch: published after the commit.
+    pub(super) touched: BTreeSet<(AccountId, DataType)>,
+}
+
+/// The mailboxes every new account starts with (RFC 8621 §2 roles, RFC 6154 names).
+const DEFAULT_MAILBOXES: [(&str, &str); 6] = [
+    ("Inbox", "inbox"),
+    ("Drafts", "drafts"),
+    ("Sent", "sent"),
+    ("Archive", "archive"),
+    ("Junk", "junk"),
+    ("Trash", "trash"),
+];
+
+/// Roles a mailbox may carry (IANA "IMAP Mailbox Name Attributes" registry, RFC 8457).
+pub const VALID_ROLES: [&str; 10] = [
+    "all",
+    "archive",
+    "drafts",
+    "flagged",
+    "important",
+    "inbox",
+    "junk",
+    "sent",
+    "subscribed",
+    "trash",
+];
+
+pub fn hex_sha256(bytes: &[u8]) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA256, bytes);
+    let mut s = String::with_capacity(64);
+    for b in d.as_ref() {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+impl<'t> Writer<'t> {
+    pub(super) fn open(tx: &'t WriteTransaction) -> Result<Self> {
+        Ok(Writer {
+            meta: tx.open_table(META)?,
+            accounts: tx.open_table(ACCOUNTS)?,
+            addresses: tx.open_table(ADDRESSES)?,
+            counters: tx.open_table(COUNTERS)?,
+            mailboxes: tx.open_table(MAILBOXES)?,
+            emails: tx.open_table(EMAILS)?,
+            email_meta: tx.open_table(EMAIL_META)?,
+            mailbox_emails: tx.open_table(MAILBOX_EMAILS)?,
+            received: tx.open_table(RECEIVED)?,
+            mailbox_threads: tx.open_table(MAILBOX_THREADS)?,
+            threads: tx.open_table(THREADS)?,
+            thread_refs: tx.open_table(THREAD_REFS)?,
+            blobs: tx.open_table(BLOBS)?,
+            blob_refs: tx.open_table(BLOB_REFS)?,
+            changes: tx.open_table(CHANGES)?,
+            touched: BTreeSet::new(),
+        })
+    }
+
+    /// Records a change: a fresh modseq, a changelog row, and a push notification after commit.
+    pub fn log(&mut self, acct: AccountId, ty: DataType, id: u32, kind: ChangeKind) -> Result<u64> {
+        self.touched.insert((acct, ty));
+        changes::append(&mut self.counters, &mut self.changes, acct, ty, id, kind)
+    }
+
+    pub fn next_id(&mut self, acct: AccountId, s: u8) -> Result<u32> {
+        let n = changes::counter(&self.counters, acct, s)?;
+        let id = u32::try_from(n).map_err(|_| StoreError::Invalid("id space exhausted".into()))?;
+        self.counters.insert((acct, s), n + 1)?;
+        Ok(id)
+    }
+
+    // ---- accounts ------------------------------------------------------------------------
+
+    pub fn create_account(
+        &mut self,
+        name: &str,
+        password_hash: &str,
+        admin: bool,
+        now: i64,
+    ) -> Result<Account> {
+        let name = name.trim().to_lowercase();
+        if name.is_empty() || !name.contains('@') {
+            return Err(StoreError::Invalid(format!(
+                "'{name}' is not an email address"
+            )));
+        }
+        if self.addresses.get(name.as_str())?.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "the address {name} is already in use"
+            )));
+        }
+        let id = u32::try_from(
+            self.meta
+                .get("next_account")?
+                .map(|v| v.value())
+                .unwrap_or(1),
+        )
+        .map_err(|_| StoreError::Invalid("account id space exhausted".into()))?;
+        self.meta.insert("next_account", u64::from(id) + 1)?;
+        let account = Account {
+            id,
+            name: name.clone(),
+            password_hash: password_hash.to_string(),
+            admin,
+            created_at: now,
+        };
+        self.accounts.insert(id, json(&account)?.as_slice())?;
+        self.addresses.insert(name.as_str(), id)?;
+        for (i, (mname, role)) in DEFAULT_MAILBOXES.iter().enumerate() {
+            let mid = self.next_id(id, slot::NEXT_MAILBOX)?;
+            let mb = Mailbox {
+                id: mid,
+                name: (*mname).to_string(),
+                parent_id: None,
+                role: Some((*role).to_string()),
+                sort_order: (i as u32 + 1) * 10,
+                is_subscribed: true,
+                counts: MailboxCounts::default(),
+            };
+            self.mailboxes.insert((id, mid), json(&mb)?.as_slice())?;
+            self.log(id, DataType::Mailbox, mid, ChangeKind::Created)?;
+        }
+        Ok(account)
+    }
+
+    pub fn set_password(&mut self, acct: AccountId, password_hash: &str) -> Result<()> {
+        let mut account = self.account(acct)?;
+        account.password_hash = password_hash.to_string();
+        self.accounts.insert(acct, json(&account)?.as_slice())?;
+        Ok(())
+    }
+
+    fn account(&self, acct: AccountId) -> Result<Account> {
+        let v = self.accounts.get(acct)?.ok_or(StoreError::NotFound)?;
+        Ok(serde_json::from_slice(v.value())?)
+    }
+
+    /// Deletes an account and everything it owns. Blobs shared with other accounts stay.
+    pub fn delete_account(&mut self, acct: AccountId) -> Result<()> {
+        let account = self.account(acct)?;
+        let ids: Vec<u32> = self
+            .emails
+            .range((acct, 0)..=(acct, u32::MAX))?
+            .map(|r| r.map(|(k, _)| k.value().1))
+            .collect::<std::result::Result<_, _>>()?;
+        for id in ids {
+            self.destroy_email(acct, id)?;
+        }
+        self.accounts.remove(acct)?;
+        let addrs: Vec<String> = self
+            .addresses
+            .iter()?
+            .filter_map(|r| r.ok())
+            .filter(|(_, v)| v.value() == acct)
+            .map(|(k, _)| k.value().to_string())
+            .collect();
+        for a in addrs {
+            self.addresses.remove(a.as_str())?;
+        }
+        let _ = account;
+        self.mailboxes
+            .retain_in((acct, 0)..=(acct, u32::MAX), |_, _| false)?;
+        self.mailbox_threads
+            .retain_in((acct, 0, 0)..=(acct, u32::MAX, u32::MAX), |_, _| false)?;
+        self.thread_refs
+            .retain_in((acct, 0)..=(acct, u128::MAX), |_, _| false)?;
+        self.changes
+            .retain_in((acct, 0, 0)..=(acct, u8::MAX, u64::MAX), |_, _| false)?;
+        self.counters
+            .retain_in((acct, 0)..=(acct, u8::MAX), |_, _| false)?;
+        Ok(())
+    }
+
+    // ---- blobs ---------------------------------------------------------------------------
+
+    /// Stores bytes once (content-addressed) and counts a reference from `acct`.
+    pub fn put_blob(&mut self, acct: AccountId, bytes: &[u8]) -> Result<String> {
+        let hash = hex_sha256(bytes);
+        if self.blobs.get(hash.as_str())?.is_none() {
+            self.blobs.insert(hash.as_str(), bytes)?;
+        }
+        let n = self
+            .blob_refs
+            .get((hash.as_str(), acct))?
+            .map(|v| v.value())
+            .unwrap_or(0);
+        self.blob_refs.insert((hash.as_str(), acct), n + 1)?;
+        Ok(hash)
+    }
+
+    /// Drops one reference; the bytes go when no account references them any more.
+    pub fn release_blob(&mut self, acct: AccountId, hash: &str) -> Result<()> {
+        let n = self
+            .blob_refs
+            .get((hash, acct))?
+            .map(|v| v.value())
+            .unwrap_or(0);
+        if n > 1 {
+            self.blob_refs.insert((hash, acct), n - 1)?;
+            return Ok(());
+        }
+        self.blob_refs.remove((hash, acct))?;
+        let still_used = self
+            .blob_refs
+            .range((hash, 0)..=(hash, u32::MAX))?
+            .next()
+            .is_some();
+        if !still_used {
+            self.blobs.remove(hash)?;
+        }
+        Ok(())
+    }
+
+    // ---- emails --------------------------------------------------------------------------
+
+    fn email_state(&self, acct: AccountId, id: u32) -> Result<EmailState> {
+        let v = self.emails.get((acct, id))?.ok_or(StoreError::NotFound)?;
+        Ok(serde_json::from_slice(v.value())?)
+    }
+
+    fn mailbox(&self, acct: AccountId, id: u32) -> Result<Mailbox> {
+        let v = self
+            .mailboxes
+            .get((acct, id))?
+            .ok_or(StoreError::NotFound)?;
+        Ok(serde_json::from_slice(v.value())?)
+    }
+
+    pub fn mailbox_id_by_role(&self, acct: AccountId, role: &str) -> Result<Option<u32>> {
+        for row in self.mailboxes.range((acct, 0)..=(acct, u32::MAX))? {
+            let (k, v) = row?;
+            let mb: Mailbox = serde_json::from_slice(v.value())?;
+            if mb.role.as_deref() == Some(role) {
+                return Ok(Some(k.value().1));
+            }
+        }
+        Ok(None)
+    }
+
+    fn check_mailboxes(&self, acct: AccountId, ids: &[u32]) -> Result<()> {
+        if ids.is_empty() {
+            return Err(StoreError::Invalid(
+                "an email must be in at least one mailbox".into(),
+            ));
+        }
+        for id in ids {
+            if self.mailboxes.get((acct, *id))?.is_none() {
+                return Err(StoreError::Invalid(format!(
+                    "no mailbox {}",
+                    IdKind::Mailbox.encode(*id)
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores a new message: blob, thread assignment, indexes, counts, changelog.
+    /// `thread_keys` are the hashes of (message id, base subject) for every id the message
+    /// carries (its own Message-ID, In-Reply-To, References); the first one already known in the
+    /// account names the thread to join (DESIGN.md "Threading").
+    pub fn insert_email(
+        &mut self,
+        new: &NewEmail,
+        raw: &[u8],
+        thread_keys: &[u128],
+    ) -> Result<(u32, u32)> {
+        let acct = new.account;
+        if self.accounts.get(acct)?.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        self.check_mailboxes(acct, &new.mailbox_ids)?;
+        let hash = self.put_blob(acct, raw)?;
+        let mut thread = None;
+        for key in thread_keys {
+            if let Some(t) = self.thread_refs.get((acct, *key))?.map(|v| v.value())
+                && self.threads.get((acct, t))?.is_some()
+            {
+                thread = Some(t);
+                break;
+            }
+        }
+        let id = self.next_id(acct, slot::NEXT_EMAIL)?;
+        let (thread_id, mut members) = match thread {
+            Some(t) => {
+                let v = self.threads.get((acct, t))?.ok_or(StoreError::NotFound)?;
+                (t, serde_json::from_slice::<Vec<u32>>(v.value())?)
+            }
+            None => (self.next_id(acct, slot::NEXT_THREAD)?, Vec::new()),
+        };
+        for key in thread_keys {
+            let known = self.thread_refs.get((acct, *key))?.map(|v| v.value());
+            if known.is_none_or(|t| self.threads.get((acct, t)).ok().flatten().is_none()) {
+                self.thread_refs.insert((acct, *key), thread_id)?;
+            }
+        }
+        let mut mailbox_ids = new.mailbox_ids.clone();
+        mailbox_ids.sort_unstable();
+        mailbox_ids.dedup();
+        let state = EmailState {
+            blob: hash,
+            thread_id,
+            mailbox_ids,
+            keywords: new.keywords.clone(),
+            received_at: new.received_at,
+            size: raw.len() as u64,
+        };
+        self.emails.insert((acct, id), json(&state)?.as_slice())?;
+        self.email_meta
+            .insert((acct, id), json(&new.meta)?.as_slice())?;
+        self.received.insert((acct, state.received_at, id), ())?;
+        for m in &state.mailbox_ids {
+            self.mailbox_emails
+                .insert((acct, *m, state.received_at, id), ())?;
+        }
+        let thread_is_new = members.is_empty();
+        members.push(id);
+        self.write_thread(acct, thread_id, members)?;
+        self.adjust_counts(acct, thread_id, None, Some(&state))?;
+        self.log(acct, DataType::Email, id, ChangeKind::Created)?;
+        let tkind = if thread_is_new {
+            ChangeKind::Created
+        } else {
+            ChangeKind::Updated
+        };
+        self.log(acct, DataType::Thread, thread_id, tkind)?;
+        self.log(acct, DataType::EmailDelivery, id, ChangeKind::Created)?;
+        Ok((id, thread_id))
+    }
+
+    /// Keeps a thread's email list in receivedAt order (RFC 8621 §3), ties by id.
+    fn write_thread(&mut self, acct: AccountId, thread: u32, members: Vec<u32>) -> Result<()> {
+        let mut keyed = Vec::with_capacity(members.len());
+        for m in members {
+            keyed.push((self.email_state(acct, m)?.received_at, m));
+        }
+        keyed.sort_unstable();
+        let ids: Vec<u32> = keyed.into_iter().map(|(_, m)| m).collect();
+        self.threads
+            .insert((acct, thread), json(&ids)?.as_slice())?;
+        Ok(())
+    }
+
+    /// Changes an email's mailboxes and/or keywords, keeping indexes and counts exact.
+    pub fn update_email(
+        &mut self,
+        acct: AccountId,
+        id: u32,
+        mailbox_ids: Option<Vec<u32>>,
+        keywords: Option<BTreeMap<String, bool>>,
+    ) -> Result<()> {
+        let old = self.email_state(acct, id)?;
+        let mut new = old.clone();
+        if let Some(mut m) = mailbox_ids {
+            m.sort_unstable();
+            m.dedup();
+            self.check_mailboxes(acct, &m)?;
+            new.mailbox_ids = m;
+        }
+        if let Some(k) = keywords {
+            new.keywords = k;
+        }
+        if new == old {
+            return Ok(());
+        }
+        for m in &old.mailbox_ids {
+            self.mailbox_emails
+                .remove((acct, *m, old.received_at, id))?;
+        }
+        for m in &new.mailbox_ids {
+            self.mailbox_emails
+                .insert((acct, *m, new.received_at, id), ())?;
+        }
+        self.emails.insert((acct, id), json(&new)?.as_slice())?;
+        self.adjust_counts(acct, old.thread_id, Some(&old), Some(&new))?;
+        self.log(acct, DataType::Email, id, ChangeKind::Updated)?;
+        Ok(())
+    }
+
+    /// Removes an email for good, with its thread membership and blob reference.
+    pub fn destroy_email(&mut self, acct: AccountId, id: u32) -> Result<()> {
+        let old = self.email_state(acct, id)?;
+        self.emails.remove((acct, id))?;
+        self.email_meta.remove((acct, id))?;
+        self.received.remove((acct, old.received_at, id))?;
+        for m in &old.mailbox_ids {
+            self.mailbox_emails
+                .remove((acct, *m, old.received_at, id))?;
+        }
+        self.adjust_counts(acct, old.thread_id, Some(&old), None)?;
+        let members: Vec<u32> = match self.threads.get((acct, old.thread_id))? {
+            Some(v) => serde_json::from_slice(v.value())?,
+            None => Vec::new(),
+        };
+        let rest: Vec<u32> = members.into_iter().filter(|m| *m != id).collect();
+        if rest.is_empty() {
+            self.threads.remove((acct, old.thread_id))?;
+            self.log(acct, DataType::Thread, old.thread_id, ChangeKind::Destroyed)?;
+        } else {
+            self.threads
+                .insert((acct, old.thread_id), json(&rest)?.as_slice())?;
+            self.log(acct, DataType::Thread, old.thread_id, ChangeKind::Updated)?;
+        }
+        self.release_blob(acct, &old.blob)?;
+        self.log(acct, DataType::Email, id, ChangeKind::Destroyed)?;
+        Ok(())
+    }
+
+    /// Moves the per-mailbox counters from `old` to `new` (either may be absent).
+    fn adjust_counts(
+        &mut self,
+        acct: AccountId,
+        thread: u32,
+        old: Option<&EmailState>,
+        new: Option<&EmailState>,
+    ) -> Result<()> {
+        let mut touched: BTreeMap<u32, Mailbox> = BTreeMap::new();
+        let mut apply = |w: &mut Self, st: &EmailState, sign: i64| -> Result<()> {
+            let unread = st.is_unread();
+            for m in &st.mailbox_ids {
+                if !touched.contains_key(m) {
+                    touched.insert(*m, w.mailbox(acct, *m)?);
+                }
+                let Some(mb) = touched.get_mut(m) else {
+                    continue;
+                };
+                let (emails, unreads) = w
+                    .mailbox_threads
+                    .get((acct, *m, thread))?
+                    .map(|v| v.value())
+                    .unwrap_or((0, 0));
+                let add = |v: u32, d: i64| (i64::from(v) + d).max(0) as u32;
+                let e2 = add(emails, sign);
+                let u2 = add(unreads, if unread { sign } else { 0 });
+                let c = &mut mb.counts;
+                c.total_emails = add(c.total_emails, sign);
+                if unread {
+                    c.unread_emails = add(c.unread_emails, sign);
+                }
+                if emails == 0 && e2 > 0 {
+                    c.total_threads += 1;
+                } else if emails > 0 && e2 == 0 {
+                    c.total_threads = c.total_threads.saturating_sub(1);
+                }
+                if unreads == 0 && u2 > 0 {
+                    c.unread_threads += 1;
+                } else if unreads > 0 && u2 == 0 {
+                    c.unread_threads = c.unread_threads.saturating_sub(1);
+                }
+                if e2 == 0 {
+                    w.mailbox_threads.remove((acct, *m, thread))?;
+                } else {
+                    w.mailbox_threads.insert((acct, *m, thread), (e2, u2))?;
+                }
+            }
+            Ok(())
+        };
+        if let Some(o) = old {
+            apply(self, o, -1)?;
+        }
+        if let Some(n) = new {
+            apply(self, n, 1)?;
+        }
+        for (id, mb) in touched {
+            let before = self.mailbox(acct, id)?;
+            if before.counts != mb.counts {
+                self.mailboxes.insert((acct, id), json(&mb)?.as_slice())?;
+                self.log(acct, DataType::Mailbox, id, ChangeKind::CountsUpdated)?;
+            }
+        }
+        Ok(())
+    }
+
+    // ---- mailboxes -----------------------------------------------------------------------
+
+    /// Creates or replaces a mailbox record after the caller validated it (jmap/mailbox.rs).
+    /// Counts are kept from the stored record: they are server-set.
+    pub fn put_mailbox(&mut self, acct: AccountId, mut mb: Mailbox, created: bool) -> Result<u32> {
+        if created {
+            mb.id = self.next_id(acct, slot::NEXT_MAILBOX)?;
+            mb.counts = MailboxCounts::default();
+        } else {
+            mb.counts = self.mailbox(acct, mb.id)?.counts;
+        }
+        self.mailboxes
+            .insert((acct, mb.id), json(&mb)?.as_slice())?;
+        let kind = if created {
+            ChangeKind::Created
+        } else {
+            ChangeKind::Updated
+        };
+        self.log(acct, DataType::Mailbox, mb.id, kind)?;
+        Ok(mb.id)
+    }
+
+    /// Removes an empty mailbox record (callers move or destroy its emails first).
+    pub fn remove_mailbox(&mut self, acct: AccountId, id: u32) -> Result<()> {
+        if self
+            .mailbox_emails
+            .range((acct, id, i64::MIN, 0)..=(acct, id, i64::MAX, u32::MAX))?
+            .next()
+            .is_some()
+        {
+            return Err(StoreError::Conflict("mailboxHasEmail".into()));
+        }
+        self.mailboxes
+            .remove((acct, id))?
+            .ok_or(StoreError::NotFound)?;
+        self.log(acct, DataType::Mailbox, id, ChangeKind::Destroyed)?;
+        Ok(())
+    }
+
+    /// Adds an address (alias) that delivers to `acct`.
+    pub fn add_address(&mut self, acct: AccountId, address: &str) -> Result<()> {
+        let a = address.trim().to_lowercase();
+        if self.addresses.get(a.as_str())?.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "the address {a} is already in use"
+            )));
+        }
+        self.addresses.insert(a.as_str(), acct)?;
+        Ok(())
+    }
+}
