@@ -131,7 +131,7 @@ fn user(action: UserCmd) -> Result<(), String> {
                     password_hash: hash,
                     admin,
                 },
-                generated.then(|| (address, p)),
+                generated.then_some((address, p)),
             )
         }
         UserCmd::List { common } => (common, Command::List, None),
@@ -148,7 +148,7 @@ fn user(action: UserCmd) -> Result<(), String> {
                     address: address.clone(),
                     password_hash: hash,
                 },
-                generated.then(|| (address, p)),
+                generated.then_some((address, p)),
             )
         }
         UserCmd::Del { address, common } => (common, Command::Del { address }, None),

@@ -53,7 +53,7 @@ pub fn select(full: Map<String, Value>, props: Option<&[String]>) -> Value {
         Some(p) => {
             let mut out = Map::new();
             for (k, v) in full {
-                if k == "id" || p.iter().any(|x| *x == k) {
+                if k == "id" || p.contains(&k) {
                     out.insert(k, v);
                 }
             }

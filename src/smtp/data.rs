@@ -91,7 +91,12 @@ impl DataReader {
         } else {
             &line[..line.len() - 1]
         };
-        self.emit_content(content);
+        if content == b"." {
+            // A lone dot that is not the terminator (bare LF around it) is kept as data.
+            self.emit(content);
+        } else {
+            self.emit_content(content);
+        }
         self.emit(b"\r\n");
         self.prev_crlf = crlf;
         self.at_bol = true;
@@ -137,13 +142,13 @@ mod tests {
     fn unstuffs_and_ends() {
         let (m, done, _) = run(b"a\r\n..b\r\n.\r\nQUIT\r\n", 1000);
         assert_eq!(m, b"a\r\n.b\r\n");
-        assert_eq!(done, Some(12));
+        assert_eq!(done, Some(11));
     }
 
     #[test]
     fn bare_lf_dot_does_not_end() {
         let (m, done, _) = run(b"a\n.\nb\r\n.\r\n", 1000);
-        assert_eq!(done, Some(11));
+        assert_eq!(done, Some(10));
         assert_eq!(m, b"a\r\n.\r\nb\r\n");
     }
 

@@ -76,7 +76,7 @@ impl Session {
                 Ok(l) => l,
                 Err(ReadError::TooLong) => {
                     log::info!("smtp {}: command line too long", self.peer);
-                    if self.error(&reply::LINE_TOO_LONG).await {
+                    if self.error(&reply::LINE_TOO_LONG).await || self.flush().await.is_err() {
                         return End::Closed;
                     }
                     continue;

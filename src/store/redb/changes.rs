@@ -57,14 +57,14 @@ pub fn since(
         let Some(kind) = ChangeKind::from_u8(kind) else {
             continue;
         };
-        if !first.contains_key(&id) {
+        if let std::collections::hash_map::Entry::Vacant(e) = first.entry(id) {
             if order.len() >= max {
                 has_more = true;
                 new_modseq = modseq - 1;
                 break;
             }
             order.push(id);
-            first.insert(id, kind);
+            e.insert(kind);
         }
         last.insert(id, kind);
         let c = counts_only.entry(id).or_insert(true);
