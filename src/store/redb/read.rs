@@ -7,7 +7,7 @@ use crate::store::model::*;
 use redb::{ReadTransaction, ReadableDatabase, ReadableTable};
 
 pub struct Reader {
-    tx: ReadTransaction,
+    pub(super) tx: ReadTransaction,
 }
 
 /// Opens a table, treating "never created" as empty (a fresh database before its first write).
@@ -20,6 +20,8 @@ macro_rules! table {
         }
     };
 }
+#[allow(unused_imports)]
+pub(super) use table;
 
 impl Reader {
     pub(crate) fn begin(db: &redb::Database) -> Result<Reader> {

@@ -14,6 +14,10 @@ use redb::{ReadableTable, Table, WriteTransaction};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub struct Writer<'t> {
+    /// The transaction itself, for tables that live outside this struct (opened on demand by
+    /// write modules added later; a table must not be opened twice in one transaction).
+    #[allow(dead_code)]
+    pub(super) tx: &'t WriteTransaction,
     pub(super) meta: Table<'t, &'static str, u64>,
     pub(super) accounts: Table<'t, u32, &'static [u8]>,
     pub(super) addresses: Table<'t, &'static str, u32>,
@@ -73,6 +77,7 @@ fn json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>> {
 impl<'t> Writer<'t> {
     pub(super) fn open(tx: &'t WriteTransaction) -> Result<Self> {
         Ok(Writer {
+            tx,
             meta: tx.open_table(META)?,
             accounts: tx.open_table(ACCOUNTS)?,
             addresses: tx.open_table(ADDRESSES)?,
