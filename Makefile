@@ -27,3 +27,8 @@ fmt:
 
 clean:
 	rm -rf target
+
+## Build release and print the performance figures (issue #8). Quick run: BENCH_MESSAGES=5000 BENCH_TOTAL=10000 make bench
+bench:
+	$(CARGO) build --release --locked --bins
+	./target/release/mailnook-bench

@@ -1,0 +1,417 @@
+//! `make bench`: drives the real release binary on loopback and prints one table of figures
+//! (issue #8). Sizes are set by environment variables so a quick run is possible:
+//! BENCH_MESSAGES (default 50000, the measured ingest), BENCH_TOTAL (default 100000, the store
+//! size for the read figures), BENCH_CONNECTIONS (default 16), BENCH_PUSH (default 200).
+
+mod corpus;
+mod http_client;
+mod server;
+mod smtp_client;
+mod stats;
+
+use serde_json::{Value, json};
+use stats::{Row, ms, percentile};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+const USER: &str = "bench@example.org";
+const PASS: &str = "bench password";
+const USING: [&str; 2] = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"];
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("bench failed: {e}");
+        std::process::exit(1);
+    }
+}
+
+struct Ingest {
+    latencies: Vec<Duration>,
+    bytes: u64,
+    elapsed: Duration,
+    peak_rss_kib: u64,
+}
+
+/// Sends `count` messages over `conns` concurrent SMTP sessions.
+fn ingest(srv: &server::Server, count: usize, conns: usize, seed: u64) -> Result<Ingest, String> {
+    let next = Arc::new(AtomicU64::new(0));
+    let bytes = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let pid = srv.pid();
+    let sampler = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut peak = 0;
+            while !done.load(Ordering::Relaxed) {
+                peak = peak.max(stats::rss_kib(pid));
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            peak
+        })
+    };
+    let t = Instant::now();
+    let mut handles = Vec::new();
+    for c in 0..conns {
+        let (next, bytes, addr) = (next.clone(), bytes.clone(), srv.smtp);
+        handles.push(std::thread::spawn(
+            move || -> Result<Vec<Duration>, String> {
+                let mut corpus = corpus::Corpus::new(seed * 1000 + c as u64 + 1, USER);
+                let mut smtp = smtp_client::Smtp::connect(addr)?;
+                let mut lat = Vec::new();
+                while next.fetch_add(1, Ordering::Relaxed) < count as u64 {
+                    let m = corpus.next(None);
+                    bytes.fetch_add(m.bytes.len() as u64, Ordering::Relaxed);
+                    lat.push(smtp.send("sender@example.net", USER, &m.bytes)?);
+                }
+                smtp.quit();
+                Ok(lat)
+            },
+        ));
+    }
+    let mut latencies = Vec::new();
+    for h in handles {
+        latencies.extend(h.join().map_err(|_| "sender thread panicked")??);
+    }
+    let elapsed = t.elapsed();
+    done.store(true, Ordering::Relaxed);
+    let peak_rss_kib = sampler.join().unwrap_or(0);
+    latencies.sort();
+    Ok(Ingest {
+        latencies,
+        bytes: bytes.load(Ordering::Relaxed),
+        elapsed,
+        peak_rss_kib,
+    })
+}
+
+fn account_id(http: &mut http_client::Https) -> Result<String, String> {
+    let (status, body) = http.request("GET", "/.well-known/jmap", b"")?;
+    if status != 200 {
+        return Err(format!("session: HTTP {status}"));
+    }
+    let v: Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+    v["primaryAccounts"]["urn:ietf:params:jmap:mail"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| "no account".into())
+}
+
+fn timed<F: FnMut() -> Result<Value, String>>(
+    n: usize,
+    mut f: F,
+) -> Result<(Vec<Duration>, Value), String> {
+    let mut out = Vec::with_capacity(n);
+    let mut last = Value::Null;
+    for _ in 0..n {
+        let t = Instant::now();
+        last = f()?;
+        out.push(t.elapsed());
+    }
+    out.sort();
+    Ok((out, last))
+}
+
+fn method_error(v: &Value) -> Option<String> {
+    v["methodResponses"]
+        .as_array()?
+        .iter()
+        .find(|r| r[0] == "error")
+        .map(|r| r[1].to_string())
+}
+
+fn run() -> Result<(), String> {
+    let measured = env("BENCH_MESSAGES", 50_000);
+    let total = env("BENCH_TOTAL", 100_000).max(measured);
+    let conns = env("BENCH_CONNECTIONS", 16);
+    let push_n = env("BENCH_PUSH", 200);
+    let tmp = std::env::temp_dir().join(format!("mailnook-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
+    let data = tmp.join("data");
+    let mut rows = Vec::new();
+    let bin_size = std::fs::metadata(server::binary())
+        .map(|m| m.len())
+        .unwrap_or(0);
+    eprintln!(
+        "bench: data in {}, {measured} measured messages, {total} stored in total",
+        data.display()
+    );
+
+    let srv = server::Server::start(&data)?;
+    server::add_user(&data, USER, PASS)?;
+    std::thread::sleep(Duration::from_millis(500));
+    let idle_rss = stats::rss_kib(srv.pid());
+    let config = http_client::client_config(&data.join("tls-cert.pem"))?;
+    let mut http = http_client::Https::new(srv.https, config.clone(), USER, PASS);
+    let acct = account_id(&mut http)?;
+
+    // 1. Ingest.
+    eprintln!("bench: ingesting {measured} messages over {conns} connections ...");
+    let ing = ingest(&srv, measured, conns, 1)?;
+    let rate = measured as f64 / ing.elapsed.as_secs_f64();
+    rows.push(Row {
+        figure: "SMTP ingest".into(),
+        value: format!(
+            "{rate:.0} msg/s, {:.1} MB/s",
+            ing.bytes as f64 / 1e6 / ing.elapsed.as_secs_f64()
+        ),
+        target: ">= 2000 msg/s".into(),
+        how: format!(
+            "{measured} msgs ({:.0} MB) over {conns} SMTP sessions, durable, indexing on",
+            ing.bytes as f64 / 1e6
+        ),
+    });
+    rows.push(Row {
+        figure: "end-of-DATA -> 250".into(),
+        value: format!(
+            "p50 {} p99 {}",
+            ms(percentile(&ing.latencies, 0.5)),
+            ms(percentile(&ing.latencies, 0.99))
+        ),
+        target: "p99 <= 50 ms".into(),
+        how: "client clock, from writing CRLF.CRLF to reading 250".into(),
+    });
+    let mut raw_bytes = ing.bytes;
+    let mut peak = ing.peak_rss_kib;
+    if total > measured {
+        eprintln!("bench: filling the store to {total} messages ...");
+        let fill = ingest(&srv, total - measured, conns, 2)?;
+        raw_bytes += fill.bytes;
+        peak = peak.max(fill.peak_rss_kib);
+    }
+
+    // 2. Time to searchable.
+    let mut searchable = Vec::new();
+    let mut search_ok = true;
+    let mut smtp = smtp_client::Smtp::connect(srv.smtp)?;
+    let mut corpus = corpus::Corpus::new(99, USER);
+    for i in 0..30 {
+        let word = format!("zqxprobe{i}w");
+        let m = corpus.next(Some(&word));
+        raw_bytes += m.bytes.len() as u64;
+        smtp.send("probe@example.net", USER, &m.bytes)?;
+        let t = Instant::now();
+        loop {
+            let v = http.jmap(&json!({"using": USING, "methodCalls": [["Email/query", {"accountId": acct, "filter": {"text": word}}, "q"]]}))?;
+            if method_error(&v).is_some() {
+                search_ok = false;
+                break;
+            }
+            if v["methodResponses"][0][1]["ids"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+            {
+                searchable.push(t.elapsed());
+                break;
+            }
+            if t.elapsed() > Duration::from_secs(10) {
+                searchable.push(t.elapsed());
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if !search_ok {
+            break;
+        }
+    }
+    smtp.quit();
+    searchable.sort();
+    rows.push(Row {
+        figure: "250 -> searchable".into(),
+        value: if search_ok {
+            format!(
+                "p50 {} p99 {}",
+                ms(percentile(&searchable, 0.5)),
+                ms(percentile(&searchable, 0.99))
+            )
+        } else {
+            "n/a (text filter unsupported)".into()
+        },
+        target: "p99 <= 1 s".into(),
+        how: "30 probes with a unique word, polling Email/query text every 5 ms".into(),
+    });
+
+    // 3. JMAP reads at `total` messages.
+    let inbox = {
+        let v = http.jmap(&json!({"using": USING, "methodCalls": [["Mailbox/get", {"accountId": acct, "properties": ["role"]}, "m"]]}))?;
+        v["methodResponses"][0][1]["list"]
+            .as_array()
+            .and_then(|l| l.iter().find(|m| m["role"] == "inbox"))
+            .and_then(|m| m["id"].as_str())
+            .map(str::to_string)
+            .ok_or("no inbox")?
+    };
+    let list_req = json!({"using": USING, "methodCalls": [
+        ["Email/query", {"accountId": acct, "filter": {"inMailbox": inbox}, "sort": [{"property": "receivedAt", "isAscending": false}], "collapseThreads": true, "limit": 50}, "q"],
+        ["Email/get", {"accountId": acct, "#ids": {"resultOf": "q", "name": "Email/query", "path": "/ids"},
+            "properties": ["threadId", "mailboxIds", "keywords", "from", "subject", "receivedAt", "size", "preview", "hasAttachment"]}, "g"]]});
+    let (lat, v) = timed(200, || http.jmap(&list_req))?;
+    rows.push(Row {
+        figure: "inbox query+get".into(),
+        value: match method_error(&v) {
+            None => format!("p50 {} p99 {}", ms(percentile(&lat, 0.5)), ms(percentile(&lat, 0.99))),
+            Some(e) => format!("error {e}"),
+        },
+        target: "p50 <= 2 ms, p99 <= 10 ms".into(),
+        how: format!("newest 50, collapseThreads, list properties, one request, {total} msgs in the mailbox, 200 runs"),
+    });
+    if search_ok {
+        let words = ["garden", "invoice", "holiday", "museum", "contract"];
+        let mut i = 0;
+        let (lat, _) = timed(100, || {
+            i += 1;
+            http.jmap(&json!({"using": USING, "methodCalls": [["Email/query", {"accountId": acct, "filter": {"text": words[i % words.len()]}, "limit": 50, "sort": [{"property": "receivedAt", "isAscending": false}]}, "q"]]}))
+        })?;
+        rows.push(Row {
+            figure: "full-text query".into(),
+            value: format!(
+                "p50 {} p99 {}",
+                ms(percentile(&lat, 0.5)),
+                ms(percentile(&lat, 0.99))
+            ),
+            target: "p50 <= 10 ms".into(),
+            how: "one common word, newest 50, 100 runs".into(),
+        });
+    }
+    let state = {
+        let v = http.jmap(&json!({"using": USING, "methodCalls": [["Email/get", {"accountId": acct, "ids": []}, "s"]]}))?;
+        v["methodResponses"][0][1]["state"]
+            .as_str()
+            .unwrap_or("0")
+            .to_string()
+    };
+    let _ = ingest(&srv, 500, 4, 3)?;
+    let (lat, v) = timed(20, || {
+        http.jmap(&json!({"using": USING, "methodCalls": [["Email/changes", {"accountId": acct, "sinceState": state, "maxChanges": 500}, "c"]]}))
+    })?;
+    rows.push(Row {
+        figure: "Email/changes (500)".into(),
+        value: match method_error(&v) {
+            None => format!(
+                "p50 {} p99 {}",
+                ms(percentile(&lat, 0.5)),
+                ms(percentile(&lat, 0.99))
+            ),
+            Some(e) => format!("error {e}"),
+        },
+        target: "-".into(),
+        how: "500 deliveries since the state, 20 runs".into(),
+    });
+    let (lat, _) = timed(100, || {
+        http.jmap(
+            &json!({"using": USING, "methodCalls": [["Mailbox/get", {"accountId": acct}, "m"]]}),
+        )
+    })?;
+    rows.push(Row {
+        figure: "Mailbox/get".into(),
+        value: format!(
+            "p50 {} p99 {}",
+            ms(percentile(&lat, 0.5)),
+            ms(percentile(&lat, 0.99))
+        ),
+        target: "-".into(),
+        how: "all mailboxes with counts, 100 runs".into(),
+    });
+
+    // 4. Memory.
+    std::thread::sleep(Duration::from_millis(300));
+    let before_push = stats::rss_kib(srv.pid());
+    let mut push_conns = Vec::new();
+    let mut push_ok = true;
+    for _ in 0..push_n {
+        use std::io::{Read, Write};
+        let mut s = http.open()?;
+        let req = format!(
+            "GET /jmap/eventsource?types=*&closeafter=no&ping=0 HTTP/1.1\r\nHost: localhost\r\nAuthorization: {}\r\nAccept: text/event-stream\r\n\r\n",
+            http.auth_header()
+        );
+        s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+        let mut head = [0u8; 12];
+        s.read_exact(&mut head).map_err(|e| e.to_string())?;
+        if !head.starts_with(b"HTTP/1.1 200") {
+            push_ok = false;
+            break;
+        }
+        push_conns.push(s);
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let with_push = stats::rss_kib(srv.pid());
+    drop(push_conns);
+    rows.push(Row {
+        figure: "RSS idle after start".into(),
+        value: format!("{:.1} MB", idle_rss as f64 / 1024.0),
+        target: "<= 20 MB".into(),
+        how: "VmRSS 0.5 s after start, empty store".into(),
+    });
+    rows.push(Row {
+        figure: "RSS peak during ingest".into(),
+        value: format!("{:.1} MB", peak as f64 / 1024.0),
+        target: "<= 100 MB".into(),
+        how: "VmRSS sampled every 25 ms during ingest".into(),
+    });
+    rows.push(Row {
+        figure: format!("{push_n} idle push conns"),
+        value: if push_ok {
+            format!(
+                "+{:.1} MB",
+                (with_push as f64 - before_push as f64) / 1024.0
+            )
+        } else {
+            "n/a (no EventSource)".into()
+        },
+        target: "<= +10 MB".into(),
+        how: "EventSource over TLS, VmRSS delta".into(),
+    });
+
+    // 5. Start-up, size, disk.
+    srv.stop();
+    let srv = server::Server::start(&data)?;
+    let t = Instant::now();
+    let mut http2 = http_client::Https::new(srv.https, config, USER, PASS);
+    account_id(&mut http2)?;
+    let first_answer = srv.ready_after + t.elapsed();
+    rows.push(Row {
+        figure: "start-up".into(),
+        value: format!(
+            "{} (first JMAP answer {})",
+            ms(srv.ready_after),
+            ms(first_answer)
+        ),
+        target: "<= 300 ms".into(),
+        how: format!("spawn -> listening, with {total} messages stored"),
+    });
+    let db = std::fs::metadata(data.join("mailnook.redb"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let index = stats::dir_size(&data.join("index"));
+    rows.push(Row {
+        figure: "disk per raw byte".into(),
+        value: format!(
+            "{:.2}x (store {:.0} MB + index {:.0} MB for {:.0} MB raw)",
+            (db + index) as f64 / raw_bytes as f64,
+            db as f64 / 1e6,
+            index as f64 / 1e6,
+            raw_bytes as f64 / 1e6
+        ),
+        target: "<= 1.4x".into(),
+        how: "file sizes after the run".into(),
+    });
+    rows.push(Row {
+        figure: "release binary".into(),
+        value: format!("{:.1} MB", bin_size as f64 / 1e6),
+        target: "<= 10 MB".into(),
+        how: "target/release/mailnook".into(),
+    });
+    srv.stop();
+    stats::print(&rows);
+    let _ = std::fs::remove_dir_all(&tmp);
+    Ok(())
+}
