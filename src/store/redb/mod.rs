@@ -1,5 +1,6 @@
 //! The redb implementation of the store: tables, reads, writes, changelog, group commit.
 
+pub mod blob_codec;
 pub mod changes;
 pub mod commit;
 pub mod read;

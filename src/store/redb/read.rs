@@ -238,7 +238,12 @@ impl Reader {
         let Some(t) = table!(self, BLOBS) else {
             return Ok(None);
         };
-        Ok(t.get(hash)?.map(|v| v.value().to_vec()))
+        match t.get(hash)? {
+            Some(v) => super::blob_codec::decode(v.value())
+                .map(Some)
+                .map_err(StoreError::Corrupt),
+            None => Ok(None),
+        }
     }
 
     pub fn email_count(&self, acct: AccountId) -> Result<u64> {

@@ -218,7 +218,8 @@ impl<'t> Writer<'t> {
     pub fn put_blob(&mut self, acct: AccountId, bytes: &[u8]) -> Result<String> {
         let hash = hex_sha256(bytes);
         if self.blobs.get(hash.as_str())?.is_none() {
-            self.blobs.insert(hash.as_str(), bytes)?;
+            self.blobs
+                .insert(hash.as_str(), super::blob_codec::encode(bytes).as_slice())?;
         }
         let n = self
             .blob_refs
