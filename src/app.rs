@@ -67,6 +67,7 @@ pub fn run(config: Config) -> Result<(), String> {
             store: store.clone(),
             limits: Limits::default(),
         });
+        let activity = Arc::new(crate::activity::Activity::new());
         let state = http::State {
             requests: Arc::new(smol::lock::Semaphore::new(
                 jmap.limits.max_concurrent_requests,
@@ -76,11 +77,13 @@ pub fn run(config: Config) -> Result<(), String> {
             auth: Arc::default(),
             tls: tls.clone(),
             started,
+            activity: activity.clone(),
         };
         let smtp_ctx = SmtpContext {
             store: store.clone(),
             config: config.clone(),
             tls: tls.clone(),
+            activity,
         };
 
         println!(

@@ -2,6 +2,7 @@
 //! Data flows one way: smtp -> ingest -> store -> jmap -> http (DESIGN.md).
 
 pub mod accounts;
+pub mod activity;
 pub mod app;
 pub mod config;
 pub mod control;

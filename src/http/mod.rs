@@ -23,6 +23,8 @@ pub struct State {
     pub requests: Arc<smol::lock::Semaphore>,
     pub tls: Tls,
     pub started: Instant,
+    /// Recent SMTP transactions and counters (`activity.rs`), read by the admin page.
+    pub activity: Arc<crate::activity::Activity>,
 }
 
 pub fn routes(state: State) -> tide::Server<State> {

@@ -20,6 +20,8 @@ pub struct SmtpContext {
     pub store: Store,
     pub config: Arc<Config>,
     pub tls: Tls,
+    /// Recent transactions and counters for the admin page.
+    pub activity: Arc<crate::activity::Activity>,
 }
 
 pub async fn serve(listener: smol::net::TcpListener, ctx: SmtpContext) {

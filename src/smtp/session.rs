@@ -209,6 +209,10 @@ impl Session {
                         from.size,
                         from.address
                     );
+                    let sender = from.address.clone();
+                    self.mail_from = Some(sender);
+                    self.record(&reply::TOO_BIG.line(), Vec::new(), None);
+                    self.mail_from = None;
                     self.reply(reply::TOO_BIG.line().as_bytes());
                     return Ok(true);
                 }
@@ -222,6 +226,13 @@ impl Session {
                         .await;
                 }
                 if self.rcpts.len() >= self.ctx.config.max_recipients {
+                    log::info!(
+                        "smtp {}: refused recipient <{}>: more than {} recipients",
+                        self.peer,
+                        printable(&to.address),
+                        self.ctx.config.max_recipients
+                    );
+                    self.record(&reply::TOO_MANY_RECIPIENTS.line(), vec![to.address], None);
                     self.reply(reply::TOO_MANY_RECIPIENTS.line().as_bytes());
                     return Ok(true);
                 }
@@ -238,6 +249,7 @@ impl Session {
                             self.peer,
                             printable(&to.address)
                         );
+                        self.record(&reply::NO_SUCH_USER.line(), vec![to.address], None);
                         return self.error_ok(&reply::NO_SUCH_USER).await;
                     }
                     Err(e) => {
@@ -327,6 +339,8 @@ impl Session {
                     "smtp {}: message far over the size limit, closing",
                     self.peer
                 );
+                let rcpts = self.rcpt_list();
+                self.record(&reply::TOO_BIG.line(), rcpts, None);
                 let _ = self.send_now(reply::TOO_BIG.line().as_bytes()).await;
                 return Err(());
             }
@@ -347,6 +361,8 @@ impl Session {
                 printable(&from),
                 reader.seen
             );
+            let rcpts = self.rcpt_list();
+            self.record(&reply::TOO_BIG.line(), rcpts, None);
             self.reset();
             self.reply(reply::TOO_BIG.line().as_bytes());
             return Ok(true);
@@ -356,8 +372,20 @@ impl Session {
         let mut raw = self.received_header(now).into_bytes();
         raw.extend_from_slice(&body);
         let targets: Vec<Target> = self.rcpts.iter().map(|(_, a)| Target::inbox(*a)).collect();
-        let rcpt_list: Vec<String> = self.rcpts.iter().map(|(r, _)| r.clone()).collect();
+        let rcpt_list = self.rcpt_list();
         let result = ingest::deliver(&self.ctx.store, raw, targets, now).await;
+        let line = match &result {
+            Ok(done) => {
+                let id = done
+                    .first()
+                    .map(|d| d.blob[..12].to_string())
+                    .unwrap_or_default();
+                reply::QUEUED.with(&format!("Message accepted as {id}"))
+            }
+            Err(IngestError::NoRecipients) => reply::NO_RECIPIENTS.line(),
+            Err(IngestError::Store(_)) => reply::LOCAL_ERROR.line(),
+        };
+        self.record(&line, rcpt_list.clone(), None);
         self.reset();
         match result {
             Ok(done) => {
@@ -409,6 +437,31 @@ impl Session {
             self.ctx.config.hostname,
             crate::date::rfc5322(now)
         )
+    }
+
+    fn rcpt_list(&self) -> Vec<String> {
+        self.rcpts.iter().map(|(r, _)| r.clone()).collect()
+    }
+
+    /// Records the end of a transaction or a refusal for the admin page (`activity.rs`).
+    fn record(
+        &self,
+        reply_line: &str,
+        recipients: Vec<String>,
+        auth: Option<crate::activity::AuthVerdicts>,
+    ) {
+        let line = reply_line.trim_end();
+        let code = line.get(..3).and_then(|c| c.parse().ok()).unwrap_or(0);
+        self.ctx.activity.record(crate::activity::Transaction {
+            time: ingest::now(),
+            client_ip: self.peer.ip(),
+            helo: self.helo.as_deref().map(printable),
+            sender: self.mail_from.as_deref().map(printable),
+            recipients: recipients.iter().map(|r| printable(r)).collect(),
+            code,
+            text: line.get(4..).unwrap_or_default().to_string(),
+            auth,
+        });
     }
 
     fn reset(&mut self) {
