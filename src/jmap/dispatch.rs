@@ -4,7 +4,8 @@
 use super::args::Args;
 use super::error::MethodError;
 use super::{CAP_CORE, CAP_MAIL, Ctx};
-use super::{email, mailbox, thread};
+use super::{changes, email, mailbox, thread};
+use crate::store::model::{DataType, IdKind};
 use serde_json::Value;
 
 /// The responses of one call: usually one, more for methods with implicit calls.
@@ -26,6 +27,11 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
     match name {
         "Core/echo" => one(Value::Object(args)),
         "Mailbox/get" => one(mailbox::get(ctx, args).await?),
+        "Mailbox/changes" => one(changes::mailbox_changes(ctx, args).await?),
+        "Email/changes" => one(changes::changes(ctx, args, DataType::Email, IdKind::Email).await?),
+        "Thread/changes" => {
+            one(changes::changes(ctx, args, DataType::Thread, IdKind::Thread).await?)
+        }
         "Thread/get" => one(thread::get(ctx, args).await?),
         "Email/get" => one(email::get::get(ctx, args).await?),
         "Email/query" => one(email::query::query(ctx, args).await?),

@@ -167,10 +167,8 @@ impl From<StoreError> for SetError {
             StoreError::NotFound => SetError::not_found(),
             StoreError::Invalid(d) => SetError::new("invalidProperties", d),
             StoreError::Conflict(d) => SetError::new("invalidProperties", d),
-            other => {
-                log::error!("jmap: store error in /set: {other}");
-                SetError::new("forbidden", "internal storage error")
-            }
+            // Not about the object: /set aborts the whole call with serverFail (jmap/set.rs).
+            other => SetError::new("serverFail", other.to_string()),
         }
     }
 }

@@ -3,13 +3,16 @@
 
 pub mod args;
 pub mod blob;
+pub mod changes;
 pub mod dispatch;
 pub mod email;
 pub mod error;
 pub mod get;
 pub mod mailbox;
+pub mod patch;
 pub mod request;
 pub mod session;
+pub mod set;
 pub mod thread;
 
 use crate::store::Store;

@@ -236,6 +236,26 @@ pub struct ChangeSet {
     pub has_more: bool,
 }
 
+/// A push subscription (RFC 8620 §7.2). Not tied to an account's data, but to the user who
+/// created it (stored under the user's account id).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PushSubscription {
+    pub id: String,
+    pub device_client_id: String,
+    /// Where pushes go (https only).
+    pub url: String,
+    /// Client keys for RFC 8291 encryption ({"p256dh", "auth"}), stored as given.
+    pub keys: Option<serde_json::Value>,
+    /// The code the server sent in the PushVerification object.
+    pub code: String,
+    /// True once the client set `verificationCode` to `code`.
+    pub verified: bool,
+    /// Unix seconds after which the subscription is dead.
+    pub expires: i64,
+    /// Type names to push, or None for all.
+    pub types: Option<Vec<String>>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

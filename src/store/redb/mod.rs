@@ -3,9 +3,11 @@
 pub mod blob_codec;
 pub mod changes;
 pub mod commit;
+pub mod push;
 pub mod read;
 pub mod tables;
 pub mod write;
+pub mod write_state;
 
 use crate::store::error::{Result, StoreError};
 use redb::ReadableTable;

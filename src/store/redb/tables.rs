@@ -43,6 +43,9 @@ pub const BLOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("blobs");
 pub const BLOB_REFS: TableDefinition<(&str, u32), u32> = TableDefinition::new("blob_refs");
 /// (account, data type, modseq) -> (object id, ChangeKind).
 pub const CHANGES: TableDefinition<(u32, u8, u64), (u32, u8)> = TableDefinition::new("changes");
+/// (account, push subscription id) -> PushSubscription (JSON).
+pub const PUSH_SUBSCRIPTIONS: TableDefinition<(u32, &str), &[u8]> =
+    TableDefinition::new("push_subscriptions");
 
 /// Counter slots in `COUNTERS`.
 pub mod slot {
