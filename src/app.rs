@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::http;
-use crate::jmap::{Jmap, Limits};
+use crate::jmap::Jmap;
 use crate::smtp::{self, SmtpContext};
 use crate::store::{Store, StoreError};
 use crate::tls::Tls;
@@ -65,7 +65,7 @@ pub fn run(config: Config) -> Result<(), String> {
 
         let jmap = Arc::new(Jmap {
             store: store.clone(),
-            limits: Limits::default(),
+            limits: config.limits.clone(),
         });
         let activity = Arc::new(crate::activity::Activity::new());
         let state = http::State {
@@ -103,9 +103,10 @@ pub fn run(config: Config) -> Result<(), String> {
         println!("ready in {} ms", started.elapsed().as_millis());
 
         let smtp_task = smol::spawn(smtp::serve(smtp_listener, smtp_ctx));
+        let sweep_task = smol::spawn(crate::jmap::upload::sweep_forever(store.clone()));
         let control_task = smol::spawn(crate::control::serve(control, store.clone()));
         http::serve(https_listener, state).await;
-        drop((smtp_task, control_task));
+        drop((smtp_task, control_task, sweep_task));
         Ok(())
     })
 }

@@ -30,6 +30,8 @@ pub struct Config {
     pub cache_mb: usize,
     /// SMTP idle timeout for commands, seconds (RFC 5321 §4.5.3.2.7 suggests 5 minutes).
     pub smtp_timeout_secs: u64,
+    /// JMAP limits advertised in the Session and enforced (RFC 8620 §2), table `[limits]`.
+    pub limits: crate::jmap::Limits,
 }
 
 impl Default for Config {
@@ -46,6 +48,7 @@ impl Default for Config {
             tls_key: None,
             cache_mb: 32,
             smtp_timeout_secs: 300,
+            limits: crate::jmap::Limits::default(),
         }
     }
 }
@@ -67,6 +70,7 @@ impl Config {
         if self.tls_cert.is_some() != self.tls_key.is_some() {
             return Err("tls_cert and tls_key must be given together".into());
         }
+        self.limits.validate()?;
         if self.max_recipients == 0 {
             return Err("max_recipients must be at least 1".into());
         }

@@ -77,7 +77,8 @@ pub async fn download(req: Request<State>) -> tide::Result {
     };
     let account = req.param("account").unwrap_or_default();
     let blob_id = req.param("blob").unwrap_or_default().to_string();
-    let name = req.param("name").unwrap_or("download").to_string();
+    // Path parameters arrive percent-encoded (the client filled a URI template, RFC 6570).
+    let name = percent_decode(req.param("name").unwrap_or("download"));
     if IdKind::Account.decode(account) != Some(user.id) {
         return Ok(Response::new(StatusCode::NotFound));
     }
@@ -86,7 +87,7 @@ pub async fn download(req: Request<State>) -> tide::Result {
         .query_pairs()
         .find(|(k, _)| k == "accept")
         .map(|(_, v)| v.into_owned())
-        .filter(|v| !v.is_empty() && !v.contains(['\r', '\n']));
+        .filter(|v| is_media_type(v));
     match blob::download(&req.state().jmap.store, user.id, &blob_id).await {
         Ok(Some(bytes)) => {
             let mut res = Response::new(StatusCode::Ok);
@@ -94,6 +95,10 @@ pub async fn download(req: Request<State>) -> tide::Result {
             res.insert_header("Content-Type", ctype.as_str());
             res.insert_header("Content-Disposition", content_disposition(&name));
             res.insert_header("Cache-Control", "private, immutable, max-age=31536000");
+            // The bytes are the sender's, not ours: never let a browser run them as a page of
+            // this origin (which also serves the admin page).
+            res.insert_header("X-Content-Type-Options", "nosniff");
+            res.insert_header("Content-Security-Policy", "sandbox");
             res.set_body(bytes);
             Ok(res)
         }
@@ -103,6 +108,43 @@ pub async fn download(req: Request<State>) -> tide::Result {
             Ok(Response::new(StatusCode::InternalServerError))
         }
     }
+}
+
+/// Decodes `%XX` escapes; invalid UTF-8 in the result is replaced, bad escapes kept as is.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A media type the client asked for (`type/subtype` with optional parameters), printable and
+/// short; anything else falls back to application/octet-stream.
+fn is_media_type(v: &str) -> bool {
+    let essence = v.split(';').next().unwrap_or_default().trim();
+    let token = |t: &str| {
+        !t.is_empty()
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+    };
+    v.len() <= 255
+        && v.bytes().all(|b| (0x20..0x7f).contains(&b))
+        && essence
+            .split_once('/')
+            .is_some_and(|(t, s)| token(t) && token(s))
 }
 
 /// RFC 6266 with an RFC 8187 UTF-8 filename for non-ASCII names.

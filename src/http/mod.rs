@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod jmap;
+pub mod upload;
 
 use crate::config::Config;
 use crate::jmap::Jmap;
@@ -34,6 +35,7 @@ pub fn routes(state: State) -> tide::Server<State> {
     app.at("/.well-known/jmap").get(jmap::session);
     app.at("/jmap/session").get(jmap::session);
     app.at("/jmap/api").post(jmap::api);
+    app.at("/jmap/upload/:account").post(upload::upload);
     app.at("/jmap/download/:account/:blob/:name")
         .get(jmap::download);
     app

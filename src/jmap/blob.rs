@@ -27,3 +27,73 @@ pub async fn download(
     };
     store.read(move |r| r.blob(acct, &hash)).await
 }
+
+/// Blob/copy (RFC 8620 §6.3): gives `accountId` its own reference to blobs `fromAccountId` can
+/// read. The copy is an upload-style reference (it expires unless an object takes it up).
+pub async fn copy(
+    ctx: &mut super::Ctx<'_>,
+    a: super::args::Args,
+) -> Result<serde_json::Value, super::error::MethodError> {
+    use super::args;
+    use super::error::{MethodError, SetError};
+    use crate::store::model::IdKind;
+    use serde_json::{Map, Value, json};
+    args::only(&a, &["fromAccountId", "accountId", "blobIds"])?;
+    let from_s = args::req_str(&a, "fromAccountId")?;
+    let from = match IdKind::Account.decode(from_s) {
+        Some(n) if n == ctx.user.id => n,
+        _ => {
+            return Err(MethodError::new(
+                "fromAccountNotFound",
+                "The fromAccountId does not name an account you can access",
+            ));
+        }
+    };
+    let to = ctx.account(&a)?;
+    let ids = args::opt_str_list(&a, "blobIds")?
+        .ok_or_else(|| MethodError::invalid_arguments("'blobIds' is required"))?;
+    if ids.len() > ctx.jmap.limits.max_objects_in_set {
+        return Err(MethodError::request_too_large(format!(
+            "at most {} blobs per Blob/copy",
+            ctx.jmap.limits.max_objects_in_set
+        )));
+    }
+    let now = crate::ingest::now();
+    let quota = super::upload::quota(ctx.jmap);
+    let ids2 = ids.clone();
+    let results: Vec<bool> = ctx
+        .jmap
+        .store
+        .write(move |w| {
+            let mut out = Vec::with_capacity(ids2.len());
+            for id in &ids2 {
+                out.push(match hash_of(id) {
+                    Some(h) => w.copy_blob(from, to, h, now, quota)?,
+                    None => false,
+                });
+            }
+            Ok(out)
+        })
+        .await?;
+    let (mut copied, mut not_copied) = (Map::new(), Map::new());
+    for (id, ok) in ids.into_iter().zip(results) {
+        if ok {
+            copied.insert(id.clone(), json!(id));
+        } else {
+            not_copied.insert(id, SetError::not_found().to_value());
+        }
+    }
+    let or_null = |m: Map<String, Value>| {
+        if m.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(m)
+        }
+    };
+    Ok(json!({
+        "fromAccountId": from_s,
+        "accountId": IdKind::Account.encode(to),
+        "copied": or_null(copied),
+        "notCopied": or_null(not_copied),
+    }))
+}

@@ -4,7 +4,7 @@
 use super::args::Args;
 use super::error::MethodError;
 use super::{CAP_CORE, CAP_MAIL, Ctx};
-use super::{changes, email, mailbox, thread};
+use super::{blob, changes, email, mailbox, thread};
 use crate::store::model::{DataType, IdKind};
 use serde_json::Value;
 
@@ -13,7 +13,9 @@ pub type Responses = Vec<(String, Value)>;
 
 pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses, MethodError> {
     let cap = match name.split_once('/').map(|(t, _)| t) {
-        Some("Core") => CAP_CORE,
+        Some("Core" | "PushSubscription") => CAP_CORE,
+        // Blob/copy is core (RFC 8620 §6.3); other Blob/ methods belong to RFC 9404.
+        Some("Blob") if name == "Blob/copy" => CAP_CORE,
         Some("Mailbox" | "Email" | "Thread" | "SearchSnippet") => CAP_MAIL,
         _ => return Err(MethodError::unknown_method(name)),
     };
@@ -26,6 +28,7 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
     let one = |v: Value| Ok(vec![(name.to_string(), v)]);
     match name {
         "Core/echo" => one(Value::Object(args)),
+        "Blob/copy" => one(blob::copy(ctx, args).await?),
         "Mailbox/get" => one(mailbox::get(ctx, args).await?),
         "Mailbox/changes" => one(changes::mailbox_changes(ctx, args).await?),
         "Email/changes" => one(changes::changes(ctx, args, DataType::Email, IdKind::Email).await?),

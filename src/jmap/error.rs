@@ -39,7 +39,15 @@ impl RequestError {
                 400,
                 format!("The request is not a valid JMAP Request object: {d}"),
             ),
-            RequestError::Limit { detail, .. } => (400, detail.clone()),
+            // §3.6.1 names the limit; the status says what kind of limit it is.
+            RequestError::Limit { limit, detail } => {
+                let status = match *limit {
+                    "maxSizeRequest" | "maxSizeUpload" => 413,
+                    "maxConcurrentRequests" | "maxConcurrentUpload" => 429,
+                    _ => 400,
+                };
+                (status, detail.clone())
+            }
         };
         let mut v = json!({ "type": self.type_uri(), "status": status, "detail": detail });
         if let RequestError::Limit { limit, .. } = self {

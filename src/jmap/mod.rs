@@ -14,6 +14,7 @@ pub mod request;
 pub mod session;
 pub mod set;
 pub mod thread;
+pub mod upload;
 
 use crate::store::Store;
 use crate::store::model::{Account, AccountId, IdKind};
@@ -44,8 +45,10 @@ const REGISTERED: [&str; 14] = [
     "urn:ietf:params:jmap:smimeverify",
 ];
 
-/// Limits advertised in the Session (RFC 8620 §2) and enforced.
-#[derive(Debug, Clone)]
+/// Limits advertised in the Session (RFC 8620 §2) and enforced. Configurable in the `[limits]`
+/// table of the config file (a Pi may want smaller uploads).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Limits {
     pub max_size_upload: usize,
     pub max_concurrent_upload: usize,
@@ -54,6 +57,26 @@ pub struct Limits {
     pub max_calls_in_request: usize,
     pub max_objects_in_get: usize,
     pub max_objects_in_set: usize,
+}
+
+impl Limits {
+    pub fn validate(&self) -> Result<(), String> {
+        let all = [
+            ("max_size_upload", self.max_size_upload),
+            ("max_concurrent_upload", self.max_concurrent_upload),
+            ("max_size_request", self.max_size_request),
+            ("max_concurrent_requests", self.max_concurrent_requests),
+            ("max_calls_in_request", self.max_calls_in_request),
+            ("max_objects_in_get", self.max_objects_in_get),
+            ("max_objects_in_set", self.max_objects_in_set),
+        ];
+        for (name, v) in all {
+            if v == 0 {
+                return Err(format!("limits.{name} must be at least 1"));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for Limits {

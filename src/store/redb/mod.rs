@@ -6,6 +6,7 @@ pub mod commit;
 pub mod push;
 pub mod read;
 pub mod tables;
+pub mod uploads;
 pub mod write;
 pub mod write_state;
 

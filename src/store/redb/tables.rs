@@ -46,6 +46,10 @@ pub const CHANGES: TableDefinition<(u32, u8, u64), (u32, u8)> = TableDefinition:
 /// (account, push subscription id) -> PushSubscription (JSON).
 pub const PUSH_SUBSCRIPTIONS: TableDefinition<(u32, &str), &[u8]> =
     TableDefinition::new("push_subscriptions");
+/// (account, hex SHA-256) -> (uploaded at, size): blobs uploaded (or Blob/copied) and not yet
+/// expired. Each row holds one reference in `BLOB_REFS`, dropped when the row expires, so an
+/// upload lives until an object references it or its time runs out (RFC 8620 §6).
+pub const UPLOADS: TableDefinition<(u32, &str), (i64, u64)> = TableDefinition::new("uploads");
 
 /// Counter slots in `COUNTERS`.
 pub mod slot {

@@ -1,0 +1,148 @@
+//! Helpers for the core_* tests: a raw HTTPS client (std sockets + rustls, trusting the test
+//! server's self-signed certificate) for what reqwest cannot do: hold a request half-sent,
+//! read an endless EventSource stream, send hostile bytes.
+#![allow(dead_code)]
+
+use base64::Engine;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConnection, DigitallySignedStruct, SignatureScheme, StreamOwned};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug)]
+struct TrustAnything(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for TrustAnything {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(m, c, d, &self.0.signature_verification_algorithms)
+    }
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(m, c, d, &self.0.signature_verification_algorithms)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+pub type Tls = StreamOwned<ClientConnection, TcpStream>;
+
+/// A TLS connection to the server, certificate not checked (it is self-signed).
+pub fn connect(addr: SocketAddr) -> Tls {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(TrustAnything(provider)))
+        .with_no_client_auth();
+    let name = ServerName::try_from("localhost").expect("name");
+    let conn = ClientConnection::new(Arc::new(config), name).expect("client");
+    let tcp = TcpStream::connect(addr).expect("connect");
+    tcp.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    StreamOwned::new(conn, tcp)
+}
+
+pub fn basic(user: &str, pass: &str) -> String {
+    let b = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+    format!("Basic {b}")
+}
+
+/// Sends a request head (and optionally part of a body) on `s`.
+pub fn send_head(s: &mut Tls, method: &str, path: &str, auth: &str, extra: &[(&str, String)]) {
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: {auth}\r\n");
+    for (k, v) in extra {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).expect("write head");
+    s.flush().expect("flush");
+}
+
+/// Reads a response's status line and headers (lower-cased names).
+pub fn read_head(r: &mut impl BufRead) -> (u16, Vec<(String, String)>) {
+    let mut line = String::new();
+    r.read_line(&mut line).expect("status line");
+    let status = line
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if r.read_line(&mut h).expect("header") == 0 {
+            break;
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.push((k.trim().to_lowercase(), v.trim().to_string()));
+        }
+    }
+    (status, headers)
+}
+
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Reads a body with Content-Length.
+pub fn read_body(r: &mut impl Read, headers: &[(String, String)]) -> Vec<u8> {
+    let n: usize = header(headers, "content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut buf = vec![0; n];
+    r.read_exact(&mut buf).expect("body");
+    buf
+}
+
+/// A one-shot request with a complete body; returns (status, headers, body).
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    auth: &str,
+    extra: &[(&str, String)],
+    body: &[u8],
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut s = connect(addr);
+    let mut h: Vec<(&str, String)> = extra.to_vec();
+    h.push(("Content-Length", body.len().to_string()));
+    send_head(&mut s, method, path, auth, &h);
+    s.write_all(body).expect("body");
+    s.flush().expect("flush");
+    let mut r = BufReader::new(s);
+    let (status, headers) = read_head(&mut r);
+    let body = read_body(&mut r, &headers);
+    (status, headers, body)
+}
