@@ -105,8 +105,32 @@ pub fn run(config: Config) -> Result<(), String> {
         let smtp_task = smol::spawn(smtp::serve(smtp_listener, smtp_ctx));
         let sweep_task = smol::spawn(crate::jmap::upload::sweep_forever(store.clone()));
         let control_task = smol::spawn(crate::control::serve(control, store.clone()));
-        http::serve(https_listener, state).await;
-        drop((smtp_task, control_task, sweep_task));
+        let http_task = smol::spawn(http::serve(https_listener, state));
+        let signal = wait_for_signal().await;
+        // Stop accepting first, then close the store: every 250 already sent is on disk
+        // (each was acknowledged only after its commit), so nothing acknowledged is lost.
+        log::info!("{signal}: shutting down");
+        drop((smtp_task, control_task, sweep_task, http_task));
+        let s = store.clone();
+        smol::unblock(move || s.shutdown()).await;
+        let _ = std::fs::remove_file(config.control_socket());
+        log::info!("stopped cleanly");
         Ok(())
     })
+}
+
+/// Waits for SIGTERM or SIGINT (systemd stop, Ctrl-C) and names it.
+async fn wait_for_signal() -> &'static str {
+    use async_signal::{Signal, Signals};
+    use futures_lite::StreamExt;
+    match Signals::new([Signal::Term, Signal::Int]) {
+        Ok(mut signals) => match signals.next().await {
+            Some(Ok(Signal::Int)) => "SIGINT",
+            _ => "SIGTERM",
+        },
+        Err(e) => {
+            log::warn!("cannot watch signals ({e}); stop with SIGKILL");
+            futures_lite::future::pending().await
+        }
+    }
 }

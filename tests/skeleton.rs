@@ -550,3 +550,30 @@ async fn user_cli_works_with_and_without_the_server() {
     assert!(!out.status.success(), "deleting an unknown user must fail");
     drop(s);
 }
+
+#[tokio::test]
+async fn sigterm_closes_cleanly_and_keeps_everything() {
+    let mut s = server_with_alice();
+    s.send(
+        "bob@example.net",
+        &[USER],
+        &message("bob@example.net", USER, "Before stop", "stop@x", "kept"),
+    )
+    .expect("send");
+    assert!(s.terminate(), "the server must exit 0 on SIGTERM");
+    assert!(s.log().contains("stopped cleanly"), "{}", s.log());
+    assert!(
+        !s.data_dir.join("control.sock").exists(),
+        "the control socket is removed"
+    );
+    let s = s.restart();
+    let acct = s.account_id(USER, PASS).await;
+    let r = s
+        .call(
+            USER,
+            PASS,
+            json!([["Email/query", {"accountId": acct, "calculateTotal": true}, "q"]]),
+        )
+        .await;
+    assert_eq!(r[0][1]["total"], 1);
+}

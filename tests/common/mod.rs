@@ -138,6 +138,25 @@ impl Server {
         }
     }
 
+    /// Stops the server as systemd would (SIGTERM) and returns whether it exited by itself.
+    pub fn terminate(&mut self) -> bool {
+        let Some(mut c) = self.child.take() else {
+            return true;
+        };
+        let _ = Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .status();
+        for _ in 0..200 {
+            if let Ok(Some(status)) = c.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        let _ = c.kill();
+        let _ = c.wait();
+        false
+    }
+
     /// Kills and starts again on the same data directory, keeping the temp dir alive.
     pub fn restart(mut self) -> Server {
         self.kill();

@@ -75,7 +75,17 @@ impl Server {
         self.child.id()
     }
 
+    /// Stops the server as systemd would (SIGTERM), so it closes the database cleanly.
     pub fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..200 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
