@@ -11,6 +11,7 @@ pub mod http;
 pub mod ingest;
 pub mod jmap;
 pub mod logging;
+pub mod mime;
 pub mod password;
 pub mod smtp;
 pub mod store;

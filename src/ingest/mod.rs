@@ -62,14 +62,8 @@ pub async fn deliver(
         return Err(IngestError::NoRecipients);
     }
     let (raw, meta, keys) = smol::unblock(move || {
-        let (meta, keys) = match parse::parse(&raw) {
-            Some(msg) => {
-                let meta = parse::meta(&msg);
-                let keys = thread::keys(&meta);
-                (meta, keys)
-            }
-            None => Default::default(),
-        };
+        let meta = parse::meta(&raw);
+        let keys = thread::keys(&meta);
         (raw, meta, keys)
     })
     .await;

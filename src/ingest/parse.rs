@@ -1,92 +1,59 @@
-//! mail-parser -> EmailMeta: the immutable facts about a message that list views need.
+//! Raw message -> EmailMeta: the immutable facts about a message that list views need, computed
+//! once at ingest with the same header forms and body analysis that Email/get uses
+//! (`crate::mime`), so the stored summary and a full fetch always agree (RFC 8621 §4.1.3:
+//! `from` is `header:From:asAddresses`, `subject` is `header:Subject:asText`, and so on, each
+//! from the *last* instance of the field).
 
+use super::thread;
+use crate::mime::header::{self, Form, RawHeader};
+use crate::mime::tree::Structure;
 use crate::store::model::{EmailAddress, EmailMeta};
-use mail_parser::{Address, HeaderValue, Message, MessageParser};
 
-/// RFC 8621 §4.1.4: the preview is at most 256 characters.
-pub const PREVIEW_CHARS: usize = 256;
+pub use crate::mime::text::PREVIEW_CHARS;
 
-/// Parses raw bytes. mail-parser is lenient: any byte string yields a message (possibly with no
-/// headers), so a broken message is still stored as received.
-pub fn parse(raw: &[u8]) -> Option<Message<'_>> {
-    MessageParser::default().parse(raw)
+/// The summary of raw message bytes. Never fails: broken input gives a summary of what could be
+/// read (mail is stored as received).
+pub fn meta(raw: &[u8]) -> EmailMeta {
+    let s = Structure::parse(raw);
+    summary(&s)
 }
 
-pub fn meta(msg: &Message<'_>) -> EmailMeta {
-    let subject = msg.subject().map(str::to_string);
+pub fn summary(s: &Structure<'_>) -> EmailMeta {
+    let h = &s.headers;
+    let subject = last(h, "Subject").map(|v| header::text(&line(v)));
     EmailMeta {
-        message_id: msg.message_id().map(|id| vec![id.to_string()]),
-        in_reply_to: ids(msg.in_reply_to()),
-        references: ids(msg.references()),
-        sender: addresses(msg.sender()),
-        from: addresses(msg.from()),
-        to: addresses(msg.to()),
-        cc: addresses(msg.cc()),
-        bcc: addresses(msg.bcc()),
-        reply_to: addresses(msg.reply_to()),
+        message_id: last(h, "Message-ID").and_then(|v| header::message_ids(&line(v))),
+        in_reply_to: last(h, "In-Reply-To").and_then(|v| header::message_ids(&line(v))),
+        references: last(h, "References").and_then(|v| header::message_ids(&line(v))),
+        sender: addresses(h, "Sender"),
+        from: addresses(h, "From"),
+        to: addresses(h, "To"),
+        cc: addresses(h, "Cc"),
+        bcc: addresses(h, "Bcc"),
+        reply_to: addresses(h, "Reply-To"),
+        base_subject: thread::base_subject(subject.as_deref().unwrap_or_default()),
         subject,
-        sent_at: msg.date().filter(|d| d.is_valid()).map(|d| d.to_rfc3339()),
-        preview: preview(msg),
-        has_attachment: msg.attachment_count() > 0,
-        base_subject: base_subject(msg),
+        sent_at: last(h, "Date").and_then(|v| header::date(&line(v))),
+        preview: s.preview(),
+        has_attachment: s.has_attachment(),
     }
 }
 
-/// The thread key's subject part: RFC 5256 §2.1 base subject, lower-cased.
-pub fn base_subject(msg: &Message<'_>) -> String {
-    msg.thread_name().unwrap_or_default().trim().to_lowercase()
+fn last<'h>(headers: &'h [RawHeader], name: &str) -> Option<&'h [u8]> {
+    headers
+        .iter()
+        .rev()
+        .find(|h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| h.value.as_slice())
 }
 
-pub fn ids(v: &HeaderValue<'_>) -> Option<Vec<String>> {
-    match v {
-        HeaderValue::Text(t) => Some(vec![t.to_string()]),
-        HeaderValue::TextList(l) => Some(l.iter().map(|t| t.to_string()).collect()),
-        _ => None,
-    }
+fn line(v: &[u8]) -> Vec<u8> {
+    let mut l = v.to_vec();
+    l.extend_from_slice(b"\r\n");
+    l
 }
 
-pub fn addresses(a: Option<&Address<'_>>) -> Option<Vec<EmailAddress>> {
-    let a = a?;
-    Some(
-        a.iter()
-            .map(|x| EmailAddress {
-                name: x
-                    .name
-                    .as_ref()
-                    .map(|n| n.to_string())
-                    .filter(|n| !n.is_empty()),
-                email: x
-                    .address
-                    .as_ref()
-                    .map(|s| s.to_string())
-                    .unwrap_or_default(),
-            })
-            .collect(),
-    )
-}
-
-/// Collapses runs of white space to one space and cuts at 256 characters.
-pub fn preview(msg: &Message<'_>) -> String {
-    let Some(text) = msg.body_preview(PREVIEW_CHARS * 4) else {
-        return String::new();
-    };
-    let mut out = String::new();
-    let mut n = 0;
-    for word in text.split_whitespace() {
-        if n >= PREVIEW_CHARS {
-            break;
-        }
-        if !out.is_empty() {
-            out.push(' ');
-            n += 1;
-        }
-        for c in word.chars() {
-            if n >= PREVIEW_CHARS {
-                break;
-            }
-            out.push(c);
-            n += 1;
-        }
-    }
-    out
+fn addresses(h: &[RawHeader], name: &str) -> Option<Vec<EmailAddress>> {
+    let v = last(h, name)?;
+    serde_json::from_value(header::form_value(v, Form::Addresses)).ok()
 }

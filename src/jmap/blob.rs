@@ -23,7 +23,17 @@ pub async fn download(
     blob_id: &str,
 ) -> crate::store::Result<Option<Vec<u8>>> {
     let Some(hash) = hash_of(blob_id).map(str::to_string) else {
-        return Ok(None);
+        // A body part of a stored message (jmap/email/body.rs), decoded on demand.
+        let Some((hash, path)) = super::email::body::split_part_blob_id(blob_id) else {
+            return Ok(None);
+        };
+        let hash = hash.to_string();
+        return store
+            .read(move |r| {
+                Ok(r.blob(acct, &hash)?
+                    .and_then(|raw| super::email::body::resolve_part(&raw, &path)))
+            })
+            .await;
     };
     store.read(move |r| r.blob(acct, &hash)).await
 }

@@ -1,8 +1,13 @@
-//! Email/get (RFC 8621 §4.2): the metadata properties, answered from the stored summary.
+//! Email/get (RFC 8621 §4.2). The list-view properties come from the summary stored at ingest;
+//! anything that needs the message itself (headers, `header:` forms, body parts, bodyValues)
+//! parses the stored blob on the store's blocking read thread.
 
-use crate::jmap::args::Args;
+use super::body::{self, BodyProperty, FetchValues};
+use crate::jmap::args::{self, Args};
 use crate::jmap::error::MethodError;
 use crate::jmap::{Ctx, blob, get};
+use crate::mime::header::HeaderProperty;
+use crate::mime::tree::Structure;
 use crate::store::model::{DataType, EmailMeta, EmailState, IdKind};
 use serde_json::{Map, Value, json};
 
@@ -30,20 +35,70 @@ pub const META_PROPERTIES: [&str; 20] = [
     "preview",
 ];
 
+/// Properties that need the parsed message.
+pub const BODY_PROPERTIES: [&str; 6] = [
+    "headers",
+    "bodyStructure",
+    "bodyValues",
+    "textBody",
+    "htmlBody",
+    "attachments",
+];
+
+/// §4.2: the properties returned when `properties` is null (not "all" of them).
+pub const DEFAULT_PROPERTIES: [&str; 24] = [
+    "id",
+    "blobId",
+    "threadId",
+    "mailboxIds",
+    "keywords",
+    "size",
+    "receivedAt",
+    "messageId",
+    "inReplyTo",
+    "references",
+    "sender",
+    "from",
+    "to",
+    "cc",
+    "bcc",
+    "replyTo",
+    "subject",
+    "sentAt",
+    "hasAttachment",
+    "preview",
+    "bodyValues",
+    "textBody",
+    "htmlBody",
+    "attachments",
+];
+
 pub fn to_json(id: u32, st: &EmailState, meta: &EmailMeta) -> Map<String, Value> {
     let mailbox_ids: Map<String, Value> = st
         .mailbox_ids
         .iter()
         .map(|m| (IdKind::Mailbox.encode(*m), json!(true)))
         .collect();
+    let mut m = meta_json(meta);
+    m.insert("id".into(), json!(IdKind::Email.encode(id)));
+    m.insert("blobId".into(), json!(blob::blob_id(&st.blob)));
+    m.insert(
+        "threadId".into(),
+        json!(IdKind::Thread.encode(st.thread_id)),
+    );
+    m.insert("mailboxIds".into(), Value::Object(mailbox_ids));
+    m.insert("keywords".into(), json!(st.keywords));
+    m.insert("size".into(), json!(st.size));
+    m.insert(
+        "receivedAt".into(),
+        json!(crate::date::rfc3339(st.received_at)),
+    );
+    m
+}
+
+/// The properties derived from the message's header and body summary.
+pub fn meta_json(meta: &EmailMeta) -> Map<String, Value> {
     let v = json!({
-        "id": IdKind::Email.encode(id),
-        "blobId": blob::blob_id(&st.blob),
-        "threadId": IdKind::Thread.encode(st.thread_id),
-        "mailboxIds": mailbox_ids,
-        "keywords": st.keywords,
-        "size": st.size,
-        "receivedAt": crate::date::rfc3339(st.received_at),
         "messageId": meta.message_id,
         "inReplyTo": meta.in_reply_to,
         "references": meta.references,
@@ -64,8 +119,107 @@ pub fn to_json(id: u32, st: &EmailState, meta: &EmailMeta) -> Map<String, Value>
     }
 }
 
+/// What the caller asked for, validated: shared by Email/get and Email/parse.
+#[derive(Debug, Clone)]
+pub struct Wanted {
+    pub properties: Vec<String>,
+    pub headers: Vec<(String, HeaderProperty)>,
+    pub body_properties: Vec<BodyProperty>,
+    pub fetch: FetchValues,
+}
+
+impl Wanted {
+    pub fn parse(
+        a: &Args,
+        properties: Option<Vec<String>>,
+        default: &[&str],
+    ) -> Result<Wanted, MethodError> {
+        let properties: Vec<String> =
+            properties.unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect());
+        let mut headers = Vec::new();
+        for p in &properties {
+            match HeaderProperty::parse(p).map_err(MethodError::invalid_arguments)? {
+                Some(h) => headers.push((p.clone(), h)),
+                None if META_PROPERTIES.contains(&p.as_str())
+                    || BODY_PROPERTIES.contains(&p.as_str()) => {}
+                None => {
+                    return Err(MethodError::invalid_arguments(format!(
+                        "unknown property '{p}'"
+                    )));
+                }
+            }
+        }
+        let body_properties = body::parse_body_properties(args::opt_str_list(a, "bodyProperties")?)
+            .map_err(MethodError::invalid_arguments)?;
+        let max = args::opt_uint(a, "maxBodyValueBytes")?.unwrap_or(0);
+        let fetch = FetchValues {
+            text: args::opt_bool(a, "fetchTextBodyValues", false)?,
+            html: args::opt_bool(a, "fetchHTMLBodyValues", false)?,
+            all: args::opt_bool(a, "fetchAllBodyValues", false)?,
+            max_bytes: usize::try_from(max).unwrap_or(usize::MAX),
+        };
+        Ok(Wanted {
+            properties,
+            headers,
+            body_properties,
+            fetch,
+        })
+    }
+
+    /// True when some property needs the message itself, not just the stored summary.
+    pub fn needs_message(&self) -> bool {
+        !self.headers.is_empty()
+            || self
+                .properties
+                .iter()
+                .any(|p| BODY_PROPERTIES.contains(&p.as_str()))
+    }
+
+    /// Adds the message-derived properties (headers, `header:*`, body parts) to `out`.
+    pub fn render_message(&self, s: &Structure<'_>, blob_id: &str, out: &mut Map<String, Value>) {
+        let parts = |list: &[usize]| {
+            Value::Array(
+                list.iter()
+                    .map(|&i| body::part_json(s, i, blob_id, &self.body_properties))
+                    .collect(),
+            )
+        };
+        for p in &self.properties {
+            let v = match p.as_str() {
+                "headers" => body::headers_json(&s.headers),
+                "bodyStructure" => body::part_json(s, 0, blob_id, &self.body_properties),
+                "bodyValues" => body::body_values(s, self.fetch),
+                "textBody" => parts(&s.text_body),
+                "htmlBody" => parts(&s.html_body),
+                "attachments" => parts(&s.attachments),
+                _ => continue,
+            };
+            out.insert(p.clone(), v);
+        }
+        for (name, h) in &self.headers {
+            out.insert(name.clone(), h.value(&s.headers));
+        }
+    }
+
+    /// Keeps the requested properties of `full` (and `id` when present).
+    pub fn select(&self, mut full: Map<String, Value>) -> Map<String, Value> {
+        let mut out = Map::new();
+        if let Some(id) = full.remove("id") {
+            out.insert("id".into(), id);
+        }
+        for p in &self.properties {
+            if let Some(v) = full.remove(p) {
+                out.insert(p.clone(), v);
+            }
+        }
+        out
+    }
+}
+
 pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
     let acct = ctx.account(&a)?;
+    let mut known: Vec<&str> = META_PROPERTIES.to_vec();
+    known.extend_from_slice(&BODY_PROPERTIES);
     let g = get::parse(
         ctx,
         &a,
@@ -76,8 +230,9 @@ pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
             "fetchAllBodyValues",
             "maxBodyValueBytes",
         ],
-        &META_PROPERTIES,
+        &known,
     )?;
+    let wanted = Wanted::parse(&a, g.properties, &DEFAULT_PROPERTIES)?;
     let ids = match g.ids {
         Some(ids) => ids,
         None => {
@@ -94,33 +249,34 @@ pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
                 .collect()
         }
     };
-    let (state, found) = ctx
+    let (state, list, not_found) = ctx
         .jmap
         .store
         .read(move |r| {
-            let mut out = Vec::with_capacity(ids.len());
+            let mut list = Vec::with_capacity(ids.len());
+            let mut not_found = Vec::new();
             for s in ids {
-                let rec = match IdKind::Email.decode(&s) {
+                let found = match IdKind::Email.decode(&s) {
                     Some(n) => match (r.email_state(acct, n)?, r.email_meta(acct, n)?) {
                         (Some(st), Some(meta)) => Some((n, st, meta)),
                         _ => None,
                     },
                     None => None,
                 };
-                out.push((s, rec));
+                let Some((n, st, meta)) = found else {
+                    not_found.push(s);
+                    continue;
+                };
+                let mut full = to_json(n, &st, &meta);
+                if wanted.needs_message() {
+                    let raw = r.blob(acct, &st.blob)?.unwrap_or_default();
+                    let parsed = Structure::parse(&raw);
+                    wanted.render_message(&parsed, &blob::blob_id(&st.blob), &mut full);
+                }
+                list.push(Value::Object(wanted.select(full)));
             }
-            Ok((r.state(acct, DataType::Email)?, out))
+            Ok((r.state(acct, DataType::Email)?, list, not_found))
         })
         .await?;
-    let mut list = Vec::new();
-    let mut not_found = Vec::new();
-    for (s, rec) in found {
-        match rec {
-            Some((n, st, meta)) => {
-                list.push(get::select(to_json(n, &st, &meta), g.properties.as_deref()))
-            }
-            None => not_found.push(s),
-        }
-    }
     Ok(get::response(&ctx.account_id(), state, list, not_found))
 }

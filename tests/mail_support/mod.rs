@@ -1,0 +1,66 @@
+//! Helpers shared by the tests/mail_*.rs suites: exact SMTP delivery and JMAP shorthands.
+#![allow(dead_code)]
+
+use crate::common::*;
+use serde_json::{Value, json};
+
+/// Delivers `raw` byte for byte over a raw SMTP conversation (lettre's send_raw appends a CRLF
+/// to a message that already ends with one). Returns the final reply code.
+pub fn deliver(s: &Server, to: &str, raw: &[u8]) -> u16 {
+    let mut t = Transcript::connect(s.smtp);
+    assert_eq!(t.cmd("EHLO test.example"), 250);
+    assert_eq!(t.cmd("MAIL FROM:<sender@example.net>"), 250);
+    assert_eq!(t.cmd(&format!("RCPT TO:<{to}>")), 250);
+    assert_eq!(t.cmd("DATA"), 354);
+    let mut data = Vec::with_capacity(raw.len() + 16);
+    for line in raw.split_inclusive(|b| *b == b'\n') {
+        if line.starts_with(b".") {
+            data.push(b'.');
+        }
+        data.extend_from_slice(line);
+    }
+    if !data.ends_with(b"\r\n") {
+        data.extend_from_slice(b"\r\n");
+    }
+    data.extend_from_slice(b".\r\n");
+    t.send(&data);
+    let code = code(&t.reply());
+    t.cmd("QUIT");
+    code
+}
+
+/// The ids in the account, in no particular order.
+pub async fn all_ids(s: &Server, user: &str, pass: &str, acct: &str) -> Vec<String> {
+    let r = s
+        .call(
+            user,
+            pass,
+            json!([["Email/query", {"accountId": acct}, "q"]]),
+        )
+        .await;
+    serde_json::from_value(r[0][1]["ids"].clone()).expect("ids")
+}
+
+/// Delivers and returns the new email's id.
+pub async fn deliver_id(s: &Server, user: &str, pass: &str, acct: &str, raw: &[u8]) -> String {
+    let before = all_ids(s, user, pass, acct).await;
+    assert_eq!(deliver(s, user, raw), 250);
+    let after = all_ids(s, user, pass, acct).await;
+    let new: Vec<&String> = after.iter().filter(|i| !before.contains(i)).collect();
+    assert_eq!(new.len(), 1, "exactly one new email");
+    new[0].clone()
+}
+
+/// One method call; returns its arguments (panics on an error response).
+pub async fn call1(s: &Server, user: &str, pass: &str, name: &str, args: Value) -> Value {
+    let r = s.call(user, pass, json!([[name, args, "c"]])).await;
+    assert_eq!(r[0][0], json!(name), "{name} failed: {}", r[0]);
+    r[0][1].clone()
+}
+
+/// One method call that must fail; returns the error object.
+pub async fn call_err(s: &Server, user: &str, pass: &str, name: &str, args: Value) -> Value {
+    let r = s.call(user, pass, json!([[name, args, "c"]])).await;
+    assert_eq!(r[0][0], json!("error"), "{name} should fail: {}", r[0]);
+    r[0][1].clone()
+}
