@@ -3,6 +3,7 @@
 //! so everything HTTP-specific stays here where it can be swapped out.
 
 pub mod auth;
+pub mod eventsource;
 pub mod jmap;
 pub mod upload;
 
@@ -36,6 +37,7 @@ pub fn routes(state: State) -> tide::Server<State> {
     app.at("/jmap/session").get(jmap::session);
     app.at("/jmap/api").post(jmap::api);
     app.at("/jmap/upload/:account").post(upload::upload);
+    app.at("/jmap/eventsource").get(eventsource::eventsource);
     app.at("/jmap/download/:account/:blob/:name")
         .get(jmap::download);
     app

@@ -10,6 +10,7 @@ pub mod error;
 pub mod get;
 pub mod mailbox;
 pub mod patch;
+pub mod push;
 pub mod request;
 pub mod session;
 pub mod set;

@@ -146,3 +146,91 @@ pub fn request(
     let body = read_body(&mut r, &headers);
     (status, headers, body)
 }
+
+/// Reads a chunked, endless response body event by event (server-sent events framing).
+pub struct SseReader<R: BufRead> {
+    r: R,
+    pending: String,
+    pub ended: bool,
+}
+
+/// One server-sent event.
+#[derive(Debug, Default, Clone)]
+pub struct Event {
+    pub event: String,
+    pub id: Option<String>,
+    pub data: String,
+}
+
+impl<R: BufRead> SseReader<R> {
+    pub fn new(r: R) -> Self {
+        SseReader {
+            r,
+            pending: String::new(),
+            ended: false,
+        }
+    }
+
+    /// The next event, or None when the response ended.
+    pub fn next(&mut self) -> Option<Event> {
+        loop {
+            if let Some(i) = self.pending.find("\n\n") {
+                let block: String = self.pending.drain(..i + 2).collect();
+                let mut ev = Event::default();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event: ") {
+                        ev.event = v.to_string();
+                    } else if let Some(v) = line.strip_prefix("id: ") {
+                        ev.id = Some(v.to_string());
+                    } else if let Some(v) = line.strip_prefix("data: ") {
+                        ev.data.push_str(v);
+                    }
+                }
+                return Some(ev);
+            }
+            if self.ended {
+                return None;
+            }
+            // One chunk: hex size line, data, CRLF.
+            let mut size = String::new();
+            if self.r.read_line(&mut size).ok()? == 0 {
+                self.ended = true;
+                continue;
+            }
+            let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16).ok()?;
+            if n == 0 {
+                self.ended = true;
+                continue;
+            }
+            let mut buf = vec![0; n + 2];
+            self.r.read_exact(&mut buf).ok()?;
+            buf.truncate(n);
+            self.pending
+                .push_str(&String::from_utf8(buf).expect("utf-8 events"));
+        }
+    }
+}
+
+/// Opens an event-source connection; returns the status, headers and the event reader.
+pub fn event_source(
+    addr: SocketAddr,
+    auth: &str,
+    query: &str,
+    last_event_id: Option<&str>,
+) -> (u16, Vec<(String, String)>, SseReader<BufReader<Tls>>) {
+    let mut s = connect(addr);
+    let mut extra = vec![("Accept", "text/event-stream".to_string())];
+    if let Some(id) = last_event_id {
+        extra.push(("Last-Event-ID", id.to_string()));
+    }
+    send_head(
+        &mut s,
+        "GET",
+        &format!("/jmap/eventsource?{query}"),
+        auth,
+        &extra,
+    );
+    let mut r = BufReader::new(s);
+    let (status, headers) = read_head(&mut r);
+    (status, headers, SseReader::new(r))
+}

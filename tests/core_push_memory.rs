@@ -1,0 +1,68 @@
+//! Measures what an idle event-source connection costs the server (RSS growth over 200 idle
+//! connections), then checks that one SMTP delivery reaches every one of them.
+//! Run with `cargo test --test core_push_memory -- --nocapture` to see the figure.
+
+mod common;
+mod core_common;
+use common::{Server, message};
+use core_common::{basic, event_source};
+
+const USER: &str = "alice@example.org";
+const PASS: &str = "correct horse battery";
+const CONNECTIONS: usize = 200;
+
+fn server_pid(s: &Server) -> Option<u32> {
+    let needle = s.data_dir.to_string_lossy().to_string();
+    for e in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        if cmd.contains(" serve ") && cmd.contains(&needle) {
+            return Some(pid);
+        }
+    }
+    None
+}
+
+fn rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn idle_event_source_connections_are_cheap() {
+    let s = Server::start();
+    s.add_user(USER, PASS);
+    let pid = server_pid(&s).expect("server pid");
+    let auth = basic(USER, PASS);
+    // Warm up: one connection and one API call so lazily built state exists.
+    let warm = event_source(s.https, &auth, "types=*&closeafter=no&ping=0", None);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let before = rss_kb(pid);
+    let mut conns = Vec::with_capacity(CONNECTIONS);
+    for _ in 0..CONNECTIONS {
+        let (status, _, sse) = event_source(s.https, &auth, "types=*&closeafter=no&ping=300", None);
+        assert_eq!(status, 200);
+        conns.push(sse);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let after = rss_kb(pid);
+    let per = (after.saturating_sub(before)) as f64 / CONNECTIONS as f64;
+    println!(
+        "event-source memory: RSS {before} kB -> {after} kB with {CONNECTIONS} idle connections: {per:.1} kB per connection"
+    );
+    // Generous bound: an idle connection must not cost more than 64 kB.
+    assert!(per < 64.0, "{per:.1} kB per idle connection");
+
+    let raw = message("bob@example.net", USER, "to all", "all@example.net", "hi");
+    s.send("bob@example.net", &[USER], &raw).expect("SMTP send");
+    for (i, sse) in conns.iter_mut().enumerate() {
+        let ev = sse.next().expect("event");
+        assert_eq!(ev.event, "state", "connection {i}");
+    }
+    drop(warm);
+}
