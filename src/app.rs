@@ -44,6 +44,9 @@ pub fn run(config: Config) -> Result<(), String> {
         config.tls_cert.as_deref(),
         config.tls_key.as_deref(),
     )?;
+    let push_client = Arc::new(http::push_client::PushClient::new(
+        config.push_ca_file.as_deref(),
+    )?);
     smol::block_on(async move {
         if let Some((address, password)) = crate::accounts::ensure_admin(&store, &config.hostname)
             .await
@@ -104,13 +107,14 @@ pub fn run(config: Config) -> Result<(), String> {
 
         let smtp_task = smol::spawn(smtp::serve(smtp_listener, smtp_ctx));
         let sweep_task = smol::spawn(crate::jmap::upload::sweep_forever(store.clone()));
+        let push_task = smol::spawn(http::pusher::run(store.clone(), push_client));
         let control_task = smol::spawn(crate::control::serve(control, store.clone()));
         let http_task = smol::spawn(http::serve(https_listener, state));
         let signal = wait_for_signal().await;
         // Stop accepting first, then close the store: every 250 already sent is on disk
         // (each was acknowledged only after its commit), so nothing acknowledged is lost.
         log::info!("{signal}: shutting down");
-        drop((smtp_task, control_task, sweep_task, http_task));
+        drop((smtp_task, control_task, sweep_task, push_task, http_task));
         let s = store.clone();
         smol::unblock(move || s.shutdown()).await;
         let _ = std::fs::remove_file(config.control_socket());

@@ -32,6 +32,9 @@ pub struct Config {
     pub smtp_timeout_secs: u64,
     /// JMAP limits advertised in the Session and enforced (RFC 8620 §2), table `[limits]`.
     pub limits: crate::jmap::Limits,
+    /// Extra CA certificates (PEM) trusted when delivering pushes to PushSubscription URLs,
+    /// besides the Mozilla roots (for a push service behind a private CA).
+    pub push_ca_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -49,6 +52,7 @@ impl Default for Config {
             cache_mb: 32,
             smtp_timeout_secs: 300,
             limits: crate::jmap::Limits::default(),
+            push_ca_file: None,
         }
     }
 }

@@ -14,7 +14,9 @@ const CONNECTIONS: usize = 200;
 fn server_pid(s: &Server) -> Option<u32> {
     let needle = s.data_dir.to_string_lossy().to_string();
     for e in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
         let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
         let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
         if cmd.contains(" serve ") && cmd.contains(&needle) {

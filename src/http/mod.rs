@@ -5,7 +5,10 @@
 pub mod auth;
 pub mod eventsource;
 pub mod jmap;
+pub mod push_client;
+pub mod pusher;
 pub mod upload;
+pub mod webpush;
 
 use crate::config::Config;
 use crate::jmap::Jmap;

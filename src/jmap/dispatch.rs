@@ -4,7 +4,7 @@
 use super::args::Args;
 use super::error::MethodError;
 use super::{CAP_CORE, CAP_MAIL, Ctx};
-use super::{blob, changes, email, mailbox, thread};
+use super::{blob, changes, email, mailbox, push_subscription, thread};
 use crate::store::model::{DataType, IdKind};
 use serde_json::Value;
 
@@ -29,6 +29,8 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
     match name {
         "Core/echo" => one(Value::Object(args)),
         "Blob/copy" => one(blob::copy(ctx, args).await?),
+        "PushSubscription/get" => one(push_subscription::get(ctx, args).await?),
+        "PushSubscription/set" => one(push_subscription::set(ctx, args).await?),
         "Mailbox/get" => one(mailbox::get(ctx, args).await?),
         "Mailbox/changes" => one(changes::mailbox_changes(ctx, args).await?),
         "Email/changes" => one(changes::changes(ctx, args, DataType::Email, IdKind::Email).await?),

@@ -11,6 +11,7 @@ pub mod get;
 pub mod mailbox;
 pub mod patch;
 pub mod push;
+pub mod push_subscription;
 pub mod request;
 pub mod session;
 pub mod set;
