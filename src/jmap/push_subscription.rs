@@ -68,7 +68,8 @@ pub fn to_json(s: &PushSubscription) -> Obj {
 
 pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
     args::only(&a, &["ids", "properties"])?;
-    let ids = args::opt_str_list(&a, "ids")?;
+    let ids = args::opt_str_list(&a, "ids")?
+        .map(|ids| ids.iter().map(|id| ctx.resolve_id(id)).collect::<Vec<_>>());
     if let Some(ids) = &ids
         && ids.len() > ctx.jmap.limits.max_objects_in_get
     {

@@ -16,10 +16,58 @@ pub struct Request {
     pub created_ids: Option<HashMap<String, String>>,
 }
 
+/// The most JSON values (array elements, object members, scalars) one request may hold. A
+/// parsed value costs up to ~16 times its bytes (`[0,0,...]` is 2 bytes a value in, 32 out), so
+/// this bounds what a maximal request can make the server allocate; real requests (1000 ids,
+/// 1000 objects to set) stay far below it.
+pub const MAX_VALUES: usize = 200_000;
+/// Deepest nesting accepted (serde_json stops at 128 anyway; JMAP needs a handful of levels
+/// plus FilterOperator trees).
+pub const MAX_DEPTH: usize = 64;
+
+/// A cheap pass over the bytes before parsing: counts values and nesting outside strings.
+fn check_shape(body: &[u8]) -> Result<(), RequestError> {
+    let (mut values, mut depth, mut in_str, mut esc) = (1usize, 0usize, false, false);
+    for &b in body {
+        if in_str {
+            match (esc, b) {
+                (true, _) => esc = false,
+                (false, b'\\') => esc = true,
+                (false, b'"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                depth += 1;
+                values += 1;
+                if depth > MAX_DEPTH {
+                    return Err(RequestError::NotRequest(format!(
+                        "JSON nested deeper than {MAX_DEPTH} levels"
+                    )));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' => values += 1,
+            _ => {}
+        }
+        if values > MAX_VALUES {
+            return Err(RequestError::Limit {
+                limit: "maxSizeRequest",
+                detail: format!("the request holds more than {MAX_VALUES} JSON values; split it"),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Validates the shape of a Request. Every type mismatch is notRequest, never a panic.
 pub fn parse(body: &[u8], max_calls: usize) -> Result<Request, RequestError> {
     let text = std::str::from_utf8(body)
         .map_err(|e| RequestError::NotJson(format!("invalid UTF-8: {e}")))?;
+    check_shape(body)?;
     let v: Value = serde_json::from_str(text).map_err(|e| RequestError::NotJson(e.to_string()))?;
     let Value::Object(mut obj) = v else {
         return Err(RequestError::NotRequest(
