@@ -22,6 +22,42 @@ pub enum Command {
     Del {
         address: String,
     },
+    /// Receive mail for a domain (`mailnook domain add`).
+    DomainAdd {
+        domain: String,
+    },
+    DomainDel {
+        domain: String,
+    },
+    DomainList,
+    /// Deliver `address` (or `@domain`, the catch-all) to these accounts' addresses.
+    AliasAdd {
+        address: String,
+        targets: Vec<String>,
+    },
+    /// Remove one target, or the whole alias when `target` is None.
+    AliasDel {
+        address: String,
+        target: Option<String>,
+    },
+    AliasList,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DomainSummary {
+    pub domain: String,
+    pub added_at: i64,
+    /// Account addresses in the domain.
+    pub accounts: usize,
+    /// Where the catch-all (`@domain`) delivers, if there is one.
+    pub catch_all: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AliasSummary {
+    pub address: String,
+    /// The accounts (by address) that receive a copy.
+    pub targets: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,6 +74,8 @@ pub struct AccountSummary {
 pub enum Outcome {
     Done(String),
     Accounts(Vec<AccountSummary>),
+    Domains(Vec<DomainSummary>),
+    Aliases(Vec<AliasSummary>),
     Error(String),
 }
 
@@ -103,12 +141,112 @@ async fn execute(store: &Store, cmd: Command) -> Result<Outcome, StoreError> {
                 address.to_lowercase()
             )))
         }
+        cmd @ (Command::DomainAdd { .. }
+        | Command::DomainDel { .. }
+        | Command::DomainList
+        | Command::AliasAdd { .. }
+        | Command::AliasDel { .. }
+        | Command::AliasList) => domain_command(store, cmd).await,
         Command::Del { address } => {
             let id = find(store, &address).await?;
             store.write(move |w| w.delete_account(id)).await?;
             log::info!("account {address} deleted");
             Ok(Outcome::Done(format!("deleted {}", address.to_lowercase())))
         }
+    }
+}
+
+async fn domain_command(store: &Store, cmd: Command) -> Result<Outcome, StoreError> {
+    match cmd {
+        Command::DomainAdd { domain } => {
+            let now = crate::ingest::now();
+            let d = store.write(move |w| w.add_domain(&domain, now)).await?;
+            log::info!("domain {d} added");
+            Ok(Outcome::Done(format!("added domain {d}")))
+        }
+        Command::DomainDel { domain } => {
+            let d = store.write(move |w| w.del_domain(&domain)).await?;
+            log::info!("domain {d} removed");
+            Ok(Outcome::Done(format!("removed domain {d}")))
+        }
+        Command::DomainList => {
+            let list = store
+                .read(|r| {
+                    let accounts = r.accounts()?;
+                    let mut out = Vec::new();
+                    for (domain, added_at) in r.domains()? {
+                        let suffix = format!("@{domain}");
+                        let catch_all = r
+                            .alias(&suffix)?
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter_map(|id| accounts.iter().find(|a| a.id == id))
+                            .map(|a| a.name.clone())
+                            .collect();
+                        out.push(DomainSummary {
+                            accounts: accounts
+                                .iter()
+                                .filter(|a| a.name.ends_with(&suffix))
+                                .count(),
+                            domain,
+                            added_at,
+                            catch_all,
+                        });
+                    }
+                    Ok(out)
+                })
+                .await?;
+            Ok(Outcome::Domains(list))
+        }
+        Command::AliasAdd { address, targets } => {
+            let mut ids = Vec::new();
+            for t in &targets {
+                ids.push(find(store, t).await?);
+            }
+            let a = store.write(move |w| w.add_alias(&address, &ids)).await?;
+            let targets: Vec<String> = targets.iter().map(|t| t.to_lowercase()).collect();
+            log::info!("alias {a} -> {}", targets.join(", "));
+            Ok(Outcome::Done(format!("{a} -> {}", targets.join(", "))))
+        }
+        Command::AliasDel { address, target } => {
+            let id = match &target {
+                Some(t) => Some(find(store, t).await?),
+                None => None,
+            };
+            let a = store.write(move |w| w.del_alias(&address, id)).await?;
+            log::info!(
+                "alias {a} removed{}",
+                target
+                    .as_deref()
+                    .map(|t| format!(" for {t}"))
+                    .unwrap_or_default()
+            );
+            Ok(Outcome::Done(match target {
+                Some(t) => format!("{a} no longer delivers to {}", t.to_lowercase()),
+                None => format!("removed alias {a}"),
+            }))
+        }
+        Command::AliasList => {
+            let list = store
+                .read(|r| {
+                    let accounts = r.accounts()?;
+                    let mut out = Vec::new();
+                    for (address, ids) in r.aliases()? {
+                        let targets = ids
+                            .into_iter()
+                            .filter_map(|id| accounts.iter().find(|a| a.id == id))
+                            .map(|a| a.name.clone())
+                            .collect();
+                        out.push(AliasSummary { address, targets });
+                    }
+                    Ok(out)
+                })
+                .await?;
+            Ok(Outcome::Aliases(list))
+        }
+        other => Err(StoreError::Invalid(format!(
+            "not a domain/alias command: {other:?}"
+        ))),
     }
 }
 

@@ -47,6 +47,19 @@ pub fn run(config: Config) -> Result<(), String> {
     let push_client = Arc::new(http::push_client::PushClient::new(
         config.push_ca_file.as_deref(),
     )?);
+    // Sender authentication (ingest/auth.rs). A resolver that cannot be set up is reported
+    // and mail is received without it, rather than refusing to start.
+    let sender_auth = if config.sender_auth {
+        match crate::ingest::auth::Authenticator::new(&config) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                log::error!("sender authentication is off: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
     smol::block_on(async move {
         if let Some((address, password)) = crate::accounts::ensure_admin(&store, &config.hostname)
             .await
@@ -82,12 +95,14 @@ pub fn run(config: Config) -> Result<(), String> {
             started,
             activity: activity.clone(),
         };
-        let smtp_ctx = SmtpContext {
-            store: store.clone(),
-            config: config.clone(),
-            tls: tls.clone(),
+        let smtp_auth_state = sender_auth.is_some();
+        let smtp_ctx = SmtpContext::new(
+            store.clone(),
+            config.clone(),
+            tls.clone(),
             activity,
-        };
+            sender_auth,
+        );
 
         println!(
             "mailnook {} data in {}",
@@ -102,6 +117,14 @@ pub fn run(config: Config) -> Result<(), String> {
             "TLS certificate {} SHA-256 {}",
             tls.info().cert_path.display(),
             tls.info().fingerprint
+        );
+        println!(
+            "Sender authentication {}",
+            match (&smtp_auth_state, config.dns_resolver) {
+                (false, _) => "off".to_string(),
+                (true, Some(r)) => format!("on (DNS {r})"),
+                (true, None) => "on (system DNS)".to_string(),
+            }
         );
         println!("ready in {} ms", started.elapsed().as_millis());
 

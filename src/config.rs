@@ -35,6 +35,32 @@ pub struct Config {
     /// Extra CA certificates (PEM) trusted when delivering pushes to PushSubscription URLs,
     /// besides the Mozilla roots (for a push service behind a private CA).
     pub push_ca_file: Option<PathBuf>,
+    /// SMTP timeout for each read while receiving DATA, seconds (RFC 5321 §4.5.3.2.6: 3 min).
+    pub smtp_data_timeout_secs: u64,
+    /// Open SMTP connections in total; more are answered 421 and closed.
+    pub smtp_max_connections: usize,
+    /// Open SMTP connections from one IP address.
+    pub smtp_max_connections_per_ip: usize,
+    /// New SMTP connections one IP address may open per minute (0: no limit).
+    pub smtp_connections_per_minute_per_ip: u32,
+    /// Wait this long before the greeting; a client that talks first is refused (554) as an
+    /// early talker (RFC 5321 §3.1: the client waits for the greeting). 0 turns the check off.
+    pub smtp_greeting_delay_ms: u64,
+    /// Error replies tolerated in one session before it is closed with 421.
+    pub smtp_max_errors: u32,
+    /// Check SPF, DKIM, ARC and DMARC and add an Authentication-Results header (RFC 8601).
+    pub sender_auth: bool,
+    /// The DNS server for sender authentication (ip:port). Default: the system's
+    /// (/etc/resolv.conf).
+    pub dns_resolver: Option<SocketAddr>,
+    /// Timeout of one DNS query for sender authentication, milliseconds.
+    pub auth_dns_timeout_ms: u64,
+    /// Time budget for all authentication checks of one message, milliseconds; past it the
+    /// message is delivered with temperror verdicts.
+    pub auth_timeout_ms: u64,
+    /// Refuse (550 5.7.1) messages that fail DMARC of a domain publishing p=reject. When off,
+    /// they go to Junk like p=quarantine failures.
+    pub dmarc_reject: bool,
 }
 
 impl Default for Config {
@@ -53,6 +79,17 @@ impl Default for Config {
             smtp_timeout_secs: 300,
             limits: crate::jmap::Limits::default(),
             push_ca_file: None,
+            smtp_data_timeout_secs: 180,
+            smtp_max_connections: 200,
+            smtp_max_connections_per_ip: 20,
+            smtp_connections_per_minute_per_ip: 120,
+            smtp_greeting_delay_ms: 300,
+            smtp_max_errors: 10,
+            sender_auth: true,
+            dns_resolver: None,
+            auth_dns_timeout_ms: 2000,
+            auth_timeout_ms: 6000,
+            dmarc_reject: true,
         }
     }
 }
@@ -75,6 +112,14 @@ impl Config {
             return Err("tls_cert and tls_key must be given together".into());
         }
         self.limits.validate()?;
+        if self.smtp_max_connections == 0 || self.smtp_max_connections_per_ip == 0 {
+            return Err(
+                "smtp_max_connections and smtp_max_connections_per_ip must be at least 1".into(),
+            );
+        }
+        if self.smtp_timeout_secs == 0 || self.smtp_data_timeout_secs == 0 {
+            return Err("smtp_timeout_secs and smtp_data_timeout_secs must be at least 1".into());
+        }
         if self.max_recipients == 0 {
             return Err("max_recipients must be at least 1".into());
         }

@@ -44,11 +44,73 @@ enum Cmd {
         /// HTTPS listen address. Default 127.0.0.1:8443
         #[arg(long)]
         https_listen: Option<SocketAddr>,
+        /// Sender authentication (SPF, DKIM, ARC, DMARC): on or off. Default on.
+        #[arg(long, value_parser = clap::builder::BoolishValueParser::new(), overrides_with = "sender_auth")]
+        sender_auth: Option<bool>,
+        /// DNS server for sender authentication (ip:port). Default: the system's.
+        #[arg(long)]
+        dns_resolver: Option<SocketAddr>,
     },
     /// Manage accounts (works whether or not the server is running).
     User {
         #[command(subcommand)]
         action: UserCmd,
+    },
+    /// Manage the domains this server receives mail for (with or without the server running).
+    Domain {
+        #[command(subcommand)]
+        action: DomainCmd,
+    },
+    /// Manage aliases: one address delivering to one or more accounts; `@domain` is the
+    /// domain's catch-all (with or without the server running).
+    Alias {
+        #[command(subcommand)]
+        action: AliasCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum DomainCmd {
+    /// Receive mail for DOMAIN (an account's domain is added automatically).
+    Add {
+        domain: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Stop receiving mail for DOMAIN (it must have no accounts or aliases left).
+    Del {
+        domain: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// List local domains.
+    List {
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Subcommand)]
+enum AliasCmd {
+    /// Deliver ADDRESS (or @domain for a catch-all) to one or more account addresses.
+    Add {
+        address: String,
+        #[arg(required = true)]
+        targets: Vec<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Remove an alias, or only one of its targets.
+    Del {
+        address: String,
+        target: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// List aliases.
+    List {
+        #[command(flatten)]
+        common: Common,
     },
 }
 
@@ -153,15 +215,67 @@ fn user(action: UserCmd) -> Result<(), String> {
         }
         UserCmd::Del { address, common } => (common, Command::Del { address }, None),
     };
-    let config = load_config(&common)?;
-    let outcome = match mailnook::app::open_store(&config) {
-        Ok(store) => smol::block_on(mailnook::accounts::run(&store, cmd)),
+    let outcome = execute(&common, cmd)?;
+    print_outcome(outcome, shown)
+}
+
+/// Runs an admin command on the store directly, or through the control socket when a server
+/// holds the database (one implementation either way: `accounts.rs`).
+fn execute(common: &Common, cmd: Command) -> Result<Outcome, String> {
+    let config = load_config(common)?;
+    match mailnook::app::open_store(&config) {
+        Ok(store) => Ok(smol::block_on(mailnook::accounts::run(&store, cmd))),
         Err(_) if config.db_path().exists() => {
-            mailnook::control::send(&config.control_socket(), &cmd)?
+            mailnook::control::send(&config.control_socket(), &cmd)
         }
-        Err(e) => return Err(e),
+        Err(e) => Err(e),
+    }
+}
+
+fn domain(action: DomainCmd) -> Result<(), String> {
+    let (common, cmd) = match action {
+        DomainCmd::Add { domain, common } => (common, Command::DomainAdd { domain }),
+        DomainCmd::Del { domain, common } => (common, Command::DomainDel { domain }),
+        DomainCmd::List { common } => (common, Command::DomainList),
     };
+    print_outcome(execute(&common, cmd)?, None)
+}
+
+fn alias(action: AliasCmd) -> Result<(), String> {
+    let (common, cmd) = match action {
+        AliasCmd::Add {
+            address,
+            targets,
+            common,
+        } => (common, Command::AliasAdd { address, targets }),
+        AliasCmd::Del {
+            address,
+            target,
+            common,
+        } => (common, Command::AliasDel { address, target }),
+        AliasCmd::List { common } => (common, Command::AliasList),
+    };
+    print_outcome(execute(&common, cmd)?, None)
+}
+
+fn print_outcome(outcome: Outcome, shown: Option<(String, String)>) -> Result<(), String> {
     match outcome {
+        Outcome::Domains(list) => {
+            for d in list {
+                let mut line = format!("{}\t{} accounts", d.domain, d.accounts);
+                if !d.catch_all.is_empty() {
+                    line.push_str(&format!("\tcatch-all: {}", d.catch_all.join(", ")));
+                }
+                println!("{line}");
+            }
+            Ok(())
+        }
+        Outcome::Aliases(list) => {
+            for a in list {
+                println!("{}\t{}", a.address, a.targets.join(", "));
+            }
+            Ok(())
+        }
         Outcome::Done(msg) => {
             println!("{msg}");
             if let Some((address, p)) = shown {
@@ -195,7 +309,15 @@ fn main() -> ExitCode {
             hostname,
             smtp_listen,
             https_listen,
+            sender_auth,
+            dns_resolver,
         } => load_config(&common).and_then(|mut c| {
+            if let Some(a) = sender_auth {
+                c.sender_auth = a;
+            }
+            if let Some(a) = dns_resolver {
+                c.dns_resolver = Some(a);
+            }
             if let Some(h) = hostname {
                 c.hostname = h;
             }
@@ -208,6 +330,8 @@ fn main() -> ExitCode {
             mailnook::app::run(c)
         }),
         Cmd::User { action } => user(action),
+        Cmd::Domain { action } => domain(action),
+        Cmd::Alias { action } => alias(action),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,6 +3,7 @@
 //! Parsing runs on a blocking thread; the store write joins the next group commit and returns
 //! only once it is durable.
 
+pub mod auth;
 pub mod parse;
 pub mod thread;
 

@@ -2,12 +2,13 @@
 //! This is the only module that speaks SMTP.
 
 pub mod data;
+pub mod limits;
 pub mod reply;
 pub mod session;
 
 use crate::config::Config;
+use crate::store::Recipient;
 use crate::store::Store;
-use crate::store::model::AccountId;
 use crate::tls::Tls;
 use futures_lite::{AsyncRead, AsyncWrite};
 use std::sync::Arc;
@@ -22,6 +23,34 @@ pub struct SmtpContext {
     pub tls: Tls,
     /// Recent transactions and counters for the admin page.
     pub activity: Arc<crate::activity::Activity>,
+    /// Sender authentication; None when `sender_auth` is off.
+    pub auth: Option<crate::ingest::auth::Authenticator>,
+    /// Connection admission (totals, per IP, rate).
+    pub limits: Arc<limits::Limits>,
+}
+
+impl SmtpContext {
+    pub fn new(
+        store: Store,
+        config: Arc<Config>,
+        tls: Tls,
+        activity: Arc<crate::activity::Activity>,
+        auth: Option<crate::ingest::auth::Authenticator>,
+    ) -> SmtpContext {
+        let limits = limits::Limits::new(
+            config.smtp_max_connections,
+            config.smtp_max_connections_per_ip,
+            config.smtp_connections_per_minute_per_ip,
+        );
+        SmtpContext {
+            store,
+            config,
+            tls,
+            activity,
+            auth,
+            limits,
+        }
+    }
 }
 
 pub async fn serve(listener: smol::net::TcpListener, ctx: SmtpContext) {
@@ -30,12 +59,31 @@ pub async fn serve(listener: smol::net::TcpListener, ctx: SmtpContext) {
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
                 let ctx = ctx.clone();
-                smol::spawn(async move {
-                    session::Session::new(ctx, peer, Box::new(stream))
-                        .run()
-                        .await;
-                })
-                .detach();
+                match ctx.limits.admit(peer.ip()) {
+                    Ok(permit) => {
+                        smol::spawn(async move {
+                            session::Session::new(ctx, peer, Box::new(stream))
+                                .run()
+                                .await;
+                            drop(permit);
+                        })
+                        .detach();
+                    }
+                    Err(refusal) => {
+                        log::info!("smtp {peer}: refused connection: {}", refusal.reason());
+                        ctx.activity.record(crate::activity::Transaction {
+                            time: crate::ingest::now(),
+                            client_ip: peer.ip(),
+                            helo: None,
+                            sender: None,
+                            recipients: Vec::new(),
+                            code: 421,
+                            text: refusal.reply()[4..].trim_end().to_string(),
+                            auth: None,
+                        });
+                        smol::spawn(refuse(stream, refusal)).detach();
+                    }
+                }
             }
             Err(e) => {
                 // Out of file descriptors and the like: back off instead of spinning.
@@ -46,21 +94,22 @@ pub async fn serve(listener: smol::net::TcpListener, ctx: SmtpContext) {
     }
 }
 
-/// Finds the local account for a recipient address: exact match, then without a `+tag`
-/// (plus-addressing). Local parts compare case-insensitively.
-pub async fn resolve(store: &Store, address: &str) -> crate::store::Result<Option<AccountId>> {
-    let address = address.to_lowercase();
-    store
-        .read(move |r| {
-            if let Some(a) = r.address(&address)? {
-                return Ok(Some(a));
-            }
-            if let Some((local, domain)) = address.rsplit_once('@')
-                && let Some((base, _tag)) = local.split_once('+')
-            {
-                return r.address(&format!("{base}@{domain}"));
-            }
-            Ok(None)
-        })
-        .await
+/// Writes the refusal line and closes, without waiting long for a slow client.
+async fn refuse(mut stream: smol::net::TcpStream, refusal: limits::Refusal) {
+    use futures_lite::{AsyncWriteExt, FutureExt};
+    let write = async {
+        let _ = stream.write_all(refusal.reply().as_bytes()).await;
+        let _ = stream.close().await;
+    };
+    let timeout = async {
+        smol::Timer::after(std::time::Duration::from_secs(5)).await;
+    };
+    write.or(timeout).await;
+}
+
+/// Where mail for a recipient goes: account addresses, aliases, plus-addressing (`user+tag`)
+/// and catch-alls, case-insensitively (`store/redb/read_addresses.rs`).
+pub async fn resolve(store: &Store, address: &str) -> crate::store::Result<Recipient> {
+    let address = address.to_string();
+    store.read(move |r| r.resolve_recipient(&address)).await
 }

@@ -57,6 +57,10 @@ replies! {
     NO_SUCH_USER = 550, "5.1.1", "No such user here";
     /// RFC 5321 §3.3: relaying refused.
     RELAY_DENIED = 550, "5.7.1", "Relaying denied";
+    /// RFC 7489 §6.6.2 / RFC 7372: the sender's domain asks us to reject what fails DMARC.
+    DMARC_REJECT = 550, "5.7.1", "Rejected by the sender domain's DMARC policy";
+    /// RFC 5321 §3.1: the client spoke before the greeting.
+    EARLY_TALKER = 554, "5.5.1", "Protocol error: data sent before the greeting";
     /// RFC 1870 §6.1: message exceeds the fixed size limit.
     TOO_BIG = 552, "5.3.4", "Message size exceeds fixed maximum message size";
     /// RFC 5321 §4.5.3.1: no valid recipients before DATA.

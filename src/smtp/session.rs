@@ -7,7 +7,9 @@
 use super::data::{DataReader, Feed};
 use super::reply::{self, Reply};
 use super::{Io, SmtpContext};
+use crate::ingest::auth::{Action, Envelope};
 use crate::ingest::{self, IngestError, Target};
+use crate::store::Recipient;
 use crate::store::model::AccountId;
 use futures_lite::{AsyncReadExt, AsyncWriteExt, FutureExt};
 use smtp_proto::{Error as ParseError, Request};
@@ -17,11 +19,6 @@ use std::time::Duration;
 /// RFC 5321 §4.5.3.1.4 allows 512 octets per command line; extensions (SMTPUTF8 addresses,
 /// many parameters) need more in practice.
 const MAX_COMMAND_LINE: usize = 4096;
-/// Errors tolerated before the connection is closed (RFC 5321 §4.2.2 lets a server do so).
-const MAX_ERRORS: u32 = 10;
-/// RFC 5321 §4.5.3.2.6: the data block timeout is 3 minutes per read; we give 10 in total
-/// between chunks.
-const DATA_TIMEOUT: Duration = Duration::from_secs(180);
 
 enum ReadError {
     Eof,
@@ -40,7 +37,8 @@ pub struct Session {
     esmtp: bool,
     tls: bool,
     mail_from: Option<String>,
-    rcpts: Vec<(String, AccountId)>,
+    /// Accepted recipients and the accounts each delivers to (aliases fan out).
+    rcpts: Vec<(String, Vec<AccountId>)>,
     errors: u32,
 }
 
@@ -67,6 +65,9 @@ impl Session {
     }
 
     pub async fn run(mut self) -> End {
+        if self.early_talker().await {
+            return End::Closed;
+        }
         let greeting = format!("220 {} ESMTP mailnook ready\r\n", self.ctx.config.hostname);
         if self.send_now(greeting.as_bytes()).await.is_err() {
             return End::Closed;
@@ -96,6 +97,31 @@ impl Session {
             if !self.input.contains(&b'\n') && self.flush().await.is_err() {
                 return End::Closed;
             }
+        }
+    }
+
+    /// RFC 5321 §3.1: the client waits for the greeting. Spam software often does not; we wait
+    /// `smtp_greeting_delay_ms` and refuse a client that spoke first. True: the session is over.
+    async fn early_talker(&mut self) -> bool {
+        let delay = Duration::from_millis(self.ctx.config.smtp_greeting_delay_ms);
+        if delay.is_zero() {
+            return false;
+        }
+        let mut buf = Vec::new();
+        match self.read_some(&mut buf, delay).await {
+            Err(ReadError::Timeout) => false,
+            Ok(()) => {
+                log::info!(
+                    "smtp {}: refused early talker ({} bytes before the greeting)",
+                    self.peer,
+                    buf.len()
+                );
+                let line = reply::EARLY_TALKER.line();
+                self.record(&line, Vec::new(), None);
+                let _ = self.send_now(line.as_bytes()).await;
+                true
+            }
+            Err(_) => true,
         }
     }
 
@@ -237,20 +263,28 @@ impl Session {
                     return Ok(true);
                 }
                 match super::resolve(&self.ctx.store, &to.address).await {
-                    Ok(Some(acct)) => {
-                        if !self.rcpts.iter().any(|(_, a)| *a == acct) {
-                            self.rcpts.push((to.address, acct));
+                    Ok(Recipient::Local(accts)) => {
+                        if !self
+                            .rcpts
+                            .iter()
+                            .any(|(r, _)| r.eq_ignore_ascii_case(&to.address))
+                        {
+                            self.rcpts.push((to.address, accts));
                         }
                         self.reply(reply::RECIPIENT_OK.line().as_bytes());
                     }
-                    Ok(None) => {
+                    Ok(refused) => {
+                        let (r, why) = match refused {
+                            Recipient::NotLocal => (&reply::RELAY_DENIED, "relaying denied"),
+                            _ => (&reply::NO_SUCH_USER, "no such user"),
+                        };
                         log::info!(
-                            "smtp {}: refused recipient <{}> (not local)",
+                            "smtp {}: refused recipient <{}>: {why}",
                             self.peer,
                             printable(&to.address)
                         );
-                        self.record(&reply::NO_SUCH_USER.line(), vec![to.address], None);
-                        return self.error_ok(&reply::NO_SUCH_USER).await;
+                        self.record(&r.line(), vec![to.address], None);
+                        return self.error_ok(r).await;
                     }
                     Err(e) => {
                         log::warn!("smtp {}: recipient lookup failed: {e}", self.peer);
@@ -325,6 +359,7 @@ impl Session {
         self.reply(reply::START_DATA.line().as_bytes());
         self.flush().await.map_err(|_| ())?;
         let limit = self.ctx.config.max_message_size;
+        let data_timeout = Duration::from_secs(self.ctx.config.smtp_data_timeout_secs);
         let mut reader = DataReader::new(limit);
         let mut pending = std::mem::take(&mut self.input);
         loop {
@@ -344,9 +379,12 @@ impl Session {
                 let _ = self.send_now(reply::TOO_BIG.line().as_bytes()).await;
                 return Err(());
             }
-            match self.read_some(&mut pending, DATA_TIMEOUT).await {
+            match self.read_some(&mut pending, data_timeout).await {
                 Ok(()) => {}
                 Err(ReadError::Timeout) => {
+                    log::info!("smtp {}: data timeout, closing", self.peer);
+                    let rcpts = self.rcpt_list();
+                    self.record(&reply::TIMEOUT.line(), rcpts, None);
                     let _ = self.send_now(reply::TIMEOUT.line().as_bytes()).await;
                     return Err(());
                 }
@@ -368,11 +406,62 @@ impl Session {
             return Ok(true);
         }
         let body = reader.into_message();
-        let now = ingest::now();
-        let mut raw = self.received_header(now).into_bytes();
-        raw.extend_from_slice(&body);
-        let targets: Vec<Target> = self.rcpts.iter().map(|(_, a)| Target::inbox(*a)).collect();
         let rcpt_list = self.rcpt_list();
+        let (auth_header, verdicts, action) = match &self.ctx.auth {
+            Some(auth) => {
+                let env = Envelope {
+                    ip: self.peer.ip(),
+                    helo: self.helo.as_deref().unwrap_or(""),
+                    mail_from: &from,
+                };
+                let o = auth.check(&env, &body).await;
+                if o.action == Action::Reject {
+                    log::info!(
+                        "smtp {}: refused message from <{}> for {:?}: DMARC policy of {} is reject",
+                        self.peer,
+                        printable(&from),
+                        rcpt_list,
+                        printable(&o.policy_domain)
+                    );
+                    let line = reply::DMARC_REJECT.with(&format!(
+                        "Rejected by the DMARC policy of {}",
+                        printable(&o.policy_domain)
+                    ));
+                    self.record(&line, rcpt_list, Some(o.verdicts));
+                    self.reset();
+                    self.reply(line.as_bytes());
+                    return Ok(true);
+                }
+                (o.header, Some(o.verdicts), o.action)
+            }
+            None => (String::new(), None, Action::Deliver),
+        };
+        let now = ingest::now();
+        let mut raw = auth_header.into_bytes();
+        raw.extend_from_slice(self.received_header(now).as_bytes());
+        let body = match &self.ctx.auth {
+            Some(a) => ingest::auth::strip_forged_results(&body, a.hostname()).unwrap_or(body),
+            None => body,
+        };
+        raw.extend_from_slice(&body);
+        let mut accounts: Vec<AccountId> = Vec::new();
+        for (_, accts) in &self.rcpts {
+            for a in accts {
+                if !accounts.contains(a) {
+                    accounts.push(*a);
+                }
+            }
+        }
+        let targets: Vec<Target> = accounts
+            .into_iter()
+            .map(|a| {
+                let mut t = Target::inbox(a);
+                if action == Action::Junk {
+                    t.role = Some("junk".into());
+                }
+                t
+            })
+            .collect();
         let result = ingest::deliver(&self.ctx.store, raw, targets, now).await;
         let line = match &result {
             Ok(done) => {
@@ -385,37 +474,35 @@ impl Session {
             Err(IngestError::NoRecipients) => reply::NO_RECIPIENTS.line(),
             Err(IngestError::Store(_)) => reply::LOCAL_ERROR.line(),
         };
-        self.record(&line, rcpt_list.clone(), None);
+        self.record(&line, rcpt_list.clone(), verdicts.clone());
         self.reset();
         match result {
-            Ok(done) => {
-                let id = done
-                    .first()
-                    .map(|d| d.blob[..12].to_string())
-                    .unwrap_or_default();
+            Ok(_) => {
                 log::info!(
-                    "smtp {}: accepted {} bytes from <{}> for {:?} id {id}",
+                    "smtp {}: accepted {} bytes from <{}> for {:?}{}: {}",
                     self.peer,
                     body.len(),
                     printable(&from),
-                    rcpt_list
-                );
-                self.reply(
-                    reply::QUEUED
-                        .with(&format!("Message accepted as {id}"))
-                        .as_bytes(),
+                    rcpt_list,
+                    verdicts
+                        .map(|v| format!(
+                            " spf={} dkim={} arc={} dmarc={} -> {}",
+                            v.spf, v.dkim, v.arc, v.dmarc, v.disposition
+                        ))
+                        .unwrap_or_default(),
+                    line.trim_end()
                 );
             }
-            Err(IngestError::NoRecipients) => self.reply(reply::NO_RECIPIENTS.line().as_bytes()),
+            Err(IngestError::NoRecipients) => {}
             Err(IngestError::Store(e)) => {
                 log::error!(
                     "smtp {}: store failed, message from <{}> deferred: {e}",
                     self.peer,
                     printable(&from)
                 );
-                self.reply(reply::LOCAL_ERROR.line().as_bytes());
             }
         }
+        self.reply(line.as_bytes());
         Ok(true)
     }
 
@@ -480,7 +567,7 @@ impl Session {
 
     async fn error_text(&mut self, text: &str) -> bool {
         self.errors += 1;
-        if self.errors > MAX_ERRORS {
+        if self.errors > self.ctx.config.smtp_max_errors {
             log::info!("smtp {}: too many errors, closing", self.peer);
             self.reply(reply::TOO_MANY_ERRORS.line().as_bytes());
             let _ = self.flush().await;

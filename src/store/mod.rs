@@ -9,8 +9,10 @@ pub mod model;
 mod redb;
 
 pub use self::redb::read::Reader;
+pub use self::redb::read_addresses::Recipient;
 pub use self::redb::tables::slot;
 pub use self::redb::write::{VALID_ROLES, Writer, hex_sha256};
+pub use self::redb::write_addresses::{normalize_address, normalize_domain};
 pub use error::{Result, StoreError};
 
 use self::redb::commit::{self, FnJob, Job, JobSender};

@@ -66,6 +66,10 @@ impl Server {
                 "127.0.0.1:0",
                 "--https-listen",
                 "127.0.0.1:0",
+                // Tests have no DNS: sender authentication is tested with a local DNS server in
+                // tests/smtp_auth.rs, which turns it back on.
+                "--sender-auth",
+                "off",
             ])
             .args(extra)
             .env("MAILNOOK_LOG", "debug")

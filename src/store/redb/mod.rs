@@ -5,10 +5,12 @@ pub mod changes;
 pub mod commit;
 pub mod push;
 pub mod read;
+pub mod read_addresses;
 pub mod tables;
 pub mod uploads;
 pub mod write;
 pub mod write_state;
+pub mod write_addresses;
 
 use crate::store::error::{Result, StoreError};
 use redb::ReadableTable;

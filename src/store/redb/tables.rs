@@ -51,6 +51,13 @@ pub const PUSH_SUBSCRIPTIONS: TableDefinition<(u32, &str), &[u8]> =
 /// upload lives until an object references it or its time runs out (RFC 8620 §6).
 pub const UPLOADS: TableDefinition<(u32, &str), (i64, u64)> = TableDefinition::new("uploads");
 
+/// lower-cased domain -> unix time it was added: the domains this server receives mail for.
+/// Mail to any other domain is refused as relaying (RFC 5321 §3.6.1).
+pub const DOMAINS: TableDefinition<&str, i64> = TableDefinition::new("domains");
+/// lower-cased alias -> JSON array of account ids. `@domain` is that domain's catch-all.
+/// Single-account names stay in `ADDRESSES`; an alias may fan out to several accounts.
+pub const ALIASES: TableDefinition<&str, &[u8]> = TableDefinition::new("aliases");
+
 /// Counter slots in `COUNTERS`.
 pub mod slot {
     /// The account's modseq: bumped by every change of any type.

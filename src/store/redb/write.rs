@@ -147,6 +147,10 @@ impl<'t> Writer<'t> {
         };
         self.accounts.insert(id, json(&account)?.as_slice())?;
         self.addresses.insert(name.as_str(), id)?;
+        // An account's domain is a local domain (write_addresses.rs).
+        if let Some((_, domain)) = name.rsplit_once('@') {
+            self.ensure_domain(domain, now)?;
+        }
         for (i, (mname, role)) in DEFAULT_MAILBOXES.iter().enumerate() {
             let mid = self.next_id(id, slot::NEXT_MAILBOX)?;
             let mb = Mailbox {
@@ -198,6 +202,7 @@ impl<'t> Writer<'t> {
         for a in addrs {
             self.addresses.remove(a.as_str())?;
         }
+        self.forget_alias_target(acct)?;
         let _ = account;
         self.mailboxes
             .retain_in((acct, 0)..=(acct, u32::MAX), |_, _| false)?;

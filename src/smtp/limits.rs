@@ -1,0 +1,162 @@
+//! Connection admission: open connections in total and per IP address, and a per-IP rate of new
+//! connections (a token bucket refilled continuously). A refused connection gets one 421 line
+//! (RFC 5321 §3.8: the server may close with 421 when it cannot serve) and is closed at once,
+//! so a flood costs a socket for a moment, never a session.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Entries kept for rate limiting before idle ones are pruned (bounds memory under a flood
+/// from many addresses).
+const PRUNE_ABOVE: usize = 4096;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    TooManyConnections,
+    TooManyFromIp,
+    RateLimited,
+}
+
+impl Refusal {
+    pub fn reply(&self) -> &'static str {
+        match self {
+            Refusal::TooManyConnections => "421 4.7.0 Too many connections, try again later\r\n",
+            Refusal::TooManyFromIp => {
+                "421 4.7.0 Too many connections from your address, try again later\r\n"
+            }
+            Refusal::RateLimited => {
+                "421 4.7.0 Too many connections from your address per minute, try again later\r\n"
+            }
+        }
+    }
+
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Refusal::TooManyConnections => "connection limit reached",
+            Refusal::TooManyFromIp => "per-IP connection limit reached",
+            Refusal::RateLimited => "per-IP connection rate exceeded",
+        }
+    }
+}
+
+struct PerIp {
+    open: usize,
+    tokens: f64,
+    refilled: Instant,
+}
+
+struct Inner {
+    open: usize,
+    ips: HashMap<IpAddr, PerIp>,
+}
+
+pub struct Limits {
+    max_total: usize,
+    max_per_ip: usize,
+    per_minute: u32,
+    inner: Mutex<Inner>,
+}
+
+/// Held for the life of an admitted connection; releases its slot when dropped.
+pub struct Permit {
+    limits: Arc<Limits>,
+    ip: IpAddr,
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        let mut g = self.limits.lock();
+        g.open = g.open.saturating_sub(1);
+        if let Some(p) = g.ips.get_mut(&self.ip) {
+            p.open = p.open.saturating_sub(1);
+        }
+    }
+}
+
+impl Limits {
+    pub fn new(max_total: usize, max_per_ip: usize, per_minute: u32) -> Arc<Limits> {
+        Arc::new(Limits {
+            max_total,
+            max_per_ip,
+            per_minute,
+            inner: Mutex::new(Inner {
+                open: 0,
+                ips: HashMap::new(),
+            }),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Admits a new connection from `ip`, or says why not.
+    pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Permit, Refusal> {
+        let now = Instant::now();
+        let mut g = self.lock();
+        if g.ips.len() > PRUNE_ABOVE {
+            let full = f64::from(self.per_minute);
+            g.ips.retain(|_, p| {
+                p.open > 0 || (now.duration_since(p.refilled).as_secs_f64() * full / 60.0) < full
+            });
+        }
+        if g.open >= self.max_total {
+            return Err(Refusal::TooManyConnections);
+        }
+        let burst = f64::from(self.per_minute.max(1));
+        let p = g.ips.entry(ip).or_insert(PerIp {
+            open: 0,
+            tokens: burst,
+            refilled: now,
+        });
+        if p.open >= self.max_per_ip {
+            return Err(Refusal::TooManyFromIp);
+        }
+        if self.per_minute > 0 {
+            let elapsed = now.duration_since(p.refilled).as_secs_f64();
+            p.tokens = (p.tokens + elapsed * burst / 60.0).min(burst);
+            p.refilled = now;
+            if p.tokens < 1.0 {
+                return Err(Refusal::RateLimited);
+            }
+            p.tokens -= 1.0;
+        }
+        p.open += 1;
+        g.open += 1;
+        Ok(Permit {
+            limits: self.clone(),
+            ip,
+        })
+    }
+
+    pub fn open(&self) -> usize {
+        self.lock().open
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totals_per_ip_and_rate() {
+        let l = Limits::new(3, 2, 0);
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let b: IpAddr = [10, 0, 0, 2].into();
+        let p1 = l.admit(a).unwrap();
+        let _p2 = l.admit(a).unwrap();
+        assert_eq!(l.admit(a).err(), Some(Refusal::TooManyFromIp));
+        let _p3 = l.admit(b).unwrap();
+        assert_eq!(l.admit(b).err(), Some(Refusal::TooManyConnections));
+        drop(p1);
+        assert!(l.admit(a).is_ok());
+
+        let r = Limits::new(100, 100, 2);
+        let _x = r.admit(a).unwrap();
+        let _y = r.admit(a).unwrap();
+        assert_eq!(r.admit(a).err(), Some(Refusal::RateLimited));
+        assert!(r.admit(b).is_ok(), "the rate is per address");
+    }
+}

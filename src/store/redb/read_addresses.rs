@@ -1,0 +1,99 @@
+//! Reads for local domains, aliases and recipient resolution (tables `DOMAINS`, `ALIASES`).
+
+use super::read::{Reader, table};
+use super::tables::*;
+use crate::store::error::Result;
+use crate::store::model::AccountId;
+use redb::ReadableTable;
+
+/// Where mail for one recipient address goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipient {
+    /// A local address: these accounts get a copy.
+    Local(Vec<AccountId>),
+    /// A local domain without such a user (RFC 5321 §3.3: 550 5.1.1).
+    NoSuchUser,
+    /// Not one of our domains: we are not a relay (550 5.7.1).
+    NotLocal,
+}
+
+impl Reader {
+    pub fn domains(&self) -> Result<Vec<(String, i64)>> {
+        let Some(t) = table!(self, DOMAINS) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            out.push((k.value().to_string(), v.value()));
+        }
+        Ok(out)
+    }
+
+    pub fn is_local_domain(&self, domain: &str) -> Result<bool> {
+        let Some(t) = table!(self, DOMAINS) else {
+            return Ok(false);
+        };
+        Ok(t.get(domain.to_lowercase().as_str())?.is_some())
+    }
+
+    /// The accounts an alias (or `@domain` catch-all) delivers to.
+    pub fn alias(&self, address: &str) -> Result<Option<Vec<AccountId>>> {
+        let Some(t) = table!(self, ALIASES) else {
+            return Ok(None);
+        };
+        match t.get(address.to_lowercase().as_str())? {
+            Some(v) => Ok(Some(serde_json::from_slice(v.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn aliases(&self) -> Result<Vec<(String, Vec<AccountId>)>> {
+        let Some(t) = table!(self, ALIASES) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            out.push((k.value().to_string(), serde_json::from_slice(v.value())?));
+        }
+        Ok(out)
+    }
+
+    /// Resolves a recipient: account address, then alias, then the same without a `+tag`
+    /// (plus-addressing), then the domain's catch-all. Case-insensitive throughout.
+    /// Aliases pointing at deleted accounts are skipped.
+    pub fn resolve_recipient(&self, address: &str) -> Result<Recipient> {
+        let address = address.to_lowercase();
+        let Some((local, domain)) = address.rsplit_once('@') else {
+            return Ok(Recipient::NotLocal);
+        };
+        if !self.is_local_domain(domain)? {
+            return Ok(Recipient::NotLocal);
+        }
+        let mut candidates = vec![address.clone()];
+        if let Some((base, _tag)) = local.split_once('+')
+            && !base.is_empty()
+        {
+            candidates.push(format!("{base}@{domain}"));
+        }
+        candidates.push(format!("@{domain}"));
+        for c in candidates {
+            if let Some(a) = self.address(&c)? {
+                return Ok(Recipient::Local(vec![a]));
+            }
+            if let Some(list) = self.alias(&c)? {
+                let mut live = Vec::new();
+                for id in list {
+                    if self.account(id)?.is_some() {
+                        live.push(id);
+                    }
+                }
+                if !live.is_empty() {
+                    return Ok(Recipient::Local(live));
+                }
+            }
+        }
+        Ok(Recipient::NoSuchUser)
+    }
+}
