@@ -9,8 +9,8 @@ pub mod read_addresses;
 pub mod tables;
 pub mod uploads;
 pub mod write;
-pub mod write_state;
 pub mod write_addresses;
+pub mod write_state;
 
 use crate::store::error::{Result, StoreError};
 use redb::ReadableTable;
