@@ -170,4 +170,95 @@ mod tests {
             Feed::More => panic!("not done"),
         }
     }
+
+    /// A small deterministic generator (xorshift64*), so failures reproduce from the seed.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// Feeds `input` in random chunks; returns (message, consumed, too_big).
+    fn run_chunked(input: &[u8], limit: usize, rng: &mut Rng) -> (Vec<u8>, Option<usize>, bool) {
+        let mut r = DataReader::new(limit);
+        let mut pos = 0;
+        let mut done = None;
+        while pos < input.len() {
+            let n = 1 + rng.below(64.min(input.len() - pos));
+            match r.feed(&input[pos..pos + n]) {
+                Feed::Done { consumed } => {
+                    done = Some(pos + consumed);
+                    break;
+                }
+                Feed::More => pos += n,
+            }
+        }
+        let big = r.too_big();
+        (r.into_message(), done, big)
+    }
+
+    /// Property: for any message made of CRLF lines, what a client sends (dot-stuffed, then
+    /// CRLF.CRLF, then a pipelined command) comes back byte for byte, whatever the chunking,
+    /// and the reader stops exactly at the terminator.
+    #[test]
+    fn property_round_trip_any_chunking() {
+        let alphabet = b".\r\na. \x00\xff";
+        for seed in 1..400u64 {
+            let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+            let lines = rng.below(12);
+            let mut message = Vec::new();
+            for _ in 0..lines {
+                let len = rng.below(20);
+                for _ in 0..len {
+                    // No CR or LF inside a line: line ends are CRLF here.
+                    let b = alphabet[rng.below(alphabet.len())];
+                    message.push(if b == b'\r' || b == b'\n' { b'.' } else { b });
+                }
+                message.extend_from_slice(b"\r\n");
+            }
+            let mut wire = Vec::new();
+            for line in message.split_inclusive(|b| *b == b'\n') {
+                if line.first() == Some(&b'.') {
+                    wire.push(b'.');
+                }
+                wire.extend_from_slice(line);
+            }
+            wire.extend_from_slice(b".\r\n");
+            let end = wire.len();
+            wire.extend_from_slice(b"QUIT\r\n");
+            let (out, done, big) = run_chunked(&wire, 1 << 20, &mut rng);
+            assert_eq!(done, Some(end), "seed {seed}: stops at the terminator");
+            assert!(!big);
+            assert_eq!(out, message, "seed {seed}: round trip");
+        }
+    }
+
+    /// Fuzz: arbitrary bytes never panic, never buffer past the limit, and give the same result
+    /// however they are chunked.
+    #[test]
+    fn fuzz_arbitrary_bytes_chunking_invariant() {
+        let alphabet = b".\r\nab\x00\xff";
+        for seed in 1..400u64 {
+            let mut rng = Rng(seed.wrapping_mul(0xd134_2543_de82_ef95) | 1);
+            let len = rng.below(600);
+            let input: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.below(alphabet.len())])
+                .collect();
+            let limit = 1 + rng.below(300);
+            let (a, da, ba) = run(&input, limit);
+            let (b, db, bb) = run_chunked(&input, limit, &mut rng);
+            assert_eq!((&a, da, ba), (&b, db, bb), "seed {seed}");
+            assert!(a.len() <= limit, "seed {seed}: buffered past the limit");
+            if let Some(d) = da {
+                assert!(input[..d].ends_with(b"\r\n.\r\n") || input[..d] == *b".\r\n");
+            }
+        }
+    }
 }

@@ -634,7 +634,7 @@ impl Session {
             if let Some(i) = self.input.iter().position(|b| *b == b'\n') {
                 let rest = self.input.split_off(i + 1);
                 let line = std::mem::replace(&mut self.input, rest);
-                if skipping {
+                if skipping || line.len() > MAX_COMMAND_LINE {
                     return Err(ReadError::TooLong);
                 }
                 return Ok(line);
