@@ -10,7 +10,10 @@
 //! DNS cost is bounded: every lookup has a short timeout (`auth_dns_timeout_ms`, one retry) and
 //! the whole check has a budget (`auth_timeout_ms`). When the budget runs out the message is
 //! delivered with `temperror` verdicts rather than deferred: an unreachable resolver must not
-//! stop mail (RFC 7208 §2.6.6 leaves the temperror action to the receiver).
+//! stop mail (RFC 7208 §2.6.6 leaves the temperror action to the receiver). After a check runs
+//! out of time the resolver is treated as down for [`DNS_DOWN_FOR`]: messages in that window
+//! get temperror at once instead of each waiting out the budget; the first message after the
+//! window probes again.
 
 use crate::activity::AuthVerdicts;
 use crate::config::Config;
@@ -26,7 +29,11 @@ use mail_auth::{
 };
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long the resolver counts as down after a check ran out of time.
+const DNS_DOWN_FOR: Duration = Duration::from_secs(30);
 
 /// What to do with the message after authentication.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +69,9 @@ pub struct Authenticator {
     hostname: String,
     budget: Duration,
     dmarc_reject: bool,
+    /// Milliseconds since `epoch` until which the resolver counts as down (0: up).
+    down_until: Arc<AtomicU64>,
+    epoch: Instant,
 }
 
 impl Authenticator {
@@ -89,6 +99,8 @@ impl Authenticator {
             hostname: config.hostname.clone(),
             budget: Duration::from_millis(config.auth_timeout_ms.max(100)),
             dmarc_reject: config.dmarc_reject,
+            down_until: Arc::new(AtomicU64::new(0)),
+            epoch: Instant::now(),
         })
     }
 
@@ -96,6 +108,10 @@ impl Authenticator {
     /// we prepend anything).
     pub async fn check(&self, env: &Envelope<'_>, raw: &[u8]) -> Outcome {
         use futures_lite::FutureExt;
+        let now_ms = self.epoch.elapsed().as_millis() as u64;
+        if now_ms < self.down_until.load(Ordering::Relaxed) {
+            return self.timed_out(env);
+        }
         let work = async_compat::Compat::new(self.verify(env, raw));
         let budget = self.budget;
         let timeout = async move {
@@ -105,11 +121,15 @@ impl Authenticator {
         match async { Some(work.await) }.or(timeout).await {
             Some(o) => o,
             None => {
+                let until = self.epoch.elapsed() + DNS_DOWN_FOR;
+                self.down_until
+                    .store(until.as_millis() as u64, Ordering::Relaxed);
                 log::warn!(
-                    "sender authentication for {} from {} ran out of time ({} ms); delivering with temperror",
+                    "sender authentication for {} from {} ran out of time ({} ms): DNS counts as down for {} s, messages get temperror meanwhile",
                     crate::smtp::session::printable(env.mail_from),
                     env.ip,
-                    budget.as_millis()
+                    budget.as_millis(),
+                    DNS_DOWN_FOR.as_secs()
                 );
                 self.timed_out(env)
             }

@@ -94,6 +94,7 @@ impl Limits {
 
     /// Admits a new connection from `ip`, or says why not.
     pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Permit, Refusal> {
+        let ip = client_key(ip);
         let now = Instant::now();
         let mut g = self.lock();
         if g.ips.len() > PRUNE_ABOVE {
@@ -136,6 +137,21 @@ impl Limits {
     }
 }
 
+/// The unit limits apply to: the address for IPv4, the /64 for IPv6 (one host usually holds a
+/// whole /64, so per-address limits would be trivial to dodge).
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,5 +174,14 @@ mod tests {
         let _y = r.admit(a).unwrap();
         assert_eq!(r.admit(a).err(), Some(Refusal::RateLimited));
         assert!(r.admit(b).is_ok(), "the rate is per address");
+
+        let v6 = Limits::new(100, 1, 0);
+        let _p = v6.admit("2001:db8::1".parse().unwrap()).unwrap();
+        assert_eq!(
+            v6.admit("2001:db8::ffff".parse().unwrap()).err(),
+            Some(Refusal::TooManyFromIp),
+            "one /64 counts as one client"
+        );
+        assert!(v6.admit("2001:db8:0:1::1".parse().unwrap()).is_ok());
     }
 }

@@ -134,6 +134,11 @@ impl Server {
         }
     }
 
+    /// The server's process id (for reading /proc/PID/status in measurements).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
     /// Stops the server the hard way (SIGKILL), as a crash would.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
