@@ -228,6 +228,14 @@ impl Session {
                         .error_text_ok(&reply::BAD_SEQUENCE.with("Sender already given"))
                         .await;
                 }
+                if let Some(p) = unsupported_mail_param(&from) {
+                    return self
+                        .error_text_ok(
+                            &reply::PARAM_NOT_IMPLEMENTED
+                                .with(&format!("Unsupported parameter {p}")),
+                        )
+                        .await;
+                }
                 if from.size > self.ctx.config.max_message_size {
                     log::info!(
                         "smtp {}: refused SIZE={} from <{}>",
@@ -245,10 +253,30 @@ impl Session {
                 self.mail_from = Some(from.address);
                 self.reply(reply::SENDER_OK.line().as_bytes());
             }
-            Request::Rcpt { to } => {
+            Request::Rcpt { mut to } => {
+                if to.address.is_empty() {
+                    // smtp-proto reads both <> and <postmaster> as "": only the latter is valid
+                    // (RFC 5321 §4.1.1.3).
+                    if String::from_utf8_lossy(line)
+                        .to_ascii_lowercase()
+                        .contains("<postmaster>")
+                    {
+                        to.address = "postmaster".into();
+                    } else {
+                        return self
+                            .error_text_ok("501 5.1.3 Bad recipient address syntax\r\n")
+                            .await;
+                    }
+                }
                 if self.mail_from.is_none() {
                     return self
                         .error_text_ok(&reply::BAD_SEQUENCE.with("Need MAIL before RCPT"))
+                        .await;
+                }
+                if to.flags != 0 || to.orcpt.is_some() || to.rrvs != 0 {
+                    // DSN (RFC 3461) and RRVS (RFC 7293) are not advertised (RFC 1869 §6).
+                    return self
+                        .error_text_ok(&reply::PARAM_NOT_IMPLEMENTED.with("Unsupported parameter"))
                         .await;
                 }
                 if self.rcpts.len() >= self.ctx.config.max_recipients {
@@ -649,6 +677,26 @@ impl Session {
             r?;
         }
     }
+}
+
+/// A MAIL parameter of an extension we do not advertise (RFC 1869 §6: refuse with 555).
+/// SIZE, BODY=7BIT/8BITMIME and SMTPUTF8 are ours; an AUTH= parameter is ignored as harmless.
+fn unsupported_mail_param(from: &smtp_proto::MailFrom<String>) -> Option<&'static str> {
+    use smtp_proto::{MAIL_BODY_7BIT, MAIL_BODY_8BITMIME, MAIL_SMTPUTF8};
+    let ours = MAIL_BODY_7BIT | MAIL_BODY_8BITMIME | MAIL_SMTPUTF8;
+    if from.flags & !ours != 0 {
+        return Some("(BODY, RET, REQUIRETLS, CONPERM or BY)");
+    }
+    if from.env_id.is_some() {
+        return Some("ENVID");
+    }
+    if from.trans_id.is_some() || from.solicit.is_some() || from.mtrk.is_some() {
+        return Some("(TRANSID, SOLICIT or MTRK)");
+    }
+    if from.by != 0 || from.hold_for != 0 || from.hold_until != 0 || from.mt_priority != 0 {
+        return Some("(BY, HOLDFOR, HOLDUNTIL or MT-PRIORITY)");
+    }
+    None
 }
 
 /// Makes client-controlled text safe for logs and headers: control characters become '?'.

@@ -62,9 +62,14 @@ impl Reader {
 
     /// Resolves a recipient: account address, then alias, then the same without a `+tag`
     /// (plus-addressing), then the domain's catch-all. Case-insensitive throughout.
-    /// Aliases pointing at deleted accounts are skipped.
+    /// Aliases pointing at deleted accounts are skipped. `postmaster` of every local domain
+    /// (and the bare `<postmaster>`) must be accepted (RFC 5321 §4.5.1): unless an address or
+    /// alias says otherwise, it reaches the admin accounts.
     pub fn resolve_recipient(&self, address: &str) -> Result<Recipient> {
         let address = address.to_lowercase();
+        if address == "postmaster" {
+            return self.admins();
+        }
         let Some((local, domain)) = address.rsplit_once('@') else {
             return Ok(Recipient::NotLocal);
         };
@@ -94,6 +99,23 @@ impl Reader {
                 }
             }
         }
+        if local == "postmaster" {
+            return self.admins();
+        }
         Ok(Recipient::NoSuchUser)
+    }
+
+    fn admins(&self) -> Result<Recipient> {
+        let ids: Vec<AccountId> = self
+            .accounts()?
+            .into_iter()
+            .filter(|a| a.admin)
+            .map(|a| a.id)
+            .collect();
+        Ok(if ids.is_empty() {
+            Recipient::NoSuchUser
+        } else {
+            Recipient::Local(ids)
+        })
     }
 }
