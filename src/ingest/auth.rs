@@ -106,13 +106,28 @@ impl Authenticator {
 
     /// Runs every check within the time budget. `raw` is the message as received (before
     /// we prepend anything).
-    pub async fn check(&self, env: &Envelope<'_>, raw: &[u8]) -> Outcome {
+    /// DKIM hashes the whole message: the checks run on a blocking thread (DESIGN.md: no CPU
+    /// work on the executor), each with its own wait on the resolver.
+    pub async fn check(&self, env: &Envelope<'_>, raw: Arc<Vec<u8>>) -> Outcome {
         use futures_lite::FutureExt;
         let now_ms = self.epoch.elapsed().as_millis() as u64;
         if now_ms < self.down_until.load(Ordering::Relaxed) {
             return self.timed_out(env);
         }
-        let work = async_compat::Compat::new(self.verify(env, raw));
+        let (me, ip, helo, from) = (
+            self.clone(),
+            env.ip,
+            env.helo.to_string(),
+            env.mail_from.to_string(),
+        );
+        let work = smol::unblock(move || {
+            let env = Envelope {
+                ip,
+                helo: &helo,
+                mail_from: &from,
+            };
+            smol::block_on(async_compat::Compat::new(me.verify(&env, &raw)))
+        });
         let budget = self.budget;
         let timeout = async move {
             smol::Timer::after(budget).await;

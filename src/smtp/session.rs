@@ -83,7 +83,9 @@ impl Session {
                     continue;
                 }
                 Err(ReadError::Timeout) => {
-                    log::info!("smtp {}: idle timeout", self.peer);
+                    log::info!("smtp {}: idle timeout, closing", self.peer);
+                    let rcpts = self.rcpt_list();
+                    self.record(&reply::TIMEOUT.line(), rcpts, None);
                     let _ = self.send_now(reply::TIMEOUT.line().as_bytes()).await;
                     return End::Closed;
                 }
@@ -433,7 +435,7 @@ impl Session {
             self.reply(reply::TOO_BIG.line().as_bytes());
             return Ok(true);
         }
-        let body = reader.into_message();
+        let mut body = reader.into_message();
         let rcpt_list = self.rcpt_list();
         let (auth_header, verdicts, action) = match &self.ctx.auth {
             Some(auth) => {
@@ -442,7 +444,10 @@ impl Session {
                     helo: self.helo.as_deref().unwrap_or(""),
                     mail_from: &from,
                 };
-                let o = auth.check(&env, &body).await;
+                let shared = std::sync::Arc::new(body);
+                let o = auth.check(&env, shared.clone()).await;
+                // The checks are done with it (or timed out and still hold a copy).
+                body = std::sync::Arc::try_unwrap(shared).unwrap_or_else(|a| (*a).clone());
                 if o.action == Action::Reject {
                     log::info!(
                         "smtp {}: refused message from <{}> for {:?}: DMARC policy of {} is reject",
@@ -597,6 +602,8 @@ impl Session {
         self.errors += 1;
         if self.errors > self.ctx.config.smtp_max_errors {
             log::info!("smtp {}: too many errors, closing", self.peer);
+            let rcpts = self.rcpt_list();
+            self.record(&reply::TOO_MANY_ERRORS.line(), rcpts, None);
             self.reply(reply::TOO_MANY_ERRORS.line().as_bytes());
             let _ = self.flush().await;
             return true;
