@@ -259,6 +259,19 @@ async fn huge_stream_is_cut_off_without_buffering() {
         "552 or a plain close: {rest:?}"
     );
     assert!(s.log().contains("message far over the size limit, closing"));
+    // The server's peak memory stayed far below what it was sent.
+    let status = std::fs::read_to_string(format!("/proc/{}/status", s.pid().expect("pid")))
+        .expect("proc status");
+    let peak_kib: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .expect("VmHWM");
+    assert!(
+        peak_kib < 64 * 1024,
+        "peak RSS {peak_kib} KiB while receiving {sent} bytes"
+    );
     // Still serving, nothing stored.
     let mut t = s.transcript();
     assert_eq!(t.cmd("NOOP"), 250);
