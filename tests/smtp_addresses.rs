@@ -160,6 +160,12 @@ async fn smtputf8_addresses() {
     assert_eq!(t.cmd("MAIL FROM:<δοκιμή@παράδειγμα.test> SMTPUTF8"), 250);
     assert_eq!(t.cmd("RCPT TO:<JÖRG@Ü.test>"), 250, "Unicode case folding");
     assert_eq!(t.cmd("RCPT TO:<jörg+tag@ü.test>"), 250);
+    assert_eq!(
+        t.cmd("RCPT TO:<jörg@xn--tda.test>"),
+        250,
+        "A-label domain, RFC 5890"
+    );
+    assert_eq!(t.cmd("RCPT TO:<jörg@XN--TDA.test>"), 250);
     assert_eq!(t.cmd("DATA"), 354);
     t.send("From: δοκιμή@παράδειγμα.test\r\nSubject: Grüße\r\n\r\nHallo\r\n.\r\n".as_bytes());
     assert_eq!(code(&t.reply()), 250);

@@ -66,7 +66,7 @@ impl Reader {
     /// (and the bare `<postmaster>`) must be accepted (RFC 5321 §4.5.1): unless an address or
     /// alias says otherwise, it reaches the admin accounts.
     pub fn resolve_recipient(&self, address: &str) -> Result<Recipient> {
-        let address = address.to_lowercase();
+        let address = super::write_addresses::canonical_address(address);
         if address == "postmaster" {
             return self.admins();
         }

@@ -119,7 +119,7 @@ impl<'t> Writer<'t> {
         admin: bool,
         now: i64,
     ) -> Result<Account> {
-        let name = name.trim().to_lowercase();
+        let name = super::write_addresses::canonical_address(name);
         if name.is_empty() || !name.contains('@') {
             return Err(StoreError::Invalid(format!(
                 "'{name}' is not an email address"

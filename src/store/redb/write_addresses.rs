@@ -13,9 +13,31 @@ use crate::store::error::{Result, StoreError};
 use crate::store::model::AccountId;
 use redb::ReadableTable;
 
+/// The canonical form of a domain: lower case, Unicode labels (so `xn--tda.test` and `ü.test`
+/// are one domain, RFC 5890; SMTPUTF8 clients send either form).
+pub fn canonical_domain(domain: &str) -> String {
+    let d = domain.trim().trim_end_matches('.').to_lowercase();
+    if !d.is_ascii() || d.split('.').any(|l| l.starts_with("xn--")) {
+        let (u, ok) = idna::domain_to_unicode(&d);
+        if ok.is_ok() {
+            return u;
+        }
+    }
+    d
+}
+
+/// `local@domain` with the domain in canonical form and the local part lower-cased.
+pub fn canonical_address(address: &str) -> String {
+    let a = address.trim().to_lowercase();
+    match a.rsplit_once('@') {
+        Some((local, domain)) => format!("{local}@{}", canonical_domain(domain)),
+        None => a,
+    }
+}
+
 /// Lower-cases and checks an address (`local@domain`, or `@domain` for a catch-all).
 pub fn normalize_address(address: &str, allow_catch_all: bool) -> Result<String> {
-    let a = address.trim().to_lowercase();
+    let a = canonical_address(address);
     let bad = || StoreError::Invalid(format!("'{}' is not an email address", address.trim()));
     let (local, domain) = a.rsplit_once('@').ok_or_else(bad)?;
     if domain.is_empty() || a.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -29,7 +51,7 @@ pub fn normalize_address(address: &str, allow_catch_all: bool) -> Result<String>
 
 /// Lower-cases and checks a domain name.
 pub fn normalize_domain(domain: &str) -> Result<String> {
-    let d = domain.trim().trim_end_matches('.').to_lowercase();
+    let d = canonical_domain(domain);
     if d.is_empty()
         || d.contains('@')
         || d.starts_with('.')
