@@ -61,6 +61,10 @@ pub struct Config {
     /// Refuse (550 5.7.1) messages that fail DMARC of a domain publishing p=reject. When off,
     /// they go to Junk like p=quarantine failures.
     pub dmarc_reject: bool,
+    /// ARC sealers (domains, e.g. mailing-list hosts) trusted to vouch for forwarded mail: a
+    /// DMARC failure under a passing ARC chain last sealed by one of them is delivered normally
+    /// (RFC 8617 §7.2, local policy). Empty: ARC is reported but never overrides DMARC.
+    pub arc_trusted_sealers: Vec<String>,
 }
 
 impl Default for Config {
@@ -90,6 +94,7 @@ impl Default for Config {
             auth_dns_timeout_ms: 2000,
             auth_timeout_ms: 6000,
             dmarc_reject: true,
+            arc_trusted_sealers: Vec::new(),
         }
     }
 }

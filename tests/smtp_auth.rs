@@ -94,12 +94,24 @@ async fn authentication_matrix() {
     let (orig_key, orig_record) = key();
     dns.txt("s1._domainkey.orig.test", &orig_record);
     dns.txt("_dmarc.orig.test", "v=DMARC1; p=none");
-    let (arc_key, arc_record) = key();
+    let arc_der = Ed25519Key::generate_pkcs8().expect("generate");
+    let arc_key = Ed25519Key::from_pkcs8_der(&arc_der).expect("key");
+    let arc_record = format!(
+        "v=DKIM1; k=ed25519; p={}",
+        base64::engine::general_purpose::STANDARD.encode(arc_key.public_key())
+    );
     dns.txt("arc._domainkey.fwd.test", &arc_record);
+    let (strict_key, strict_record) = key();
+    dns.txt("s1._domainkey.strict.test", &strict_record);
+    dns.txt("_dmarc.strict.test", "v=DMARC1; p=reject");
+    let (untrusted_key, untrusted_record) = key();
+    dns.txt("arc._domainkey.other-list.test", &untrusted_record);
 
     let resolver = dns.addr.to_string();
     let s = start(
-        &format!("smtp_greeting_delay_ms = 0\nhostname = \"{HOST}\"\n"),
+        &format!(
+            "smtp_greeting_delay_ms = 0\nhostname = \"{HOST}\"\narc_trusted_sealers = [\"fwd.test\"]\n"
+        ),
         &["--sender-auth", "on", "--dns-resolver", &resolver],
     );
     assert!(
@@ -221,6 +233,53 @@ async fn authentication_matrix() {
         .expect("seal");
     let forwarded = format!("{}{}", set.to_header(), modified);
     ok(send(&mut t, "list@fwd.test", "arc", &forwarded));
+
+    // strict.test publishes p=reject. Forwarded through the trusted list fwd.test (ARC pass),
+    // the DMARC failure is overridden; through an untrusted list it is refused.
+    let strict = sign(
+        strict_key,
+        "strict.test",
+        "s1",
+        &msg("a@strict.test", "arc-trusted", "post"),
+    );
+    let strict_mod = format!("{strict}-- \r\nfooter\r\n");
+    let parsed = AuthenticatedMessage::parse(strict.as_bytes()).expect("parse");
+    let dkim_s = fwd.verify_dkim(&parsed).await;
+    let aar = AuthenticationResults::new("fwd.test").with_dkim_results(&dkim_s, "a@strict.test");
+    let parsed_mod = AuthenticatedMessage::parse(strict_mod.as_bytes()).expect("parse");
+    let arc_in = fwd.verify_arc(&parsed_mod).await;
+    let fwd_key2 = Ed25519Key::from_pkcs8_der(&arc_der).expect("key");
+    let set = mail_auth::arc::ArcSealer::from_key(fwd_key2)
+        .domain("fwd.test")
+        .selector("arc")
+        .headers(["From", "To", "Subject", "DKIM-Signature"])
+        .seal(&parsed_mod, &aar, &arc_in)
+        .expect("seal");
+    ok(send(
+        &mut t,
+        "list@fwd.test",
+        "arc-trusted",
+        &format!("{}{}", set.to_header(), strict_mod),
+    ));
+    let untrusted_msg = strict_mod.replace("Subject: arc-trusted", "Subject: arc-untrusted");
+    let parsed_u = AuthenticatedMessage::parse(untrusted_msg.as_bytes()).expect("parse");
+    let arc_in = fwd.verify_arc(&parsed_u).await;
+    let set = mail_auth::arc::ArcSealer::from_key(untrusted_key)
+        .domain("other-list.test")
+        .selector("arc")
+        .headers(["From", "To", "Subject", "DKIM-Signature"])
+        .seal(&parsed_u, &aar, &arc_in)
+        .expect("seal");
+    let r = send(
+        &mut t,
+        "list@other-list.test",
+        "arc-untrusted",
+        &format!("{}{}", set.to_header(), untrusted_msg),
+    );
+    assert!(
+        r.starts_with("550 5.7.1"),
+        "untrusted sealer: DMARC reject stands: {r}"
+    );
     // A tampered ARC chain fails.
     let tampered = forwarded.replace("list post", "list p0st");
     ok(send(
@@ -338,6 +397,15 @@ async fn authentication_matrix() {
         !method(&r, "dkim=", "header.d=orig.test").starts_with("dkim=pass"),
         "{r:?}"
     );
+    let r = results(&get("arc-trusted").raw);
+    assert!(method(&r, "arc=", "").starts_with("arc=pass"), "{r:?}");
+    assert!(method(&r, "dmarc=", "").starts_with("dmarc=fail"), "{r:?}");
+    assert_eq!(
+        get("arc-trusted").roles,
+        ["inbox"],
+        "the trusted sealer's ARC overrides"
+    );
+    assert!(all.iter().all(|m| m.subject != "arc-untrusted"));
     let r = results(&get("arc-broken").raw);
     let arc = method(&r, "arc=", "");
     assert!(

@@ -69,6 +69,8 @@ pub struct Authenticator {
     hostname: String,
     budget: Duration,
     dmarc_reject: bool,
+    /// Lower-cased ARC sealer domains whose passing chain overrides a DMARC failure.
+    arc_trusted: Arc<Vec<String>>,
     /// Milliseconds since `epoch` until which the resolver counts as down (0: up).
     down_until: Arc<AtomicU64>,
     epoch: Instant,
@@ -99,6 +101,13 @@ impl Authenticator {
             hostname: config.hostname.clone(),
             budget: Duration::from_millis(config.auth_timeout_ms.max(100)),
             dmarc_reject: config.dmarc_reject,
+            arc_trusted: Arc::new(
+                config
+                    .arc_trusted_sealers
+                    .iter()
+                    .map(|d| d.trim().trim_end_matches('.').to_lowercase())
+                    .collect(),
+            ),
             down_until: Arc::new(AtomicU64::new(0)),
             epoch: Instant::now(),
         })
@@ -240,7 +249,25 @@ impl Authenticator {
         };
         let dmarc_result = dmarc.result();
         let dmarc_failed = matches!(dmarc_result, DmarcResult::Fail(_));
-        let action = if dmarc_failed {
+        // RFC 8617 §7.2: a receiver may honour a passing ARC chain from a sealer it trusts
+        // (a mailing list that broke DKIM by adding a footer) instead of DMARC's verdict.
+        let arc_sealer = arc
+            .sets()
+            .last()
+            .map(|s| s.seal.header.d.to_lowercase())
+            .unwrap_or_default();
+        let arc_vouches = *arc.result() == DkimResult::Pass
+            && !arc_sealer.is_empty()
+            && self.arc_trusted.contains(&arc_sealer);
+        if dmarc_failed && arc_vouches {
+            log::info!(
+                "DMARC failure of {} overridden by the trusted ARC sealer {arc_sealer}",
+                dmarc.domain()
+            );
+        }
+        let action = if dmarc_failed && arc_vouches {
+            Action::Deliver
+        } else if dmarc_failed {
             match dmarc.policy() {
                 Policy::Reject if self.dmarc_reject => Action::Reject,
                 Policy::Reject | Policy::Quarantine => Action::Junk,
