@@ -129,7 +129,10 @@ pub fn run(config: Config) -> Result<(), String> {
         println!("ready in {} ms", started.elapsed().as_millis());
 
         let smtp_task = smol::spawn(smtp::serve(smtp_listener, smtp_ctx));
-        let sweep_task = smol::spawn(crate::jmap::upload::sweep_forever(store.clone()));
+        let sweep_task = smol::spawn(crate::jmap::upload::sweep_forever(
+            store.clone(),
+            config.changelog_keep,
+        ));
         let push_task = smol::spawn(http::pusher::run(store.clone(), push_client));
         let control_task = smol::spawn(crate::control::serve(control, store.clone()));
         let http_task = smol::spawn(http::serve(https_listener, state));

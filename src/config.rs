@@ -65,6 +65,10 @@ pub struct Config {
     /// DMARC failure under a passing ARC chain last sealed by one of them is delivered normally
     /// (RFC 8617 §7.2, local policy). Empty: ARC is reported but never overrides DMARC.
     pub arc_trusted_sealers: Vec<String>,
+    /// Changes kept in the changelog per account and type; `/changes` from a state older than
+    /// the kept history answers cannotCalculateChanges (RFC 8620 §5.2). Trimmed at start and
+    /// every few minutes.
+    pub changelog_keep: usize,
 }
 
 impl Default for Config {
@@ -95,6 +99,7 @@ impl Default for Config {
             auth_timeout_ms: 6000,
             dmarc_reject: true,
             arc_trusted_sealers: Vec::new(),
+            changelog_keep: 100_000,
         }
     }
 }
@@ -124,6 +129,9 @@ impl Config {
         }
         if self.smtp_timeout_secs == 0 || self.smtp_data_timeout_secs == 0 {
             return Err("smtp_timeout_secs and smtp_data_timeout_secs must be at least 1".into());
+        }
+        if self.changelog_keep == 0 {
+            return Err("changelog_keep must be at least 1".into());
         }
         if self.max_recipients == 0 {
             return Err("max_recipients must be at least 1".into());

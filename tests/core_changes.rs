@@ -151,3 +151,42 @@ async fn bad_states_and_arguments() {
         .await;
     assert_eq!(r[0][1]["type"], "invalidArguments", "{r:?}");
 }
+
+#[tokio::test]
+async fn trimmed_log_means_cannot_calculate_changes() {
+    let dir = tempfile::tempdir().expect("dir");
+    let cfg = dir.path().join("mailnook.toml");
+    std::fs::write(&cfg, "changelog_keep = 3\n").expect("config");
+    let extra = ["--config", cfg.to_str().expect("path")];
+    let mut s = Server::start_with(&extra);
+    s.add_user(USER, PASS);
+    let acct = s.account_id(USER, PASS).await;
+    let e0 = state_of(&s, &acct, "Email").await;
+    let mut states = Vec::new();
+    for i in 0..5 {
+        let raw = message(
+            "bob@example.net",
+            USER,
+            &format!("t{i}"),
+            &format!("t{i}@x"),
+            "b",
+        );
+        s.send("bob@example.net", &[USER], &raw).expect("SMTP send");
+        states.push(state_of(&s, &acct, "Email").await);
+    }
+    // The trim runs at start: restart on the same data with the same config.
+    s.kill();
+    let s2 = Server::start_in(&s.data_dir, &extra);
+    // (The start-up sweep runs alongside serving: wait for it, bounded.)
+    common::eventually("the start-up trim", || async {
+        let r = changes(&s2, &acct, "Email", &e0, None).await;
+        (r[1]["type"] == "cannotCalculateChanges").then_some(())
+    })
+    .await;
+    let r = changes(&s2, &acct, "Email", &states[0], None).await;
+    assert_eq!(r[1]["type"], "cannotCalculateChanges", "{r}");
+    // Within the kept history, changes are exact.
+    let r = changes(&s2, &acct, "Email", &states[1], None).await;
+    assert_eq!(r[1]["created"].as_array().map(Vec::len), Some(3), "{r}");
+    assert_eq!(r[1]["newState"], json!(states[4]));
+}

@@ -59,24 +59,28 @@ pub async fn upload(
     }))
 }
 
-/// Expires old uploads and push subscriptions, forever (spawned by app.rs).
-pub async fn sweep_forever(store: Store) {
+/// Expires old uploads and push subscriptions and trims the changelog to `keep` rows per
+/// type, at start and then every SWEEP_EVERY (spawned by app.rs).
+pub async fn sweep_forever(store: Store, keep: usize) {
     loop {
-        smol::Timer::after(SWEEP_EVERY).await;
         let now = crate::ingest::now();
         match store
             .write(move |w| {
                 Ok((
                     w.expire_uploads(now - UPLOAD_TTL_SECS)?,
                     w.expire_push_subscriptions(now)?,
+                    w.trim_changes(keep)?,
                 ))
             })
             .await
         {
-            Ok((0, 0)) => {}
-            Ok((u, p)) => log::info!("sweep: {u} expired uploads, {p} expired push subscriptions"),
+            Ok((0, 0, 0)) => {}
+            Ok((u, p, c)) => log::info!(
+                "sweep: {u} expired uploads, {p} expired push subscriptions, {c} old changelog rows"
+            ),
             Err(e) => log::warn!("sweep failed: {e}"),
         }
+        smol::Timer::after(SWEEP_EVERY).await;
     }
 }
 

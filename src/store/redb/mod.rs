@@ -7,6 +7,7 @@ pub mod push;
 pub mod read;
 pub mod read_addresses;
 pub mod tables;
+pub mod trim;
 pub mod uploads;
 pub mod write;
 pub mod write_addresses;

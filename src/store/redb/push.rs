@@ -42,6 +42,18 @@ impl Writer<'_> {
         Ok(t.remove((acct, id))?.is_some())
     }
 
+    /// Drops every subscription of a user (password changed, account deleted).
+    pub fn remove_all_push_subscriptions(&mut self, acct: AccountId) -> Result<usize> {
+        let mut t = self.tx.open_table(PUSH_SUBSCRIPTIONS)?;
+        let mut n = 0;
+        t.retain(|k, _| {
+            let mine = k.0 == acct;
+            n += usize::from(mine);
+            !mine
+        })?;
+        Ok(n)
+    }
+
     /// Drops every subscription that expired before `now`; returns how many.
     pub fn expire_push_subscriptions(&mut self, now: i64) -> Result<usize> {
         let mut t = self.tx.open_table(PUSH_SUBSCRIPTIONS)?;

@@ -116,6 +116,26 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Drops every upload of an account (account deletion), with its blob references.
+    pub fn remove_all_uploads(&mut self, acct: AccountId) -> Result<()> {
+        let mine: Vec<String> = {
+            let t = self.tx.open_table(UPLOADS)?;
+            let mut v = Vec::new();
+            for row in t.range((acct, "")..)? {
+                let (k, _) = row?;
+                if k.value().0 != acct {
+                    break;
+                }
+                v.push(k.value().1.to_string());
+            }
+            v
+        };
+        for h in mine {
+            self.drop_upload(acct, &h)?;
+        }
+        Ok(())
+    }
+
     /// Drops uploads made before `cutoff` (unix seconds); returns how many went.
     pub fn expire_uploads(&mut self, cutoff: i64) -> Result<usize> {
         let mut old: Vec<(AccountId, String)> = Vec::new();

@@ -172,6 +172,8 @@ impl<'t> Writer<'t> {
         let mut account = self.account(acct)?;
         account.password_hash = password_hash.to_string();
         self.accounts.insert(acct, json(&account)?.as_slice())?;
+        // RFC 8620 §7.2: push subscriptions die with the credentials that made them.
+        self.remove_all_push_subscriptions(acct)?;
         Ok(())
     }
 
@@ -183,6 +185,8 @@ impl<'t> Writer<'t> {
     /// Deletes an account and everything it owns. Blobs shared with other accounts stay.
     pub fn delete_account(&mut self, acct: AccountId) -> Result<()> {
         let account = self.account(acct)?;
+        self.remove_all_push_subscriptions(acct)?;
+        self.remove_all_uploads(acct)?;
         let ids: Vec<u32> = self
             .emails
             .range((acct, 0)..=(acct, u32::MAX))?
