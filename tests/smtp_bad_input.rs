@@ -87,6 +87,11 @@ async fn odd_messages_are_stored_as_received() {
         ("headersonly", b"Subject: headersonly\r\nFrom: h@example.net\r\n".to_vec()),
         ("nulbyte", b"Subject: nulbyte\r\n\r\nbefore\x00after\r\n".to_vec()),
     ];
+    // With sender authentication off, a forged Authentication-Results naming this server is
+    // still removed (RFC 8601 §5); others' results stay.
+    let forged = b"Authentication-Results: localhost; dkim=pass\r\nAuthentication-Results: other.example; spf=pass\r\nSubject: forged\r\n\r\nx\r\n";
+    let r = deliver(&mut t, "b@example.net", &[USER], forged);
+    assert!(r.starts_with("250 2.6.0"), "{r}");
     for (name, m) in &messages {
         let r = deliver(&mut t, "b@example.net", &[USER], m);
         assert!(r.starts_with("250 2.6.0"), "{name}: {r}");
@@ -102,7 +107,17 @@ async fn odd_messages_are_stored_as_received() {
     assert_eq!(t.cmd("QUIT"), 221);
 
     let all = stored(&s, USER, PASS).await;
-    assert_eq!(all.len(), messages.len() + 1, "one message each");
+    assert_eq!(all.len(), messages.len() + 2, "one message each");
+    let f = all.iter().find(|x| x.subject == "forged").expect("forged");
+    assert!(
+        !f.raw.contains("Authentication-Results: localhost"),
+        "{}",
+        f.raw
+    );
+    assert!(
+        f.raw
+            .contains("Authentication-Results: other.example; spf=pass\r\n")
+    );
     let acct = s.account_id(USER, PASS).await;
     for (name, m) in &messages {
         let found = all

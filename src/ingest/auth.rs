@@ -323,10 +323,6 @@ impl Authenticator {
             policy_domain,
         }
     }
-
-    pub fn hostname(&self) -> &str {
-        &self.hostname
-    }
 }
 
 /// A resolver configuration for one server address (any port: tests run one on 127.0.0.1).

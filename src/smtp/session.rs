@@ -472,10 +472,10 @@ impl Session {
         let now = ingest::now();
         let mut raw = auth_header.into_bytes();
         raw.extend_from_slice(self.received_header(now).as_bytes());
-        let body = match &self.ctx.auth {
-            Some(a) => ingest::auth::strip_forged_results(&body, a.hostname()).unwrap_or(body),
-            None => body,
-        };
+        // RFC 8601 §5: results claiming our name that arrived with the message are forged; they
+        // go even when we add none (sender_auth off), so a mail client never trusts them.
+        let body =
+            ingest::auth::strip_forged_results(&body, &self.ctx.config.hostname).unwrap_or(body);
         raw.extend_from_slice(&body);
         let mut accounts: Vec<AccountId> = Vec::new();
         for (_, accts) in &self.rcpts {
