@@ -67,6 +67,12 @@ pub struct AccountSummary {
     pub admin: bool,
     pub emails: u64,
     pub aliases: Vec<String>,
+    /// Sum of the sizes of the account's messages, in octets.
+    #[serde(default)]
+    pub storage_bytes: u64,
+    /// receivedAt of the newest message (seconds since the epoch), if any.
+    #[serde(default)]
+    pub last_delivery: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -93,6 +99,7 @@ async fn execute(store: &Store, cmd: Command) -> Result<Outcome, StoreError> {
             password_hash,
             admin,
         } => {
+            let address = check_address(&address).map_err(StoreError::Invalid)?;
             let now = crate::ingest::now();
             let a: Account = store
                 .write(move |w| w.create_account(&address, &password_hash, admin, now))
@@ -114,12 +121,15 @@ async fn execute(store: &Store, cmd: Command) -> Result<Outcome, StoreError> {
                             .into_iter()
                             .filter(|x| *x != a.name)
                             .collect();
+                        let usage = r.usage(a.id)?;
                         out.push(AccountSummary {
                             id: a.id,
-                            emails: r.email_count(a.id)?,
+                            emails: usage.emails,
                             address: a.name,
                             admin: a.admin,
                             aliases,
+                            storage_bytes: usage.bytes,
+                            last_delivery: usage.last_received,
                         });
                     }
                     Ok(out)
@@ -289,4 +299,57 @@ pub async fn ensure_admin(
         .write(move |w| w.create_account(&addr, &hash, true, now))
         .await?;
     Ok(Some((address, password)))
+}
+
+/// The address rules for a new account (RFC 5321 §4.1.2 mailbox, §4.5.3.1 lengths): one `@`,
+/// a non-empty local part of at most 64 octets, a domain of dot-separated labels, no spaces or
+/// control characters, at most 254 octets in all. Returns the lower-cased address.
+pub fn check_address(address: &str) -> Result<String, String> {
+    let a = address.trim().to_lowercase();
+    let bad = |why: &str| Err(format!("'{}' is not a valid address: {why}", a.escape_debug()));
+    if a.len() > 254 {
+        return bad("longer than 254 characters");
+    }
+    let Some((local, domain)) = a.rsplit_once('@') else {
+        return bad("no @");
+    };
+    if local.is_empty() || local.len() > 64 {
+        return bad("the part before @ must have 1 to 64 characters");
+    }
+    if local.contains('@')
+        || a
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"".contains(c))
+    {
+        return bad("spaces, control characters and <>()[]\\,;:\" are not allowed");
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    if domain.is_empty()
+        || labels.iter().any(|l| {
+            l.is_empty()
+                || l.len() > 63
+                || l.starts_with('-')
+                || l.ends_with('-')
+                || !l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+    {
+        return bad("the domain must be labels of letters, digits and '-' separated by dots");
+    }
+    Ok(a)
+}
+
+/// The password rules for passwords typed into the admin page or its API: 8 to 1024 bytes, no
+/// control characters. (The CLI is run by the machine's owner and accepts any non-empty one.)
+pub fn check_password(password: &str) -> Result<(), String> {
+    let n = password.chars().count();
+    if n < 8 {
+        return Err("the password must have at least 8 characters".into());
+    }
+    if password.len() > 1024 {
+        return Err("the password must have at most 1024 bytes".into());
+    }
+    if password.chars().any(char::is_control) {
+        return Err("the password must not contain control characters".into());
+    }
+    Ok(())
 }

@@ -11,11 +11,54 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
+/// Where the live certificate came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Made by rcgen on first start (self-signed).
+    Generated,
+    /// `tls_cert`/`tls_key` in the config file.
+    Config,
+    /// Installed at run time from the admin page (recorded in the data directory).
+    Installed,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Generated => "generated",
+            Source::Config => "config",
+            Source::Installed => "installed",
+        }
+    }
+}
+
+/// What the admin page and the start-up banner show about the live certificate.
 pub struct TlsInfo {
     /// SHA-256 of the leaf certificate (DER), as colon-separated hex.
     pub fingerprint: String,
     pub cert_path: PathBuf,
+    pub key_path: PathBuf,
     pub generated: bool,
+    pub source: Source,
+    /// Subject and issuer distinguished names, RFC 4514 text.
+    pub subject: String,
+    pub issuer: String,
+    /// Subject alternative names (DNS names and IP addresses), RFC 5280 §4.2.1.6.
+    pub names: Vec<String>,
+    /// Validity (seconds since the epoch), RFC 5280 §4.1.2.5.
+    pub not_before: i64,
+    pub not_after: i64,
+}
+
+/// The record of a certificate installed at run time: which files to load on the next start.
+const INSTALLED_RECORD: &str = "tls-installed.json";
+const INSTALLED_CERT: &str = "tls-installed-cert.pem";
+const INSTALLED_KEY: &str = "tls-installed-key.pem";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct InstalledRecord {
+    cert: PathBuf,
+    key: PathBuf,
 }
 
 /// The live TLS configuration; replaceable at run time (a new certificate without restart).
@@ -26,31 +69,40 @@ pub struct Tls {
 }
 
 impl Tls {
-    /// Loads the configured pair, or the generated pair from `data_dir`, generating it first if
-    /// it does not exist yet.
+    /// Loads, in this order of precedence: the pair named in the config file, a pair installed
+    /// from the admin page (recorded in `data_dir`), or the generated pair from `data_dir`,
+    /// generating it first if it does not exist yet.
     pub fn load(
         data_dir: &Path,
         hostname: &str,
         cert: Option<&Path>,
         key: Option<&Path>,
     ) -> Result<Tls, String> {
-        let (cert_path, key_path, generated) = match (cert, key) {
-            (Some(c), Some(k)) => (c.to_path_buf(), k.to_path_buf(), false),
-            _ => {
-                let c = data_dir.join("tls-cert.pem");
-                let k = data_dir.join("tls-key.pem");
-                if !c.exists() || !k.exists() {
-                    generate(hostname, &c, &k)?;
-                }
-                (c, k, true)
-            }
-        };
-        let (config, fingerprint) = build(&cert_path, &key_path)?;
-        let info = TlsInfo {
-            fingerprint,
-            cert_path,
-            generated,
-        };
+        if let (Some(c), Some(k)) = (cert, key) {
+            return Tls::from_files(c, k, Source::Config);
+        }
+        // An installed pair that went missing (a moved certbot directory) must not keep the
+        // server, and so the admin page to fix it, from starting: fall back loudly.
+        match read_record(data_dir).and_then(|r| match r {
+            Some(r) => Tls::from_files(&r.cert, &r.key, Source::Installed).map(Some),
+            None => Ok(None),
+        }) {
+            Ok(Some(tls)) => return Ok(tls),
+            Ok(None) => {}
+            Err(e) => log::error!(
+                "tls: the installed certificate cannot be used ({e}); using the generated one"
+            ),
+        }
+        let c = data_dir.join("tls-cert.pem");
+        let k = data_dir.join("tls-key.pem");
+        if !c.exists() || !k.exists() {
+            generate(hostname, &c, &k)?;
+        }
+        Tls::from_files(&c, &k, Source::Generated)
+    }
+
+    fn from_files(cert_path: &Path, key_path: &Path, source: Source) -> Result<Tls, String> {
+        let (config, info) = build(cert_path, key_path, source)?;
         Ok(Tls {
             current: Arc::new(RwLock::new(config)),
             info: Arc::new(RwLock::new(Arc::new(info))),
@@ -71,22 +123,145 @@ impl Tls {
         }
     }
 
-    /// Switches to another certificate; connections already open keep the old one.
+    /// Switches to another certificate; connections already open keep the old one. Every new
+    /// HTTPS connection and every SMTP STARTTLS takes `config()` afresh, so this needs no restart.
     pub fn replace(&self, cert_path: &Path, key_path: &Path) -> Result<(), String> {
-        let (config, fingerprint) = build(cert_path, key_path)?;
-        let info = TlsInfo {
-            fingerprint,
-            cert_path: cert_path.to_path_buf(),
-            generated: false,
-        };
+        self.switch(cert_path, key_path, Source::Config).map(|_| ())
+    }
+
+    fn switch(
+        &self,
+        cert_path: &Path,
+        key_path: &Path,
+        source: Source,
+    ) -> Result<Arc<TlsInfo>, String> {
+        let (config, info) = build(cert_path, key_path, source)?;
+        let info = Arc::new(info);
         if let Ok(mut c) = self.current.write() {
             *c = config;
         }
         if let Ok(mut i) = self.info.write() {
-            *i = Arc::new(info);
+            *i = info.clone();
         }
-        Ok(())
+        Ok(info)
     }
+
+    /// Installs a certificate chain and key given as PEM text: checks them (they parse, the key
+    /// matches, the certificate is valid now), copies them into `data_dir` (mode 0600), switches
+    /// to them and records them so the next start uses them too. Nothing changes on error.
+    pub fn install_pem(
+        &self,
+        data_dir: &Path,
+        cert_pem: &[u8],
+        key_pem: &[u8],
+    ) -> Result<Arc<TlsInfo>, String> {
+        check(cert_pem, key_pem)?;
+        let (c, k) = (data_dir.join(INSTALLED_CERT), data_dir.join(INSTALLED_KEY));
+        write_private(&c, cert_pem)?;
+        write_private(&k, key_pem)?;
+        self.install_paths(data_dir, &c, &k)
+    }
+
+    /// Installs a certificate chain and key that stay where they are (e.g. a certbot
+    /// `fullchain.pem` and `privkey.pem`): checked as in [`Tls::install_pem`], then recorded by
+    /// path, so a renewed pair at the same paths is picked up by the next install or start.
+    pub fn install_paths(
+        &self,
+        data_dir: &Path,
+        cert_path: &Path,
+        key_path: &Path,
+    ) -> Result<Arc<TlsInfo>, String> {
+        if !cert_path.is_absolute() || !key_path.is_absolute() {
+            return Err("certificate and key paths must be absolute".into());
+        }
+        let cert_pem = std::fs::read(cert_path)
+            .map_err(|e| format!("cannot read {}: {e}", cert_path.display()))?;
+        let key_pem = std::fs::read(key_path)
+            .map_err(|e| format!("cannot read {}: {e}", key_path.display()))?;
+        check(&cert_pem, &key_pem)?;
+        let record = InstalledRecord {
+            cert: cert_path.to_path_buf(),
+            key: key_path.to_path_buf(),
+        };
+        let text = serde_json::to_vec_pretty(&record).map_err(|e| e.to_string())?;
+        let info = self.switch(cert_path, key_path, Source::Installed)?;
+        write_private(&data_dir.join(INSTALLED_RECORD), &text)?;
+        Ok(info)
+    }
+}
+
+fn read_record(data_dir: &Path) -> Result<Option<InstalledRecord>, String> {
+    let p = data_dir.join(INSTALLED_RECORD);
+    match std::fs::read(&p) {
+        Ok(b) => serde_json::from_slice(&b)
+            .map(Some)
+            .map_err(|e| format!("{}: {e} (delete it to go back to the generated certificate)", p.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot read {}: {e}", p.display())),
+    }
+}
+
+/// Everything an install checks before touching anything: the PEM parses, the key matches the
+/// certificate, and the leaf certificate is valid right now.
+fn check(cert_pem: &[u8], key_pem: &[u8]) -> Result<(), String> {
+    let (certs, key) = parse_pem(cert_pem, key_pem)?;
+    let info = describe(&certs[0])?;
+    let now = crate::ingest::now();
+    if info.not_after < now {
+        return Err(format!(
+            "the certificate expired on {}",
+            crate::date::rfc3339(info.not_after)
+        ));
+    }
+    if info.not_before > now {
+        return Err(format!(
+            "the certificate is not valid before {}",
+            crate::date::rfc3339(info.not_before)
+        ));
+    }
+    server_config(certs, key).map(|_| ())
+}
+
+/// The parts of a leaf certificate the admin page shows.
+pub struct CertFacts {
+    pub subject: String,
+    pub issuer: String,
+    pub names: Vec<String>,
+    pub not_before: i64,
+    pub not_after: i64,
+}
+
+pub fn describe(cert: &CertificateDer<'_>) -> Result<CertFacts, String> {
+    use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
+    let (_, x) = X509Certificate::from_der(cert.as_ref())
+        .map_err(|e| format!("the certificate cannot be parsed: {e}"))?;
+    let mut names = Vec::new();
+    if let Ok(Some(san)) = x.subject_alternative_name() {
+        for n in &san.value.general_names {
+            match n {
+                GeneralName::DNSName(d) => names.push((*d).to_string()),
+                GeneralName::IPAddress(b) => match b.len() {
+                    4 => names.push(
+                        std::net::Ipv4Addr::from(<[u8; 4]>::try_from(*b).unwrap_or_default())
+                            .to_string(),
+                    ),
+                    16 => names.push(
+                        std::net::Ipv6Addr::from(<[u8; 16]>::try_from(*b).unwrap_or_default())
+                            .to_string(),
+                    ),
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+    }
+    Ok(CertFacts {
+        subject: x.subject().to_string(),
+        issuer: x.issuer().to_string(),
+        names,
+        not_before: x.validity().not_before.timestamp(),
+        not_after: x.validity().not_after.timestamp(),
+    })
 }
 
 fn generate(hostname: &str, cert_path: &Path, key_path: &Path) -> Result<(), String> {
@@ -144,14 +319,32 @@ pub fn parse_pem(
     Ok((certs, key))
 }
 
-fn build(cert_path: &Path, key_path: &Path) -> Result<(Arc<ServerConfig>, String), String> {
+fn build(
+    cert_path: &Path,
+    key_path: &Path,
+    source: Source,
+) -> Result<(Arc<ServerConfig>, TlsInfo), String> {
     let cert_pem = std::fs::read(cert_path)
         .map_err(|e| format!("cannot read {}: {e}", cert_path.display()))?;
     let key_pem =
         std::fs::read(key_path).map_err(|e| format!("cannot read {}: {e}", key_path.display()))?;
     let (certs, key) = parse_pem(&cert_pem, &key_pem)?;
-    let config = server_config(certs.clone(), key)?;
-    Ok((config, fingerprint(&certs[0])))
+    let facts = describe(&certs[0])?;
+    let fingerprint = fingerprint(&certs[0]);
+    let config = server_config(certs, key)?;
+    let info = TlsInfo {
+        fingerprint,
+        cert_path: cert_path.to_path_buf(),
+        key_path: key_path.to_path_buf(),
+        generated: source == Source::Generated,
+        source,
+        subject: facts.subject,
+        issuer: facts.issuer,
+        names: facts.names,
+        not_before: facts.not_before,
+        not_after: facts.not_after,
+    };
+    Ok((config, info))
 }
 
 pub fn server_config(

@@ -6,6 +6,7 @@ pub mod commit;
 pub mod push;
 pub mod read;
 pub mod read_addresses;
+pub mod read_stats;
 pub mod tables;
 pub mod trim;
 pub mod uploads;
