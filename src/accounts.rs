@@ -306,7 +306,12 @@ pub async fn ensure_admin(
 /// control characters, at most 254 octets in all. Returns the lower-cased address.
 pub fn check_address(address: &str) -> Result<String, String> {
     let a = address.trim().to_lowercase();
-    let bad = |why: &str| Err(format!("'{}' is not a valid address: {why}", a.escape_debug()));
+    let bad = |why: &str| {
+        Err(format!(
+            "'{}' is not a valid address: {why}",
+            a.escape_debug()
+        ))
+    };
     if a.len() > 254 {
         return bad("longer than 254 characters");
     }
@@ -316,10 +321,11 @@ pub fn check_address(address: &str) -> Result<String, String> {
     if local.is_empty() || local.len() > 64 {
         return bad("the part before @ must have 1 to 64 characters");
     }
-    if local.contains('@')
-        || a
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"".contains(c))
+    if local.contains('@') {
+        return bad("more than one @");
+    }
+    if a.chars()
+        .any(|c| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"".contains(c))
     {
         return bad("spaces, control characters and <>()[]\\,;:\" are not allowed");
     }

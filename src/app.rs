@@ -94,6 +94,7 @@ pub fn run(config: Config) -> Result<(), String> {
             tls: tls.clone(),
             started,
             activity: activity.clone(),
+            admin_sessions: Arc::default(),
         };
         let smtp_auth_state = sender_auth.is_some();
         let smtp_ctx = SmtpContext::new(

@@ -193,9 +193,12 @@ impl Tls {
 fn read_record(data_dir: &Path) -> Result<Option<InstalledRecord>, String> {
     let p = data_dir.join(INSTALLED_RECORD);
     match std::fs::read(&p) {
-        Ok(b) => serde_json::from_slice(&b)
-            .map(Some)
-            .map_err(|e| format!("{}: {e} (delete it to go back to the generated certificate)", p.display())),
+        Ok(b) => serde_json::from_slice(&b).map(Some).map_err(|e| {
+            format!(
+                "{}: {e} (delete it to go back to the generated certificate)",
+                p.display()
+            )
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(format!("cannot read {}: {e}", p.display())),
     }

@@ -306,7 +306,10 @@ pub async fn require_admin(req: &Request<State>, changing: bool) -> Result<Admin
         }
         super::auth::AuthResult::Denied => {
             log::warn!("admin: failed API sign-in from {ip:?}");
-            Err(refusal(StatusCode::Unauthorized, "wrong address or password"))
+            Err(refusal(
+                StatusCode::Unauthorized,
+                "wrong address or password",
+            ))
         }
         super::auth::AuthResult::Throttled => {
             let mut r = refusal(

@@ -2,6 +2,12 @@
 //! This is the only module that imports tide (DESIGN.md): tide and async-std are unmaintained,
 //! so everything HTTP-specific stays here where it can be swapped out.
 
+pub mod admin;
+pub mod admin_api;
+pub mod admin_html;
+pub mod admin_session;
+pub mod admin_setup;
+pub mod admin_status;
 pub mod auth;
 pub mod eventsource;
 pub mod jmap;
@@ -30,6 +36,8 @@ pub struct State {
     pub started: Instant,
     /// Recent SMTP transactions and counters (`activity.rs`), read by the admin page.
     pub activity: Arc<crate::activity::Activity>,
+    /// Signed-in admin page sessions (`admin_session.rs`).
+    pub admin_sessions: Arc<admin_session::Sessions>,
 }
 
 pub fn routes(state: State) -> tide::Server<State> {
@@ -43,6 +51,7 @@ pub fn routes(state: State) -> tide::Server<State> {
     app.at("/jmap/eventsource").get(eventsource::eventsource);
     app.at("/jmap/download/:account/:blob/:name")
         .get(jmap::download);
+    admin::mount(&mut app);
     app
 }
 

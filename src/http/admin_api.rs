@@ -1,0 +1,319 @@
+//! The admin JSON API under `/admin/api`, used by the page and by scripts (curl with HTTP
+//! Basic credentials of an admin account). Each account action mirrors a CLI command and runs
+//! through the same `accounts::run` (parity: `mailnook user add` is `POST /admin/api/user/add`):
+//!
+//! | CLI | API |
+//! | --- | --- |
+//! | `mailnook user list` | `GET /admin/api/user/list` |
+//! | `mailnook user add ADDR [--admin]` | `POST /admin/api/user/add {"address","password"?,"admin"?}` |
+//! | `mailnook user passwd ADDR` | `POST /admin/api/user/passwd {"address","password"?}` |
+//! | `mailnook user del ADDR` | `POST /admin/api/user/del {"address","confirm"}` |
+//!
+//! plus `GET /admin/api/status`, `GET /admin/api/setup`, `POST /admin/api/cert/install` and
+//! `GET /admin/api/session`. A password left out is generated and returned once. Errors are
+//! RFC 7807 problem JSON. State changes need the CSRF token of a session (or Basic auth), a
+//! same-origin request and a JSON body: see `admin_session.rs`.
+
+use super::admin_session::{Admin, refusal, require_admin};
+use super::{State, admin, admin_status, read_body};
+use crate::accounts::{self, Command, Outcome};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use tide::{Request, Response, StatusCode};
+
+const MAX_BODY: usize = 256 * 1024;
+
+pub fn mount(app: &mut tide::Server<State>) {
+    app.at("/admin/api/session").get(session);
+    app.at("/admin/api/status").get(status);
+    app.at("/admin/api/setup").get(setup);
+    app.at("/admin/api/user/list").get(user_list);
+    app.at("/admin/api/user/add").post(user_add);
+    app.at("/admin/api/user/passwd").post(user_passwd);
+    app.at("/admin/api/user/del").post(user_del);
+    app.at("/admin/api/cert/install").post(cert_install);
+    app.at("/admin/api").all(not_found);
+    app.at("/admin/api/*").all(not_found);
+}
+
+fn ok(v: Value) -> Response {
+    let mut res = Response::new(StatusCode::Ok);
+    res.insert_header("Content-Type", "application/json");
+    res.set_body(v.to_string());
+    admin::harden(&mut res);
+    res
+}
+
+fn bad(detail: impl AsRef<str>) -> Response {
+    refusal(StatusCode::BadRequest, detail.as_ref())
+}
+
+async fn not_found(_req: Request<State>) -> tide::Result {
+    Ok(refusal(StatusCode::NotFound, "no such admin API endpoint"))
+}
+
+/// Reads and parses a JSON body; unknown fields are refused by the request types.
+async fn body<T: DeserializeOwned>(req: &mut Request<State>) -> Result<T, Response> {
+    let bytes = match read_body(req, MAX_BODY).await {
+        Ok(b) => b,
+        Err(None) => {
+            return Err(refusal(
+                StatusCode::PayloadTooLarge,
+                &format!("the request is larger than {MAX_BODY} bytes"),
+            ));
+        }
+        Err(Some(_)) => return Err(bad("the request body could not be read")),
+    };
+    serde_json::from_slice(&bytes).map_err(|e| bad(format!("bad request body: {e}")))
+}
+
+macro_rules! admin_or_return {
+    ($req:expr, $changing:expr) => {
+        match require_admin(&$req, $changing).await {
+            Ok(a) => a,
+            Err(r) => return Ok(r),
+        }
+    };
+}
+
+macro_rules! body_or_return {
+    ($req:expr) => {
+        match body(&mut $req).await {
+            Ok(b) => b,
+            Err(r) => return Ok(r),
+        }
+    };
+}
+
+async fn session(req: Request<State>) -> tide::Result {
+    let admin = admin_or_return!(req, false);
+    Ok(ok(json!({
+        "address": admin.account.name,
+        "csrf": admin.session.as_ref().map(|s| s.1.clone()),
+    })))
+}
+
+async fn status(req: Request<State>) -> tide::Result {
+    let _admin = admin_or_return!(req, false);
+    let s = admin_status::gather(req.state()).await;
+    Ok(ok(serde_json::to_value(&s).unwrap_or(Value::Null)))
+}
+
+async fn list(state: &State) -> Result<Vec<accounts::AccountSummary>, Response> {
+    match accounts::run(&state.jmap.store, Command::List).await {
+        Outcome::Accounts(list) => Ok(list),
+        Outcome::Error(e) => Err(refusal(StatusCode::InternalServerError, &e)),
+        Outcome::Done(_) => Err(refusal(
+            StatusCode::InternalServerError,
+            "unexpected answer",
+        )),
+    }
+}
+
+async fn setup(req: Request<State>) -> tide::Result {
+    let _admin = admin_or_return!(req, false);
+    let accounts = match list(req.state()).await {
+        Ok(l) => l,
+        Err(r) => return Ok(r),
+    };
+    let s = admin::setup_for(&req, &accounts);
+    Ok(ok(serde_json::to_value(&s).unwrap_or(Value::Null)))
+}
+
+async fn user_list(req: Request<State>) -> tide::Result {
+    let _admin = admin_or_return!(req, false);
+    match list(req.state()).await {
+        Ok(l) => Ok(ok(json!({ "accounts": l }))),
+        Err(r) => Ok(r),
+    }
+}
+
+/// A typed password (checked) or, when absent or empty, a generated one (returned once).
+/// Returns (hash, the generated password if any).
+async fn password_hash(password: Option<String>) -> Result<(String, Option<String>), Response> {
+    let (p, generated) = match password.filter(|p| !p.is_empty()) {
+        Some(p) => {
+            accounts::check_password(&p).map_err(bad)?;
+            (p, false)
+        }
+        None => (crate::password::generate(), true),
+    };
+    let hash = smol::unblock({
+        let p = p.clone();
+        move || crate::password::hash(&p)
+    })
+    .await
+    .map_err(|e| refusal(StatusCode::InternalServerError, &e))?;
+    Ok((hash, generated.then_some(p)))
+}
+
+/// Runs an account command and answers `{"done": message}` plus `extra`.
+async fn run(state: &State, admin: &Admin, cmd: Command, mut extra: Value) -> Response {
+    let what = match &cmd {
+        Command::Add { address, .. } => format!("add {address}"),
+        Command::Passwd { address, .. } => format!("passwd {address}"),
+        Command::Del { address } => format!("del {address}"),
+        Command::List => "list".into(),
+    };
+    match accounts::run(&state.jmap.store, cmd).await {
+        Outcome::Done(msg) => {
+            log::info!("admin: {} ran user {what}", admin.account.name);
+            // Cached Basic-auth successes would let an old password work a little longer.
+            state.auth.forget_all();
+            if let Some(o) = extra.as_object_mut() {
+                o.insert("done".into(), Value::String(msg));
+            }
+            ok(extra)
+        }
+        Outcome::Error(e) => bad(e),
+        Outcome::Accounts(_) => refusal(StatusCode::InternalServerError, "unexpected answer"),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddReq {
+    address: String,
+    password: Option<String>,
+    #[serde(default)]
+    admin: bool,
+}
+
+async fn user_add(mut req: Request<State>) -> tide::Result {
+    let admin = admin_or_return!(req, true);
+    let r: AddReq = body_or_return!(req);
+    let address = match accounts::check_address(&r.address) {
+        Ok(a) => a,
+        Err(e) => return Ok(bad(e)),
+    };
+    let (hash, generated) = match password_hash(r.password).await {
+        Ok(x) => x,
+        Err(res) => return Ok(res),
+    };
+    let cmd = Command::Add {
+        address: address.clone(),
+        password_hash: hash,
+        admin: r.admin,
+    };
+    let extra = json!({ "address": address, "admin": r.admin, "password": generated });
+    Ok(run(req.state(), &admin, cmd, extra).await)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswdReq {
+    address: String,
+    password: Option<String>,
+}
+
+async fn user_passwd(mut req: Request<State>) -> tide::Result {
+    let admin = admin_or_return!(req, true);
+    let r: PasswdReq = body_or_return!(req);
+    let address = r.address.trim().to_lowercase();
+    if address.is_empty() {
+        return Ok(bad("address is required"));
+    }
+    let (hash, generated) = match password_hash(r.password).await {
+        Ok(x) => x,
+        Err(res) => return Ok(res),
+    };
+    let cmd = Command::Passwd {
+        address: address.clone(),
+        password_hash: hash.clone(),
+    };
+    let extra = json!({ "address": address, "password": generated });
+    let res = run(req.state(), &admin, cmd, extra).await;
+    // Changing one's own password keeps this session (other sessions of the account end).
+    if res.status() == StatusCode::Ok
+        && address == admin.account.name
+        && let Some((token, _)) = &admin.session
+    {
+        req.state().admin_sessions.refresh_password(token, &hash);
+    }
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DelReq {
+    address: String,
+    /// Must repeat the address: deleting an account deletes all its mail.
+    confirm: Option<String>,
+}
+
+async fn user_del(mut req: Request<State>) -> tide::Result {
+    let admin = admin_or_return!(req, true);
+    let r: DelReq = body_or_return!(req);
+    let address = r.address.trim().to_lowercase();
+    if address.is_empty() {
+        return Ok(bad("address is required"));
+    }
+    if r.confirm.as_deref().map(|c| c.trim().to_lowercase()) != Some(address.clone()) {
+        return Ok(bad(
+            "to delete an account and all its mail, repeat its address in \"confirm\"",
+        ));
+    }
+    if address == admin.account.name {
+        return Ok(refusal(
+            StatusCode::Conflict,
+            "you cannot delete the account you are signed in with",
+        ));
+    }
+    let cmd = Command::Del {
+        address: address.clone(),
+    };
+    Ok(run(req.state(), &admin, cmd, json!({ "address": address })).await)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CertReq {
+    cert_pem: Option<String>,
+    key_pem: Option<String>,
+    cert_path: Option<PathBuf>,
+    key_path: Option<PathBuf>,
+}
+
+async fn cert_install(mut req: Request<State>) -> tide::Result {
+    let admin = admin_or_return!(req, true);
+    let r: CertReq = body_or_return!(req);
+    let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+    let pem = (nonempty(r.cert_pem), nonempty(r.key_pem));
+    let paths = (
+        r.cert_path.filter(|p| !p.as_os_str().is_empty()),
+        r.key_path.filter(|p| !p.as_os_str().is_empty()),
+    );
+    let state = req.state().clone();
+    let tls = state.tls.clone();
+    let data_dir = state.config.data_dir.clone();
+    let result = match (pem, paths) {
+        ((Some(c), Some(k)), (None, None)) => {
+            smol::unblock(move || tls.install_pem(&data_dir, c.as_bytes(), k.as_bytes())).await
+        }
+        ((None, None), (Some(c), Some(k))) => {
+            smol::unblock(move || tls.install_paths(&data_dir, &c, &k)).await
+        }
+        _ => {
+            return Ok(bad(
+                "give either cert_pem and key_pem, or cert_path and key_path",
+            ));
+        }
+    };
+    match result {
+        Ok(info) => {
+            log::info!(
+                "admin: {} installed the certificate {} (SHA-256 {})",
+                admin.account.name,
+                info.subject,
+                info.fingerprint
+            );
+            let cert = super::admin_setup::certificate(&info, &state.config);
+            Ok(ok(
+                json!({ "done": "certificate installed", "certificate": cert }),
+            ))
+        }
+        Err(e) => Ok(bad(e)),
+    }
+}

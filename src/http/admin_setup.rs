@@ -1,0 +1,217 @@
+//! Setup help: the DNS records to publish for each domain, and the live certificate's facts.
+//!
+//! mailnook receives mail but does not send any yet, so SPF and DMARC are suggestions that
+//! describe "mail for this domain is sent by its MX host only", and there is no DKIM key to
+//! publish yet (the page says so). Values that mailnook cannot know (the public IP address)
+//! are shown as placeholders in angle brackets.
+
+use crate::config::Config;
+use crate::tls::TlsInfo;
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Record {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub value: String,
+    pub note: String,
+}
+
+impl Record {
+    /// The record as one zone-file line (RFC 1035 §5.1).
+    pub fn zone_line(&self) -> String {
+        format!("{}\t3600\tIN\t{}\t{}", self.name, self.kind, self.value)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DomainRecords {
+    pub domain: String,
+    pub records: Vec<Record>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Certificate {
+    pub fingerprint_sha256: String,
+    pub subject: String,
+    pub issuer: String,
+    pub names: Vec<String>,
+    pub not_before: String,
+    pub not_after: String,
+    pub days_left: i64,
+    pub source: &'static str,
+    pub self_signed: bool,
+    pub cert_path: String,
+    /// The config file names a pair, which wins over an installed one at the next start.
+    pub config_overrides: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Setup {
+    pub hostname: String,
+    /// Warnings about the host name itself (e.g. "localhost" cannot receive mail).
+    pub warnings: Vec<String>,
+    pub host_records: Vec<Record>,
+    pub domains: Vec<DomainRecords>,
+    pub dkim: &'static str,
+    pub certificate: Certificate,
+}
+
+pub const DKIM_NOTE: &str = "No DKIM record yet: mailnook does not send mail yet. Once sending \
+exists, its DKIM public key record (selector._domainkey) will be listed here.";
+
+fn public_ip(ip: IpAddr) -> bool {
+    !(ip.is_loopback() || ip.is_unspecified() || ip.is_multicast())
+}
+
+/// The HTTPS port clients reach (from `public_url` when set, else the listener's).
+fn https_port(config: &Config) -> u16 {
+    config
+        .public_url
+        .as_deref()
+        .and_then(|u| u.trim_end_matches('/').rsplit_once(':'))
+        .and_then(|(_, p)| p.parse().ok())
+        .unwrap_or(config.https_listen.port())
+}
+
+/// `host_ip` is the address the admin typed into the browser, when it was an IP address: the
+/// best guess at the public address when the listeners are bound to 0.0.0.0.
+pub fn records(
+    config: &Config,
+    host_ip: Option<IpAddr>,
+    domains: &BTreeSet<String>,
+) -> (Vec<Record>, Vec<DomainRecords>) {
+    let host = config.hostname.trim_end_matches('.').to_lowercase();
+    let mut v4 = None;
+    let mut v6 = None;
+    for ip in [config.smtp_listen.ip(), config.https_listen.ip()]
+        .into_iter()
+        .chain(host_ip)
+        .filter(|ip| public_ip(*ip))
+    {
+        match ip {
+            IpAddr::V4(_) => v4 = v4.or(Some(ip.to_string())),
+            IpAddr::V6(_) => v6 = v6.or(Some(ip.to_string())),
+        }
+    }
+    let host_records = vec![
+        Record {
+            name: format!("{host}."),
+            kind: "A",
+            value: v4.unwrap_or_else(|| "<public IPv4 address of this machine>".into()),
+            note: "Where mail and browsers reach this server. Must match the certificate's name."
+                .into(),
+        },
+        Record {
+            name: format!("{host}."),
+            kind: "AAAA",
+            value: v6.unwrap_or_else(|| "<public IPv6 address of this machine>".into()),
+            note: "Only if the machine has a public IPv6 address; otherwise leave it out.".into(),
+        },
+    ];
+    let port = https_port(config);
+    let per_domain = domains
+        .iter()
+        .map(|d| DomainRecords {
+            domain: d.clone(),
+            records: vec![
+                Record {
+                    name: format!("{d}."),
+                    kind: "MX",
+                    value: format!("10 {host}."),
+                    note: "Mail for this domain is delivered to this server (RFC 5321 §5.1)."
+                        .into(),
+                },
+                Record {
+                    name: format!("{d}."),
+                    kind: "TXT",
+                    value: "\"v=spf1 mx -all\"".into(),
+                    note: "SPF (RFC 7208): only the MX host sends for this domain. If another \
+                           service sends your mail, add it (e.g. include:...) before -all."
+                        .into(),
+                },
+                Record {
+                    name: format!("_dmarc.{d}."),
+                    kind: "TXT",
+                    value: "\"v=DMARC1; p=quarantine; adkim=s; aspf=s\"".into(),
+                    note: "DMARC (RFC 7489): receivers quarantine mail that fails SPF/DKIM \
+                           alignment. Use p=none first if other services send for the domain."
+                        .into(),
+                },
+                Record {
+                    name: format!("_jmap._tcp.{d}."),
+                    kind: "SRV",
+                    value: format!("0 1 {port} {host}."),
+                    note: "Lets JMAP clients find the server from an address (RFC 8620 §2.2)."
+                        .into(),
+                },
+            ],
+        })
+        .collect();
+    (host_records, per_domain)
+}
+
+pub fn certificate(info: &TlsInfo, config: &Config) -> Certificate {
+    let now = crate::ingest::now();
+    Certificate {
+        fingerprint_sha256: info.fingerprint.clone(),
+        subject: info.subject.clone(),
+        issuer: info.issuer.clone(),
+        names: info.names.clone(),
+        not_before: crate::date::rfc3339(info.not_before),
+        not_after: crate::date::rfc3339(info.not_after),
+        days_left: (info.not_after - now).div_euclid(86_400),
+        source: info.source.as_str(),
+        self_signed: info.subject == info.issuer,
+        cert_path: info.cert_path.display().to_string(),
+        config_overrides: config.tls_cert.is_some(),
+    }
+}
+
+pub fn warnings(config: &Config) -> Vec<String> {
+    let h = config.hostname.to_lowercase();
+    let mut w = Vec::new();
+    if h == "localhost" || !h.contains('.') || h.ends_with(".localdomain") || h.ends_with(".local")
+    {
+        w.push(format!(
+            "The host name is '{h}', which other mail servers cannot reach. Set `hostname` \
+             in the config file (or --hostname) to this machine's public DNS name."
+        ));
+    }
+    if config.smtp_listen.ip().is_loopback() {
+        w.push(format!(
+            "SMTP listens on {} (this machine only). To receive mail from the internet, set \
+             smtp_listen = \"0.0.0.0:25\".",
+            config.smtp_listen
+        ));
+    }
+    w
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_for_a_domain() {
+        let config = Config {
+            hostname: "mail.example.org".into(),
+            ..Config::default()
+        };
+        let domains = BTreeSet::from(["example.org".to_string()]);
+        let (host, per) = records(&config, Some("203.0.113.7".parse().unwrap()), &domains);
+        assert_eq!(host[0].value, "203.0.113.7");
+        assert!(host[1].value.starts_with('<'));
+        let r = &per[0].records;
+        assert_eq!(
+            r[0].zone_line(),
+            "example.org.\t3600\tIN\tMX\t10 mail.example.org."
+        );
+        assert_eq!(r[2].name, "_dmarc.example.org.");
+        assert_eq!(r[3].value, "0 1 8443 mail.example.org.");
+        assert!(warnings(&config).iter().any(|w| w.contains("smtp_listen")));
+    }
+}

@@ -1,0 +1,130 @@
+//! The figures on the admin page's status view. Nothing here reads message content: counts,
+//! sizes, dates, and the SMTP envelope log kept by `activity`.
+
+use super::State;
+use crate::activity::Transaction;
+use serde::Serialize;
+use std::path::Path;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub version: &'static str,
+    pub hostname: String,
+    pub uptime_secs: u64,
+    /// VmRSS from /proc/self/status (bytes); `None` where /proc is not available.
+    pub rss_bytes: Option<u64>,
+    pub db_bytes: Option<u64>,
+    /// The search index directory, once it exists.
+    pub index_bytes: Option<u64>,
+    pub accounts: u64,
+    /// Messages whose receivedAt is today (UTC), from the store: survives restarts.
+    pub messages_today: u64,
+    /// SMTP refusals today (since start if the server started today), from `activity`.
+    pub refused_today: u64,
+    /// Live JMAP push connections; `None` while this build has no push counter.
+    pub push_connections: Option<u64>,
+    /// Signed-in admin sessions.
+    pub admin_sessions: u64,
+    /// The last SMTP transactions, newest first (envelope only).
+    pub smtp: Vec<Transaction>,
+}
+
+/// Resident set size from `/proc/self/status` (`VmRSS:   12345 kB`).
+pub fn rss_bytes() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = text.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Bytes on disk under a path (a file, or a directory walked without following links).
+pub fn disk_bytes(path: &Path) -> Option<u64> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if meta.is_file() {
+        return Some(meta.len());
+    }
+    if !meta.is_dir() {
+        return Some(0);
+    }
+    let mut total = 0;
+    for entry in std::fs::read_dir(path).ok()?.flatten() {
+        total += disk_bytes(&entry.path()).unwrap_or(0);
+    }
+    Some(total)
+}
+
+pub async fn gather(state: &State) -> Status {
+    let midnight = crate::ingest::now().div_euclid(86_400) * 86_400;
+    let (accounts, messages_today) = state
+        .jmap
+        .store
+        .read(move |r| Ok((r.accounts()?.len() as u64, r.received_since(midnight)?)))
+        .await
+        .unwrap_or_else(|e| {
+            log::error!("admin status: {e}");
+            (0, 0)
+        });
+    let config = state.config.clone();
+    let (db_bytes, index_bytes) = smol::unblock(move || {
+        (
+            disk_bytes(&config.db_path()),
+            disk_bytes(&config.data_dir.join("index")),
+        )
+    })
+    .await;
+    let activity = state.activity.snapshot();
+    Status {
+        version: env!("CARGO_PKG_VERSION"),
+        hostname: state.config.hostname.clone(),
+        uptime_secs: state.started.elapsed().as_secs(),
+        rss_bytes: rss_bytes(),
+        db_bytes,
+        index_bytes,
+        accounts,
+        messages_today,
+        refused_today: activity.refused_today,
+        push_connections: None,
+        admin_sessions: state.admin_sessions.len() as u64,
+        smtp: activity.transactions,
+    }
+}
+
+/// `1.5 MB`-style sizes (powers of 1024, one decimal).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// `3d 4h 5m`-style durations.
+pub fn human_duration(secs: u64) -> String {
+    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, _) => format!("{m}m {s}s"),
+        (0, _, _) => format!("{h}h {m}m"),
+        _ => format!("{d}d {h}h {m}m"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn human_figures() {
+        assert_eq!(super::human_bytes(512), "512 B");
+        assert_eq!(super::human_bytes(1536), "1.5 KiB");
+        assert_eq!(super::human_bytes(10 * 1024 * 1024), "10.0 MiB");
+        assert_eq!(super::human_duration(59), "59s");
+        assert_eq!(super::human_duration(3661), "1h 1m");
+        assert_eq!(super::human_duration(90_061), "1d 1h 1m");
+    }
+}

@@ -1,0 +1,109 @@
+// Drives the admin page in real headless Chromium (Debian's /usr/bin/chromium) through
+// playwright-core, against a running mailnook with its self-signed certificate.
+// Run by tests/admin_browser.rs with: MAILNOOK_URL, MAILNOOK_ADMIN, MAILNOOK_PASSWORD,
+// MAILNOOK_SCREENSHOT_DIR. Exits non-zero (with the reason) on any failure, including a
+// JavaScript error or a Content-Security-Policy violation on the page.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const env = (k) => {
+  const v = process.env[k];
+  if (!v) throw new Error(`${k} is not set`);
+  return v;
+};
+const base = env('MAILNOOK_URL');
+const admin = env('MAILNOOK_ADMIN');
+const password = env('MAILNOOK_PASSWORD');
+const shots = env('MAILNOOK_SCREENSHOT_DIR');
+const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+
+const userDataDir = mkdtempSync(join(tmpdir(), 'mailnook-chromium-'));
+const problems = [];
+let context;
+try {
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath,
+    headless: true,
+    ignoreHTTPSErrors: true,
+    viewport: { width: 1100, height: 900 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--no-first-run'],
+  });
+  const page = context.pages()[0] || await context.newPage();
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  // Refused API calls (the bad-input step) log "Failed to load resource"; anything else logged
+  // as an error (a script error, a Content-Security-Policy violation) fails the test.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
+      problems.push(`console error: ${m.text()}`);
+    }
+  });
+  page.setDefaultTimeout(20000);
+
+  // 1. The sign-in form over the self-signed certificate.
+  await page.goto(`${base}/admin`);
+  await page.fill('input[name=address]', admin);
+  await page.fill('input[name=password]', password);
+  await Promise.all([page.waitForURL(`${base}/admin`), page.click('button[type=submit]')]);
+  await page.waitForSelector('#accounts');
+  const who = await page.textContent('header .who');
+  if (!who.includes(admin)) throw new Error(`not signed in as ${admin}: ${who}`);
+  console.log(`signed in as ${admin}`);
+
+  // 2. Create a user through the page and see it listed.
+  await page.fill('#add-user input[name=address]', 'dora@example.org');
+  await page.fill('#add-user input[name=password]', 'a long enough secret');
+  await page.click('#add-user button[type=submit]');
+  await page.waitForSelector('#account-rows tr[data-addr="dora@example.org"]');
+  const flash = await page.textContent('#flash');
+  if (!flash.includes('Created dora@example.org')) throw new Error(`flash says: ${flash}`);
+  console.log('created dora@example.org; listed');
+
+  // 3. Create one with a generated password, then delete it through the typed confirmation.
+  await page.fill('#add-user input[name=address]', 'temp@example.org');
+  await page.click('#add-user button[type=submit]');
+  await page.waitForSelector('#account-rows tr[data-addr="temp@example.org"]');
+  const generated = await page.textContent('#flash code');
+  if (!generated || generated.length < 16) throw new Error(`no generated password shown: ${generated}`);
+  page.once('dialog', (d) => d.accept('temp@example.org'));
+  await page.click('#account-rows tr[data-addr="temp@example.org"] button[data-act=del]');
+  await page.waitForSelector('#account-rows tr[data-addr="temp@example.org"]', { state: 'detached' });
+  console.log('created and deleted temp@example.org');
+
+  // 4. A bad address is refused with the server's message.
+  await page.fill('#add-user input[name=address]', 'bad@@example.org');
+  await page.fill('#add-user input[name=password]', 'a long enough secret');
+  await page.$eval('#add-user', (f) => f.setAttribute('novalidate', ''));
+  await page.click('#add-user button[type=submit]');
+  await page.waitForSelector('#flash.bad');
+  console.log(`bad address refused: ${await page.textContent('#flash')}`);
+  await page.fill('#add-user input[name=address]', '');
+  await page.fill('#add-user input[name=password]', '');
+  await page.reload();
+  await page.waitForSelector('#account-rows tr[data-addr="dora@example.org"]');
+
+  // 5. Screenshots: desktop (whole page) and a phone-sized view.
+  await page.screenshot({ path: join(shots, 'admin-browser.png'), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${base}/admin#accounts`);
+  await page.waitForSelector('#account-rows tr[data-addr="dora@example.org"]');
+  await page.screenshot({ path: join(shots, 'admin-browser-phone.png') });
+  console.log(`screenshots in ${shots}`);
+
+  // 6. Sign out ends the session.
+  await page.click('header button[type=submit]');
+  await page.waitForSelector('form#login');
+  console.log('signed out');
+
+  if (problems.length) throw new Error(problems.join('\n'));
+  console.log('BROWSER TEST PASSED');
+} catch (e) {
+  console.error(`BROWSER TEST FAILED: ${e.stack || e}`);
+  if (problems.length) console.error(problems.join('\n'));
+  process.exitCode = 1;
+} finally {
+  if (context) await context.close().catch(() => {});
+  rmSync(userDataDir, { recursive: true, force: true });
+}
