@@ -121,28 +121,76 @@
     }).then(function (j) {
       f.reset();
       flash('Created ' + j.address + '.' + (j.password ? ' Its password (shown once):' : ''), true, j.password);
-      return refreshAccounts();
+      return refreshAll();
     }).catch(function (e) { flash(e.message, false); })
       .finally(function () { btn.disabled = false; });
   });
 
-  $('#account-rows').addEventListener('click', function (ev) {
+  // Row buttons (accounts, domains, aliases): one delegated handler.
+  document.addEventListener('click', function (ev) {
     var b = ev.target.closest('button[data-act]');
     if (!b) return;
-    var addr = b.dataset.addr;
-    if (b.dataset.act === 'del') {
+    var addr = b.dataset.addr, act = b.dataset.act, done = function (j) { flash(j.done, true); return refreshAll(); };
+    var fail = function (e) { flash(e.message, false); };
+    if (act === 'del') {
       var typed = prompt('Delete ' + addr + ' and ALL its mail? This cannot be undone.\nType the address to confirm:');
       if (typed === null) return;
-      api('POST', 'user/del', { address: addr, confirm: typed })
-        .then(function (j) { flash(j.done, true); return refreshAccounts(); })
-        .catch(function (e) { flash(e.message, false); });
-    } else if (b.dataset.act === 'passwd') {
+      api('POST', 'user/del', { address: addr, confirm: typed }).then(done).catch(fail);
+    } else if (act === 'passwd') {
       var p = prompt('New password for ' + addr + ' (at least 8 characters).\nLeave empty to generate one:');
       if (p === null) return;
       api('POST', 'user/passwd', { address: addr, password: p || null })
         .then(function (j) { flash(j.done + (j.password ? '. New password (shown once):' : '.'), true, j.password); })
-        .catch(function (e) { flash(e.message, false); });
+        .catch(fail);
+    } else if (act === 'domain-del') {
+      if (!confirm('Stop receiving mail for ' + addr + '?')) return;
+      api('POST', 'domain/del', { domain: addr }).then(done).catch(fail);
+    } else if (act === 'alias-del') {
+      if (!confirm('Remove the alias ' + addr + '?')) return;
+      api('POST', 'alias/del', { address: addr }).then(done).catch(fail);
     }
+  });
+
+  // ---- domains and aliases -----------------------------------------------------------------
+  function actionCell(act, addr) {
+    var td = el('td');
+    td.className = 'actions js-only';
+    td.append(button('Remove', act, addr, 'danger'));
+    return td;
+  }
+  function domainRow(d) {
+    var tr = el('tr', null, { 'data-domain': d.domain }), first = cell('Domain');
+    first.append(el('b', d.domain));
+    tr.append(first, cell('Accounts', String(d.accounts), 'num'),
+      cell('Catch-all', d.catch_all.length ? d.catch_all.join(', ') : '—'), cell('Added', when(d.added_at)),
+      actionCell('domain-del', d.domain));
+    return tr;
+  }
+  function aliasRow(a) {
+    var tr = el('tr', null, { 'data-alias': a.address }), first = cell('Alias');
+    first.append(el('b', a.address));
+    tr.append(first, cell('Delivers to', a.targets.join(', ')), actionCell('alias-del', a.address));
+    return tr;
+  }
+  function fill(sel, rows) { var t = $(sel); t.replaceChildren.apply(t, rows); }
+  function refreshAll() {
+    return Promise.all([
+      refreshAccounts(),
+      api('GET', 'domain/list').then(function (j) { fill('#domain-rows', j.domains.map(domainRow)); }),
+      api('GET', 'alias/list').then(function (j) { fill('#alias-rows', j.aliases.map(aliasRow)); })
+    ]);
+  }
+  function simpleForm(id, path, body) {
+    $(id).addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var f = ev.target;
+      api('POST', path, body(f)).then(function (j) { f.reset(); flash(j.done, true); return refreshAll(); })
+        .catch(function (e) { flash(e.message, false); });
+    });
+  }
+  simpleForm('#add-domain', 'domain/add', function (f) { return { domain: f.domain.value.trim() }; });
+  simpleForm('#add-alias', 'alias/add', function (f) {
+    return { address: f.address.value.trim(), targets: f.targets.value.split(/[\s,]+/).filter(Boolean) };
   });
 
   // ---- copy buttons ------------------------------------------------------------------------

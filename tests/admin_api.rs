@@ -148,6 +148,8 @@ async fn every_api_endpoint_refuses_without_a_session() {
         "/admin/api/status",
         "/admin/api/setup",
         "/admin/api/user/list",
+        "/admin/api/domain/list",
+        "/admin/api/alias/list",
     ] {
         let (status, v) = get(&s, None, path).await;
         assert_eq!(status, 401, "{path}: {v}");
@@ -157,6 +159,10 @@ async fn every_api_endpoint_refuses_without_a_session() {
         "/admin/api/user/add",
         "/admin/api/user/passwd",
         "/admin/api/user/del",
+        "/admin/api/domain/add",
+        "/admin/api/domain/del",
+        "/admin/api/alias/add",
+        "/admin/api/alias/del",
         "/admin/api/cert/install",
     ] {
         let (status, _) = post_raw(
@@ -194,7 +200,8 @@ async fn state_changes_need_the_csrf_token_same_origin_and_json() {
     let a = admin_login(&s).await;
     let origin = s.base_url();
     let body = json!({"address": "csrf@example.org", "password": PW}).to_string();
-    let cases: Vec<(&str, Vec<(&str, &str)>, u16)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, u16);
+    let cases: Vec<Case> = vec![
         (
             "no CSRF token",
             vec![
@@ -715,4 +722,175 @@ async fn setup_lists_dns_records_and_the_certificate() {
         .await
         .unwrap();
     assert!(page.contains("data-copy=\"10 mail.example.org.\""));
+}
+
+#[tokio::test]
+async fn every_state_change_refuses_a_missing_csrf_token() {
+    let s = Server::start();
+    let a = admin_login(&s).await;
+    let origin = s.base_url();
+    for path in [
+        "/admin/api/user/add",
+        "/admin/api/user/passwd",
+        "/admin/api/user/del",
+        "/admin/api/domain/add",
+        "/admin/api/domain/del",
+        "/admin/api/alias/add",
+        "/admin/api/alias/del",
+        "/admin/api/cert/install",
+    ] {
+        let (status, v) = post_raw(
+            &s,
+            path,
+            &[
+                ("Cookie", &a.cookie),
+                ("Origin", &origin),
+                ("Content-Type", "application/json"),
+            ],
+            r#"{"domain":"x.example"}"#,
+        )
+        .await;
+        assert_eq!(status, 403, "{path}: {v}");
+    }
+    let (_, v) = a.get(&s, "/admin/api/domain/list").await;
+    assert!(!v.to_string().contains("x.example"), "{v}");
+}
+
+#[tokio::test]
+async fn domains_and_aliases_round_trip_and_match_the_cli() {
+    let s = Server::start();
+    let a = admin_login(&s).await;
+    s.add_user("hana@example.org", PW);
+    s.add_user("ike@example.org", PW);
+
+    let (status, v) = a
+        .post(
+            &s,
+            "/admin/api/domain/add",
+            json!({"domain": "Example.NET"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = a.get(&s, "/admin/api/domain/list").await;
+    assert_eq!(status, 200);
+    let domains: Vec<String> = v["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["domain"].as_str().unwrap().to_string())
+        .collect();
+    assert!(domains.contains(&"example.net".to_string()), "{v}");
+    assert!(domains.contains(&"example.org".to_string()), "{v}");
+
+    // an alias with two targets, and a catch-all
+    let (status, v) = a
+        .post(&s, "/admin/api/alias/add", json!({"address": "team@example.org", "targets": ["hana@example.org", "ike@example.org"]}))
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = a
+        .post(
+            &s,
+            "/admin/api/alias/add",
+            json!({"address": "@example.net", "targets": ["hana@example.org"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let (_, v) = a.get(&s, "/admin/api/alias/list").await;
+    let team = v["aliases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["address"] == "team@example.org")
+        .cloned()
+        .expect("team alias listed");
+    assert_eq!(team["targets"].as_array().unwrap().len(), 2);
+    // The CLI sees what the page did.
+    let out = s.cli(&["alias", "list"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("team@example.org"), "{text}");
+    // Mail to the alias reaches both accounts.
+    let raw = message(
+        "x@example.com",
+        "team@example.org",
+        "hi team",
+        "t1@example.com",
+        "hello",
+    );
+    s.send("x@example.com", &["team@example.org"], &raw)
+        .expect("SMTP to alias");
+    for who in ["hana@example.org", "ike@example.org"] {
+        assert_eq!(a.account(&s, who).await.unwrap()["emails"], 1, "{who}");
+    }
+    // The setup view lists DNS records for the added domain.
+    let (_, setup) = a.get(&s, "/admin/api/setup").await;
+    assert!(
+        setup["domains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["domain"] == "example.net")
+    );
+
+    // bad input
+    for (path, body) in [
+        (
+            "/admin/api/alias/add",
+            json!({"address": "x@example.org", "targets": []}),
+        ),
+        (
+            "/admin/api/alias/add",
+            json!({"address": "x@example.org", "targets": ["nobody@example.org"]}),
+        ),
+        ("/admin/api/alias/add", json!({"address": "x@example.org"})),
+        (
+            "/admin/api/alias/add",
+            json!({"address": "x@example.org", "targets": "hana@example.org"}),
+        ),
+        (
+            "/admin/api/alias/del",
+            json!({"address": "nothing@example.org"}),
+        ),
+        ("/admin/api/domain/add", json!({"domain": "not a domain"})),
+        (
+            "/admin/api/domain/add",
+            json!({"domain": "example.net", "extra": 1}),
+        ),
+        ("/admin/api/domain/del", json!({})),
+    ] {
+        let (status, v) = a.post(&s, path, body.clone()).await;
+        assert_eq!(status, 400, "{path} {body}: {v}");
+        assert!(v["detail"].is_string(), "{v}");
+    }
+
+    // removal
+    let (status, v) = a
+        .post(
+            &s,
+            "/admin/api/alias/del",
+            json!({"address": "team@example.org", "target": "ike@example.org"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = a
+        .post(
+            &s,
+            "/admin/api/alias/del",
+            json!({"address": "@example.net"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = a
+        .post(
+            &s,
+            "/admin/api/domain/del",
+            json!({"domain": "example.net"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let (_, v) = a.get(&s, "/admin/api/domain/list").await;
+    assert!(!v.to_string().contains("example.net"), "{v}");
+    let (_, v) = a.get(&s, "/admin/api/alias/list").await;
+    let team = &v["aliases"].as_array().unwrap()[0];
+    assert_eq!(team["targets"], json!(["hana@example.org"]), "{v}");
+    assert!(s.log().contains("ran alias add team@example.org"));
 }

@@ -108,5 +108,6 @@ fn admin_page_in_headless_chromium() {
     );
     assert!(log.contains("ran user add dora@example.org"));
     assert!(log.contains("ran user del temp@example.org"));
+    assert!(log.contains("ran alias add info@example.org"));
     assert!(log.contains("signed out"));
 }

@@ -82,15 +82,44 @@ async fn page(req: Request<State>) -> tide::Result {
         .map(|s| s.1.clone())
         .unwrap_or_default();
     let status = admin_status::gather(&state).await;
-    let accounts = match accounts::run(&state.jmap.store, accounts::Command::List).await {
-        Outcome::Accounts(list) => list,
-        _ => Vec::new(),
-    };
-    let setup = setup_for(&req, &accounts);
+    let lists = Lists::load(&state).await;
+    let setup = setup_for(&req, &lists);
     Ok(html(
         StatusCode::Ok,
-        admin_html::dashboard(&admin.account.name, &csrf, &status, &accounts, &setup),
+        admin_html::dashboard(&admin.account.name, &csrf, &status, &lists, &setup),
     ))
+}
+
+/// Accounts, domains and aliases, each from the CLI's `list` command.
+pub struct Lists {
+    pub accounts: Vec<accounts::AccountSummary>,
+    pub domains: Vec<accounts::DomainSummary>,
+    pub aliases: Vec<accounts::AliasSummary>,
+}
+
+impl Lists {
+    pub async fn load(state: &State) -> Lists {
+        let store = &state.jmap.store;
+        let mut l = Lists {
+            accounts: Vec::new(),
+            domains: Vec::new(),
+            aliases: Vec::new(),
+        };
+        for cmd in [
+            accounts::Command::List,
+            accounts::Command::DomainList,
+            accounts::Command::AliasList,
+        ] {
+            match accounts::run(store, cmd).await {
+                Outcome::Accounts(a) => l.accounts = a,
+                Outcome::Domains(d) => l.domains = d,
+                Outcome::Aliases(a) => l.aliases = a,
+                Outcome::Error(e) => log::error!("admin: listing failed: {e}"),
+                Outcome::Done(_) => {}
+            }
+        }
+        l
+    }
 }
 
 /// The IP address in the `Host` header, when the admin reached us by address.
@@ -106,15 +135,16 @@ fn host_ip(req: &Request<State>) -> Option<std::net::IpAddr> {
         .ok()
 }
 
-pub fn setup_for(
-    req: &Request<State>,
-    accounts: &[accounts::AccountSummary],
-) -> admin_setup::Setup {
+pub fn setup_for(req: &Request<State>, lists: &Lists) -> admin_setup::Setup {
     let state = req.state();
-    let domains = accounts
+    let domains = lists
+        .accounts
         .iter()
         .flat_map(|a| std::iter::once(&a.address).chain(a.aliases.iter()))
+        .chain(lists.aliases.iter().map(|a| &a.address))
         .filter_map(|addr| addr.rsplit_once('@').map(|(_, d)| d.to_lowercase()))
+        .chain(lists.domains.iter().map(|d| d.domain.to_lowercase()))
+        .filter(|d| !d.is_empty())
         .collect();
     let (host_records, domains) = admin_setup::records(&state.config, host_ip(req), &domains);
     admin_setup::Setup {

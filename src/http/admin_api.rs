@@ -8,6 +8,12 @@
 //! | `mailnook user add ADDR [--admin]` | `POST /admin/api/user/add {"address","password"?,"admin"?}` |
 //! | `mailnook user passwd ADDR` | `POST /admin/api/user/passwd {"address","password"?}` |
 //! | `mailnook user del ADDR` | `POST /admin/api/user/del {"address","confirm"}` |
+//! | `mailnook domain list` | `GET /admin/api/domain/list` |
+//! | `mailnook domain add DOMAIN` | `POST /admin/api/domain/add {"domain"}` |
+//! | `mailnook domain del DOMAIN` | `POST /admin/api/domain/del {"domain"}` |
+//! | `mailnook alias list` | `GET /admin/api/alias/list` |
+//! | `mailnook alias add ADDR TARGET...` | `POST /admin/api/alias/add {"address","targets":[..]}` |
+//! | `mailnook alias del ADDR [TARGET]` | `POST /admin/api/alias/del {"address","target"?}` |
 //!
 //! plus `GET /admin/api/status`, `GET /admin/api/setup`, `POST /admin/api/cert/install` and
 //! `GET /admin/api/session`. A password left out is generated and returned once. Errors are
@@ -33,6 +39,12 @@ pub fn mount(app: &mut tide::Server<State>) {
     app.at("/admin/api/user/add").post(user_add);
     app.at("/admin/api/user/passwd").post(user_passwd);
     app.at("/admin/api/user/del").post(user_del);
+    app.at("/admin/api/domain/list").get(domain_list);
+    app.at("/admin/api/domain/add").post(domain_add);
+    app.at("/admin/api/domain/del").post(domain_del);
+    app.at("/admin/api/alias/list").get(alias_list);
+    app.at("/admin/api/alias/add").post(alias_add);
+    app.at("/admin/api/alias/del").post(alias_del);
     app.at("/admin/api/cert/install").post(cert_install);
     app.at("/admin/api").all(not_found);
     app.at("/admin/api/*").all(not_found);
@@ -105,7 +117,7 @@ async fn list(state: &State) -> Result<Vec<accounts::AccountSummary>, Response> 
     match accounts::run(&state.jmap.store, Command::List).await {
         Outcome::Accounts(list) => Ok(list),
         Outcome::Error(e) => Err(refusal(StatusCode::InternalServerError, &e)),
-        Outcome::Done(_) => Err(refusal(
+        _ => Err(refusal(
             StatusCode::InternalServerError,
             "unexpected answer",
         )),
@@ -114,11 +126,8 @@ async fn list(state: &State) -> Result<Vec<accounts::AccountSummary>, Response> 
 
 async fn setup(req: Request<State>) -> tide::Result {
     let _admin = admin_or_return!(req, false);
-    let accounts = match list(req.state()).await {
-        Ok(l) => l,
-        Err(r) => return Ok(r),
-    };
-    let s = admin::setup_for(&req, &accounts);
+    let lists = admin::Lists::load(req.state()).await;
+    let s = admin::setup_for(&req, &lists);
     Ok(ok(serde_json::to_value(&s).unwrap_or(Value::Null)))
 }
 
@@ -149,27 +158,124 @@ async fn password_hash(password: Option<String>) -> Result<(String, Option<Strin
     Ok((hash, generated.then_some(p)))
 }
 
-/// Runs an account command and answers `{"done": message}` plus `extra`.
-async fn run(state: &State, admin: &Admin, cmd: Command, mut extra: Value) -> Response {
-    let what = match &cmd {
-        Command::Add { address, .. } => format!("add {address}"),
-        Command::Passwd { address, .. } => format!("passwd {address}"),
-        Command::Del { address } => format!("del {address}"),
-        Command::List => "list".into(),
-    };
-    match accounts::run(&state.jmap.store, cmd).await {
+/// How a command is named in the log: the CLI's words.
+fn describe(cmd: &Command) -> String {
+    match cmd {
+        Command::Add { address, .. } => format!("user add {address}"),
+        Command::Passwd { address, .. } => format!("user passwd {address}"),
+        Command::Del { address } => format!("user del {address}"),
+        Command::List => "user list".into(),
+        Command::DomainAdd { domain } => format!("domain add {domain}"),
+        Command::DomainDel { domain } => format!("domain del {domain}"),
+        Command::DomainList => "domain list".into(),
+        Command::AliasAdd { address, targets } => {
+            format!("alias add {address} {}", targets.join(" "))
+        }
+        Command::AliasDel { address, target } => {
+            format!("alias del {address} {}", target.as_deref().unwrap_or(""))
+        }
+        Command::AliasList => "alias list".into(),
+    }
+}
+
+/// Runs a command through `accounts::run` (the CLI's implementation) and answers with its
+/// outcome as JSON (`done`, `accounts`, `domains` or `aliases`) merged into `extra`.
+async fn run(state: &State, admin: Option<&Admin>, cmd: Command, mut extra: Value) -> Response {
+    let what = describe(&cmd);
+    let (key, value) = match accounts::run(&state.jmap.store, cmd).await {
         Outcome::Done(msg) => {
-            log::info!("admin: {} ran user {what}", admin.account.name);
+            if let Some(a) = admin {
+                log::info!("admin: {} ran {what}", a.account.name);
+            }
             // Cached Basic-auth successes would let an old password work a little longer.
             state.auth.forget_all();
-            if let Some(o) = extra.as_object_mut() {
-                o.insert("done".into(), Value::String(msg));
-            }
-            ok(extra)
+            ("done", Value::String(msg))
         }
-        Outcome::Error(e) => bad(e),
-        Outcome::Accounts(_) => refusal(StatusCode::InternalServerError, "unexpected answer"),
+        Outcome::Accounts(l) => ("accounts", serde_json::to_value(l).unwrap_or_default()),
+        Outcome::Domains(l) => ("domains", serde_json::to_value(l).unwrap_or_default()),
+        Outcome::Aliases(l) => ("aliases", serde_json::to_value(l).unwrap_or_default()),
+        Outcome::Error(e) => return bad(e),
+    };
+    if let Some(o) = extra.as_object_mut() {
+        o.insert(key.into(), value);
     }
+    ok(extra)
+}
+
+async fn domain_list(req: Request<State>) -> tide::Result {
+    let _admin = admin_or_return!(req, false);
+    Ok(run(req.state(), None, Command::DomainList, json!({})).await)
+}
+
+async fn alias_list(req: Request<State>) -> tide::Result {
+    let _admin = admin_or_return!(req, false);
+    Ok(run(req.state(), None, Command::AliasList, json!({})).await)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DomainReq {
+    domain: String,
+}
+
+async fn domain_add(mut req: Request<State>) -> tide::Result {
+    let admin = admin_or_return!(req, true);
+    let r: DomainReq = body_or_return!(req);
+    let cmd = Command::DomainAdd { domain: r.domain };
+    Ok(run(req.state(), Some(&admin), cmd, json!({})).await)
+}
+
+async fn domain_del(mut req: Request<State>) -> tide::Result {
+    let admin = admin_or_return!(req, true);
+    let r: DomainReq = body_or_return!(req);
+    let cmd = Command::DomainDel { domain: r.domain };
+    Ok(run(req.state(), Some(&admin), cmd, json!({})).await)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AliasAddReq {
+    /// `name@domain`, or `@domain` for the catch-all.
+    address: String,
+    /// Account addresses that receive a copy.
+    targets: Vec<String>,
+}
+
+async fn alias_add(mut req: Request<State>) -> tide::Result {
+    let admin = admin_or_return!(req, true);
+    let r: AliasAddReq = body_or_return!(req);
+    let targets: Vec<String> = r
+        .targets
+        .iter()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect();
+    if targets.is_empty() {
+        return Ok(bad("an alias needs at least one target account"));
+    }
+    let cmd = Command::AliasAdd {
+        address: r.address,
+        targets,
+    };
+    Ok(run(req.state(), Some(&admin), cmd, json!({})).await)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AliasDelReq {
+    address: String,
+    /// Remove only this target; without it the whole alias goes.
+    target: Option<String>,
+}
+
+async fn alias_del(mut req: Request<State>) -> tide::Result {
+    let admin = admin_or_return!(req, true);
+    let r: AliasDelReq = body_or_return!(req);
+    let cmd = Command::AliasDel {
+        address: r.address,
+        target: r.target.filter(|t| !t.trim().is_empty()),
+    };
+    Ok(run(req.state(), Some(&admin), cmd, json!({})).await)
 }
 
 #[derive(Deserialize)]
@@ -198,7 +304,7 @@ async fn user_add(mut req: Request<State>) -> tide::Result {
         admin: r.admin,
     };
     let extra = json!({ "address": address, "admin": r.admin, "password": generated });
-    Ok(run(req.state(), &admin, cmd, extra).await)
+    Ok(run(req.state(), Some(&admin), cmd, extra).await)
 }
 
 #[derive(Deserialize)]
@@ -224,7 +330,7 @@ async fn user_passwd(mut req: Request<State>) -> tide::Result {
         password_hash: hash.clone(),
     };
     let extra = json!({ "address": address, "password": generated });
-    let res = run(req.state(), &admin, cmd, extra).await;
+    let res = run(req.state(), Some(&admin), cmd, extra).await;
     // Changing one's own password keeps this session (other sessions of the account end).
     if res.status() == StatusCode::Ok
         && address == admin.account.name
@@ -264,7 +370,13 @@ async fn user_del(mut req: Request<State>) -> tide::Result {
     let cmd = Command::Del {
         address: address.clone(),
     };
-    Ok(run(req.state(), &admin, cmd, json!({ "address": address })).await)
+    Ok(run(
+        req.state(),
+        Some(&admin),
+        cmd,
+        json!({ "address": address }),
+    )
+    .await)
 }
 
 #[derive(Deserialize)]

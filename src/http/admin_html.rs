@@ -3,9 +3,10 @@
 //! install, copy) and refreshes the figures through the JSON API; it renders rows with the same
 //! markup as here. No message content ever appears: only addresses, counts, sizes and dates.
 
+use super::admin::Lists;
 use super::admin_setup::{Record, Setup};
 use super::admin_status::{Status, human_bytes, human_duration};
-use crate::accounts::AccountSummary;
+use crate::accounts::{AccountSummary, AliasSummary, DomainSummary};
 use crate::activity::Transaction;
 use std::fmt::Write;
 
@@ -327,27 +328,80 @@ fn setup_section(s: &Setup) -> String {
     out
 }
 
-pub fn dashboard(
-    me: &str,
-    csrf: &str,
-    status: &Status,
-    accounts: &[AccountSummary],
-    setup: &Setup,
-) -> String {
+pub fn domain_row(d: &DomainSummary) -> String {
+    let catch_all = if d.catch_all.is_empty() {
+        "—".to_string()
+    } else {
+        d.catch_all.join(", ")
+    };
+    format!(
+        "<tr data-domain=\"{0}\"><td data-l=\"Domain\"><b>{0}</b></td><td data-l=\"Accounts\" class=\"num\">{1}</td>\
+         <td data-l=\"Catch-all\">{2}</td><td data-l=\"Added\">{3}</td>\
+         <td class=\"actions js-only\"><button type=\"button\" class=\"danger\" data-act=\"domain-del\" data-addr=\"{0}\">Remove</button></td></tr>",
+        esc(&d.domain),
+        d.accounts,
+        esc(&catch_all),
+        esc(&when(d.added_at)),
+    )
+}
+
+pub fn alias_row(a: &AliasSummary) -> String {
+    format!(
+        "<tr data-alias=\"{0}\"><td data-l=\"Alias\"><b>{0}</b></td><td data-l=\"Delivers to\">{1}</td>\
+         <td class=\"actions js-only\"><button type=\"button\" class=\"danger\" data-act=\"alias-del\" data-addr=\"{0}\">Remove</button></td></tr>",
+        esc(&a.address),
+        esc(&a.targets.join(", ")),
+    )
+}
+
+fn domains_section(l: &Lists) -> String {
+    let mut out = String::from(
+        "<section id=\"domains\"><h2>Domains and aliases</h2><div class=\"scroll\"><table class=\"domains\">\
+         <thead><tr><th>Domain</th><th class=\"num\">Accounts</th><th>Catch-all</th><th>Added</th>\
+         <th class=\"js-only\"></th></tr></thead><tbody id=\"domain-rows\">",
+    );
+    for d in &l.domains {
+        out.push_str(&domain_row(d));
+    }
+    out.push_str(
+        "</tbody></table></div>\
+         <form id=\"add-domain\" class=\"js-only card\"><h3>Receive mail for a domain</h3>\
+         <label>Domain<input name=\"domain\" required autocomplete=\"off\" placeholder=\"example.org\"></label>\
+         <button type=\"submit\">Add domain</button></form>\
+         <h3>Aliases</h3><div class=\"scroll\"><table class=\"aliases\"><thead><tr><th>Alias</th>\
+         <th>Delivers to</th><th class=\"js-only\"></th></tr></thead><tbody id=\"alias-rows\">",
+    );
+    for a in &l.aliases {
+        out.push_str(&alias_row(a));
+    }
+    out.push_str(
+        "</tbody></table></div>\
+         <form id=\"add-alias\" class=\"js-only card\"><h3>Add an alias</h3>\
+         <label>Alias (name@domain, or @domain for a catch-all)<input name=\"address\" required autocomplete=\"off\"></label>\
+         <label>Delivers to (account addresses, comma-separated)<input name=\"targets\" required autocomplete=\"off\"></label>\
+         <button type=\"submit\">Add alias</button></form>\
+         <noscript><p class=\"note\">Changing domains and aliases here needs JavaScript; the command \
+         line does it too: <code>mailnook domain|alias add|del|list</code>.</p></noscript></section>",
+    );
+    out
+}
+
+pub fn dashboard(me: &str, csrf: &str, status: &Status, lists: &Lists, setup: &Setup) -> String {
     format!(
         "{}<body data-me=\"{}\"><header><h1>mailnook <span>admin</span></h1><p class=\"who\">{}<br>\
          <small>signed in as {}</small></p>\
          <form method=\"post\" action=\"/admin/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
          <button type=\"submit\" class=\"quiet\">Sign out</button></form></header>\
-         <nav><a href=\"#status\">Status</a><a href=\"#accounts\">Accounts</a><a href=\"#setup\">Setup</a></nav>\
-         <main><p id=\"flash\" class=\"flash\" role=\"status\" hidden></p>{}{}{}</main></body></html>",
+         <nav><a href=\"#status\">Status</a><a href=\"#accounts\">Accounts</a><a href=\"#domains\">Domains</a><a href=\"#setup\">Setup</a></nav>\
+         <main><p id=\"flash\" class=\"flash\" role=\"status\" hidden></p>{}{}{}{}</main></body></html>",
         head(&format!("mailnook admin · {}", status.hostname), Some(csrf)),
         esc(me),
         esc(&status.hostname),
         esc(me),
         esc(csrf),
         status_section(status),
-        accounts_section(accounts, me),
+        accounts_section(&lists.accounts, me),
+        domains_section(lists),
         setup_section(setup),
     )
 }

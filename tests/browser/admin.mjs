@@ -61,6 +61,13 @@ try {
   if (!flash.includes('Created dora@example.org')) throw new Error(`flash says: ${flash}`);
   console.log('created dora@example.org; listed');
 
+  // 2b. An alias for her, through the domains-and-aliases form.
+  await page.fill('#add-alias input[name=address]', 'info@example.org');
+  await page.fill('#add-alias input[name=targets]', 'dora@example.org');
+  await page.click('#add-alias button[type=submit]');
+  await page.waitForSelector('#alias-rows tr[data-alias="info@example.org"]');
+  console.log('alias info@example.org -> dora@example.org listed');
+
   // 3. Create one with a generated password, then delete it through the typed confirmation.
   await page.fill('#add-user input[name=address]', 'temp@example.org');
   await page.click('#add-user button[type=submit]');
