@@ -626,10 +626,7 @@ async fn usage_and_status_show_figures_but_never_mail_content() {
     assert!(st["db_bytes"].as_u64().unwrap() > 0);
     assert_eq!(st["messages_today"], 2);
     assert_eq!(st["accounts"], 2);
-    assert!(
-        st["push_connections"].is_null(),
-        "no push counter in this build yet"
-    );
+    assert_eq!(st["push_connections"], 0);
     let smtp = st["smtp"].as_array().unwrap();
     assert_eq!(smtp.len(), 2, "{st}");
     assert_eq!(smtp[0]["recipients"][0], "frank@example.org");
@@ -893,4 +890,52 @@ async fn domains_and_aliases_round_trip_and_match_the_cli() {
     let team = &v["aliases"].as_array().unwrap()[0];
     assert_eq!(team["targets"], json!(["hana@example.org"]), "{v}");
     assert!(s.log().contains("ran alias add team@example.org"));
+}
+
+#[tokio::test]
+async fn status_counts_live_push_connections() {
+    let s = Server::start();
+    s.add_user("pat@example.org", PW);
+    let a = admin_login(&s).await;
+    let push = |_: ()| async {
+        s.http()
+            .get(format!(
+                "{}/jmap/eventsource?types=*&closeafter=no&ping=0",
+                s.base_url()
+            ))
+            .basic_auth("pat@example.org", Some(PW))
+            .send()
+            .await
+            .expect("eventsource")
+    };
+    let one = push(()).await;
+    assert_eq!(one.status().as_u16(), 200);
+    let two = push(()).await;
+    push_count(&s, &a, 2).await;
+    drop(one);
+    push_count(&s, &a, 1).await;
+    drop(two);
+    push_count(&s, &a, 0).await;
+}
+
+/// Waits until the status shows `want` push connections. The server notices a closed stream
+/// when it next writes to it, so each poll that does not see the count yet delivers a message
+/// to pat@example.org, which is an event on each of its streams.
+async fn push_count(s: &Server, a: &Session, want: u64) {
+    for i in 0..100 {
+        let (_, st) = a.get(s, "/admin/api/status").await;
+        if st["push_connections"] == want {
+            return;
+        }
+        let raw = message(
+            "x@example.com",
+            "pat@example.org",
+            "ev",
+            &format!("e{i}.{want}@x"),
+            "x",
+        );
+        let _ = s.send("x@example.com", &["pat@example.org"], &raw);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("push connections never reached {want}");
 }

@@ -21,7 +21,7 @@ pub struct Status {
     pub messages_today: u64,
     /// SMTP refusals today (since start if the server started today), from `activity`.
     pub refused_today: u64,
-    /// Live JMAP push connections; `None` while this build has no push counter.
+    /// Live JMAP push connections (RFC 8620 §7.3 event-source streams).
     pub push_connections: Option<u64>,
     /// Signed-in admin sessions.
     pub admin_sessions: u64,
@@ -83,7 +83,7 @@ pub async fn gather(state: &State) -> Status {
         accounts,
         messages_today,
         refused_today: activity.refused_today,
-        push_connections: None,
+        push_connections: Some(super::eventsource::open_connections()),
         admin_sessions: state.admin_sessions.len() as u64,
         smtp: activity.transactions,
     }

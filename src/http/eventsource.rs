@@ -19,6 +19,14 @@ use tide::{Body, Request, Response, StatusCode};
 pub const MAX_PER_USER: usize = 256;
 static OPEN: Mutex<Option<HashMap<AccountId, usize>>> = Mutex::new(None);
 
+/// Event-source connections open right now, over all users (the admin page's status view).
+pub fn open_connections() -> u64 {
+    OPEN.lock()
+        .ok()
+        .and_then(|g| g.as_ref().map(|m| m.values().sum::<usize>() as u64))
+        .unwrap_or(0)
+}
+
 struct Slot(AccountId);
 
 impl Slot {
