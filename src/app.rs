@@ -135,7 +135,12 @@ pub fn run(config: Config) -> Result<(), String> {
             config.changelog_keep,
         ));
         let push_task = smol::spawn(http::pusher::run(store.clone(), push_client));
-        let control_task = smol::spawn(crate::control::serve(control, store.clone()));
+        let control_task = smol::spawn(crate::control::serve(
+            control,
+            store.clone(),
+            tls.clone(),
+            config.data_dir.clone(),
+        ));
         let http_task = smol::spawn(http::serve(https_listener, state));
         let signal = wait_for_signal().await;
         // Stop accepting first, then close the store: every 250 already sent is on disk

@@ -18,12 +18,19 @@ pub fn bind(path: &Path) -> std::io::Result<smol::net::unix::UnixListener> {
     Ok(listener)
 }
 
-pub async fn serve(listener: smol::net::unix::UnixListener, store: Store) {
+/// `tls` and `data_dir` serve `mailnook cert ...` (`certs.rs`).
+pub async fn serve(
+    listener: smol::net::unix::UnixListener,
+    store: Store,
+    tls: crate::tls::Tls,
+    data_dir: std::path::PathBuf,
+) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
         let store = store.clone();
+        let (tls, data_dir) = (tls.clone(), data_dir.clone());
         smol::spawn(async move {
             let mut reader = BufReader::new(stream.clone());
             let mut line = String::new();
@@ -33,9 +40,12 @@ pub async fn serve(listener: smol::net::unix::UnixListener, store: Store) {
                 .read_line(&mut line)
                 .await
             {
-                Ok(_) => match serde_json::from_str::<Command>(&line) {
-                    Ok(cmd) => accounts::run(&store, cmd).await,
-                    Err(e) => Outcome::Error(format!("bad control command: {e}")),
+                Ok(_) => match serde_json::from_str::<crate::certs::CertCommand>(&line) {
+                    Ok(cmd) => smol::unblock(move || crate::certs::run(&tls, &data_dir, cmd)).await,
+                    Err(_) => match serde_json::from_str::<Command>(&line) {
+                        Ok(cmd) => accounts::run(&store, cmd).await,
+                        Err(e) => Outcome::Error(format!("bad control command: {e}")),
+                    },
                 },
                 Err(e) => Outcome::Error(e.to_string()),
             };
@@ -49,7 +59,7 @@ pub async fn serve(listener: smol::net::unix::UnixListener, store: Store) {
 }
 
 /// Sends one command to a running server (blocking; used by the CLI).
-pub fn send(path: &Path, cmd: &Command) -> Result<Outcome, String> {
+pub fn send<C: serde::Serialize>(path: &Path, cmd: &C) -> Result<Outcome, String> {
     let mut s = std::os::unix::net::UnixStream::connect(path).map_err(|e| {
         format!(
             "the database is in use, but the server's control socket {} does not answer: {e}",

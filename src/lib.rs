@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod activity;
 pub mod app;
+pub mod certs;
 pub mod config;
 pub mod control;
 pub mod date;

@@ -67,6 +67,30 @@ enum Cmd {
         #[command(subcommand)]
         action: AliasCmd,
     },
+    /// Show or install the TLS certificate (a running server switches at once).
+    Cert {
+        #[command(subcommand)]
+        action: CertCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum CertCmd {
+    /// Show the certificate in use: fingerprint, names, validity, source.
+    Show {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Use a PEM certificate chain and key (absolute paths, e.g. certbot's fullchain.pem and
+    /// privkey.pem); kept across restarts. The admin page can do this too.
+    Install {
+        #[arg(long)]
+        cert: PathBuf,
+        #[arg(long)]
+        key: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 #[derive(Subcommand)]
@@ -258,6 +282,43 @@ fn alias(action: AliasCmd) -> Result<(), String> {
     print_outcome(execute(&common, cmd)?, None)
 }
 
+/// Through the control socket when a server runs (it switches at once), else on the data
+/// directory directly (the next start uses it). One implementation: `certs.rs`.
+fn cert(action: CertCmd) -> Result<(), String> {
+    use mailnook::certs::CertCommand;
+    let (common, cmd) = match action {
+        CertCmd::Show { common } => (common, CertCommand::CertShow),
+        CertCmd::Install { cert, key, common } => {
+            let abs = |p: PathBuf| std::path::absolute(&p).unwrap_or(p);
+            (
+                common,
+                CertCommand::CertInstall {
+                    cert_path: abs(cert),
+                    key_path: abs(key),
+                },
+            )
+        }
+    };
+    let config = load_config(&common)?;
+    let outcome = match mailnook::app::open_store(&config) {
+        Ok(store) => {
+            drop(store);
+            let tls = mailnook::tls::Tls::load(
+                &config.data_dir,
+                &config.hostname,
+                config.tls_cert.as_deref(),
+                config.tls_key.as_deref(),
+            )?;
+            mailnook::certs::run(&tls, &config.data_dir, cmd)
+        }
+        Err(_) if config.db_path().exists() => {
+            mailnook::control::send(&config.control_socket(), &cmd)?
+        }
+        Err(e) => return Err(e),
+    };
+    print_outcome(outcome, None)
+}
+
 fn print_outcome(outcome: Outcome, shown: Option<(String, String)>) -> Result<(), String> {
     match outcome {
         Outcome::Domains(list) => {
@@ -332,6 +393,7 @@ fn main() -> ExitCode {
         Cmd::User { action } => user(action),
         Cmd::Domain { action } => domain(action),
         Cmd::Alias { action } => alias(action),
+        Cmd::Cert { action } => cert(action),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -261,3 +261,65 @@ async fn certificate_files_by_path_and_bad_input_changes_nothing() {
         .unwrap();
     assert_eq!(res.status().as_u16(), 403);
 }
+
+#[tokio::test]
+async fn the_cli_installs_a_certificate_with_or_without_the_server_running() {
+    let mut s = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    // Running: through the control socket, effective at once.
+    let live = make_pair("cli-live.example", false);
+    let (c, k) = (
+        write("live.pem", &live.cert_pem),
+        write("live.key", &live.key_pem),
+    );
+    let out = s.cli(&["cert", "install", "--cert", &c, "--key", &k], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(https_fingerprint(s.https), live.fingerprint);
+    let out = s.cli(&["cert", "show"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&live.fingerprint) && text.contains("installed"),
+        "{text}"
+    );
+    // Bad input is refused and changes nothing.
+    let out = s.cli(
+        &["cert", "install", "--cert", &c, "--key", "/nonexistent.key"],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
+    assert_eq!(https_fingerprint(s.https), live.fingerprint);
+    // The admin page shows what the CLI installed.
+    let a = admin_login(&s).await;
+    let (_, setup) = a.get(&s, "/admin/api/setup").await;
+    assert_eq!(
+        setup["certificate"]["fingerprint_sha256"],
+        live.fingerprint.as_str()
+    );
+
+    // Stopped: recorded in the data directory, used by the next start.
+    s.kill();
+    let offline = make_pair("cli-offline.example", false);
+    let (c, k) = (
+        write("off.pem", &offline.cert_pem),
+        write("off.key", &offline.key_pem),
+    );
+    let out = s.cli(&["cert", "install", "--cert", &c, "--key", &k], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s2 = Server::start_in(&s.data_dir, &[]);
+    assert_eq!(s2.fingerprint, offline.fingerprint);
+    assert_eq!(https_fingerprint(s2.https), offline.fingerprint);
+}

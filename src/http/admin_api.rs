@@ -15,7 +15,10 @@
 //! | `mailnook alias add ADDR TARGET...` | `POST /admin/api/alias/add {"address","targets":[..]}` |
 //! | `mailnook alias del ADDR [TARGET]` | `POST /admin/api/alias/del {"address","target"?}` |
 //!
-//! plus `GET /admin/api/status`, `GET /admin/api/setup`, `POST /admin/api/cert/install` and
+//! | `mailnook cert show` | `GET /admin/api/setup` (`certificate`) |
+//! | `mailnook cert install --cert P --key P` | `POST /admin/api/cert/install {"cert_path","key_path"}` |
+//!
+//! (the last also takes `{"cert_pem","key_pem"}`, an upload), plus `GET /admin/api/status`, and
 //! `GET /admin/api/session`. A password left out is generated and returned once. Errors are
 //! RFC 7807 problem JSON. State changes need the CSRF token of a session (or Basic auth), a
 //! same-origin request and a JSON body: see `admin_session.rs`.
