@@ -230,7 +230,7 @@ fn record_rows(out: &mut String, records: &[Record]) {
     for r in records {
         let _ = write!(
             out,
-            "<tr><td data-l=\"Name\"><code>{}</code></td><td data-l=\"Type\">{}</td>\
+            "<tr><td data-l=\"Name\"><code>{}</code></td><td data-l=\"Type\" class=\"t\">{}</td>\
              <td data-l=\"Value\"><code class=\"v\">{}</code> <button type=\"button\" class=\"copy js-only\" \
              data-copy=\"{}\">Copy</button></td><td data-l=\"Why\" class=\"small muted\">{}</td></tr>",
             esc(&r.name),
