@@ -42,7 +42,8 @@ pub fn harden(res: &mut Response) {
     // Not "no-referrer": with it browsers send `Origin: null` on our own POSTs (Fetch §3.2.5).
     res.insert_header("Referrer-Policy", "same-origin");
     res.insert_header("Cache-Control", "no-store");
-    res.insert_header("Strict-Transport-Security", "max-age=31536000");
+    // No Strict-Transport-Security: after a real certificate, going back to the self-signed
+    // one (or reaching the box by IP) would lock browsers out with no way to click through.
 }
 
 fn asset(body: &'static str, ctype: &str) -> Response {
