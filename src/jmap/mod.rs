@@ -4,6 +4,7 @@
 pub mod args;
 pub mod blob;
 pub mod changes;
+pub mod copy;
 pub mod dispatch;
 pub mod email;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod mailbox;
 pub mod patch;
 pub mod push;
 pub mod push_subscription;
+pub mod query_common;
 pub mod request;
 pub mod session;
 pub mod set;

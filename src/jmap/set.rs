@@ -141,6 +141,26 @@ pub struct SetCx {
 }
 
 impl SetCx {
+    /// A context for machinery built on /set (e.g. /copy).
+    pub fn new(
+        account: AccountId,
+        args: Args,
+        now: i64,
+        created: HashMap<String, String>,
+    ) -> SetCx {
+        SetCx {
+            account,
+            args,
+            now,
+            created,
+        }
+    }
+
+    /// Records a creation id made by this call, for later references in it.
+    pub fn record(&mut self, creation_id: &str, id: &str) {
+        self.created.insert(creation_id.to_string(), id.to_string());
+    }
+
     /// `#creationId` -> the id created for it earlier in this request (or this call); any other
     /// string is returned as is. `None` for an unknown creation id.
     pub fn resolve(&self, id: &str) -> Option<String> {
