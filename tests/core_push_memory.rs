@@ -60,6 +60,26 @@ fn idle_event_source_connections_are_cheap() {
     // Generous bound: an idle connection must not cost more than 64 kB.
     assert!(per < 64.0, "{per:.1} kB per idle connection");
 
+    // For comparison: what an idle keep-alive HTTPS connection (one finished request) costs.
+    let before_plain = rss_kb(pid);
+    let mut plain = Vec::with_capacity(CONNECTIONS);
+    for _ in 0..CONNECTIONS {
+        let mut c = core_common::connect(s.https);
+        core_common::send_head(&mut c, "GET", "/jmap/session", &auth, &[]);
+        let mut r = std::io::BufReader::new(c);
+        let (status, h) = core_common::read_head(&mut r);
+        assert_eq!(status, 200);
+        core_common::read_body(&mut r, &h);
+        plain.push(r);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let after_plain = rss_kb(pid);
+    println!(
+        "idle keep-alive HTTPS for comparison: {:.1} kB per connection",
+        after_plain.saturating_sub(before_plain) as f64 / CONNECTIONS as f64
+    );
+    drop(plain);
+
     let raw = message("bob@example.net", USER, "to all", "all@example.net", "hi");
     s.send("bob@example.net", &[USER], &raw).expect("SMTP send");
     for (i, sse) in conns.iter_mut().enumerate() {
