@@ -378,14 +378,56 @@ impl<'t> Writer<'t> {
         Ok((id, thread_id))
     }
 
-    /// Keeps a thread's email list in receivedAt order (RFC 8621 §3), ties by id.
+    /// Keeps a thread's email list in receivedAt order (RFC 8621 §3), ties by id, except that a
+    /// draft (`$draft`) goes right after the message it replies to (its In-Reply-To names that
+    /// message's Message-ID), after earlier drafts of the same reply; a draft whose parent is
+    /// not in the thread keeps its receivedAt place.
     fn write_thread(&mut self, acct: AccountId, thread: u32, members: Vec<u32>) -> Result<()> {
-        let mut keyed = Vec::with_capacity(members.len());
-        for m in members {
-            keyed.push((self.email_state(acct, m)?.received_at, m));
+        struct Member {
+            id: u32,
+            at: i64,
+            draft: bool,
+            message_id: Vec<String>,
+            in_reply_to: Vec<String>,
         }
-        keyed.sort_unstable();
-        let ids: Vec<u32> = keyed.into_iter().map(|(_, m)| m).collect();
+        let mut all = Vec::with_capacity(members.len());
+        for m in members {
+            let st = self.email_state(acct, m)?;
+            let meta: EmailMeta = match self.email_meta.get((acct, m))? {
+                Some(v) => serde_json::from_slice(v.value())?,
+                None => EmailMeta::default(),
+            };
+            all.push(Member {
+                id: m,
+                at: st.received_at,
+                draft: st.keywords.contains_key("$draft"),
+                message_id: meta.message_id.unwrap_or_default(),
+                in_reply_to: meta.in_reply_to.unwrap_or_default(),
+            });
+        }
+        all.sort_unstable_by_key(|m| (m.at, m.id));
+        let (drafts, rest): (Vec<Member>, Vec<Member>) = all.into_iter().partition(|m| m.draft);
+        let mut order: Vec<Member> = rest;
+        for d in drafts {
+            let parent = order.iter().rposition(|m| {
+                !m.draft && m.message_id.iter().any(|id| d.in_reply_to.contains(id))
+            });
+            let at = match parent {
+                Some(p) => {
+                    let mut i = p + 1;
+                    while i < order.len() && order[i].draft {
+                        i += 1;
+                    }
+                    i
+                }
+                None => order
+                    .iter()
+                    .position(|m| (m.at, m.id) > (d.at, d.id))
+                    .unwrap_or(order.len()),
+            };
+            order.insert(at, d);
+        }
+        let ids: Vec<u32> = order.into_iter().map(|m| m.id).collect();
         self.threads
             .insert((acct, thread), json(&ids)?.as_slice())?;
         Ok(())
@@ -424,6 +466,22 @@ impl<'t> Writer<'t> {
         self.emails.insert((acct, id), json(&new)?.as_slice())?;
         self.adjust_counts(acct, old.thread_id, Some(&old), Some(&new))?;
         self.log(acct, DataType::Email, id, ChangeKind::Updated)?;
+        if old.keywords.contains_key("$draft") != new.keywords.contains_key("$draft") {
+            // A draft's place in its thread depends on the keyword (RFC 8621 §3).
+            let members: Vec<u32> = match self.threads.get((acct, old.thread_id))? {
+                Some(v) => serde_json::from_slice(v.value())?,
+                None => Vec::new(),
+            };
+            let before = members.clone();
+            self.write_thread(acct, old.thread_id, members)?;
+            let after: Vec<u32> = match self.threads.get((acct, old.thread_id))? {
+                Some(v) => serde_json::from_slice(v.value())?,
+                None => Vec::new(),
+            };
+            if before != after {
+                self.log(acct, DataType::Thread, old.thread_id, ChangeKind::Updated)?;
+            }
+        }
         Ok(())
     }
 
