@@ -62,15 +62,9 @@ pub async fn deliver(
     if targets.is_empty() {
         return Err(IngestError::NoRecipients);
     }
-    let (raw, meta, keys) = smol::unblock(move || {
-        let meta = parse::meta(&raw);
-        let keys = thread::keys(&meta);
-        (raw, meta, keys)
-    })
-    .await;
-    let blob = crate::store::hex_sha256(&raw);
-    let size = raw.len();
-    let raw = std::sync::Arc::new(raw);
+    let prepared = smol::unblock(move || prepare(raw)).await;
+    let blob = prepared.blob.clone();
+    let size = prepared.raw.len();
     let done = store
         .write(move |w| {
             let mut out = Vec::with_capacity(targets.len());
@@ -86,14 +80,14 @@ pub async fn deliver(
                     };
                     mailbox_ids.push(id);
                 }
-                let new = NewEmail {
-                    account: t.account,
+                let (email_id, thread_id) = insert(
+                    w,
+                    &prepared,
+                    t.account,
                     mailbox_ids,
-                    keywords: t.keywords.clone(),
+                    t.keywords.clone(),
                     received_at,
-                    meta: meta.clone(),
-                };
-                let (email_id, thread_id) = w.insert_email(&new, &raw, &keys)?;
+                )?;
                 out.push((t.account, email_id, thread_id));
             }
             Ok(out)
@@ -109,6 +103,50 @@ pub async fn deliver(
             size,
         })
         .collect())
+}
+
+/// A message parsed once, outside the store transaction, ready for [`insert`]. JMAP
+/// Email/import and Email/set create (drafts) prepare their messages and insert them from
+/// inside their /set transaction, so they thread and count exactly like SMTP deliveries.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub raw: std::sync::Arc<Vec<u8>>,
+    pub meta: crate::store::model::EmailMeta,
+    pub keys: Vec<u128>,
+    /// Hex SHA-256 of `raw`.
+    pub blob: String,
+}
+
+/// Parses raw bytes (blocking: run it off the executor).
+pub fn prepare(raw: Vec<u8>) -> Prepared {
+    let meta = parse::meta(&raw);
+    let keys = thread::keys(&meta);
+    let blob = crate::store::hex_sha256(&raw);
+    Prepared {
+        raw: std::sync::Arc::new(raw),
+        meta,
+        keys,
+        blob,
+    }
+}
+
+/// Stores a prepared message in one account, inside the caller's write transaction.
+pub fn insert(
+    w: &mut crate::store::Writer<'_>,
+    p: &Prepared,
+    account: AccountId,
+    mailbox_ids: Vec<u32>,
+    keywords: BTreeMap<String, bool>,
+    received_at: i64,
+) -> Result<(u32, u32), StoreError> {
+    let new = NewEmail {
+        account,
+        mailbox_ids,
+        keywords,
+        received_at,
+        meta: p.meta.clone(),
+    };
+    w.insert_email(&new, &p.raw, &p.keys)
 }
 
 pub fn now() -> i64 {

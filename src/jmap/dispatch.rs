@@ -4,7 +4,9 @@
 use super::args::Args;
 use super::error::MethodError;
 use super::{CAP_CORE, CAP_MAIL, Ctx};
-use super::{blob, changes, email, mailbox, push_subscription, thread};
+use super::{
+    blob, changes, email, mailbox, mailbox_query, mailbox_set, push_subscription, set, thread,
+};
 use crate::store::model::{DataType, IdKind};
 use serde_json::Value;
 
@@ -32,6 +34,9 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
         "PushSubscription/get" => one(push_subscription::get(ctx, args).await?),
         "PushSubscription/set" => one(push_subscription::set(ctx, args).await?),
         "Mailbox/get" => one(mailbox::get(ctx, args).await?),
+        "Mailbox/set" => one(set::set(ctx, args, mailbox_set::MailboxSet).await?.response),
+        "Mailbox/query" => one(mailbox_query::query(ctx, args).await?),
+        "Mailbox/queryChanges" => one(mailbox_query::query_changes(ctx, args).await?),
         "Mailbox/changes" => one(changes::mailbox_changes(ctx, args).await?),
         "Email/changes" => one(changes::changes(ctx, args, DataType::Email, IdKind::Email).await?),
         "Thread/changes" => {
@@ -39,6 +44,10 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
         }
         "Thread/get" => one(thread::get(ctx, args).await?),
         "Email/get" => one(email::get::get(ctx, args).await?),
+        "Email/set" => one(email::set::set(ctx, args).await?),
+        "Email/import" => one(email::import::import(ctx, args).await?),
+        "Email/parse" => one(email::parse::parse(ctx, args).await?),
+        "Email/copy" => email::copy::copy(ctx, args).await,
         "Email/query" => one(email::query::query(ctx, args).await?),
         _ => Err(MethodError::unknown_method(name)),
     }

@@ -137,14 +137,23 @@ pub struct SetError {
     pub kind: &'static str,
     pub description: Option<String>,
     pub properties: Option<Vec<String>>,
+    /// Type-specific members (RFC 8621: `notFound` of blobNotFound, `existingId` of
+    /// alreadyExists).
+    pub extra: Map<String, Value>,
 }
 
 impl SetError {
+    /// Adds a type-specific member to the SetError object.
+    pub fn with(mut self, key: &str, v: Value) -> SetError {
+        self.extra.insert(key.to_string(), v);
+        self
+    }
     pub fn new(kind: &'static str, d: impl Into<String>) -> SetError {
         SetError {
             kind,
             description: Some(d.into()),
             properties: None,
+            extra: Map::new(),
         }
     }
     pub fn invalid_properties(props: &[&str], d: impl Into<String>) -> SetError {
@@ -152,13 +161,15 @@ impl SetError {
             kind: "invalidProperties",
             description: Some(d.into()),
             properties: Some(props.iter().map(|s| s.to_string()).collect()),
+            extra: Map::new(),
         }
     }
     pub fn not_found() -> SetError {
         SetError::new("notFound", "no such object")
     }
     pub fn to_value(&self) -> Value {
-        let mut v = json!({ "type": self.kind });
+        let mut v = Value::Object(self.extra.clone());
+        v["type"] = json!(self.kind);
         if let Some(d) = &self.description {
             v["description"] = json!(d);
         }

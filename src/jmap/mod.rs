@@ -10,6 +10,8 @@ pub mod email;
 pub mod error;
 pub mod get;
 pub mod mailbox;
+pub mod mailbox_query;
+pub mod mailbox_set;
 pub mod patch;
 pub mod push;
 pub mod push_subscription;

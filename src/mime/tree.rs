@@ -310,6 +310,12 @@ impl<'a> Structure<'a> {
         }
     }
 
+    /// False when the bytes had no header field at all (not a message; Email/parse
+    /// notParsable).
+    pub fn is_message(&self) -> bool {
+        self.msg.is_some()
+    }
+
     /// The part with this part id.
     pub fn find(&self, part_id: &str) -> Option<usize> {
         self.parts

@@ -64,3 +64,49 @@ pub async fn call_err(s: &Server, user: &str, pass: &str, name: &str, args: Valu
     assert_eq!(r[0][0], json!("error"), "{name} should fail: {}", r[0]);
     r[0][1].clone()
 }
+
+/// Uploads bytes (RFC 8620 §6.1) and returns the blob id.
+pub async fn upload(s: &Server, user: &str, pass: &str, acct: &str, bytes: Vec<u8>) -> String {
+    let res = s
+        .http()
+        .post(format!("{}/jmap/upload/{acct}/", s.base_url()))
+        .basic_auth(user, Some(pass))
+        .header("Content-Type", "message/rfc822")
+        .body(bytes)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(res.status().as_u16(), 201, "upload status");
+    let v: Value = res.json().await.expect("upload json");
+    v["blobId"].as_str().expect("blobId").to_string()
+}
+
+/// Mailbox ids by role, and the counts of every mailbox as (id -> [total, unread, threads,
+/// unreadThreads]).
+pub async fn mailboxes(s: &Server, user: &str, pass: &str, acct: &str) -> Vec<Value> {
+    let r = call1(s, user, pass, "Mailbox/get", json!({"accountId": acct})).await;
+    r["list"].as_array().cloned().unwrap_or_default()
+}
+
+pub async fn role_id(s: &Server, user: &str, pass: &str, acct: &str, role: &str) -> String {
+    mailboxes(s, user, pass, acct)
+        .await
+        .into_iter()
+        .find(|m| m["role"] == json!(role))
+        .and_then(|m| m["id"].as_str().map(String::from))
+        .expect("mailbox with role")
+}
+
+pub async fn counts(s: &Server, user: &str, pass: &str, acct: &str, id: &str) -> [u64; 4] {
+    let m = mailboxes(s, user, pass, acct)
+        .await
+        .into_iter()
+        .find(|m| m["id"] == json!(id))
+        .expect("mailbox");
+    [
+        m["totalEmails"].as_u64().unwrap(),
+        m["unreadEmails"].as_u64().unwrap(),
+        m["totalThreads"].as_u64().unwrap(),
+        m["unreadThreads"].as_u64().unwrap(),
+    ]
+}

@@ -12,6 +12,7 @@ pub mod trim;
 pub mod uploads;
 pub mod write;
 pub mod write_addresses;
+pub mod write_mailbox;
 pub mod write_state;
 
 use crate::store::error::{Result, StoreError};

@@ -1,0 +1,178 @@
+//! Email/copy (RFC 8621 §4.7, RFC 8620 §5.4): copies emails from another account the user can
+//! access, setting only mailboxIds, keywords and receivedAt. §5.4 requires `accountId` to differ
+//! from `fromAccountId`; today every user can access exactly one account (their own), so every
+//! call ends in an argument error, but the copy itself is complete for when accounts are shared:
+//! the source message is read and parsed before the transaction and stored in the target through
+//! `ingest::insert`, like an import; `onSuccessDestroyOriginal` then destroys the originals with
+//! an implicit Email/set.
+
+use super::set::{PREPARED_KEY, store_prepared, take_prepared};
+use crate::ingest::{self, Prepared};
+use crate::jmap::args::{self, Args};
+use crate::jmap::dispatch::Responses;
+use crate::jmap::error::{MethodError, SetError};
+use crate::jmap::set::{self, Created, Obj, SetCx, SetHandler};
+use crate::jmap::{Ctx, parse_state};
+use crate::store::Writer;
+use crate::store::model::{DataType, IdKind};
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+struct Copy {
+    prepared: Arc<Vec<Result<(Prepared, i64), SetError>>>,
+}
+
+impl SetHandler for Copy {
+    fn data_type(&self) -> Option<DataType> {
+        Some(DataType::Email)
+    }
+    fn create(
+        &self,
+        w: &mut Writer<'_>,
+        cx: &mut SetCx,
+        mut obj: Obj,
+    ) -> Result<Created, SetError> {
+        let (p, received) = take_prepared(&mut obj, &self.prepared)?;
+        set::only_props(&obj, &["id", "mailboxIds", "keywords", "receivedAt"])?;
+        store_prepared(w, cx, &obj, &p, received)
+    }
+    fn load(&self, _: &mut Writer<'_>, _: &SetCx, _: &str) -> Result<Option<Obj>, SetError> {
+        Ok(None)
+    }
+    fn update(
+        &self,
+        _: &mut Writer<'_>,
+        _: &mut SetCx,
+        _: &str,
+        _: &Obj,
+        _: Obj,
+    ) -> Result<Option<Obj>, SetError> {
+        Err(SetError::not_found())
+    }
+    fn destroy(&self, _: &mut Writer<'_>, _: &mut SetCx, _: &str) -> Result<(), SetError> {
+        Err(SetError::not_found())
+    }
+}
+
+pub async fn copy(ctx: &mut Ctx<'_>, a: Args) -> Result<Responses, MethodError> {
+    args::only(
+        &a,
+        &[
+            "fromAccountId",
+            "ifFromInState",
+            "accountId",
+            "ifInState",
+            "create",
+            "onSuccessDestroyOriginal",
+            "destroyFromIfInState",
+        ],
+    )?;
+    let from_s = args::req_str(&a, "fromAccountId")?.to_string();
+    let from = match IdKind::Account.decode(&from_s) {
+        Some(n) if n == ctx.user.id => n,
+        _ => {
+            return Err(MethodError::new(
+                "fromAccountNotFound",
+                "The fromAccountId does not name an account you can access",
+            ));
+        }
+    };
+    let to = ctx.account(&a)?;
+    if from == to {
+        return Err(MethodError::invalid_arguments(
+            "accountId must differ from fromAccountId (RFC 8620 §5.4); to file an email in \
+             another mailbox of the same account, use Email/set on its mailboxIds",
+        ));
+    }
+    let destroy_original = args::opt_bool(&a, "onSuccessDestroyOriginal", false)?;
+    let creates = match a.get("create") {
+        Some(Value::Object(m)) => m.clone(),
+        _ => return Err(MethodError::invalid_arguments("'create' must be an object")),
+    };
+    if let Some(s) = args::opt_str(&a, "ifFromInState")? {
+        let state = ctx
+            .jmap
+            .store
+            .read(move |r| r.state(from, DataType::Email))
+            .await?;
+        if parse_state(s) != Some(state) {
+            return Err(MethodError::new(
+                "stateMismatch",
+                "ifFromInState does not match",
+            ));
+        }
+    }
+    let mut prepared = Vec::new();
+    let mut create = Map::new();
+    let mut sources: Vec<(String, String)> = Vec::new();
+    for (cid, obj) in creates {
+        let Value::Object(mut obj) = obj else {
+            return Err(MethodError::invalid_arguments("a create must be an object"));
+        };
+        obj.remove(PREPARED_KEY);
+        let src = obj.get("id").and_then(Value::as_str).map(str::to_string);
+        let found = match src.as_deref().and_then(|s| IdKind::Email.decode(s)) {
+            Some(n) => {
+                ctx.jmap
+                    .store
+                    .read(move |r| match r.email_state(from, n)? {
+                        Some(st) => Ok(r.blob(from, &st.blob)?.map(|b| (b, st.received_at))),
+                        None => Ok(None),
+                    })
+                    .await?
+            }
+            None => None,
+        };
+        let r = match found {
+            Some((bytes, at)) => Ok(smol::unblock(move || (ingest::prepare(bytes), at)).await),
+            None => Err(SetError::not_found()),
+        };
+        if let Some(s) = src {
+            sources.push((cid.clone(), s));
+        }
+        obj.insert(PREPARED_KEY.into(), json!(prepared.len()));
+        prepared.push(r);
+        create.insert(cid, Value::Object(obj));
+    }
+    let mut set_args = Map::new();
+    set_args.insert("accountId".into(), a["accountId"].clone());
+    if let Some(s) = a.get("ifInState") {
+        set_args.insert("ifInState".into(), s.clone());
+    }
+    set_args.insert("create".into(), Value::Object(create));
+    let out = set::set(
+        ctx,
+        set_args,
+        Copy {
+            prepared: Arc::new(prepared),
+        },
+    )
+    .await?;
+    let r = &out.response;
+    let mut responses = vec![(
+        "Email/copy".to_string(),
+        json!({
+            "fromAccountId": from_s,
+            "accountId": r["accountId"],
+            "oldState": r["oldState"],
+            "newState": r["newState"],
+            "created": r["created"],
+            "notCreated": r["notCreated"],
+        }),
+    )];
+    if destroy_original && !out.created.is_empty() {
+        let done: Vec<String> = sources
+            .into_iter()
+            .filter(|(cid, _)| out.created.iter().any(|(c, _)| c == cid))
+            .map(|(_, s)| s)
+            .collect();
+        let mut d = Map::new();
+        d.insert("accountId".into(), json!(from_s));
+        d.insert("destroy".into(), json!(done));
+        if let Some(s) = a.get("destroyFromIfInState") {
+            d.insert("ifInState".into(), s.clone());
+        }
+        responses.push(("Email/set".to_string(), super::set::set(ctx, d).await?));
+    }
+    Ok(responses)
+}
