@@ -69,7 +69,7 @@ pub async fn call_err(s: &Server, user: &str, pass: &str, name: &str, args: Valu
 pub async fn upload(s: &Server, user: &str, pass: &str, acct: &str, bytes: Vec<u8>) -> String {
     let res = s
         .http()
-        .post(format!("{}/jmap/upload/{acct}/", s.base_url()))
+        .post(format!("{}/jmap/upload/{acct}", s.base_url()))
         .basic_auth(user, Some(pass))
         .header("Content-Type", "message/rfc822")
         .body(bytes)
