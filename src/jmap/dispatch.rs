@@ -3,9 +3,10 @@
 
 use super::args::Args;
 use super::error::MethodError;
-use super::{CAP_CORE, CAP_MAIL, Ctx};
+use super::{CAP_CORE, CAP_MAIL, CAP_SUBMISSION, CAP_VACATION, Ctx};
 use super::{
-    blob, changes, email, mailbox, mailbox_query, mailbox_set, push_subscription, set, thread,
+    blob, changes, email, identity, mailbox, mailbox_query, mailbox_set, push_subscription, set,
+    thread, vacation,
 };
 use crate::store::model::{DataType, IdKind};
 use serde_json::Value;
@@ -19,6 +20,9 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
         // Blob/copy is core (RFC 8620 §6.3); other Blob/ methods belong to RFC 9404.
         Some("Blob") if name == "Blob/copy" => CAP_CORE,
         Some("Mailbox" | "Email" | "Thread" | "SearchSnippet") => CAP_MAIL,
+        // RFC 8621 §1.3: Identity belongs to submission, VacationResponse to its own.
+        Some("Identity") => CAP_SUBMISSION,
+        Some("VacationResponse") => CAP_VACATION,
         _ => return Err(MethodError::unknown_method(name)),
     };
     if !ctx.uses(cap) {
@@ -44,6 +48,13 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
         }
         "Thread/get" => one(thread::get(ctx, args).await?),
         "Email/get" => one(email::get::get(ctx, args).await?),
+        "Identity/get" => one(identity::get(ctx, args).await?),
+        "Identity/set" => one(identity::set(ctx, args).await?),
+        "Identity/changes" => {
+            one(changes::changes(ctx, args, DataType::Identity, IdKind::Identity).await?)
+        }
+        "VacationResponse/get" => one(vacation::get(ctx, args).await?),
+        "VacationResponse/set" => one(vacation::set(ctx, args).await?),
         "Email/set" => one(email::set::set(ctx, args).await?),
         "Email/import" => one(email::import::import(ctx, args).await?),
         "Email/parse" => one(email::parse::parse(ctx, args).await?),

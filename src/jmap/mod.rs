@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod email;
 pub mod error;
 pub mod get;
+pub mod identity;
 pub mod mailbox;
 pub mod mailbox_query;
 pub mod mailbox_set;
@@ -21,6 +22,7 @@ pub mod session;
 pub mod set;
 pub mod thread;
 pub mod upload;
+pub mod vacation;
 
 use crate::store::Store;
 use crate::store::model::{Account, AccountId, IdKind};
@@ -30,6 +32,8 @@ use std::collections::HashMap;
 
 pub const CAP_CORE: &str = "urn:ietf:params:jmap:core";
 pub const CAP_MAIL: &str = "urn:ietf:params:jmap:mail";
+pub const CAP_SUBMISSION: &str = "urn:ietf:params:jmap:submission";
+pub const CAP_VACATION: &str = "urn:ietf:params:jmap:vacationresponse";
 
 /// Capabilities registered with IANA (RFC 8620 §9.4) that clients commonly send in `using`.
 /// Those mailnook does not implement are accepted in `using` (so clients such as jmap-client,

@@ -1,7 +1,7 @@
 //! The Session resource (RFC 8620 §2): capabilities with their limits, the user's accounts,
 //! and absolute URLs built from the base URL the client used to reach us.
 
-use super::{CAP_CORE, CAP_MAIL, Jmap};
+use super::{CAP_CORE, CAP_MAIL, CAP_VACATION, Jmap};
 use crate::store::model::{Account, IdKind};
 use serde_json::{Value, json};
 
@@ -22,6 +22,7 @@ fn capabilities(jmap: &Jmap) -> Value {
             "collationAlgorithms": ["i;ascii-numeric", "i;ascii-casemap", "i;unicode-casemap"],
         },
         CAP_MAIL: {},
+        CAP_VACATION: {},
     })
 }
 
@@ -61,10 +62,11 @@ pub fn session(jmap: &Jmap, user: &Account, base_url: &str) -> Value {
                 "isReadOnly": false,
                 "accountCapabilities": {
                     CAP_MAIL: mail_account_capability(),
+                    CAP_VACATION: {},
                 },
             }
         },
-        "primaryAccounts": { CAP_MAIL: account_id },
+        "primaryAccounts": { CAP_MAIL: account_id, CAP_VACATION: account_id },
         "username": user.name,
         "apiUrl": format!("{base}/jmap/api"),
         "downloadUrl": format!("{base}/jmap/download/{{accountId}}/{{blobId}}/{{name}}?accept={{type}}"),

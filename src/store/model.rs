@@ -188,6 +188,30 @@ pub struct EmailMeta {
     pub base_subject: String,
 }
 
+/// A sending identity (RFC 8621 §6).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Identity {
+    pub id: u32,
+    pub name: String,
+    pub email: String,
+    pub reply_to: Option<Vec<EmailAddress>>,
+    pub bcc: Option<Vec<EmailAddress>>,
+    pub text_signature: String,
+    pub html_signature: String,
+    pub may_delete: bool,
+}
+
+/// The account's vacation response settings (RFC 8621 §8); dates are Unix seconds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct VacationResponse {
+    pub is_enabled: bool,
+    pub from_date: Option<i64>,
+    pub to_date: Option<i64>,
+    pub subject: Option<String>,
+    pub text_body: Option<String>,
+    pub html_body: Option<String>,
+}
+
 /// The mutable part of an email: what JMAP Email/set may change.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct EmailState {

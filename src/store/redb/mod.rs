@@ -3,6 +3,7 @@
 pub mod blob_codec;
 pub mod changes;
 pub mod commit;
+pub mod identity;
 pub mod push;
 pub mod read;
 pub mod read_addresses;

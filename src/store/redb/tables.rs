@@ -58,6 +58,11 @@ pub const DOMAINS: TableDefinition<&str, i64> = TableDefinition::new("domains");
 /// Single-account names stay in `ADDRESSES`; an alias may fan out to several accounts.
 pub const ALIASES: TableDefinition<&str, &[u8]> = TableDefinition::new("aliases");
 
+/// (account, identity) -> Identity (JSON) (RFC 8621 §6).
+pub const IDENTITIES: TableDefinition<(u32, u32), &[u8]> = TableDefinition::new("identities");
+/// account -> VacationResponse (JSON) (RFC 8621 §8).
+pub const VACATION: TableDefinition<u32, &[u8]> = TableDefinition::new("vacation");
+
 /// Counter slots in `COUNTERS`.
 pub mod slot {
     /// The account's modseq: bumped by every change of any type.

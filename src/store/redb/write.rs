@@ -165,6 +165,21 @@ impl<'t> Writer<'t> {
             self.mailboxes.insert((id, mid), json(&mb)?.as_slice())?;
             self.log(id, DataType::Mailbox, mid, ChangeKind::Created)?;
         }
+        // RFC 8621 §6: the account's own address is its default identity.
+        self.put_identity(
+            id,
+            Identity {
+                id: 0,
+                name: String::new(),
+                email: name.clone(),
+                reply_to: None,
+                bcc: None,
+                text_signature: String::new(),
+                html_signature: String::new(),
+                may_delete: false,
+            },
+            true,
+        )?;
         Ok(account)
     }
 
@@ -207,6 +222,7 @@ impl<'t> Writer<'t> {
             self.addresses.remove(a.as_str())?;
         }
         self.forget_alias_target(acct)?;
+        self.forget_identities(acct)?;
         let _ = account;
         self.mailboxes
             .retain_in((acct, 0)..=(acct, u32::MAX), |_, _| false)?;

@@ -1,0 +1,168 @@
+//! VacationResponse/get and /set (RFC 8621 §8): the one "singleton" object per account, stored
+//! and validated here. Sending the automatic replies (RFC 3834) comes with outbound mail.
+
+use super::args::Args;
+use super::error::{MethodError, SetError};
+use super::set::{self, Created, Obj, SetCx, SetHandler};
+use super::{Ctx, get};
+use crate::store::Writer;
+use crate::store::model::{DataType, VacationResponse};
+use serde_json::{Map, Value, json};
+
+pub const SINGLETON: &str = "singleton";
+
+pub const PROPERTIES: [&str; 7] = [
+    "id",
+    "isEnabled",
+    "fromDate",
+    "toDate",
+    "subject",
+    "textBody",
+    "htmlBody",
+];
+
+pub fn to_json(v: &VacationResponse) -> Obj {
+    let o = json!({
+        "id": SINGLETON,
+        "isEnabled": v.is_enabled,
+        "fromDate": v.from_date.map(crate::date::rfc3339),
+        "toDate": v.to_date.map(crate::date::rfc3339),
+        "subject": v.subject,
+        "textBody": v.text_body,
+        "htmlBody": v.html_body,
+    });
+    match o {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
+    let acct = ctx.account(&a)?;
+    let g = get::parse(ctx, &a, &[], &PROPERTIES)?;
+    let (state, v) = ctx
+        .jmap
+        .store
+        .read(move |r| {
+            Ok((
+                r.state(acct, DataType::VacationResponse)?,
+                r.vacation(acct)?,
+            ))
+        })
+        .await?;
+    let obj = get::select(to_json(&v), g.properties.as_deref());
+    let (list, not_found) = match g.ids {
+        None => (vec![obj], Vec::new()),
+        Some(ids) => {
+            let mut list = Vec::new();
+            let mut nf = Vec::new();
+            for id in ids {
+                if id == SINGLETON && list.is_empty() {
+                    list.push(obj.clone());
+                } else if id != SINGLETON {
+                    nf.push(id);
+                }
+            }
+            (list, nf)
+        }
+    };
+    Ok(get::response(&ctx.account_id(), state, list, not_found))
+}
+
+fn date(obj: &Obj, prop: &str, cur: Option<i64>) -> Result<Option<i64>, SetError> {
+    match obj.get(prop) {
+        None => Ok(cur),
+        Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => crate::date::parse_rfc3339(s).map(Some).ok_or_else(|| {
+            SetError::invalid_properties(&[prop], format!("{prop} must be a UTCDate or null"))
+        }),
+        Some(_) => Err(SetError::invalid_properties(
+            &[prop],
+            format!("{prop} must be a UTCDate or null"),
+        )),
+    }
+}
+
+fn text(obj: &Obj, prop: &str, cur: &Option<String>) -> Result<Option<String>, SetError> {
+    match obj.get(prop) {
+        None => Ok(cur.clone()),
+        Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(SetError::invalid_properties(
+            &[prop],
+            format!("{prop} must be a string or null"),
+        )),
+    }
+}
+
+struct VacationSet;
+
+impl SetHandler for VacationSet {
+    fn data_type(&self) -> Option<DataType> {
+        Some(DataType::VacationResponse)
+    }
+    fn create(&self, _: &mut Writer<'_>, _: &mut SetCx, _: Obj) -> Result<Created, SetError> {
+        Err(SetError::new(
+            "singleton",
+            "there is exactly one VacationResponse; update \"singleton\"",
+        ))
+    }
+    fn load(&self, w: &mut Writer<'_>, cx: &SetCx, id: &str) -> Result<Option<Obj>, SetError> {
+        if id != SINGLETON {
+            return Ok(None);
+        }
+        Ok(Some(to_json(&w.vacation(cx.account)?)))
+    }
+    fn update(
+        &self,
+        w: &mut Writer<'_>,
+        cx: &mut SetCx,
+        _id: &str,
+        old: &Obj,
+        new: Obj,
+    ) -> Result<Option<Obj>, SetError> {
+        set::same_server_set(old, &new, &["id"])?;
+        set::only_props(&new, &PROPERTIES)?;
+        let cur = w.vacation(cx.account)?;
+        let is_enabled = match new.get("isEnabled") {
+            None => cur.is_enabled,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                return Err(SetError::invalid_properties(
+                    &["isEnabled"],
+                    "isEnabled must be a boolean",
+                ));
+            }
+        };
+        let next = VacationResponse {
+            is_enabled,
+            from_date: date(&new, "fromDate", cur.from_date)?,
+            to_date: date(&new, "toDate", cur.to_date)?,
+            subject: text(&new, "subject", &cur.subject)?,
+            text_body: text(&new, "textBody", &cur.text_body)?,
+            html_body: text(&new, "htmlBody", &cur.html_body)?,
+        };
+        if let (Some(f), Some(t)) = (next.from_date, next.to_date)
+            && t < f
+        {
+            return Err(SetError::invalid_properties(
+                &["toDate"],
+                "toDate is before fromDate",
+            ));
+        }
+        if next != cur {
+            w.put_vacation(cx.account, &next)?;
+        }
+        Ok(None)
+    }
+    fn destroy(&self, _: &mut Writer<'_>, _: &mut SetCx, _: &str) -> Result<(), SetError> {
+        Err(SetError::new(
+            "singleton",
+            "the VacationResponse cannot be destroyed; set isEnabled to false",
+        ))
+    }
+}
+
+pub async fn set(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
+    Ok(set::set(ctx, a, VacationSet).await?.response)
+}
