@@ -733,9 +733,9 @@ mod store_tests {
             "create": {"b": {"title": "B", "ref": "#a"}, "a": {"title": "A"}, "bad": {"nope": 1}},
         })).unwrap();
         let r = &out.response;
-        // The modseq is per account: the six default mailboxes took 1..=6.
+        // The modseq is per account: the six default mailboxes and the default identity took 1..=7.
         assert_eq!(r["oldState"], json!("0"));
-        assert_eq!(r["newState"], json!("8"));
+        assert_eq!(r["newState"], json!("9"));
         let a_id = r["created"]["a"]["id"].as_str().unwrap().to_string();
         assert_eq!(r["created"]["a"]["tags"], json!({}));
         assert_eq!(r["notCreated"]["bad"]["type"], json!("invalidProperties"));
@@ -762,7 +762,7 @@ mod store_tests {
             &user,
             &mut ids,
             json!({
-                "accountId": acct, "ifInState": "8",
+                "accountId": acct, "ifInState": "9",
                 "update": {
                     "#b": {"tags/x~1y": true, "title": "B2"},
                     "#a": {"title": "gone"},
@@ -780,8 +780,8 @@ mod store_tests {
         assert_eq!(r["notUpdated"]["#a2"]["type"], json!("notFound"));
         assert_eq!(r["destroyed"], json!([a_id]));
         assert_eq!(r["notDestroyed"]["nothing"]["type"], json!("notFound"));
-        assert_eq!(r["oldState"], json!("8"));
-        assert_eq!(r["newState"], json!("10"));
+        assert_eq!(r["oldState"], json!("9"));
+        assert_eq!(r["newState"], json!("11"));
 
         let out = call(
             &jmap,
@@ -811,7 +811,7 @@ mod store_tests {
             out.response["notUpdated"][&b_id]["type"],
             json!("invalidPatch")
         );
-        assert_eq!(out.response["newState"], json!("10"));
+        assert_eq!(out.response["newState"], json!("11"));
 
         // Limits and argument types.
         let e = call(
