@@ -41,6 +41,12 @@ pub enum Command {
         target: Option<String>,
     },
     AliasList,
+    /// The DNS records for a mail domain (DKIM keys made on first use); `hostname` is the
+    /// server's name as the CLI's config gives it (the MX target).
+    Dns {
+        domain: String,
+        hostname: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -149,6 +155,14 @@ async fn execute(store: &Store, cmd: Command) -> Result<Outcome, StoreError> {
             Ok(Outcome::Done(format!(
                 "password changed for {}",
                 address.to_lowercase()
+            )))
+        }
+        Command::Dns { domain, hostname } => {
+            let keys = crate::outbound::dkim::keys(store, &domain).await?;
+            Ok(Outcome::Done(crate::outbound::dkim::dns_records(
+                &domain.to_ascii_lowercase(),
+                &hostname,
+                &keys,
             )))
         }
         cmd @ (Command::DomainAdd { .. }

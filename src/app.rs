@@ -74,10 +74,22 @@ pub fn run(config: Config) -> Result<(), String> {
         let https_listener = smol::net::TcpListener::bind(config.https_listen)
             .await
             .map_err(|e| format!("cannot listen for HTTPS on {}: {e}", config.https_listen))?;
+        let submission_listener = smol::net::TcpListener::bind(config.submission_listen)
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot listen for SMTP submission on {}: {e}",
+                    config.submission_listen
+                )
+            })?;
+        let outbound = crate::outbound::Outbound::new(store.clone(), config.clone())?;
         let control = crate::control::bind(&config.control_socket())
             .map_err(|e| format!("cannot create {}: {e}", config.control_socket().display()))?;
         let smtp_addr = smtp_listener.local_addr().map_err(|e| e.to_string())?;
         let https_addr = https_listener.local_addr().map_err(|e| e.to_string())?;
+        let submission_addr = submission_listener
+            .local_addr()
+            .map_err(|e| e.to_string())?;
 
         let jmap = Arc::new(Jmap {
             store: store.clone(),
@@ -111,6 +123,7 @@ pub fn run(config: Config) -> Result<(), String> {
             config.data_dir.display()
         );
         println!("SMTP  listening on {smtp_addr}");
+        println!("SUBMISSION listening on {submission_addr} (STARTTLS, then AUTH)");
         println!(
             "HTTPS listening on https://{https_addr}/ (JMAP session: https://{https_addr}/.well-known/jmap)"
         );
@@ -129,6 +142,12 @@ pub fn run(config: Config) -> Result<(), String> {
         );
         println!("ready in {} ms", started.elapsed().as_millis());
 
+        let submission_task = smol::spawn(smtp::submission::serve(
+            submission_listener,
+            smtp_ctx.clone(),
+            outbound.clone(),
+        ));
+        let outbound_task = smol::spawn(outbound.run());
         let smtp_task = smol::spawn(smtp::serve(smtp_listener, smtp_ctx));
         let sweep_task = smol::spawn(crate::jmap::upload::sweep_forever(
             store.clone(),
@@ -147,6 +166,7 @@ pub fn run(config: Config) -> Result<(), String> {
         // (each was acknowledged only after its commit), so nothing acknowledged is lost.
         log::info!("{signal}: shutting down");
         drop((smtp_task, control_task, sweep_task, push_task, http_task));
+        drop((submission_task, outbound_task));
         let s = store.clone();
         smol::unblock(move || s.shutdown()).await;
         let _ = std::fs::remove_file(config.control_socket());

@@ -30,6 +30,11 @@ pub struct Config {
     pub cache_mb: usize,
     /// SMTP idle timeout for commands, seconds (RFC 5321 §4.5.3.2.7 suggests 5 minutes).
     pub smtp_timeout_secs: u64,
+    /// SMTP submission listener for mail clients (RFC 6409; port 587 in production): STARTTLS,
+    /// then AUTH PLAIN/LOGIN; the authenticated user may send only as their own addresses.
+    pub submission_listen: SocketAddr,
+    /// Outbound delivery: smarthost, retries, DKIM (table `[outbound]`, `src/outbound/`).
+    pub outbound: crate::outbound::OutboundConfig,
     /// JMAP limits advertised in the Session and enforced (RFC 8620 §2), table `[limits]`.
     pub limits: crate::jmap::Limits,
     /// Extra CA certificates (PEM) trusted when delivering pushes to PushSubscription URLs,
@@ -100,6 +105,8 @@ impl Default for Config {
             dmarc_reject: true,
             arc_trusted_sealers: Vec::new(),
             changelog_keep: 100_000,
+            submission_listen: SocketAddr::from(([127, 0, 0, 1], 5587)),
+            outbound: crate::outbound::OutboundConfig::default(),
         }
     }
 }
@@ -133,6 +140,7 @@ impl Config {
         if self.changelog_keep == 0 {
             return Err("changelog_keep must be at least 1".into());
         }
+        self.outbound.validate()?;
         if self.max_recipients == 0 {
             return Err("max_recipients must be at least 1".into());
         }

@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod jmap;
 pub mod logging;
 pub mod mime;
+pub mod outbound;
 pub mod password;
 pub mod smtp;
 pub mod store;

@@ -50,6 +50,16 @@ enum Cmd {
         /// DNS server for sender authentication (ip:port). Default: the system's.
         #[arg(long)]
         dns_resolver: Option<SocketAddr>,
+        /// SMTP submission listen address (mail clients), e.g. 0.0.0.0:587. Default 127.0.0.1:5587
+        #[arg(long)]
+        submission_listen: Option<SocketAddr>,
+    },
+    /// Print the DNS records (MX, SPF, DKIM, DMARC) for a mail domain, making its DKIM keys if
+    /// needed (works whether or not the server is running).
+    Dns {
+        domain: String,
+        #[command(flatten)]
+        common: Common,
     },
     /// Manage accounts (works whether or not the server is running).
     User {
@@ -361,6 +371,33 @@ fn print_outcome(outcome: Outcome, shown: Option<(String, String)>) -> Result<()
     }
 }
 
+fn dns(domain: String, common: Common) -> Result<(), String> {
+    let config = load_config(&common)?;
+    let cmd = Command::Dns {
+        domain,
+        hostname: config.hostname.clone(),
+    };
+    let outcome = match mailnook::app::open_store(&config) {
+        Ok(store) => {
+            let o = smol::block_on(mailnook::accounts::run(&store, cmd));
+            store.shutdown();
+            o
+        }
+        Err(_) if config.db_path().exists() => {
+            mailnook::control::send(&config.control_socket(), &cmd)?
+        }
+        Err(e) => return Err(e),
+    };
+    match outcome {
+        Outcome::Done(text) => {
+            print!("{text}");
+            Ok(())
+        }
+        Outcome::Error(e) => Err(e),
+        _ => Err("unexpected answer from the server".into()),
+    }
+}
+
 fn main() -> ExitCode {
     mailnook::logging::init();
     let cli = Cli::parse();
@@ -372,6 +409,7 @@ fn main() -> ExitCode {
             https_listen,
             sender_auth,
             dns_resolver,
+            submission_listen,
         } => load_config(&common).and_then(|mut c| {
             if let Some(a) = sender_auth {
                 c.sender_auth = a;
@@ -388,12 +426,16 @@ fn main() -> ExitCode {
             if let Some(a) = https_listen {
                 c.https_listen = a;
             }
+            if let Some(a) = submission_listen {
+                c.submission_listen = a;
+            }
             mailnook::app::run(c)
         }),
         Cmd::User { action } => user(action),
         Cmd::Domain { action } => domain(action),
         Cmd::Alias { action } => alias(action),
         Cmd::Cert { action } => cert(action),
+        Cmd::Dns { domain, common } => dns(domain, common),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -465,3 +465,59 @@ mod tests {
         assert!(strip_forged_results(b"Subject: x\r\n\r\nbody", "mx.example").is_none());
     }
 }
+
+/// MX lookups for outbound delivery (`outbound/route.rs`), through the same resolver
+/// configuration as sender authentication (`dns_resolver` or the system's). It lives here
+/// because this is the one file that bridges mail-auth's tokio resolver to smol.
+#[derive(Clone)]
+pub struct MxResolver {
+    inner: Arc<MessageAuthenticator>,
+}
+
+impl MxResolver {
+    pub fn new(config: &Config) -> Result<MxResolver, String> {
+        let (rc, mut opts) = match config.dns_resolver {
+            Some(addr) => (resolver_at(addr), ResolverOpts::default()),
+            None => mail_auth::hickory_resolver::system_conf::read_system_conf()
+                .map_err(|e| format!("cannot read the system DNS configuration: {e}"))?,
+        };
+        opts.timeout = Duration::from_secs(10);
+        opts.attempts = 2;
+        opts.cache_size = 256;
+        let inner = smol::block_on(async_compat::Compat::new(async {
+            MessageAuthenticator::new(rc, opts)
+        }))
+        .map_err(|e| format!("cannot set up the DNS resolver: {e}"))?;
+        Ok(MxResolver {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// The exchanges of `domain` in preference order; `None` when the domain has no MX record
+    /// (RFC 5321 §5.1: then the domain itself is the implicit MX).
+    pub async fn mx(&self, domain: &str) -> Result<Option<Vec<String>>, String> {
+        use mail_auth::common::cache::NoCache;
+        let a = self.inner.clone();
+        let d = domain.to_string();
+        let r = async_compat::Compat::new(async move {
+            a.mx_lookup(
+                d.as_str(),
+                None::<&NoCache<Box<str>, mail_auth::RecordSet<mail_auth::MX>>>,
+            )
+            .await
+        })
+        .await;
+        match r {
+            Ok(set) => {
+                let hosts: Vec<String> = set
+                    .rrset
+                    .iter()
+                    .flat_map(|mx| mx.exchanges.iter().map(|e| e.to_string()))
+                    .collect();
+                Ok(if hosts.is_empty() { None } else { Some(hosts) })
+            }
+            Err(mail_auth::Error::Dns(mail_auth::DnsError::RecordNotFound(_))) => Ok(None),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}

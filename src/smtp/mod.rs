@@ -5,6 +5,7 @@ pub mod data;
 pub mod limits;
 pub mod reply;
 pub mod session;
+pub mod submission;
 
 use crate::config::Config;
 use crate::store::Recipient;

@@ -19,6 +19,8 @@ pub struct Server {
     pub data_dir: PathBuf,
     pub smtp: SocketAddr,
     pub https: SocketAddr,
+    /// The SMTP submission listener (RFC 6409: STARTTLS + AUTH).
+    pub submission: SocketAddr,
     /// The generated admin account (first start only; empty after a restart).
     pub admin: String,
     pub admin_password: String,
@@ -70,6 +72,8 @@ impl Server {
                 // tests/smtp_auth.rs, which turns it back on.
                 "--sender-auth",
                 "off",
+                "--submission-listen",
+                "127.0.0.1:0",
             ])
             .args(extra)
             .env("MAILNOOK_LOG", "debug")
@@ -81,7 +85,7 @@ impl Server {
         let stdout = child.stdout.take().expect("stdout");
         let mut reader = BufReader::new(stdout);
         let mut lines = Vec::new();
-        let (mut smtp, mut https) = (None, None);
+        let (mut smtp, mut https, mut submission) = (None, None, None);
         let (mut admin, mut admin_password, mut fingerprint) =
             (String::new(), String::new(), String::new());
         loop {
@@ -100,6 +104,10 @@ impl Server {
             }
             if let Some(rest) = line.strip_prefix("SMTP  listening on ") {
                 smtp = Some(rest.trim().parse().expect("smtp addr"));
+            }
+            if let Some(rest) = line.strip_prefix("SUBMISSION listening on ") {
+                let addr = rest.split(' ').next().expect("submission addr");
+                submission = Some(addr.parse().expect("submission addr"));
             }
             if let Some(rest) = line.strip_prefix("HTTPS listening on https://") {
                 let addr = rest.split('/').next().expect("https addr");
@@ -127,6 +135,7 @@ impl Server {
             data_dir: data_dir.to_path_buf(),
             smtp: smtp.expect("smtp address printed"),
             https: https.expect("https address printed"),
+            submission: submission.expect("submission address printed"),
             admin,
             admin_password,
             fingerprint,

@@ -57,6 +57,20 @@ pub const DOMAINS: TableDefinition<&str, i64> = TableDefinition::new("domains");
 /// lower-cased alias -> JSON array of account ids. `@domain` is that domain's catch-all.
 /// Single-account names stay in `ADDRESSES`; an alias may fan out to several accounts.
 pub const ALIASES: TableDefinition<&str, &[u8]> = TableDefinition::new("aliases");
+/// queue id -> QueuedMessage (JSON): the durable outbound queue (`src/outbound/`). The message
+/// bytes live in `BLOBS`, referenced by the pseudo-account [`QUEUE_OWNER`] so they outlive the
+/// draft they came from (onSuccessDestroyEmail, RFC 8621 §7.5).
+pub const OUTBOUND: TableDefinition<u64, &[u8]> = TableDefinition::new("outbound");
+/// (domain, algorithm) -> DkimKey (JSON): the signing keys, made on first use.
+pub const DKIM_KEYS: TableDefinition<(&str, u8), &[u8]> = TableDefinition::new("dkim_keys");
+/// (account, submission id) -> EmailSubmission (JSON), RFC 8621 §7.
+pub const SUBMISSIONS: TableDefinition<(u32, u32), &[u8]> = TableDefinition::new("submissions");
+/// (account, lower-cased sender) -> unix time of the last vacation reply to it (RFC 3834 §2).
+pub const VACATION_REPLIES: TableDefinition<(u32, &str), i64> =
+    TableDefinition::new("vacation_replies");
+
+/// The owner of blob references held by the outbound queue (no account has id 0).
+pub const QUEUE_OWNER: u32 = 0;
 
 /// (account, identity) -> Identity (JSON) (RFC 8621 §6).
 pub const IDENTITIES: TableDefinition<(u32, u32), &[u8]> = TableDefinition::new("identities");
@@ -71,6 +85,7 @@ pub mod slot {
     pub const NEXT_EMAIL: u8 = 2;
     pub const NEXT_THREAD: u8 = 3;
     pub const NEXT_IDENTITY: u8 = 4;
+    pub const NEXT_SUBMISSION: u8 = 5;
     /// `TYPE_HIGH + type`: highest modseq of a change of that type (its state).
     pub const TYPE_HIGH: u8 = 16;
     /// `TYPE_LOW + type`: changes at or below this modseq have been trimmed from the log.

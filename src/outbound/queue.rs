@@ -1,0 +1,426 @@
+//! The queue runner: finds messages whose time has come, delivers them, records the outcome.
+//!
+//! One loop wakes when something is queued (or at the earliest `next_attempt`) and starts an
+//! attempt per due message, at most `max_parallel` at once; a message is never worked on by
+//! two attempts at the same time (`in_flight`). An attempt reads the message, delivers what it
+//! can, then commits the new per-recipient states in one write. A crash between delivering and
+//! committing means a recipient may get the message twice, never that one loses it
+//! (at-least-once, as every MTA). Bounces are delivered before the queue write for the same
+//! reason.
+
+use super::client::{self, Outcome, Reply};
+use super::{Outbound, dkim, dsn, route};
+use crate::ingest::{self, Target};
+use crate::store::model::AccountId;
+use crate::store::model_send::{DeliveryStatus, QueuedMessage, RcptState};
+use crate::store::{QUEUE_OWNER, Recipient, StoreError};
+use futures_lite::FutureExt;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub async fn run(out: Outbound) {
+    let permits = Arc::new(smol::lock::Semaphore::new(
+        out.inner.config.outbound.max_parallel,
+    ));
+    loop {
+        let now = ingest::now();
+        let mut next = now + 3600;
+        match out.inner.store.read(|r| r.queued_all()).await {
+            Ok(all) => {
+                for m in all {
+                    if m.next_attempt > now {
+                        next = next.min(m.next_attempt);
+                        continue;
+                    }
+                    if !out.claim(m.id) {
+                        continue;
+                    }
+                    let (o, p) = (out.clone(), permits.clone());
+                    smol::spawn(async move {
+                        let _permit = p.acquire().await;
+                        if let Err(e) = attempt(&o, m.id).await {
+                            log::warn!("outbound: attempt for queue id {} failed: {e}", m.id);
+                            // Try again later rather than spin on a store problem.
+                            let delay = o.inner.config.outbound.backoff(1);
+                            let id = m.id;
+                            let _ = o
+                                .inner
+                                .store
+                                .write(move |w| {
+                                    if let Some(mut q) = w.queued(id)? {
+                                        q.next_attempt = ingest::now() + delay;
+                                        w.put_queued(&q)?;
+                                    }
+                                    Ok(())
+                                })
+                                .await;
+                        }
+                        o.release(m.id);
+                        o.wake();
+                    })
+                    .detach();
+                }
+            }
+            Err(StoreError::Closed) => return,
+            Err(e) => log::error!("outbound: cannot read the queue: {e}"),
+        }
+        let wait = Duration::from_secs((next - now).clamp(1, 3600) as u64);
+        let woken = async {
+            let _ = out.inner.wake_rx.recv().await;
+        };
+        let timer = async {
+            smol::Timer::after(wait).await;
+        };
+        woken.or(timer).await;
+    }
+}
+
+/// What happened to each recipient in this attempt (address -> reply).
+type Results = HashMap<String, Reply>;
+
+async fn attempt(out: &Outbound, id: u64) -> Result<(), StoreError> {
+    let inner = &out.inner;
+    let store = &inner.store;
+    let Some(msg) = store.read(move |r| r.queued(id)).await? else {
+        return Ok(());
+    };
+    let blob = msg.blob.clone();
+    let raw = store
+        .read(move |r| r.blob(QUEUE_OWNER, &blob))
+        .await?
+        .unwrap_or_default();
+    let now = ingest::now();
+    let mut results: Results = HashMap::new();
+    if raw.is_empty() {
+        for r in msg.pending() {
+            results.insert(
+                r.address.clone(),
+                Reply {
+                    code: 554,
+                    text: "5.3.0 the queued message is missing".into(),
+                },
+            );
+        }
+    } else {
+        let received = format!(
+            "Received: by {} (mailnook) id q{id};\r\n\t{}\r\n",
+            inner.config.hostname,
+            crate::date::rfc5322(now)
+        );
+        let mut local: Vec<(String, AccountId)> = Vec::new();
+        let mut remote: Vec<String> = Vec::new();
+        for r in msg.pending() {
+            match crate::smtp::resolve(store, &r.address).await? {
+                Recipient::Local(accounts) => {
+                    for a in accounts {
+                        local.push((r.address.clone(), a));
+                    }
+                }
+                Recipient::NoSuchUser => {
+                    results.insert(
+                        r.address.clone(),
+                        Reply {
+                            code: 550,
+                            text: "5.1.1 no such user here".into(),
+                        },
+                    );
+                }
+                Recipient::NotLocal => remote.push(r.address.clone()),
+            }
+        }
+        if !local.is_empty() {
+            deliver_local(out, &msg, &local, &received, &raw, now, &mut results).await;
+        }
+        if !remote.is_empty() {
+            deliver_remote(out, &msg, &remote, &received, &raw, &mut results).await;
+        }
+    }
+    let give_up = i64::try_from(inner.config.outbound.give_up_secs).unwrap_or(i64::MAX);
+    let backoff = inner.config.outbound.backoff(msg.attempts + 1);
+    let (updated, newly_failed) = apply(&msg, &results, now, give_up, backoff);
+    if !newly_failed.is_empty() && !msg.mail_from.is_empty() {
+        bounce(out, &msg, &newly_failed, &raw, now).await;
+    }
+    for f in &newly_failed {
+        log::info!(
+            "outbound: q{id} to <{}> failed: {}",
+            crate::smtp::session::printable(&f.address),
+            f.reply
+        );
+    }
+    let finished = updated.pending().next().is_none();
+    store
+        .write(move |w| {
+            // The message may have been canceled meanwhile: then there is nothing to record.
+            if w.queued(id)?.is_none() {
+                return Ok(());
+            }
+            if let (Some(acct), Some(sid)) = (updated.account, updated.submission) {
+                update_submission(w, acct, sid, &updated, finished)?;
+            }
+            if finished {
+                w.remove_queued(id)
+            } else {
+                w.put_queued(&updated)
+            }
+        })
+        .await?;
+    Ok(())
+}
+
+/// The message after this attempt, and the recipients that failed in it.
+fn apply(
+    msg: &QueuedMessage,
+    results: &Results,
+    now: i64,
+    give_up: i64,
+    backoff: i64,
+) -> (
+    QueuedMessage,
+    Vec<crate::store::model_send::QueuedRecipient>,
+) {
+    let mut m = msg.clone();
+    m.attempts += 1;
+    m.next_attempt = now.saturating_add(backoff);
+    let expired = now.saturating_sub(m.created) >= give_up;
+    let mut failed = Vec::new();
+    for r in m.recipients.iter_mut() {
+        if r.state != RcptState::Pending {
+            continue;
+        }
+        if let Some(reply) = results.get(&r.address) {
+            r.reply = reply.line();
+            if reply.is_positive() {
+                r.state = RcptState::Delivered;
+            } else if reply.is_permanent() {
+                r.state = RcptState::Failed;
+            }
+        }
+        if r.state == RcptState::Pending && expired {
+            r.state = RcptState::Failed;
+            r.reply = format!(
+                "{} (gave up after {} attempts)",
+                if r.reply.is_empty() {
+                    "4.4.7 delivery time expired"
+                } else {
+                    &r.reply
+                },
+                m.attempts
+            );
+        }
+        if r.state == RcptState::Failed {
+            failed.push(r.clone());
+        }
+    }
+    (m, failed)
+}
+
+/// RFC 8621 §7: deliveryStatus per recipient and undoStatus follow the queue.
+fn update_submission(
+    w: &mut crate::store::Writer<'_>,
+    acct: AccountId,
+    sid: u32,
+    m: &QueuedMessage,
+    finished: bool,
+) -> Result<(), StoreError> {
+    use crate::store::model::{ChangeKind, DataType};
+    let Some(mut s) = w.submission(acct, sid)? else {
+        return Ok(());
+    };
+    let mut status = BTreeMap::new();
+    for r in &m.recipients {
+        let delivered = match r.state {
+            RcptState::Delivered => "yes",
+            RcptState::Failed => "no",
+            RcptState::Pending => "queued",
+        };
+        status.insert(
+            r.address.clone(),
+            DeliveryStatus {
+                smtp_reply: if r.reply.is_empty() {
+                    "250 2.0.0 queued".into()
+                } else {
+                    r.reply.clone()
+                },
+                delivered: delivered.into(),
+                displayed: "unknown".into(),
+            },
+        );
+    }
+    s.delivery_status = status;
+    // Once any copy left, the submission can no longer be recalled (§7 undoStatus "final").
+    if finished || m.recipients.iter().any(|r| r.state != RcptState::Pending) {
+        s.undo_status = "final".into();
+    }
+    if finished {
+        s.queue_id = None;
+    }
+    w.put_submission(acct, &s)?;
+    w.log(acct, DataType::EmailSubmission, sid, ChangeKind::Updated)?;
+    Ok(())
+}
+
+async fn deliver_local(
+    out: &Outbound,
+    msg: &QueuedMessage,
+    local: &[(String, AccountId)],
+    received: &str,
+    raw: &[u8],
+    now: i64,
+    results: &mut Results,
+) {
+    let mut accounts: Vec<AccountId> = local.iter().map(|(_, a)| *a).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    let targets = accounts.iter().map(|a| Target::inbox(*a)).collect();
+    let mut bytes = received.as_bytes().to_vec();
+    bytes.extend_from_slice(raw);
+    let reply = match ingest::deliver(&out.inner.store, bytes, targets, now).await {
+        Ok(_) => Reply {
+            code: 250,
+            text: "2.0.0 delivered locally".into(),
+        },
+        Err(e) => {
+            log::warn!("outbound: local delivery of q{} failed: {e}", msg.id);
+            Reply {
+                code: 451,
+                text: "4.3.0 local delivery failed, will retry".into(),
+            }
+        }
+    };
+    for (addr, _) in local {
+        results.insert(addr.clone(), reply.clone());
+    }
+}
+
+/// The domain of the From: header's first address (the DKIM signing domain).
+fn from_domain(raw: &[u8]) -> Option<String> {
+    let parsed = mail_parser::MessageParser::new().parse_headers(raw)?;
+    let addr = parsed.from()?.first()?.address()?.to_string();
+    addr.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase())
+}
+
+async fn deliver_remote(
+    out: &Outbound,
+    msg: &QueuedMessage,
+    remote: &[String],
+    received: &str,
+    raw: &[u8],
+    results: &mut Results,
+) {
+    let inner = &out.inner;
+    let mut signed = received.as_bytes().to_vec();
+    if inner.config.outbound.dkim_sign
+        && let Some(domain) = from_domain(raw)
+    {
+        match dkim::keys(&inner.store, &domain).await {
+            Ok(keys) => {
+                let r = raw.to_vec();
+                match smol::unblock(move || dkim::sign(&keys, &r)).await {
+                    Ok(h) => signed.extend_from_slice(h.as_bytes()),
+                    Err(e) => log::warn!("outbound: q{}: {e}; sending unsigned", msg.id),
+                }
+            }
+            Err(e) => log::warn!(
+                "outbound: q{}: no DKIM key for {domain}: {e}; sending unsigned",
+                msg.id
+            ),
+        }
+    }
+    signed.extend_from_slice(raw);
+    let timeout = Duration::from_secs(inner.config.outbound.timeout_secs);
+    let helo = inner.config.hostname.clone();
+    // One transaction for all recipients through a smarthost; one per domain otherwise.
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in remote {
+        let key = if route::uses_smarthost(inner) {
+            String::new()
+        } else {
+            r.rsplit_once('@')
+                .map(|(_, d)| d.to_ascii_lowercase())
+                .unwrap_or_default()
+        };
+        groups.entry(key).or_default().push(r.clone());
+    }
+    for (domain, rcpts) in groups {
+        let hops = if domain.is_empty() {
+            route::smarthost(inner).await.map(|h| vec![h])
+        } else {
+            route::mx_hops(inner, &domain).await
+        };
+        let outcome = match hops {
+            Err(r) => Outcome::All(r),
+            Ok(hops) => {
+                let mut outcome = Outcome::All(Reply {
+                    code: 451,
+                    text: "4.4.0 no hop tried".into(),
+                });
+                for hop in &hops {
+                    outcome =
+                        client::send(hop, &helo, &msg.mail_from, &rcpts, &signed, timeout).await;
+                    // Try the next MX only when this one did not answer the transaction.
+                    match &outcome {
+                        Outcome::All(r) if !r.is_permanent() => {
+                            log::info!("outbound: q{} via {}: {}", msg.id, hop.host, r.line());
+                            continue;
+                        }
+                        _ => break,
+                    }
+                }
+                outcome
+            }
+        };
+        match outcome {
+            Outcome::All(r) => {
+                for a in &rcpts {
+                    results.insert(a.clone(), r.clone());
+                }
+            }
+            Outcome::PerRecipient(list) => {
+                for (a, r) in rcpts.iter().zip(list) {
+                    results.insert(a.clone(), r);
+                }
+            }
+        }
+    }
+}
+
+/// Delivers a DSN for `failed` to the (local) sender. A sender that is not local gets none:
+/// every path into the queue checks that the sender is one of ours.
+async fn bounce(
+    out: &Outbound,
+    msg: &QueuedMessage,
+    failed: &[crate::store::model_send::QueuedRecipient],
+    raw: &[u8],
+    now: i64,
+) {
+    let inner = &out.inner;
+    let accounts = match crate::smtp::resolve(&inner.store, &msg.mail_from).await {
+        Ok(Recipient::Local(a)) => a,
+        Ok(_) => {
+            log::warn!(
+                "outbound: q{}: sender <{}> is not local; no bounce sent",
+                msg.id,
+                crate::smtp::session::printable(&msg.mail_from)
+            );
+            return;
+        }
+        Err(e) => {
+            log::warn!("outbound: q{}: cannot look up the sender: {e}", msg.id);
+            return;
+        }
+    };
+    let report = dsn::bounce(
+        &inner.config.hostname,
+        &msg.mail_from,
+        failed,
+        raw,
+        msg.created,
+        now,
+    );
+    let targets = accounts.into_iter().map(Target::inbox).collect();
+    if let Err(e) = ingest::deliver(&inner.store, report, targets, now).await {
+        log::error!("outbound: q{}: the bounce could not be stored: {e}", msg.id);
+    }
+}

@@ -1,0 +1,239 @@
+//! A stand-in for the next hop in tests: a small SMTP server on loopback that speaks STARTTLS
+//! and AUTH, answers RCPT with scripted replies, and records every transaction it sees.
+#![allow(dead_code)]
+
+use base64::Engine;
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+
+/// One transaction as the stand-in saw it.
+#[derive(Debug, Clone, Default)]
+pub struct Seen {
+    pub tls: bool,
+    /// (user, password) from AUTH PLAIN or LOGIN.
+    pub auth: Option<(String, String)>,
+    pub mail_from: String,
+    pub rcpts: Vec<String>,
+    /// The message as received (dot-unstuffed), None if DATA never came.
+    pub data: Option<Vec<u8>>,
+}
+
+pub struct FakeSmtp {
+    pub addr: SocketAddr,
+    /// PEM of the stand-in's self-signed certificate (to trust it as a smarthost).
+    pub cert_pem: String,
+    pub seen: Arc<Mutex<Vec<Seen>>>,
+    /// Replies for the next RCPT commands, in order; "250 2.1.5 OK" when empty.
+    pub rcpt_replies: Arc<Mutex<VecDeque<String>>>,
+}
+
+trait Stream: Read + Write + Send {}
+impl<T: Read + Write + Send> Stream for T {}
+
+impl FakeSmtp {
+    pub fn start() -> FakeSmtp {
+        let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
+            .expect("cert");
+        let cert_pem = ck.cert.pem();
+        let cert_der = ck.cert.der().clone();
+        let key_der = ck.signing_key.serialize_der();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = Arc::new(
+            rustls::ServerConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(
+                    vec![cert_der],
+                    rustls::pki_types::PrivateKeyDer::Pkcs8(key_der.into()),
+                )
+                .expect("tls config"),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let rcpt_replies: Arc<Mutex<VecDeque<String>>> = Arc::default();
+        let (s2, r2) = (seen.clone(), rcpt_replies.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { continue };
+                let (s3, r3, t3) = (s2.clone(), r2.clone(), tls.clone());
+                std::thread::spawn(move || {
+                    let _ = session(conn, t3, s3, r3);
+                });
+            }
+        });
+        FakeSmtp {
+            addr,
+            cert_pem,
+            seen,
+            rcpt_replies,
+        }
+    }
+
+    pub fn script(&self, replies: &[&str]) {
+        let mut q = self.rcpt_replies.lock().unwrap();
+        q.extend(replies.iter().map(|s| s.to_string()));
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// Transactions that carried a message.
+    pub fn messages(&self) -> Vec<Seen> {
+        self.seen()
+            .into_iter()
+            .filter(|s| s.data.is_some())
+            .collect()
+    }
+}
+
+fn read_line(r: &mut dyn BufRead) -> std::io::Result<String> {
+    let mut line = String::new();
+    if r.read_line(&mut line)? == 0 {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn session(
+    conn: TcpStream,
+    tls: Arc<rustls::ServerConfig>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    replies: Arc<Mutex<VecDeque<String>>>,
+) -> std::io::Result<()> {
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(30)))?;
+    let mut stream: BufReader<Box<dyn Stream>> = BufReader::new(Box::new(conn.try_clone()?));
+    let mut raw_conn = Some(conn);
+    let mut cur = Seen::default();
+    let b64 = |s: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(s.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .unwrap_or_default()
+    };
+    macro_rules! say {
+        ($($t:tt)*) => {{
+            let s = format!($($t)*);
+            stream.get_mut().write_all(s.as_bytes())?;
+            stream.get_mut().flush()?;
+        }};
+    }
+    say!("220 fake.example ESMTP\r\n");
+    loop {
+        let line = read_line(&mut stream)?;
+        let upper = line.to_ascii_uppercase();
+        if upper.starts_with("EHLO") {
+            if cur.tls {
+                say!("250-fake.example\r\n250-AUTH PLAIN LOGIN\r\n250 SIZE 10000000\r\n");
+            } else {
+                say!("250-fake.example\r\n250-STARTTLS\r\n250 SIZE 10000000\r\n");
+            }
+        } else if upper == "STARTTLS" {
+            say!("220 go ahead\r\n");
+            let conn = raw_conn.take().expect("tcp");
+            let server = rustls::ServerConnection::new(tls.clone()).expect("server conn");
+            stream = BufReader::new(Box::new(rustls::StreamOwned::new(server, conn)));
+            cur.tls = true;
+        } else if let Some(rest) = upper.strip_prefix("AUTH PLAIN ") {
+            let _ = rest;
+            let token = &line["AUTH PLAIN ".len()..];
+            let text = b64(token);
+            let parts: Vec<&str> = text.split('\0').collect();
+            if parts.len() == 3 {
+                cur.auth = Some((parts[1].to_string(), parts[2].to_string()));
+            }
+            say!("235 2.7.0 ok\r\n");
+        } else if upper == "AUTH LOGIN" {
+            say!("334 VXNlcm5hbWU6\r\n");
+            let u = b64(&read_line(&mut stream)?);
+            say!("334 UGFzc3dvcmQ6\r\n");
+            let p = b64(&read_line(&mut stream)?);
+            cur.auth = Some((u, p));
+            say!("235 2.7.0 ok\r\n");
+        } else if upper.starts_with("MAIL FROM:") {
+            let from = line[10..]
+                .split('>')
+                .next()
+                .unwrap_or("")
+                .trim_start_matches('<');
+            cur.mail_from = from.to_string();
+            cur.rcpts.clear();
+            cur.data = None;
+            say!("250 2.1.0 ok\r\n");
+        } else if upper.starts_with("RCPT TO:") {
+            let to = line[8..]
+                .split('>')
+                .next()
+                .unwrap_or("")
+                .trim_start_matches('<');
+            let reply = replies
+                .lock()
+                .unwrap()
+                .pop_front()
+                .unwrap_or_else(|| "250 2.1.5 OK".to_string());
+            if reply.starts_with('2') {
+                cur.rcpts.push(to.to_string());
+            }
+            say!("{reply}\r\n");
+        } else if upper == "DATA" {
+            say!("354 go\r\n");
+            let mut data = Vec::new();
+            loop {
+                let mut l = Vec::new();
+                stream.read_until(b'\n', &mut l)?;
+                if l.is_empty() || l == b".\r\n" {
+                    break;
+                }
+                if l.starts_with(b"..") {
+                    l.remove(0);
+                }
+                data.extend_from_slice(&l);
+            }
+            cur.data = Some(data);
+            seen.lock().unwrap().push(cur.clone());
+            say!("250 2.0.0 queued as fake\r\n");
+        } else if upper == "QUIT" {
+            if cur.data.is_none() && !cur.mail_from.is_empty() {
+                seen.lock().unwrap().push(cur.clone());
+            }
+            say!("221 bye\r\n");
+            return Ok(());
+        } else if upper == "RSET" || upper == "NOOP" {
+            say!("250 ok\r\n");
+        } else {
+            say!("500 what\r\n");
+        }
+    }
+}
+
+/// Writes a config file that relays through `fake` with credentials, fast retries.
+pub fn smarthost_config(dir: &std::path::Path, fake: &FakeSmtp, give_up_secs: u64) -> String {
+    let ca = dir.join("fake-ca.pem");
+    std::fs::write(&ca, &fake.cert_pem).unwrap();
+    let path = dir.join("mailnook.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "hostname = \"mail.example.org\"\n\
+             [outbound]\n\
+             smarthost = \"{}\"\n\
+             smarthost_user = \"relayuser\"\n\
+             smarthost_password = \"relay secret\"\n\
+             smarthost_tls = \"starttls\"\n\
+             smarthost_ca_file = \"{}\"\n\
+             retry_first_secs = 1\n\
+             retry_max_secs = 1\n\
+             give_up_secs = {give_up_secs}\n\
+             timeout_secs = 10\n",
+            fake.addr,
+            ca.display()
+        ),
+    )
+    .unwrap();
+    path.display().to_string()
+}
