@@ -178,6 +178,7 @@ fn describe(cmd: &Command) -> String {
             format!("alias del {address} {}", target.as_deref().unwrap_or(""))
         }
         Command::AliasList => "alias list".into(),
+        Command::Dns { domain, .. } => format!("dns {domain}"),
     }
 }
 
