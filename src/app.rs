@@ -109,13 +109,14 @@ pub fn run(config: Config) -> Result<(), String> {
             admin_sessions: Arc::default(),
         };
         let smtp_auth_state = sender_auth.is_some();
-        let smtp_ctx = SmtpContext::new(
+        let mut smtp_ctx = SmtpContext::new(
             store.clone(),
             config.clone(),
             tls.clone(),
             activity,
             sender_auth,
         );
+        smtp_ctx.outbound = Some(outbound.clone());
 
         println!(
             "mailnook {} data in {}",

@@ -20,6 +20,7 @@ pub mod dsn;
 pub mod queue;
 pub mod route;
 pub mod tls;
+pub mod vacation;
 
 use crate::config::Config;
 use crate::store::model::AccountId;

@@ -292,6 +292,9 @@ async fn deliver_local(
     for (addr, _) in local {
         results.insert(addr.clone(), reply.clone());
     }
+    if reply.is_positive() {
+        super::vacation::on_delivery(out, &msg.mail_from, header_of(raw), &accounts).await;
+    }
 }
 
 /// The domain of the From: header's first address (the DKIM signing domain).
@@ -423,4 +426,13 @@ async fn bounce(
     if let Err(e) = ingest::deliver(&inner.store, report, targets, now).await {
         log::error!("outbound: q{}: the bounce could not be stored: {e}", msg.id);
     }
+}
+
+fn header_of(raw: &[u8]) -> &[u8] {
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| i + 4)
+        .unwrap_or(raw.len().min(64 * 1024));
+    &raw[..end]
 }

@@ -28,6 +28,8 @@ pub struct SmtpContext {
     pub auth: Option<crate::ingest::auth::Authenticator>,
     /// Connection admission (totals, per IP, rate).
     pub limits: Arc<limits::Limits>,
+    /// The outbound queue, for vacation replies after delivery (`outbound/vacation.rs`).
+    pub outbound: Option<crate::outbound::Outbound>,
 }
 
 impl SmtpContext {
@@ -50,6 +52,7 @@ impl SmtpContext {
             activity,
             auth,
             limits,
+            outbound: None,
         }
     }
 }

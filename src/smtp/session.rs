@@ -495,7 +495,23 @@ impl Session {
                 t
             })
             .collect();
+        // Vacation replies need the header and the accounts (not for Junk, RFC 3834 §2).
+        let vacation = match (&self.ctx.outbound, action) {
+            (Some(out), Action::Deliver) => Some((
+                out.clone(),
+                header_section(&body),
+                targets.iter().map(|t| t.account).collect::<Vec<_>>(),
+            )),
+            _ => None,
+        };
         let result = ingest::deliver(&self.ctx.store, raw, targets, now).await;
+        if let (Ok(_), Some((out, header, accounts))) = (&result, vacation) {
+            let sender = from.clone();
+            smol::spawn(async move {
+                crate::outbound::vacation::on_delivery(&out, &sender, &header, &accounts).await;
+            })
+            .detach();
+        }
         let line = match &result {
             Ok(done) => {
                 let id = done
@@ -712,4 +728,14 @@ pub fn printable(s: &str) -> String {
         .take(256)
         .map(|c| if c.is_control() { '?' } else { c })
         .collect()
+}
+
+/// The header section of a message (up to and including the empty line).
+fn header_section(raw: &[u8]) -> Vec<u8> {
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| i + 4)
+        .unwrap_or(raw.len().min(64 * 1024));
+    raw[..end].to_vec()
 }
