@@ -33,11 +33,22 @@ fn create_data_dir(config: &Config) -> Result<(), String> {
     Ok(())
 }
 
+/// Opens the search index (rebuilding it if it is missing or unusable) and starts the indexer.
+pub fn open_index(config: &Config, store: &Store) -> Result<crate::index::SearchIndex, String> {
+    let dir = config.index_dir();
+    let opened = crate::index::open(&dir)
+        .map_err(|e| format!("cannot open the search index in {}: {e}", dir.display()))?;
+    let batch = std::time::Duration::from_millis(config.index_batch_ms);
+    crate::index::indexer::spawn(store.clone(), opened, batch)
+        .map_err(|e| format!("cannot start the indexer: {e}"))
+}
+
 pub fn run(config: Config) -> Result<(), String> {
     let started = Instant::now();
     config.validate()?;
     let config = Arc::new(config);
     let store = open_store(&config)?;
+    let index = open_index(&config, &store)?;
     let tls = Tls::load(
         &config.data_dir,
         &config.hostname,
@@ -93,6 +104,7 @@ pub fn run(config: Config) -> Result<(), String> {
 
         let jmap = Arc::new(Jmap {
             store: store.clone(),
+            index,
             limits: config.limits.clone(),
         });
         let activity = Arc::new(crate::activity::Activity::new());

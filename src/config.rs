@@ -74,6 +74,9 @@ pub struct Config {
     /// the kept history answers cannotCalculateChanges (RFC 8620 §5.2). Trimmed at start and
     /// every few minutes.
     pub changelog_keep: usize,
+    /// How long the indexer gathers further changes before it commits the search index, in
+    /// milliseconds: a new message becomes searchable about this long after its 250.
+    pub index_batch_ms: u64,
 }
 
 impl Default for Config {
@@ -107,6 +110,7 @@ impl Default for Config {
             changelog_keep: 100_000,
             submission_listen: SocketAddr::from(([127, 0, 0, 1], 5587)),
             outbound: crate::outbound::OutboundConfig::default(),
+            index_batch_ms: 100,
         }
     }
 }
@@ -149,6 +153,11 @@ impl Config {
 
     pub fn db_path(&self) -> PathBuf {
         self.data_dir.join("mailnook.redb")
+    }
+
+    /// The search index directory (derived from the database; rebuilt if lost).
+    pub fn index_dir(&self) -> PathBuf {
+        self.data_dir.join("index")
     }
 
     pub fn control_socket(&self) -> PathBuf {

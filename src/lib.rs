@@ -9,6 +9,7 @@ pub mod config;
 pub mod control;
 pub mod date;
 pub mod http;
+pub mod index;
 pub mod ingest;
 pub mod jmap;
 pub mod logging;

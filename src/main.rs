@@ -61,6 +61,11 @@ enum Cmd {
         #[command(flatten)]
         common: Common,
     },
+    /// Rebuild the search index from the database. The server must be stopped.
+    Reindex {
+        #[command(flatten)]
+        common: Common,
+    },
     /// Manage accounts (works whether or not the server is running).
     User {
         #[command(subcommand)]
@@ -398,6 +403,52 @@ fn dns(domain: String, common: Common) -> Result<(), String> {
     }
 }
 
+/// `mailnook reindex`: throws the index away and indexes every stored message again, showing
+/// progress on standard error. redb allows one process per database, so a running server makes
+/// this refuse (the running server repairs its own index at start anyway).
+fn reindex(common: Common) -> Result<(), String> {
+    use std::io::Write;
+    let config = load_config(&common)?;
+    if !config.db_path().exists() {
+        return Err(format!(
+            "no mailnook database in {}",
+            config.data_dir.display()
+        ));
+    }
+    let store = mailnook::store::Store::open(&config.db_path(), config.cache_bytes()).map_err(
+        |e| match e {
+            mailnook::store::StoreError::Locked => format!(
+                "the server is running on {} (its database is locked); stop it first, then run `mailnook reindex` again",
+                config.data_dir.display()
+            ),
+            other => format!("cannot open {}: {other}", config.db_path().display()),
+        },
+    )?;
+    let dir = config.index_dir();
+    let opened = mailnook::index::recreate(&dir)
+        .map_err(|e| format!("cannot create the index in {}: {e}", dir.display()))?;
+    let started = std::time::Instant::now();
+    let mut shown = std::time::Instant::now();
+    let mut err = std::io::stderr();
+    let mut progress = |done: u64, total: u64| {
+        if done == total || shown.elapsed().as_millis() >= 100 {
+            shown = std::time::Instant::now();
+            let pct = (done * 100).checked_div(total).unwrap_or(100);
+            let _ = write!(err, "\rindexing: {done}/{total} emails ({pct}%)");
+            let _ = err.flush();
+        }
+    };
+    let n = mailnook::index::indexer::rebuild(store, opened, &mut progress)
+        .map_err(|e| format!("reindex failed: {e}"))?;
+    eprintln!();
+    println!(
+        "indexed {n} emails into {} in {:.1} s",
+        dir.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     mailnook::logging::init();
     let cli = Cli::parse();
@@ -436,6 +487,7 @@ fn main() -> ExitCode {
         Cmd::Alias { action } => alias(action),
         Cmd::Cert { action } => cert(action),
         Cmd::Dns { domain, common } => dns(domain, common),
+        Cmd::Reindex { common } => reindex(common),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -213,6 +213,7 @@ fn random_requests_never_panic() {
         .unwrap();
     let jmap = Jmap {
         store,
+        index: mailnook::index::SearchIndex::in_ram().unwrap(),
         limits: Limits::default(),
     };
     let acct = mailnook::store::model::IdKind::Account.encode(user.id);

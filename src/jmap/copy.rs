@@ -229,6 +229,7 @@ mod tests {
             .unwrap();
         let jmap = Jmap {
             store,
+            index: crate::index::SearchIndex::in_ram().unwrap(),
             limits: Limits::default(),
         };
         let me = IdKind::Account.encode(user.id);

@@ -6,7 +6,7 @@ use super::error::MethodError;
 use super::{CAP_CORE, CAP_MAIL, CAP_SUBMISSION, CAP_VACATION, Ctx};
 use super::{
     blob, changes, email, identity, mailbox, mailbox_query, mailbox_set, push_subscription, set,
-    thread, vacation,
+    snippet, thread, vacation,
 };
 use crate::store::model::{DataType, IdKind};
 use serde_json::Value;
@@ -60,6 +60,8 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
         "Email/parse" => one(email::parse::parse(ctx, args).await?),
         "Email/copy" => email::copy::copy(ctx, args).await,
         "Email/query" => one(email::query::query(ctx, args).await?),
+        "Email/queryChanges" => one(email::query_changes::query_changes(ctx, args).await?),
+        "SearchSnippet/get" => one(snippet::get(ctx, args).await?),
         _ => Err(MethodError::unknown_method(name)),
     }
 }

@@ -131,6 +131,13 @@ impl From<StoreError> for MethodError {
     }
 }
 
+impl From<crate::index::IndexError> for MethodError {
+    fn from(e: crate::index::IndexError) -> Self {
+        log::error!("jmap: search index error: {e}");
+        MethodError::server_fail("the search index failed")
+    }
+}
+
 /// A SetError (RFC 8620 §5.3) for one object of a /set.
 #[derive(Debug, Clone)]
 pub struct SetError {

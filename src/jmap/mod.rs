@@ -20,6 +20,7 @@ pub mod query_common;
 pub mod request;
 pub mod session;
 pub mod set;
+pub mod snippet;
 pub mod thread;
 pub mod upload;
 pub mod vacation;
@@ -105,6 +106,8 @@ impl Default for Limits {
 
 pub struct Jmap {
     pub store: Store,
+    /// Full-text search (text conditions of Email/query, SearchSnippet/get).
+    pub index: crate::index::SearchIndex,
     pub limits: Limits,
 }
 

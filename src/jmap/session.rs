@@ -6,7 +6,7 @@ use crate::store::model::{Account, IdKind};
 use serde_json::{Value, json};
 
 /// Sort properties Email/query understands (RFC 8621 §4.4.2).
-pub const EMAIL_SORT_OPTIONS: [&str; 1] = ["receivedAt"];
+pub const EMAIL_SORT_OPTIONS: [&str; 9] = crate::jmap::email::query_sort::SORT_OPTIONS;
 
 fn capabilities(jmap: &Jmap) -> Value {
     let l = &jmap.limits;

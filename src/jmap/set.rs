@@ -719,6 +719,7 @@ mod store_tests {
             .unwrap();
         let jmap = Jmap {
             store,
+            index: crate::index::SearchIndex::in_ram().unwrap(),
             limits: Limits {
                 max_objects_in_set: 6,
                 ..Limits::default()

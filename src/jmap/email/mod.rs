@@ -7,4 +7,8 @@ pub mod get;
 pub mod import;
 pub mod parse;
 pub mod query;
+pub mod query_changes;
+pub mod query_filter;
+pub mod query_run;
+pub mod query_sort;
 pub mod set;

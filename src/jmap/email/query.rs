@@ -1,14 +1,28 @@
-//! Email/query (RFC 8621 §4.4, RFC 8620 §5.5): inMailbox filter, receivedAt sort, position,
-//! anchor, limit, total, collapseThreads. Answered from the store's date-ordered indexes.
+//! Email/query (RFC 8621 §4.4, RFC 8620 §5.5): every filter condition of §4.4.1 with nested
+//! AND/OR/NOT, every sort property of §4.4.2, collapseThreads, position (negative too), anchor
+//! and anchorOffset, limit, calculateTotal. Text conditions are answered by the search index,
+//! the rest by the store (`query_run.rs`).
 
+use super::query_filter;
+use super::query_run::{self, Plan};
+use super::query_sort;
 use crate::jmap::args::{self, Args};
 use crate::jmap::error::MethodError;
 use crate::jmap::{Ctx, state_string};
-use crate::store::model::{DataType, IdKind};
+use crate::store::model::IdKind;
 use serde_json::{Value, json};
 
-/// The default page when the client gives no limit; also the ceiling.
-const MAX_LIMIT: u64 = 1000;
+/// The most ids one Email/query returns (also the page when the client gives no limit).
+pub const MAX_LIMIT: u64 = 1000;
+
+/// Parses the arguments Email/query and Email/queryChanges share.
+pub fn plan(ctx: &Ctx<'_>, a: &Args) -> Result<Plan, MethodError> {
+    Ok(Plan {
+        parsed: query_filter::parse(ctx, a.get("filter"))?,
+        sort: query_sort::parse(a.get("sort"))?,
+        collapse: args::opt_bool(a, "collapseThreads", false)?,
+    })
+}
 
 pub async fn query(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
     let acct = ctx.account(&a)?;
@@ -26,107 +40,47 @@ pub async fn query(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
             "collapseThreads",
         ],
     )?;
-    let mut in_mailbox: Option<Option<u32>> = None;
-    match a.get("filter") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(f)) => {
-            for (k, v) in f {
-                match (k.as_str(), v) {
-                    ("inMailbox", Value::String(id)) => {
-                        in_mailbox = Some(IdKind::Mailbox.decode(&ctx.resolve_id(id)))
-                    }
-                    ("inMailbox", _) => {
-                        return Err(MethodError::invalid_arguments("inMailbox must be a string"));
-                    }
-                    (other, _) => {
-                        return Err(MethodError::unsupported_filter(format!(
-                            "filter condition '{other}' is not supported"
-                        )));
-                    }
-                }
-            }
-        }
-        Some(_) => return Err(MethodError::invalid_arguments("filter must be an object")),
-    }
-    let mut ascending = false;
-    match a.get("sort") {
-        None | Some(Value::Null) => {}
-        Some(Value::Array(list)) => {
-            for c in list {
-                let prop = c.get("property").and_then(Value::as_str).ok_or_else(|| {
-                    MethodError::invalid_arguments("each Comparator needs a property")
-                })?;
-                if prop != "receivedAt" {
-                    return Err(MethodError::unsupported_sort(format!(
-                        "sorting by '{prop}' is not supported"
-                    )));
-                }
-                ascending = match c.get("isAscending") {
-                    None | Some(Value::Null) => true,
-                    Some(Value::Bool(b)) => *b,
-                    Some(_) => {
-                        return Err(MethodError::invalid_arguments(
-                            "isAscending must be a boolean",
-                        ));
-                    }
-                };
-            }
-        }
-        Some(_) => return Err(MethodError::invalid_arguments("sort must be an array")),
-    }
+    let plan = plan(ctx, &a)?;
     let position = args::opt_int(&a, "position")?.unwrap_or(0);
-    let anchor = args::opt_str(&a, "anchor")?.map(str::to_string);
+    let anchor = match args::opt_str(&a, "anchor")? {
+        // An id that cannot name an email is not in the results either.
+        Some(s) => Some(
+            IdKind::Email
+                .decode(&ctx.resolve_id(s))
+                .ok_or_else(anchor_not_found)?,
+        ),
+        None => None,
+    };
     let anchor_offset = args::opt_int(&a, "anchorOffset")?.unwrap_or(0);
-    let limit = args::opt_uint(&a, "limit")?
-        .unwrap_or(MAX_LIMIT)
-        .min(MAX_LIMIT) as usize;
+    let asked = args::opt_uint(&a, "limit")?;
+    let limit = asked.unwrap_or(MAX_LIMIT).min(MAX_LIMIT) as usize;
     let calculate_total = args::opt_bool(&a, "calculateTotal", false)?;
-    let collapse = args::opt_bool(&a, "collapseThreads", false)?;
+    // Without a total, an anchor or a position from the end, only the page itself is needed.
+    let stop_after = (!calculate_total && anchor.is_none() && position >= 0)
+        .then(|| (position as usize).saturating_add(limit).saturating_add(1));
 
-    let (state, rows) = ctx
+    let snap = ctx.jmap.index.snapshot();
+    let (state, ids) = ctx
         .jmap
         .store
         .read(move |r| {
-            let rows = match in_mailbox {
-                None => r.all_emails(acct)?,
-                Some(None) => Vec::new(),
-                Some(Some(m)) => r.mailbox_emails(acct, m)?,
-            };
-            let mut with_threads = Vec::with_capacity(rows.len());
-            if collapse {
-                for (_, id) in &rows {
-                    if let Some(st) = r.email_state(acct, *id)? {
-                        with_threads.push((*id, st.thread_id));
-                    }
-                }
-            } else {
-                with_threads = rows.iter().map(|(_, id)| (*id, 0)).collect();
-            }
-            Ok((r.state(acct, DataType::Email)?, with_threads))
+            Ok((|| {
+                let state = query_run::query_state(r, &snap, acct, &plan)?;
+                let ids = query_run::run(r, &snap, acct, &plan, stop_after)?;
+                Ok::<_, MethodError>((state, ids))
+            })())
         })
-        .await?;
-    let mut ids: Vec<(u32, u32)> = rows;
-    if !ascending {
-        ids.reverse();
-    }
-    if collapse {
-        let mut seen = std::collections::HashSet::new();
-        ids.retain(|(_, t)| seen.insert(*t));
-    }
+        .await??;
+
     let total = ids.len();
-    let start = if let Some(anchor) = &anchor {
-        let Some(at) = IdKind::Email
-            .decode(anchor)
-            .and_then(|n| ids.iter().position(|(id, _)| *id == n))
-        else {
-            return Err(MethodError::new(
-                "anchorNotFound",
-                "the anchor is not in the results",
-            ));
-        };
-        (at as i64 + anchor_offset).max(0) as usize
+    let start = if let Some(anchor) = anchor {
+        let at = ids
+            .iter()
+            .position(|id| *id == anchor)
+            .ok_or_else(anchor_not_found)?;
+        (at as i64).saturating_add(anchor_offset).max(0) as usize
     } else if position < 0 {
-        (total as i64 + position).max(0) as usize
+        (total as i64).saturating_add(position).max(0) as usize
     } else {
         position as usize
     };
@@ -134,20 +88,27 @@ pub async fn query(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
     let page: Vec<String> = ids[start..]
         .iter()
         .take(limit)
-        .map(|(id, _)| IdKind::Email.encode(*id))
+        .map(|id| IdKind::Email.encode(*id))
         .collect();
     let mut out = json!({
         "accountId": ctx.account_id(),
         "queryState": state_string(state),
-        "canCalculateChanges": false,
+        "canCalculateChanges": true,
         "position": start,
         "ids": page,
     });
     if calculate_total {
         out["total"] = json!(total);
     }
-    if a.contains_key("limit") {
+    // RFC 8620 §5.5: `limit` is returned only when the server used a different one.
+    let capped = asked.is_some_and(|l| l > MAX_LIMIT)
+        || (asked.is_none() && total.saturating_sub(start) > limit);
+    if capped {
         out["limit"] = json!(limit);
     }
     Ok(out)
+}
+
+fn anchor_not_found() -> MethodError {
+    MethodError::new("anchorNotFound", "the anchor is not in the results")
 }

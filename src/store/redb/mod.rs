@@ -4,6 +4,7 @@ pub mod blob_codec;
 pub mod changes;
 pub mod commit;
 pub mod identity;
+pub mod index_marks;
 pub mod outbound;
 pub mod push;
 pub mod read;

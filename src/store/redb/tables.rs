@@ -76,6 +76,9 @@ pub const QUEUE_OWNER: u32 = 0;
 pub const IDENTITIES: TableDefinition<(u32, u32), &[u8]> = TableDefinition::new("identities");
 /// account -> VacationResponse (JSON) (RFC 8621 §8).
 pub const VACATION: TableDefinition<u32, &[u8]> = TableDefinition::new("vacation");
+/// account -> modseq: every Email change of the account up to this modseq is in the search
+/// index (the indexer's watermark; `META["index_generation"]` names the index it refers to).
+pub const INDEX_MARKS: TableDefinition<u32, u64> = TableDefinition::new("index_marks");
 
 /// Counter slots in `COUNTERS`.
 pub mod slot {
