@@ -577,3 +577,28 @@ async fn sigterm_closes_cleanly_and_keeps_everything() {
         .await;
     assert_eq!(r[0][1]["total"], 1);
 }
+
+#[tokio::test]
+async fn password_change_from_the_cli_takes_effect_at_once() {
+    let s = server_with_alice();
+    let (status, _) = s
+        .post_api(USER, PASS, r#"{"using":[],"methodCalls":[]}"#)
+        .await;
+    assert_eq!(status, 200);
+    let out = s.cli(
+        &["user", "passwd", USER, "--password-stdin"],
+        Some("a brand new one"),
+    );
+    assert!(out.status.success());
+    let (status, _) = s
+        .post_api(USER, PASS, r#"{"using":[],"methodCalls":[]}"#)
+        .await;
+    assert_eq!(
+        status, 401,
+        "the old password must stop working at once, cache or not"
+    );
+    let (status, _) = s
+        .post_api(USER, "a brand new one", r#"{"using":[],"methodCalls":[]}"#)
+        .await;
+    assert_eq!(status, 200);
+}

@@ -80,16 +80,17 @@ impl Authenticator {
             k.copy_from_slice(ctx.finish().as_ref());
             k
         };
-        if let Ok(c) = self.cache.lock()
-            && let Some((a, at)) = c.get(&key)
-            && at.elapsed() < CACHE_TTL
-        {
-            return AuthResult::Ok(a.clone());
-        }
+        // The account is read on every request (a cheap redb read) so that a password change
+        // or deletion, from any path (CLI, control socket, admin page), takes effect at once:
+        // a cached success only counts while the stored hash is the one it was made against.
         let name = user.to_string();
         let account = match store.read(move |r| r.account_by_name(&name)).await {
             Ok(Some(a)) => a,
             Ok(None) => {
+                // Spend the same argon2 work as for a real account, so response timing does
+                // not tell an attacker which addresses exist.
+                let p = pass.to_string();
+                smol::unblock(move || crate::password::verify(&p, dummy_hash())).await;
                 self.record_failure(ip);
                 log::info!(
                     "auth: unknown user {:?} from {ip:?}",
@@ -102,6 +103,14 @@ impl Authenticator {
                 return AuthResult::Denied;
             }
         };
+        if let Ok(c) = self.cache.lock()
+            && let Some((a, at)) = c.get(&key)
+            && at.elapsed() < CACHE_TTL
+            && a.password_hash == account.password_hash
+            && a.id == account.id
+        {
+            return AuthResult::Ok(account);
+        }
         let (hash, p) = (account.password_hash.clone(), pass.to_string());
         if smol::unblock(move || crate::password::verify(&p, &hash)).await {
             if let Ok(mut c) = self.cache.lock() {
@@ -146,4 +155,10 @@ fn parse_basic(header: &str) -> Option<(String, String)> {
     let text = String::from_utf8(bytes).ok()?;
     let (u, p) = text.split_once(':')?;
     Some((u.to_string(), p.to_string()))
+}
+
+/// A hash of a random password, verified against when the user does not exist.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| crate::password::hash(&crate::password::generate()).unwrap_or_default())
 }
