@@ -4,7 +4,6 @@
 pub mod args;
 pub mod blob;
 pub mod changes;
-pub mod copy;
 pub mod dispatch;
 pub mod email;
 pub mod error;
@@ -16,7 +15,6 @@ pub mod mailbox_set;
 pub mod patch;
 pub mod push;
 pub mod push_subscription;
-pub mod query_common;
 pub mod request;
 pub mod session;
 pub mod set;
