@@ -94,19 +94,26 @@ pub trait SetHandler: Send + Sync + 'static {
     fn create(&self, w: &mut Writer<'_>, cx: &mut SetCx, obj: Obj) -> Result<Created, SetError>;
     /// The current object as the client sees it in `/get` (the patch is applied to it), or
     /// `None` if `id` names no object of this type (notFound).
-    fn load(&self, w: &mut Writer<'_>, cx: &SetCx, id: &str) -> Result<Option<Obj>, SetError>;
+    /// Create-only handlers (Email/import, Email/copy) keep the default: no object to update.
+    fn load(&self, _w: &mut Writer<'_>, _cx: &SetCx, _id: &str) -> Result<Option<Obj>, SetError> {
+        Ok(None)
+    }
     /// Validates and stores the patched object. Returns the properties that changed in a way the
     /// patch did not ask for (server-set ones), or None.
     fn update(
         &self,
-        w: &mut Writer<'_>,
-        cx: &mut SetCx,
-        id: &str,
-        old: &Obj,
-        new: Obj,
-    ) -> Result<Option<Obj>, SetError>;
+        _w: &mut Writer<'_>,
+        _cx: &mut SetCx,
+        _id: &str,
+        _old: &Obj,
+        _new: Obj,
+    ) -> Result<Option<Obj>, SetError> {
+        Err(SetError::not_found())
+    }
     /// Destroys one object.
-    fn destroy(&self, w: &mut Writer<'_>, cx: &mut SetCx, id: &str) -> Result<(), SetError>;
+    fn destroy(&self, _w: &mut Writer<'_>, _cx: &mut SetCx, _id: &str) -> Result<(), SetError> {
+        Err(SetError::not_found())
+    }
 }
 
 /// A successful create: the new id and the properties the client did not send.

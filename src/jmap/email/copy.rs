@@ -36,22 +36,6 @@ impl SetHandler for Copy {
         set::only_props(&obj, &["id", "mailboxIds", "keywords", "receivedAt"])?;
         store_prepared(w, cx, &obj, &p, received)
     }
-    fn load(&self, _: &mut Writer<'_>, _: &SetCx, _: &str) -> Result<Option<Obj>, SetError> {
-        Ok(None)
-    }
-    fn update(
-        &self,
-        _: &mut Writer<'_>,
-        _: &mut SetCx,
-        _: &str,
-        _: &Obj,
-        _: Obj,
-    ) -> Result<Option<Obj>, SetError> {
-        Err(SetError::not_found())
-    }
-    fn destroy(&self, _: &mut Writer<'_>, _: &mut SetCx, _: &str) -> Result<(), SetError> {
-        Err(SetError::not_found())
-    }
 }
 
 pub async fn copy(ctx: &mut Ctx<'_>, a: Args) -> Result<Responses, MethodError> {

@@ -35,22 +35,6 @@ impl SetHandler for Import {
         set::only_props(&obj, &["blobId", "mailboxIds", "keywords", "receivedAt"])?;
         store_prepared(w, cx, &obj, &p, received)
     }
-    fn load(&self, _: &mut Writer<'_>, _: &SetCx, _: &str) -> Result<Option<Obj>, SetError> {
-        Ok(None)
-    }
-    fn update(
-        &self,
-        _: &mut Writer<'_>,
-        _: &mut SetCx,
-        _: &str,
-        _: &Obj,
-        _: Obj,
-    ) -> Result<Option<Obj>, SetError> {
-        Err(SetError::not_found())
-    }
-    fn destroy(&self, _: &mut Writer<'_>, _: &mut SetCx, _: &str) -> Result<(), SetError> {
-        Err(SetError::not_found())
-    }
 }
 
 /// The date of the most recent (topmost) Received field (RFC 5321 §4.4: `; date-time`).
