@@ -106,6 +106,7 @@ pub fn run(config: Config) -> Result<(), String> {
             store: store.clone(),
             index,
             limits: config.limits.clone(),
+            outbound: Some(outbound.clone()),
         });
         let activity = Arc::new(crate::activity::Activity::new());
         let state = http::State {

@@ -215,6 +215,7 @@ fn random_requests_never_panic() {
         store,
         index: mailnook::index::SearchIndex::in_ram().unwrap(),
         limits: Limits::default(),
+        outbound: None,
     };
     let acct = mailnook::store::model::IdKind::Account.encode(user.id);
     let mut r = Rng(0x9E37_79B9_7F4A_7C15);

@@ -6,7 +6,7 @@ use super::error::MethodError;
 use super::{CAP_CORE, CAP_MAIL, CAP_SUBMISSION, CAP_VACATION, Ctx};
 use super::{
     blob, changes, email, identity, mailbox, mailbox_query, mailbox_set, push_subscription, set,
-    snippet, thread, vacation,
+    snippet, submission, thread, vacation,
 };
 use crate::store::model::{DataType, IdKind};
 use serde_json::Value;
@@ -21,7 +21,7 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
         Some("Blob") if name == "Blob/copy" => CAP_CORE,
         Some("Mailbox" | "Email" | "Thread" | "SearchSnippet") => CAP_MAIL,
         // RFC 8621 §1.3: Identity belongs to submission, VacationResponse to its own.
-        Some("Identity") => CAP_SUBMISSION,
+        Some("Identity" | "EmailSubmission") => CAP_SUBMISSION,
         Some("VacationResponse") => CAP_VACATION,
         _ => return Err(MethodError::unknown_method(name)),
     };
@@ -53,6 +53,13 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
         "Identity/changes" => {
             one(changes::changes(ctx, args, DataType::Identity, IdKind::Identity).await?)
         }
+        "EmailSubmission/get" => one(submission::get::get(ctx, args).await?),
+        "EmailSubmission/set" => submission::set::set(ctx, args).await,
+        "EmailSubmission/changes" => one(
+            changes::changes(ctx, args, DataType::EmailSubmission, IdKind::Submission).await?,
+        ),
+        "EmailSubmission/query" => one(submission::query::query(ctx, args).await?),
+        "EmailSubmission/queryChanges" => one(submission::query::query_changes(ctx, args).await?),
         "VacationResponse/get" => one(vacation::get(ctx, args).await?),
         "VacationResponse/set" => one(vacation::set(ctx, args).await?),
         "Email/set" => one(email::set::set(ctx, args).await?),

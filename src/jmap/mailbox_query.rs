@@ -14,7 +14,8 @@
 
 use super::args::{self, Args};
 use super::error::MethodError;
-use super::{Ctx, parse_state, state_string};
+use super::query_window::{ChangesArgs, Window};
+use super::Ctx;
 use crate::store::StoreError;
 use crate::store::model::{ChangeKind, DataType, IdKind, Mailbox};
 use serde_json::{Map, Value, json};
@@ -272,59 +273,13 @@ pub async fn query(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
     args::only(&a, &QUERY_ARGS)?;
     let acct = ctx.account(&a)?;
     let q = parse_query(&a)?;
-    let position = args::opt_int(&a, "position")?.unwrap_or(0);
-    let anchor = args::opt_str(&a, "anchor")?.map(str::to_string);
-    let anchor_offset = args::opt_int(&a, "anchorOffset")?.unwrap_or(0);
-    let limit = match args::opt_int(&a, "limit")? {
-        Some(l) if l < 0 => {
-            return Err(MethodError::invalid_arguments(
-                "'limit' must not be negative",
-            ));
-        }
-        Some(l) => Some(l as usize),
-        None => None,
-    };
-    let calculate_total = args::opt_bool(&a, "calculateTotal", false)?;
+    let window = Window::parse(&a)?;
     let (state, all) = ctx
         .jmap
         .store
         .read(move |r| Ok((r.state(acct, DataType::Mailbox)?, r.mailboxes(acct)?)))
         .await?;
-    let ids = run(&q, &all);
-    let total = ids.len();
-    let start = match &anchor {
-        Some(anchor) => {
-            let at = IdKind::Mailbox
-                .decode(anchor)
-                .and_then(|n| ids.iter().position(|i| *i == n))
-                .ok_or_else(|| {
-                    MethodError::new("anchorNotFound", "the anchor is not in the results")
-                })?;
-            (at as i64 + anchor_offset).max(0) as usize
-        }
-        None if position < 0 => (total as i64 + position).max(0) as usize,
-        None => position as usize,
-    }
-    .min(total);
-    let page: Vec<String> = ids[start..]
-        .iter()
-        .take(limit.unwrap_or(usize::MAX))
-        .map(|i| IdKind::Mailbox.encode(*i))
-        .collect();
-    let mut out = json!({
-        "accountId": ctx.account_id(),
-        "queryState": state_string(state),
-        "canCalculateChanges": true,
-        "position": start,
-        "ids": page,
-    });
-    if calculate_total {
-        out["total"] = json!(total);
-    }
-    if let Some(l) = limit {
-        out["limit"] = json!(l);
-    }
-    Ok(out)
+    window.response(ctx.account_id(), state, &run(&q, &all), IdKind::Mailbox)
 }
 
 pub async fn query_changes(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
@@ -344,18 +299,8 @@ pub async fn query_changes(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodEr
     )?;
     let acct = ctx.account(&a)?;
     let q = parse_query(&a)?;
-    let since_s = args::req_str(&a, "sinceQueryState")?.to_string();
-    let since = parse_state(&since_s).ok_or_else(MethodError::cannot_calculate_changes)?;
-    let max = match args::opt_uint(&a, "maxChanges")? {
-        Some(0) => {
-            return Err(MethodError::invalid_arguments(
-                "'maxChanges' must be greater than 0",
-            ));
-        }
-        m => m.map(|m| usize::try_from(m).unwrap_or(usize::MAX)),
-    };
-    args::opt_str(&a, "upToId")?;
-    let calculate_total = args::opt_bool(&a, "calculateTotal", false)?;
+    let c = ChangesArgs::parse(&a)?;
+    let since = c.since;
     let read = ctx
         .jmap
         .store
@@ -393,32 +338,7 @@ pub async fn query_changes(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodEr
             }
         }
     }
-    let removed: Vec<String> = changed.iter().map(|i| IdKind::Mailbox.encode(*i)).collect();
-    let added: Vec<Value> = ids
-        .iter()
-        .enumerate()
-        .filter(|(_, i)| changed.contains(i))
-        .map(|(n, i)| json!({"id": IdKind::Mailbox.encode(*i), "index": n}))
-        .collect();
-    if let Some(m) = max
-        && removed.len() + added.len() > m
-    {
-        return Err(MethodError::new(
-            "tooManyChanges",
-            format!("more than {m} changes"),
-        ));
-    }
-    let mut out = json!({
-        "accountId": ctx.account_id(),
-        "oldQueryState": since_s,
-        "newQueryState": state_string(state),
-        "removed": removed,
-        "added": added,
-    });
-    if calculate_total {
-        out["total"] = json!(ids.len());
-    }
-    Ok(out)
+    c.response(ctx.account_id(), state, &ids, &changed, IdKind::Mailbox)
 }
 
 #[cfg(test)]

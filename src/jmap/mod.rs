@@ -15,10 +15,12 @@ pub mod mailbox_set;
 pub mod patch;
 pub mod push;
 pub mod push_subscription;
+pub mod query_window;
 pub mod request;
 pub mod session;
 pub mod set;
 pub mod snippet;
+pub mod submission;
 pub mod thread;
 pub mod upload;
 pub mod vacation;
@@ -107,6 +109,9 @@ pub struct Jmap {
     /// Full-text search (text conditions of Email/query, SearchSnippet/get).
     pub index: crate::index::SearchIndex,
     pub limits: Limits,
+    /// Where EmailSubmission/set hands messages (RFC 8621 §7); `None` where nothing can be sent
+    /// (tools and unit tests), and creates then fail with forbiddenToSend.
+    pub outbound: Option<crate::outbound::Outbound>,
 }
 
 /// What one method call sees: the server, the user, the request's `using` and creation ids.

@@ -1,7 +1,7 @@
 //! The Session resource (RFC 8620 §2): capabilities with their limits, the user's accounts,
 //! and absolute URLs built from the base URL the client used to reach us.
 
-use super::{CAP_CORE, CAP_MAIL, CAP_VACATION, Jmap};
+use super::{CAP_CORE, CAP_MAIL, CAP_SUBMISSION, CAP_VACATION, Jmap};
 use crate::store::model::{Account, IdKind};
 use serde_json::{Value, json};
 
@@ -22,8 +22,28 @@ fn capabilities(jmap: &Jmap) -> Value {
             "collationAlgorithms": ["i;ascii-numeric", "i;ascii-casemap", "i;unicode-casemap"],
         },
         CAP_MAIL: {},
+        CAP_SUBMISSION: {},
         CAP_VACATION: {},
     })
+}
+
+/// RFC 8621 §1.3.2: how long a send may be delayed, and the SMTP extensions a client may use in
+/// an envelope. FUTURERELEASE (RFC 4865) takes the longest interval and the latest date-time.
+fn submission_account_capability(jmap: &Jmap) -> Value {
+    let (max_delay, max_size) = match &jmap.outbound {
+        Some(o) => (
+            o.config().outbound.max_delayed_send_secs,
+            o.config().max_message_size,
+        ),
+        None => (0, 0),
+    };
+    let mut extensions = json!({ "SIZE": [max_size.to_string()] });
+    if max_delay > 0 {
+        let latest = crate::ingest::now().saturating_add(i64::try_from(max_delay).unwrap_or(0));
+        extensions["FUTURERELEASE"] =
+            json!([max_delay.to_string(), crate::date::rfc3339(latest)]);
+    }
+    json!({ "maxDelayedSend": max_delay, "submissionExtensions": extensions })
 }
 
 fn mail_account_capability() -> Value {
@@ -62,11 +82,16 @@ pub fn session(jmap: &Jmap, user: &Account, base_url: &str) -> Value {
                 "isReadOnly": false,
                 "accountCapabilities": {
                     CAP_MAIL: mail_account_capability(),
+                    CAP_SUBMISSION: submission_account_capability(jmap),
                     CAP_VACATION: {},
                 },
             }
         },
-        "primaryAccounts": { CAP_MAIL: account_id, CAP_VACATION: account_id },
+        "primaryAccounts": {
+            CAP_MAIL: account_id,
+            CAP_SUBMISSION: account_id,
+            CAP_VACATION: account_id,
+        },
         "username": user.name,
         "apiUrl": format!("{base}/jmap/api"),
         "downloadUrl": format!("{base}/jmap/download/{{accountId}}/{{blobId}}/{{name}}?accept={{type}}"),

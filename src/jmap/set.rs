@@ -731,6 +731,7 @@ mod store_tests {
                 max_objects_in_set: 6,
                 ..Limits::default()
             },
+            outbound: None,
         };
         let acct = crate::store::model::IdKind::Account.encode(user.id);
         let mut ids = HashMap::new();

@@ -134,6 +134,7 @@ mod tests {
             address: "x@example.net".into(),
             state: RcptState::Failed,
             reply: "550 5.1.1 No such user".into(),
+            local: false,
         };
         let b = bounce(
             "mx.example.org",

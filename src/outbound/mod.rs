@@ -69,6 +69,9 @@ pub struct OutboundConfig {
     pub dkim_sign: bool,
     /// Deliveries in progress at once.
     pub max_parallel: usize,
+    /// The longest delay a JMAP client may ask for (FUTURERELEASE, RFC 4865; RFC 8621 §1.3.3
+    /// maxDelayedSend). 0 turns delayed sending off.
+    pub max_delayed_send_secs: u64,
 }
 
 impl Default for OutboundConfig {
@@ -86,6 +89,7 @@ impl Default for OutboundConfig {
             timeout_secs: 60,
             dkim_sign: true,
             max_parallel: 8,
+            max_delayed_send_secs: 30 * 86_400,
         }
     }
 }
@@ -158,6 +162,7 @@ impl NewMessage {
                     address,
                     state: RcptState::Pending,
                     reply: String::new(),
+                    local: false,
                 })
                 .collect(),
         }
@@ -224,12 +229,18 @@ impl Outbound {
         &self.inner.store
     }
 
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
     /// The queue runner: runs until the process ends.
     pub async fn run(self) {
         queue::run(self).await
     }
 
-    fn claim(&self, id: u64) -> bool {
+    /// Marks queue entry `id` as being worked on; false if something already is. The runner
+    /// claims an entry for each attempt; EmailSubmission/set claims one while it cancels it.
+    pub fn claim(&self, id: u64) -> bool {
         self.inner
             .in_flight
             .lock()
@@ -237,7 +248,7 @@ impl Outbound {
             .unwrap_or(false)
     }
 
-    fn release(&self, id: u64) {
+    pub fn release(&self, id: u64) {
         if let Ok(mut s) = self.inner.in_flight.lock() {
             s.remove(&id);
         }

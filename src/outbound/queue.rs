@@ -15,7 +15,7 @@ use crate::store::model::AccountId;
 use crate::store::model_send::{DeliveryStatus, QueuedMessage, RcptState};
 use crate::store::{QUEUE_OWNER, Recipient, StoreError};
 use futures_lite::FutureExt;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -92,6 +92,7 @@ async fn attempt(out: &Outbound, id: u64) -> Result<(), StoreError> {
         .unwrap_or_default();
     let now = ingest::now();
     let mut results: Results = HashMap::new();
+    let mut local_addrs: HashSet<String> = HashSet::new();
     if raw.is_empty() {
         for r in msg.pending() {
             results.insert(
@@ -129,6 +130,7 @@ async fn attempt(out: &Outbound, id: u64) -> Result<(), StoreError> {
                 Recipient::NotLocal => remote.push(r.address.clone()),
             }
         }
+        local_addrs.extend(local.iter().map(|(a, _)| a.clone()));
         if !local.is_empty() {
             deliver_local(out, &msg, &local, &received, &raw, now, &mut results).await;
         }
@@ -138,10 +140,17 @@ async fn attempt(out: &Outbound, id: u64) -> Result<(), StoreError> {
     }
     let give_up = i64::try_from(inner.config.outbound.give_up_secs).unwrap_or(i64::MAX);
     let backoff = inner.config.outbound.backoff(msg.attempts + 1);
-    let (updated, newly_failed) = apply(&msg, &results, now, give_up, backoff);
-    if !newly_failed.is_empty() && !msg.mail_from.is_empty() {
-        bounce(out, &msg, &newly_failed, &raw, now).await;
+    let (mut updated, newly_failed) = apply(&msg, &results, now, give_up, backoff);
+    for r in updated.recipients.iter_mut() {
+        if r.state == RcptState::Delivered && local_addrs.contains(&r.address) {
+            r.local = true;
+        }
     }
+    let dsn_blob = if !newly_failed.is_empty() && !msg.mail_from.is_empty() {
+        bounce(out, &msg, &newly_failed, &raw, now).await
+    } else {
+        None
+    };
     for f in &newly_failed {
         log::info!(
             "outbound: q{id} to <{}> failed: {}",
@@ -157,7 +166,7 @@ async fn attempt(out: &Outbound, id: u64) -> Result<(), StoreError> {
                 return Ok(());
             }
             if let (Some(acct), Some(sid)) = (updated.account, updated.submission) {
-                update_submission(w, acct, sid, &updated, finished)?;
+                update_submission(w, acct, sid, &updated, finished, dsn_blob.as_deref())?;
             }
             if finished {
                 w.remove_queued(id)
@@ -223,6 +232,7 @@ fn update_submission(
     sid: u32,
     m: &QueuedMessage,
     finished: bool,
+    dsn_blob: Option<&str>,
 ) -> Result<(), StoreError> {
     use crate::store::model::{ChangeKind, DataType};
     let Some(mut s) = w.submission(acct, sid)? else {
@@ -230,8 +240,10 @@ fn update_submission(
     };
     let mut status = BTreeMap::new();
     for r in &m.recipients {
+        // §7 delivered: "yes" only for our own mail store; a relay's 250 is not a delivery.
         let delivered = match r.state {
-            RcptState::Delivered => "yes",
+            RcptState::Delivered if r.local => "yes",
+            RcptState::Delivered => "unknown",
             RcptState::Failed => "no",
             RcptState::Pending => "queued",
         };
@@ -249,6 +261,10 @@ fn update_submission(
         );
     }
     s.delivery_status = status;
+    // §7 dsnBlobIds: the bounce we made for this submission (its blob hash).
+    if let Some(b) = dsn_blob {
+        s.dsn_blob_ids.push(b.to_string());
+    }
     // Once any copy left, the submission can no longer be recalled (§7 undoStatus "final").
     if finished || m.recipients.iter().any(|r| r.state != RcptState::Pending) {
         s.undo_status = "final".into();
@@ -389,15 +405,15 @@ async fn deliver_remote(
     }
 }
 
-/// Delivers a DSN for `failed` to the (local) sender. A sender that is not local gets none:
-/// every path into the queue checks that the sender is one of ours.
+/// Delivers a DSN for `failed` to the (local) sender and returns its blob hash. A sender that
+/// is not local gets none: every path into the queue checks that the sender is one of ours.
 async fn bounce(
     out: &Outbound,
     msg: &QueuedMessage,
     failed: &[crate::store::model_send::QueuedRecipient],
     raw: &[u8],
     now: i64,
-) {
+) -> Option<String> {
     let inner = &out.inner;
     let accounts = match crate::smtp::resolve(&inner.store, &msg.mail_from).await {
         Ok(Recipient::Local(a)) => a,
@@ -407,11 +423,11 @@ async fn bounce(
                 msg.id,
                 crate::smtp::session::printable(&msg.mail_from)
             );
-            return;
+            return None;
         }
         Err(e) => {
             log::warn!("outbound: q{}: cannot look up the sender: {e}", msg.id);
-            return;
+            return None;
         }
     };
     let report = dsn::bounce(
@@ -423,8 +439,12 @@ async fn bounce(
         now,
     );
     let targets = accounts.into_iter().map(Target::inbox).collect();
-    if let Err(e) = ingest::deliver(&inner.store, report, targets, now).await {
-        log::error!("outbound: q{}: the bounce could not be stored: {e}", msg.id);
+    match ingest::deliver(&inner.store, report, targets, now).await {
+        Ok(done) => done.into_iter().next().map(|d| d.blob),
+        Err(e) => {
+            log::error!("outbound: q{}: the bounce could not be stored: {e}", msg.id);
+            None
+        }
     }
 }
 

@@ -84,6 +84,7 @@ pub enum IdKind {
     Email,
     Thread,
     Identity,
+    Submission,
 }
 
 const B32: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
@@ -96,6 +97,7 @@ impl IdKind {
             IdKind::Email => 'm',
             IdKind::Thread => 't',
             IdKind::Identity => 'i',
+            IdKind::Submission => 's',
         }
     }
     pub fn encode(self, n: u32) -> String {

@@ -23,6 +23,10 @@ pub struct QueuedRecipient {
     pub state: RcptState,
     /// The last SMTP reply (or our own text for local and connection failures).
     pub reply: String,
+    /// Delivered into a mailbox on this server (not relayed): RFC 8621 §7 deliveryStatus can
+    /// then say "yes" rather than "unknown".
+    #[serde(default)]
+    pub local: bool,
 }
 
 /// One message in the outbound queue with its envelope and per-recipient status.

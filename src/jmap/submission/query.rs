@@ -1,0 +1,279 @@
+//! EmailSubmission/query and /queryChanges (RFC 8621 §7.3-7.4).
+//!
+//! An account has few submissions, so a query reads them all, then filters and sorts in
+//! memory. Conditions: identityIds, emailIds, threadIds, undoStatus, before, after (on
+//! `sendAt`), nested in AND/OR/NOT. Sorts: emailId, threadId, sentAt (the spec's name for the
+//! `sendAt` order; `sendAt` is accepted too), then the id as a tiebreak.
+//!
+//! The query state is the EmailSubmission state; queryChanges reports every submission changed
+//! since the client's state as removed, and re-adds those still in the results (§5.6 allows it).
+
+use crate::jmap::args::{self, Args};
+use crate::jmap::error::MethodError;
+use crate::jmap::query_window::{ChangesArgs, Window};
+use crate::jmap::Ctx;
+use crate::store::StoreError;
+use crate::store::model::{DataType, IdKind};
+use crate::store::model_send::Submission;
+use serde_json::Value;
+use std::cmp::Ordering;
+
+enum Filter {
+    And(Vec<Filter>),
+    Or(Vec<Filter>),
+    Not(Vec<Filter>),
+    Cond(Vec<Cond>),
+}
+
+enum Cond {
+    Identities(Vec<String>),
+    Emails(Vec<u32>),
+    Threads(Vec<u32>),
+    Undo(String),
+    Before(i64),
+    After(i64),
+}
+
+fn id_list(v: &Value, name: &str) -> Result<Vec<String>, MethodError> {
+    let Value::Array(a) = v else {
+        return Err(MethodError::invalid_arguments(format!(
+            "filter condition '{name}' must be an array of ids"
+        )));
+    };
+    let mut out = Vec::new();
+    for id in a {
+        let s = id.as_str().ok_or_else(|| {
+            MethodError::invalid_arguments(format!("filter condition '{name}' holds ids"))
+        })?;
+        out.push(s.to_string());
+    }
+    Ok(out)
+}
+
+fn date(v: &Value, name: &str) -> Result<i64, MethodError> {
+    v.as_str()
+        .and_then(crate::date::parse_rfc3339)
+        .ok_or_else(|| MethodError::invalid_arguments(format!("'{name}' must be a UTCDate")))
+}
+
+fn parse_filter(v: &Value, depth: usize) -> Result<Option<Filter>, MethodError> {
+    if depth > 16 {
+        return Err(MethodError::unsupported_filter("the filter nests too deep"));
+    }
+    let m = match v {
+        Value::Null => return Ok(None),
+        Value::Object(m) => m,
+        _ => return Err(MethodError::invalid_arguments("'filter' must be an object")),
+    };
+    if let Some(op) = m.get("operator") {
+        let Some(Value::Array(list)) = m.get("conditions") else {
+            return Err(MethodError::invalid_arguments(
+                "a FilterOperator needs 'conditions'",
+            ));
+        };
+        let conds = list
+            .iter()
+            .map(|c| {
+                parse_filter(c, depth + 1)?
+                    .ok_or_else(|| MethodError::invalid_arguments("a condition must be an object"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        return match op.as_str() {
+            Some("AND") => Ok(Some(Filter::And(conds))),
+            Some("OR") => Ok(Some(Filter::Or(conds))),
+            Some("NOT") => Ok(Some(Filter::Not(conds))),
+            _ => Err(MethodError::unsupported_filter("unknown operator")),
+        };
+    }
+    // An id that does not decode names nothing, so it matches nothing: dropping it is exact.
+    let decode = |list: Vec<String>, kind: IdKind| -> Vec<u32> {
+        list.iter().filter_map(|s| kind.decode(s)).collect()
+    };
+    let mut conds = Vec::new();
+    for (k, v) in m {
+        conds.push(match k.as_str() {
+            "identityIds" => Cond::Identities(id_list(v, k)?),
+            "emailIds" => Cond::Emails(decode(id_list(v, k)?, IdKind::Email)),
+            "threadIds" => Cond::Threads(decode(id_list(v, k)?, IdKind::Thread)),
+            "undoStatus" => Cond::Undo(
+                v.as_str()
+                    .ok_or_else(|| MethodError::invalid_arguments("'undoStatus' must be a string"))?
+                    .to_string(),
+            ),
+            "before" => Cond::Before(date(v, k)?),
+            "after" => Cond::After(date(v, k)?),
+            _ => {
+                return Err(MethodError::unsupported_filter(format!(
+                    "unknown condition '{k}'"
+                )));
+            }
+        });
+    }
+    Ok(Some(Filter::Cond(conds)))
+}
+
+fn matches(f: &Filter, s: &Submission) -> bool {
+    match f {
+        Filter::And(c) => c.iter().all(|f| matches(f, s)),
+        Filter::Or(c) => c.iter().any(|f| matches(f, s)),
+        Filter::Not(c) => !c.iter().any(|f| matches(f, s)),
+        Filter::Cond(c) => c.iter().all(|c| match c {
+            Cond::Identities(l) => l.contains(&s.identity_id),
+            Cond::Emails(l) => l.contains(&s.email_id),
+            Cond::Threads(l) => l.contains(&s.thread_id),
+            Cond::Undo(u) => *u == s.undo_status,
+            Cond::Before(t) => s.send_at < *t,
+            Cond::After(t) => s.send_at >= *t,
+        }),
+    }
+}
+
+struct Sort {
+    property: String,
+    ascending: bool,
+}
+
+fn parse_sort(v: Option<&Value>) -> Result<Vec<Sort>, MethodError> {
+    let list = match v {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(a)) => a,
+        Some(_) => return Err(MethodError::invalid_arguments("'sort' must be an array")),
+    };
+    list.iter()
+        .map(|c| {
+            let property = c
+                .get("property")
+                .and_then(Value::as_str)
+                .ok_or_else(|| MethodError::invalid_arguments("a Comparator needs 'property'"))?;
+            if !matches!(property, "emailId" | "threadId" | "sentAt" | "sendAt") {
+                return Err(MethodError::unsupported_sort(format!(
+                    "cannot sort submissions by '{property}'"
+                )));
+            }
+            let ascending = match c.get("isAscending") {
+                None | Some(Value::Null) => true,
+                Some(Value::Bool(b)) => *b,
+                Some(_) => {
+                    return Err(MethodError::invalid_arguments(
+                        "'isAscending' must be a boolean",
+                    ));
+                }
+            };
+            Ok(Sort {
+                property: property.to_string(),
+                ascending,
+            })
+        })
+        .collect()
+}
+
+fn compare(sorts: &[Sort], a: &Submission, b: &Submission) -> Ordering {
+    for s in sorts {
+        let o = match s.property.as_str() {
+            "emailId" => a.email_id.cmp(&b.email_id),
+            "threadId" => a.thread_id.cmp(&b.thread_id),
+            _ => a.send_at.cmp(&b.send_at),
+        };
+        let o = if s.ascending { o } else { o.reverse() };
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    a.id.cmp(&b.id)
+}
+
+/// The full ordered result ids.
+fn run(filter: &Option<Filter>, sorts: &[Sort], mut all: Vec<Submission>) -> Vec<u32> {
+    all.retain(|s| filter.as_ref().is_none_or(|f| matches(f, s)));
+    all.sort_by(|a, b| compare(sorts, a, b));
+    all.into_iter().map(|s| s.id).collect()
+}
+
+fn parse_query(a: &Args) -> Result<(Option<Filter>, Vec<Sort>), MethodError> {
+    let filter = match a.get("filter") {
+        Some(f) => parse_filter(f, 0)?,
+        None => None,
+    };
+    Ok((filter, parse_sort(a.get("sort"))?))
+}
+
+pub async fn query(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
+    args::only(
+        &a,
+        &[
+            "accountId",
+            "filter",
+            "sort",
+            "position",
+            "anchor",
+            "anchorOffset",
+            "limit",
+            "calculateTotal",
+        ],
+    )?;
+    let acct = ctx.account(&a)?;
+    let (filter, sorts) = parse_query(&a)?;
+    let window = Window::parse(&a)?;
+    let (state, all) = ctx
+        .jmap
+        .store
+        .read(move |r| {
+            Ok((
+                r.state(acct, DataType::EmailSubmission)?,
+                r.submissions(acct)?,
+            ))
+        })
+        .await?;
+    window.response(
+        ctx.account_id(),
+        state,
+        &run(&filter, &sorts, all),
+        IdKind::Submission,
+    )
+}
+
+pub async fn query_changes(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
+    args::only(
+        &a,
+        &[
+            "accountId",
+            "filter",
+            "sort",
+            "sinceQueryState",
+            "maxChanges",
+            "upToId",
+            "calculateTotal",
+        ],
+    )?;
+    let acct = ctx.account(&a)?;
+    let (filter, sorts) = parse_query(&a)?;
+    let c = ChangesArgs::parse(&a)?;
+    let since = c.since;
+    let read = ctx
+        .jmap
+        .store
+        .read(move |r| {
+            let ty = DataType::EmailSubmission;
+            // From the future is Invalid, trimmed from the log is None: both cannot be answered.
+            let valid = r.changes(acct, ty, since, 1)?.is_some();
+            let rows = r.change_rows(acct, ty, since, usize::MAX)?;
+            Ok((valid, r.state(acct, ty)?, r.submissions(acct)?, rows))
+        })
+        .await;
+    let (valid, state, all, rows) = match read {
+        Ok(v) => v,
+        Err(StoreError::Invalid(_)) => return Err(MethodError::cannot_calculate_changes()),
+        Err(e) => return Err(e.into()),
+    };
+    if !valid {
+        return Err(MethodError::cannot_calculate_changes());
+    }
+    let mut changed: Vec<u32> = Vec::new();
+    for row in rows {
+        if !changed.contains(&row.id) {
+            changed.push(row.id);
+        }
+    }
+    let ids = run(&filter, &sorts, all);
+    c.response(ctx.account_id(), state, &ids, &changed, IdKind::Submission)
+}
