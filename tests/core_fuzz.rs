@@ -113,6 +113,12 @@ const KEYS: &[&str] = &[
     "resultOf",
     "path",
     "onDestroyRemoveEmails",
+    "onSuccessUpdateEmail",
+    "onSuccessDestroyEmail",
+    "emailId",
+    "identityId",
+    "envelope",
+    "undoStatus",
 ];
 const METHODS: &[&str] = &[
     "Core/echo",
@@ -134,6 +140,11 @@ const METHODS: &[&str] = &[
     "SearchSnippet/get",
     "Identity/get",
     "Identity/set",
+    "EmailSubmission/get",
+    "EmailSubmission/set",
+    "EmailSubmission/changes",
+    "EmailSubmission/query",
+    "EmailSubmission/queryChanges",
     "VacationResponse/get",
     "VacationResponse/set",
     "PushSubscription/get",
@@ -195,7 +206,8 @@ fn request(r: &mut Rng, acct: &str) -> Value {
         calls.push(json!([*r.pick(METHODS), args, i.to_string()]));
     }
     let mut req = json!({
-        "using": ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"],
+        "using": ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail",
+                  "urn:ietf:params:jmap:submission"],
         "methodCalls": calls,
     });
     if r.below(4) == 0 {

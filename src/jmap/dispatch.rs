@@ -55,9 +55,9 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
         }
         "EmailSubmission/get" => one(submission::get::get(ctx, args).await?),
         "EmailSubmission/set" => submission::set::set(ctx, args).await,
-        "EmailSubmission/changes" => one(
-            changes::changes(ctx, args, DataType::EmailSubmission, IdKind::Submission).await?,
-        ),
+        "EmailSubmission/changes" => {
+            one(changes::changes(ctx, args, DataType::EmailSubmission, IdKind::Submission).await?)
+        }
         "EmailSubmission/query" => one(submission::query::query(ctx, args).await?),
         "EmailSubmission/queryChanges" => one(submission::query::query_changes(ctx, args).await?),
         "VacationResponse/get" => one(vacation::get(ctx, args).await?),

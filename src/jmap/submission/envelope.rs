@@ -180,7 +180,9 @@ fn count_fields(raw: &[u8], name: &str) -> usize {
     let prefix = format!("{name}:");
     raw[..header_end]
         .split(|b| *b == b'\n')
-        .filter(|l| l.len() >= prefix.len() && l[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes()))
+        .filter(|l| {
+            l.len() >= prefix.len() && l[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+        })
         .count()
 }
 
@@ -300,8 +302,10 @@ pub async fn check(
     };
     let from_headers = addresses(&meta.from);
     if from_headers.is_empty() {
-        return Err(SetError::new("invalidEmail", "the email has no From: address")
-            .with("properties", json!(["from"])));
+        return Err(
+            SetError::new("invalidEmail", "the email has no From: address")
+                .with("properties", json!(["from"])),
+        );
     }
     let derived = given.is_none();
     let (mail_from, rcpt_to) = match given {
@@ -359,7 +363,10 @@ pub async fn check(
         .with("maxSize", json!(limits.max_size)));
     }
     if rcpt_to.is_empty() {
-        return Err(SetError::new("noRecipients", "the envelope has no recipients"));
+        return Err(SetError::new(
+            "noRecipients",
+            "the envelope has no recipients",
+        ));
     }
     if rcpt_to.len() > limits.max_recipients {
         return Err(SetError::new(
@@ -438,10 +445,24 @@ mod tests {
 
     #[test]
     fn recipients() {
-        for ok in ["a@b.org", "first.last+tag@sub.example.co", "x@[192.0.2.1]", "jörg@bücher.de"] {
+        for ok in [
+            "a@b.org",
+            "first.last+tag@sub.example.co",
+            "x@[192.0.2.1]",
+            "jörg@bücher.de",
+        ] {
             assert!(valid_recipient(ok), "{ok}");
         }
-        for bad in ["", "nobody", "a@b", "a b@c.org", "@c.org", "a@-c.org", "a@c..org", "<a@b.org>"] {
+        for bad in [
+            "",
+            "nobody",
+            "a@b",
+            "a b@c.org",
+            "@c.org",
+            "a@-c.org",
+            "a@c..org",
+            "<a@b.org>",
+        ] {
             assert!(!valid_recipient(bad), "{bad}");
         }
     }
@@ -452,7 +473,10 @@ mod tests {
             email: "a@b.org".into(),
             parameters: Some(BTreeMap::from([(k.to_string(), Some(v.to_string()))])),
         };
-        assert_eq!(release_time(&a("HOLDFOR", "60"), 1000, 3600).ok(), Some(1060));
+        assert_eq!(
+            release_time(&a("HOLDFOR", "60"), 1000, 3600).ok(),
+            Some(1060)
+        );
         assert!(release_time(&a("HOLDFOR", "7200"), 1000, 3600).is_err());
         assert!(release_time(&a("HOLDFOR", "-1"), 1000, 3600).is_err());
         assert!(release_time(&a("HOLDFOR", "60"), 1000, 0).is_err());
@@ -466,6 +490,9 @@ mod tests {
 
     #[test]
     fn counts_header_fields() {
-        assert_eq!(count_fields(b"From: a\r\nfrom: b\r\n\r\nFrom: c", "From"), 2);
+        assert_eq!(
+            count_fields(b"From: a\r\nfrom: b\r\n\r\nFrom: c", "From"),
+            2
+        );
     }
 }

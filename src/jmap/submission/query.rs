@@ -8,10 +8,10 @@
 //! The query state is the EmailSubmission state; queryChanges reports every submission changed
 //! since the client's state as removed, and re-adds those still in the results (§5.6 allows it).
 
+use crate::jmap::Ctx;
 use crate::jmap::args::{self, Args};
 use crate::jmap::error::MethodError;
 use crate::jmap::query_window::{ChangesArgs, Window};
-use crate::jmap::Ctx;
 use crate::store::StoreError;
 use crate::store::model::{DataType, IdKind};
 use crate::store::model_send::Submission;

@@ -77,7 +77,12 @@ impl SubmissionSet {
         s.undo_status = "canceled".into();
         s.queue_id = None;
         w.put_submission(cx.account, &s)?;
-        w.log(cx.account, DataType::EmailSubmission, s.id, ChangeKind::Updated)?;
+        w.log(
+            cx.account,
+            DataType::EmailSubmission,
+            s.id,
+            ChangeKind::Updated,
+        )?;
         Ok(())
     }
 }
@@ -91,7 +96,12 @@ impl SetHandler for SubmissionSet {
         &["onSuccessUpdateEmail", "onSuccessDestroyEmail"]
     }
 
-    fn create(&self, w: &mut Writer<'_>, cx: &mut SetCx, mut obj: Obj) -> Result<Created, SetError> {
+    fn create(
+        &self,
+        w: &mut Writer<'_>,
+        cx: &mut SetCx,
+        mut obj: Obj,
+    ) -> Result<Created, SetError> {
         let c = obj
             .remove(CHECKED_KEY)
             .and_then(|v| v.as_u64())
@@ -109,7 +119,11 @@ impl SetHandler for SubmissionSet {
             size: c.bytes.len() as u64,
         }
         .into_queued(String::new(), cx.now);
-        let unique: Vec<String> = queued.recipients.iter().map(|r| r.address.clone()).collect();
+        let unique: Vec<String> = queued
+            .recipients
+            .iter()
+            .map(|r| r.address.clone())
+            .collect();
         let queue_id = w.enqueue(queued, Some(&c.bytes))?;
         let s = Submission {
             id,
@@ -125,7 +139,12 @@ impl SetHandler for SubmissionSet {
             queue_id: Some(queue_id),
         };
         w.put_submission(cx.account, &s)?;
-        w.log(cx.account, DataType::EmailSubmission, id, ChangeKind::Created)?;
+        w.log(
+            cx.account,
+            DataType::EmailSubmission,
+            id,
+            ChangeKind::Created,
+        )?;
         let full = to_json(&s);
         let mut created = Created::new(IdKind::Submission.encode(id));
         let mut server_set = vec![
@@ -169,7 +188,9 @@ impl SetHandler for SubmissionSet {
             .collect();
         set::only_props(&new, &PROPERTIES)?;
         set::same_server_set(old, &new, &fixed)?;
-        let n = IdKind::Submission.decode(id).ok_or_else(SetError::not_found)?;
+        let n = IdKind::Submission
+            .decode(id)
+            .ok_or_else(SetError::not_found)?;
         let s = w
             .submission(cx.account, n)?
             .ok_or_else(SetError::not_found)?;
@@ -191,11 +212,18 @@ impl SetHandler for SubmissionSet {
     }
 
     fn destroy(&self, w: &mut Writer<'_>, cx: &mut SetCx, id: &str) -> Result<(), SetError> {
-        let n = IdKind::Submission.decode(id).ok_or_else(SetError::not_found)?;
+        let n = IdKind::Submission
+            .decode(id)
+            .ok_or_else(SetError::not_found)?;
         if !w.remove_submission(cx.account, n)? {
             return Err(SetError::not_found());
         }
-        w.log(cx.account, DataType::EmailSubmission, n, ChangeKind::Destroyed)?;
+        w.log(
+            cx.account,
+            DataType::EmailSubmission,
+            n,
+            ChangeKind::Destroyed,
+        )?;
         Ok(())
     }
 }
@@ -232,8 +260,15 @@ async fn check_creates(
                     max_recipients: c.max_recipients,
                     max_delay: c.outbound.max_delayed_send_secs,
                 };
-                envelope::check(&ctx.jmap.store, acct, o, |id| ctx.resolve_id(id), limits, now)
-                    .await
+                envelope::check(
+                    &ctx.jmap.store,
+                    acct,
+                    o,
+                    |id| ctx.resolve_id(id),
+                    limits,
+                    now,
+                )
+                .await
             }
         };
         o.insert(CHECKED_KEY.into(), json!(checked.len()));
