@@ -15,7 +15,7 @@
 use super::Ctx;
 use super::args::{self, Args};
 use super::error::MethodError;
-use super::query_window::{ChangesArgs, Window};
+use super::query_window::{ChangesArgs, Filter as QueryFilter, Window, is_ascending};
 use crate::store::StoreError;
 use crate::store::model::{ChangeKind, DataType, IdKind, Mailbox};
 use serde_json::{Map, Value, json};
@@ -35,45 +35,9 @@ const QUERY_ARGS: [&str; 10] = [
     "filterAsTree",
 ];
 
-enum Filter {
-    And(Vec<Filter>),
-    Or(Vec<Filter>),
-    Not(Vec<Filter>),
-    Cond(Map<String, Value>),
-}
+type Filter = QueryFilter<Map<String, Value>>;
 
-fn parse_filter(v: &Value, depth: usize) -> Result<Option<Filter>, MethodError> {
-    if depth > 16 {
-        return Err(MethodError::unsupported_filter("the filter nests too deep"));
-    }
-    let m = match v {
-        Value::Null => return Ok(None),
-        Value::Object(m) => m,
-        _ => return Err(MethodError::invalid_arguments("'filter' must be an object")),
-    };
-    if let Some(op) = m.get("operator") {
-        let conds = match m.get("conditions") {
-            Some(Value::Array(c)) => c
-                .iter()
-                .map(|c| {
-                    parse_filter(c, depth + 1)?.ok_or_else(|| {
-                        MethodError::invalid_arguments("a condition must be an object")
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-            _ => {
-                return Err(MethodError::invalid_arguments(
-                    "a FilterOperator needs 'conditions'",
-                ));
-            }
-        };
-        return match op.as_str() {
-            Some("AND") => Ok(Some(Filter::And(conds))),
-            Some("OR") => Ok(Some(Filter::Or(conds))),
-            Some("NOT") => Ok(Some(Filter::Not(conds))),
-            _ => Err(MethodError::unsupported_filter("unknown operator")),
-        };
-    }
+fn parse_condition(m: &Map<String, Value>) -> Result<Map<String, Value>, MethodError> {
     for (k, v) in m {
         let ok = match k.as_str() {
             "parentId" | "role" => v.is_null() || v.is_string(),
@@ -91,15 +55,12 @@ fn parse_filter(v: &Value, depth: usize) -> Result<Option<Filter>, MethodError> 
             )));
         }
     }
-    Ok(Some(Filter::Cond(m.clone())))
+    Ok(m.clone())
 }
 
 fn matches(f: &Filter, m: &Mailbox) -> bool {
-    match f {
-        Filter::And(c) => c.iter().all(|f| matches(f, m)),
-        Filter::Or(c) => c.iter().any(|f| matches(f, m)),
-        Filter::Not(c) => !c.iter().any(|f| matches(f, m)),
-        Filter::Cond(c) => c.iter().all(|(k, v)| match k.as_str() {
+    f.matches(&|c: &Map<String, Value>| {
+        c.iter().all(|(k, v)| match k.as_str() {
             "parentId" => json!(m.parent_id.map(|p| IdKind::Mailbox.encode(p))) == *v,
             "name" => v
                 .as_str()
@@ -108,8 +69,8 @@ fn matches(f: &Filter, m: &Mailbox) -> bool {
             "hasAnyRole" => v.as_bool() == Some(m.role.is_some()),
             "isSubscribed" => v.as_bool() == Some(m.is_subscribed),
             _ => false,
-        }),
-    }
+        })
+    })
 }
 
 struct Sort {
@@ -140,15 +101,7 @@ fn parse_sort(v: Option<&Value>) -> Result<Vec<Sort>, MethodError> {
                     "cannot sort mailboxes by '{property}'"
                 )));
             }
-            let ascending = match c.get("isAscending") {
-                None | Some(Value::Null) => true,
-                Some(Value::Bool(b)) => *b,
-                Some(_) => {
-                    return Err(MethodError::invalid_arguments(
-                        "'isAscending' must be a boolean",
-                    ));
-                }
-            };
+            let ascending = is_ascending(c)?;
             let ascii = match c.get("collation").and_then(Value::as_str) {
                 None | Some("i;unicode-casemap") => false,
                 Some("i;ascii-casemap" | "i;ascii-numeric") => true,
@@ -196,7 +149,7 @@ struct Query {
 fn parse_query(a: &Args) -> Result<Query, MethodError> {
     Ok(Query {
         filter: match a.get("filter") {
-            Some(f) => parse_filter(f, 0)?,
+            Some(f) => Filter::parse(f, &parse_condition)?,
             None => None,
         },
         sorts: parse_sort(a.get("sort"))?,

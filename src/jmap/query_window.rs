@@ -1,7 +1,8 @@
 //! The parts of `/query` and `/queryChanges` (RFC 8620 §5.5-5.6) that are the same for every
 //! type whose query sorts all its objects in memory (Mailbox, EmailSubmission): the result
-//! window (position, anchor, anchorOffset, limit, calculateTotal) and the queryChanges answer
-//! built from the full new result list and the ids the changelog says changed.
+//! window (position, anchor, anchorOffset, limit, calculateTotal), the queryChanges answer
+//! built from the full new result list and the ids the changelog says changed, and the
+//! FilterOperator tree and Comparator direction around the type's own conditions and sorts.
 //!
 //! Email/query has its own window: its results come from the index in pages.
 
@@ -151,5 +152,80 @@ impl ChangesArgs {
             out["total"] = json!(ids.len());
         }
         Ok(out)
+    }
+}
+
+/// Parses one FilterCondition object into a type's condition.
+pub type ParseCondition<C> = dyn Fn(&serde_json::Map<String, Value>) -> Result<C, MethodError>;
+
+/// A /query filter (§5.5): FilterOperators over the type's conditions `C`.
+pub enum Filter<C> {
+    And(Vec<Filter<C>>),
+    Or(Vec<Filter<C>>),
+    Not(Vec<Filter<C>>),
+    Cond(C),
+}
+
+impl<C> Filter<C> {
+    /// Parses `filter` (null = none); `leaf` parses one FilterCondition object.
+    pub fn parse(v: &Value, leaf: &ParseCondition<C>) -> Result<Option<Filter<C>>, MethodError> {
+        Self::parse_at(v, 0, leaf)
+    }
+
+    fn parse_at(
+        v: &Value,
+        depth: usize,
+        leaf: &ParseCondition<C>,
+    ) -> Result<Option<Filter<C>>, MethodError> {
+        if depth > 16 {
+            return Err(MethodError::unsupported_filter("the filter nests too deep"));
+        }
+        let m = match v {
+            Value::Null => return Ok(None),
+            Value::Object(m) => m,
+            _ => return Err(MethodError::invalid_arguments("'filter' must be an object")),
+        };
+        let Some(op) = m.get("operator") else {
+            return leaf(m).map(|c| Some(Filter::Cond(c)));
+        };
+        let Some(Value::Array(list)) = m.get("conditions") else {
+            return Err(MethodError::invalid_arguments(
+                "a FilterOperator needs 'conditions'",
+            ));
+        };
+        let conds = list
+            .iter()
+            .map(|c| {
+                Self::parse_at(c, depth + 1, leaf)?
+                    .ok_or_else(|| MethodError::invalid_arguments("a condition must be an object"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        match op.as_str() {
+            Some("AND") => Ok(Some(Filter::And(conds))),
+            Some("OR") => Ok(Some(Filter::Or(conds))),
+            Some("NOT") => Ok(Some(Filter::Not(conds))),
+            _ => Err(MethodError::unsupported_filter("unknown operator")),
+        }
+    }
+
+    /// Does an object match, given how one condition matches it?
+    pub fn matches(&self, cond: &dyn Fn(&C) -> bool) -> bool {
+        match self {
+            Filter::And(c) => c.iter().all(|f| f.matches(cond)),
+            Filter::Or(c) => c.iter().any(|f| f.matches(cond)),
+            Filter::Not(c) => !c.iter().any(|f| f.matches(cond)),
+            Filter::Cond(c) => cond(c),
+        }
+    }
+}
+
+/// A Comparator's `isAscending` (default true).
+pub fn is_ascending(c: &serde_json::Map<String, Value>) -> Result<bool, MethodError> {
+    match c.get("isAscending") {
+        None | Some(Value::Null) => Ok(true),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(MethodError::invalid_arguments(
+            "'isAscending' must be a boolean",
+        )),
     }
 }

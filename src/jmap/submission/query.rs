@@ -11,19 +11,12 @@
 use crate::jmap::Ctx;
 use crate::jmap::args::{self, Args};
 use crate::jmap::error::MethodError;
-use crate::jmap::query_window::{ChangesArgs, Window};
+use crate::jmap::query_window::{ChangesArgs, Filter, Window, is_ascending};
 use crate::store::StoreError;
 use crate::store::model::{DataType, IdKind};
 use crate::store::model_send::Submission;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::cmp::Ordering;
-
-enum Filter {
-    And(Vec<Filter>),
-    Or(Vec<Filter>),
-    Not(Vec<Filter>),
-    Cond(Vec<Cond>),
-}
 
 enum Cond {
     Identities(Vec<String>),
@@ -56,35 +49,9 @@ fn date(v: &Value, name: &str) -> Result<i64, MethodError> {
         .ok_or_else(|| MethodError::invalid_arguments(format!("'{name}' must be a UTCDate")))
 }
 
-fn parse_filter(v: &Value, depth: usize) -> Result<Option<Filter>, MethodError> {
-    if depth > 16 {
-        return Err(MethodError::unsupported_filter("the filter nests too deep"));
-    }
-    let m = match v {
-        Value::Null => return Ok(None),
-        Value::Object(m) => m,
-        _ => return Err(MethodError::invalid_arguments("'filter' must be an object")),
-    };
-    if let Some(op) = m.get("operator") {
-        let Some(Value::Array(list)) = m.get("conditions") else {
-            return Err(MethodError::invalid_arguments(
-                "a FilterOperator needs 'conditions'",
-            ));
-        };
-        let conds = list
-            .iter()
-            .map(|c| {
-                parse_filter(c, depth + 1)?
-                    .ok_or_else(|| MethodError::invalid_arguments("a condition must be an object"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        return match op.as_str() {
-            Some("AND") => Ok(Some(Filter::And(conds))),
-            Some("OR") => Ok(Some(Filter::Or(conds))),
-            Some("NOT") => Ok(Some(Filter::Not(conds))),
-            _ => Err(MethodError::unsupported_filter("unknown operator")),
-        };
-    }
+type SubmissionFilter = Filter<Vec<Cond>>;
+
+fn parse_condition(m: &Map<String, Value>) -> Result<Vec<Cond>, MethodError> {
     // An id that does not decode names nothing, so it matches nothing: dropping it is exact.
     let decode = |list: Vec<String>, kind: IdKind| -> Vec<u32> {
         list.iter().filter_map(|s| kind.decode(s)).collect()
@@ -109,23 +76,20 @@ fn parse_filter(v: &Value, depth: usize) -> Result<Option<Filter>, MethodError> 
             }
         });
     }
-    Ok(Some(Filter::Cond(conds)))
+    Ok(conds)
 }
 
-fn matches(f: &Filter, s: &Submission) -> bool {
-    match f {
-        Filter::And(c) => c.iter().all(|f| matches(f, s)),
-        Filter::Or(c) => c.iter().any(|f| matches(f, s)),
-        Filter::Not(c) => !c.iter().any(|f| matches(f, s)),
-        Filter::Cond(c) => c.iter().all(|c| match c {
+fn matches(f: &SubmissionFilter, s: &Submission) -> bool {
+    f.matches(&|conds: &Vec<Cond>| {
+        conds.iter().all(|c| match c {
             Cond::Identities(l) => l.contains(&s.identity_id),
             Cond::Emails(l) => l.contains(&s.email_id),
             Cond::Threads(l) => l.contains(&s.thread_id),
             Cond::Undo(u) => *u == s.undo_status,
             Cond::Before(t) => s.send_at < *t,
             Cond::After(t) => s.send_at >= *t,
-        }),
-    }
+        })
+    })
 }
 
 struct Sort {
@@ -141,6 +105,11 @@ fn parse_sort(v: Option<&Value>) -> Result<Vec<Sort>, MethodError> {
     };
     list.iter()
         .map(|c| {
+            let Value::Object(c) = c else {
+                return Err(MethodError::invalid_arguments(
+                    "a Comparator must be an object",
+                ));
+            };
             let property = c
                 .get("property")
                 .and_then(Value::as_str)
@@ -150,15 +119,7 @@ fn parse_sort(v: Option<&Value>) -> Result<Vec<Sort>, MethodError> {
                     "cannot sort submissions by '{property}'"
                 )));
             }
-            let ascending = match c.get("isAscending") {
-                None | Some(Value::Null) => true,
-                Some(Value::Bool(b)) => *b,
-                Some(_) => {
-                    return Err(MethodError::invalid_arguments(
-                        "'isAscending' must be a boolean",
-                    ));
-                }
-            };
+            let ascending = is_ascending(c)?;
             Ok(Sort {
                 property: property.to_string(),
                 ascending,
@@ -183,15 +144,18 @@ fn compare(sorts: &[Sort], a: &Submission, b: &Submission) -> Ordering {
 }
 
 /// The full ordered result ids.
-fn run(filter: &Option<Filter>, sorts: &[Sort], mut all: Vec<Submission>) -> Vec<u32> {
+fn run(filter: &Option<SubmissionFilter>, sorts: &[Sort], mut all: Vec<Submission>) -> Vec<u32> {
     all.retain(|s| filter.as_ref().is_none_or(|f| matches(f, s)));
     all.sort_by(|a, b| compare(sorts, a, b));
     all.into_iter().map(|s| s.id).collect()
 }
 
-fn parse_query(a: &Args) -> Result<(Option<Filter>, Vec<Sort>), MethodError> {
+/// The parsed filter (None = all) and sort.
+type Parsed = (Option<SubmissionFilter>, Vec<Sort>);
+
+fn parse_query(a: &Args) -> Result<Parsed, MethodError> {
     let filter = match a.get("filter") {
-        Some(f) => parse_filter(f, 0)?,
+        Some(f) => Filter::parse(f, &parse_condition)?,
         None => None,
     };
     Ok((filter, parse_sort(a.get("sort"))?))
