@@ -15,7 +15,7 @@
 use super::Ctx;
 use super::args::{self, Args};
 use super::error::MethodError;
-use super::query_window::{ChangesArgs, Filter as QueryFilter, Window, is_ascending};
+use super::query_window::{ChangesArgs, Filter as QueryFilter, Window, comparators};
 use crate::store::StoreError;
 use crate::store::model::{ChangeKind, DataType, IdKind, Mailbox};
 use serde_json::{Map, Value, json};
@@ -80,29 +80,10 @@ struct Sort {
 }
 
 fn parse_sort(v: Option<&Value>) -> Result<Vec<Sort>, MethodError> {
-    let list = match v {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(a)) => a,
-        Some(_) => return Err(MethodError::invalid_arguments("'sort' must be an array")),
-    };
-    list.iter()
+    comparators(v, &["sortOrder", "name"], "mailboxes")?
+        .into_iter()
         .map(|c| {
-            let Value::Object(c) = c else {
-                return Err(MethodError::invalid_arguments(
-                    "a Comparator must be an object",
-                ));
-            };
-            let property = c
-                .get("property")
-                .and_then(Value::as_str)
-                .ok_or_else(|| MethodError::invalid_arguments("a Comparator needs 'property'"))?;
-            if !matches!(property, "sortOrder" | "name") {
-                return Err(MethodError::unsupported_sort(format!(
-                    "cannot sort mailboxes by '{property}'"
-                )));
-            }
-            let ascending = is_ascending(c)?;
-            let ascii = match c.get("collation").and_then(Value::as_str) {
+            let ascii = match c.collation.as_deref() {
                 None | Some("i;unicode-casemap") => false,
                 Some("i;ascii-casemap" | "i;ascii-numeric") => true,
                 Some(other) => {
@@ -112,8 +93,8 @@ fn parse_sort(v: Option<&Value>) -> Result<Vec<Sort>, MethodError> {
                 }
             };
             Ok(Sort {
-                property: property.to_string(),
-                ascending,
+                property: c.property,
+                ascending: c.ascending,
                 ascii,
             })
         })

@@ -219,13 +219,57 @@ impl<C> Filter<C> {
     }
 }
 
-/// A Comparator's `isAscending` (default true).
-pub fn is_ascending(c: &serde_json::Map<String, Value>) -> Result<bool, MethodError> {
-    match c.get("isAscending") {
-        None | Some(Value::Null) => Ok(true),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(_) => Err(MethodError::invalid_arguments(
-            "'isAscending' must be a boolean",
-        )),
-    }
+/// One Comparator (§5.5) on a property the type can sort by.
+pub struct Comparator {
+    pub property: String,
+    pub ascending: bool,
+    pub collation: Option<String>,
+}
+
+/// Parses `sort` (null = none); a property not in `known` is unsupportedSort.
+pub fn comparators(
+    v: Option<&Value>,
+    known: &[&str],
+    what: &str,
+) -> Result<Vec<Comparator>, MethodError> {
+    let list = match v {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(a)) => a,
+        Some(_) => return Err(MethodError::invalid_arguments("'sort' must be an array")),
+    };
+    list.iter()
+        .map(|c| {
+            let Value::Object(c) = c else {
+                return Err(MethodError::invalid_arguments(
+                    "a Comparator must be an object",
+                ));
+            };
+            let property = c
+                .get("property")
+                .and_then(Value::as_str)
+                .ok_or_else(|| MethodError::invalid_arguments("a Comparator needs 'property'"))?;
+            if !known.contains(&property) {
+                return Err(MethodError::unsupported_sort(format!(
+                    "cannot sort {what} by '{property}'"
+                )));
+            }
+            let ascending = match c.get("isAscending") {
+                None | Some(Value::Null) => true,
+                Some(Value::Bool(b)) => *b,
+                Some(_) => {
+                    return Err(MethodError::invalid_arguments(
+                        "'isAscending' must be a boolean",
+                    ));
+                }
+            };
+            Ok(Comparator {
+                property: property.to_string(),
+                ascending,
+                collation: c
+                    .get("collation")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            })
+        })
+        .collect()
 }

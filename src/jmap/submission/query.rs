@@ -11,7 +11,7 @@
 use crate::jmap::Ctx;
 use crate::jmap::args::{self, Args};
 use crate::jmap::error::MethodError;
-use crate::jmap::query_window::{ChangesArgs, Filter, Window, is_ascending};
+use crate::jmap::query_window::{ChangesArgs, Comparator, Filter, Window, comparators};
 use crate::store::StoreError;
 use crate::store::model::{DataType, IdKind};
 use crate::store::model_send::Submission;
@@ -92,43 +92,15 @@ fn matches(f: &SubmissionFilter, s: &Submission) -> bool {
     })
 }
 
-struct Sort {
-    property: String,
-    ascending: bool,
+fn parse_sort(v: Option<&Value>) -> Result<Vec<Comparator>, MethodError> {
+    comparators(
+        v,
+        &["emailId", "threadId", "sentAt", "sendAt"],
+        "submissions",
+    )
 }
 
-fn parse_sort(v: Option<&Value>) -> Result<Vec<Sort>, MethodError> {
-    let list = match v {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(a)) => a,
-        Some(_) => return Err(MethodError::invalid_arguments("'sort' must be an array")),
-    };
-    list.iter()
-        .map(|c| {
-            let Value::Object(c) = c else {
-                return Err(MethodError::invalid_arguments(
-                    "a Comparator must be an object",
-                ));
-            };
-            let property = c
-                .get("property")
-                .and_then(Value::as_str)
-                .ok_or_else(|| MethodError::invalid_arguments("a Comparator needs 'property'"))?;
-            if !matches!(property, "emailId" | "threadId" | "sentAt" | "sendAt") {
-                return Err(MethodError::unsupported_sort(format!(
-                    "cannot sort submissions by '{property}'"
-                )));
-            }
-            let ascending = is_ascending(c)?;
-            Ok(Sort {
-                property: property.to_string(),
-                ascending,
-            })
-        })
-        .collect()
-}
-
-fn compare(sorts: &[Sort], a: &Submission, b: &Submission) -> Ordering {
+fn compare(sorts: &[Comparator], a: &Submission, b: &Submission) -> Ordering {
     for s in sorts {
         let o = match s.property.as_str() {
             "emailId" => a.email_id.cmp(&b.email_id),
@@ -144,14 +116,18 @@ fn compare(sorts: &[Sort], a: &Submission, b: &Submission) -> Ordering {
 }
 
 /// The full ordered result ids.
-fn run(filter: &Option<SubmissionFilter>, sorts: &[Sort], mut all: Vec<Submission>) -> Vec<u32> {
+fn run(
+    filter: &Option<SubmissionFilter>,
+    sorts: &[Comparator],
+    mut all: Vec<Submission>,
+) -> Vec<u32> {
     all.retain(|s| filter.as_ref().is_none_or(|f| matches(f, s)));
     all.sort_by(|a, b| compare(sorts, a, b));
     all.into_iter().map(|s| s.id).collect()
 }
 
 /// The parsed filter (None = all) and sort.
-type Parsed = (Option<SubmissionFilter>, Vec<Sort>);
+type Parsed = (Option<SubmissionFilter>, Vec<Comparator>);
 
 fn parse_query(a: &Args) -> Result<Parsed, MethodError> {
     let filter = match a.get("filter") {
