@@ -113,19 +113,25 @@ pub fn deliver(t: &mut Transcript, from: &str, to: &[&str], msg: &[u8]) -> Strin
     t.reply()
 }
 
-/// A minimal DNS server: answers TXT queries from a table, NXDOMAIN for unknown names,
+/// A minimal DNS server: answers TXT and MX queries from a table, NXDOMAIN for unknown names,
 /// an empty NOERROR for other types of known names. Enough for SPF (ip4/ip6/include/all),
-/// DKIM and DMARC records.
+/// DKIM and DMARC records, and for outbound MX routing.
 pub struct Dns {
     pub addr: SocketAddr,
-    records: Arc<Mutex<HashMap<String, Vec<String>>>>,
+    records: Arc<Mutex<HashMap<String, Vec<Rec>>>>,
+}
+
+enum Rec {
+    Txt(String),
+    /// Preference and exchange ("." for a null MX, RFC 7505).
+    Mx(u16, String),
 }
 
 impl Dns {
     pub fn start() -> Dns {
         let socket = UdpSocket::bind("127.0.0.1:0").expect("dns bind");
         let addr = socket.local_addr().expect("dns addr");
-        let records: Arc<Mutex<HashMap<String, Vec<String>>>> = Arc::default();
+        let records: Arc<Mutex<HashMap<String, Vec<Rec>>>> = Arc::default();
         let table = records.clone();
         std::thread::spawn(move || {
             let mut buf = [0u8; 1500];
@@ -147,11 +153,20 @@ impl Dns {
             .unwrap()
             .entry(name.trim_end_matches('.').to_lowercase())
             .or_default()
-            .push(value.to_string());
+            .push(Rec::Txt(value.to_string()));
+    }
+
+    pub fn mx(&self, name: &str, preference: u16, exchange: &str) {
+        self.records
+            .lock()
+            .unwrap()
+            .entry(name.trim_end_matches('.').to_lowercase())
+            .or_default()
+            .push(Rec::Mx(preference, exchange.to_string()));
     }
 }
 
-fn answer(q: &[u8], table: &HashMap<String, Vec<String>>) -> Option<Vec<u8>> {
+fn answer(q: &[u8], table: &HashMap<String, Vec<Rec>>) -> Option<Vec<u8>> {
     if q.len() < 12 {
         return None;
     }
@@ -171,10 +186,13 @@ fn answer(q: &[u8], table: &HashMap<String, Vec<String>>) -> Option<Vec<u8>> {
     let question_end = pos + 4;
     let name = labels.join(".");
     let known = table.get(&name);
-    let answers: Vec<&String> = match (known, qtype) {
-        (Some(v), 16) => v.iter().collect(),
-        _ => Vec::new(),
-    };
+    let answers: Vec<&Rec> = known
+        .map(|v| {
+            v.iter()
+                .filter(|r| matches!((r, qtype), (Rec::Txt(_), 16) | (Rec::Mx(..), 15)))
+                .collect()
+        })
+        .unwrap_or_default();
     let mut out = Vec::new();
     out.extend_from_slice(&q[0..2]); // id
     let rcode = if known.is_none() { 3 } else { 0 };
@@ -183,12 +201,29 @@ fn answer(q: &[u8], table: &HashMap<String, Vec<String>>) -> Option<Vec<u8>> {
     out.extend_from_slice(&(answers.len() as u16).to_be_bytes());
     out.extend_from_slice(&[0, 0, 0, 0]);
     out.extend_from_slice(q.get(12..question_end)?);
-    for txt in answers {
-        out.extend_from_slice(&[0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 60]);
+    for rec in answers {
         let mut rdata = Vec::new();
-        for chunk in txt.as_bytes().chunks(255) {
-            rdata.push(chunk.len() as u8);
-            rdata.extend_from_slice(chunk);
+        match rec {
+            Rec::Txt(txt) => {
+                out.extend_from_slice(&[0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 60]);
+                for chunk in txt.as_bytes().chunks(255) {
+                    rdata.push(chunk.len() as u8);
+                    rdata.extend_from_slice(chunk);
+                }
+            }
+            Rec::Mx(pref, exchange) => {
+                out.extend_from_slice(&[0xc0, 12, 0, 15, 0, 1, 0, 0, 0, 60]);
+                rdata.extend_from_slice(&pref.to_be_bytes());
+                for label in exchange
+                    .trim_end_matches('.')
+                    .split('.')
+                    .filter(|l| !l.is_empty())
+                {
+                    rdata.push(label.len() as u8);
+                    rdata.extend_from_slice(label.as_bytes());
+                }
+                rdata.push(0);
+            }
         }
         out.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
         out.extend_from_slice(&rdata);
