@@ -491,3 +491,32 @@ async fn session_advertises_submission() {
     assert_eq!(cap["maxDelayedSend"], 30 * 86_400);
     assert_eq!(cap["submissionExtensions"]["FUTURERELEASE"][0], "2592000");
 }
+
+#[tokio::test]
+async fn on_success_destroy_email_removes_the_draft_but_not_the_delivery() {
+    let (server, _dir) = start("");
+    let alice = account(&server, ALICE).await;
+    let r = api(
+        &server,
+        ALICE,
+        json!([
+            ["Email/set", {"accountId": alice.id, "create": {
+                "d": draft(&alice, ALICE, &[BOB], &[], "Fire and forget")}}, "0"],
+            ["EmailSubmission/set", {"accountId": alice.id,
+              "create": {"s": {"emailId": "#d", "identityId": alice.identity}},
+              "onSuccessDestroyEmail": ["#s", "sunknown"]}, "1"]
+        ]),
+    )
+    .await;
+    let email_id = r[0][1]["created"]["d"]["id"].as_str().unwrap().to_string();
+    assert_eq!(r[2][0], "Email/set", "{r:?}");
+    assert_eq!(r[2][1]["destroyed"], json!([email_id]));
+    email_with_subject(&server, BOB, "Fire and forget").await;
+    let r = api(
+        &server,
+        ALICE,
+        json!([["Email/get", {"accountId": alice.id, "ids": [email_id]}, "g"]]),
+    )
+    .await;
+    assert_eq!(r[0][1]["notFound"], json!([email_id]));
+}
