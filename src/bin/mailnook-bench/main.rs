@@ -5,6 +5,7 @@
 
 mod corpus;
 mod http_client;
+mod send;
 mod server;
 mod smtp_client;
 mod stats;
@@ -320,6 +321,8 @@ fn run() -> Result<(), String> {
         target: "-".into(),
         how: "all mailboxes with counts, 100 runs".into(),
     });
+
+    rows.push(send::figure(&mut http, &acct, USER, 50)?);
 
     // 4. Memory.
     std::thread::sleep(Duration::from_millis(300));
