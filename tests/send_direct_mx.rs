@@ -8,20 +8,18 @@ mod common;
 mod send_support;
 mod smtp_support;
 
-use common::{CORE, MAIL, Server, eventually};
+use common::{CORE, MAIL, SUBMISSION, Server, eventually};
 use send_support::FakeSmtp;
 use serde_json::{Value, json};
 use smtp_support::Dns;
 
-const SUBMISSION: &str = "urn:ietf:params:jmap:submission";
 const ALICE: &str = "alice@example.org";
 const PW: &str = "alice's long password";
 
 async fn api(server: &Server, calls: Value) -> Vec<Value> {
-    let body = json!({ "using": [CORE, MAIL, SUBMISSION], "methodCalls": calls });
-    let (status, v) = server.post_api(ALICE, PW, body.to_string()).await;
-    assert_eq!(status, 200, "api answered {status}: {v}");
-    v["methodResponses"].as_array().cloned().unwrap_or_default()
+    server
+        .call_using(ALICE, PW, &[CORE, MAIL, SUBMISSION], calls)
+        .await
 }
 
 /// Sends a new message to `to` from Alice's account; the EmailSubmission id.

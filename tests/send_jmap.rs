@@ -6,10 +6,9 @@
 
 mod common;
 
-use common::{CORE, MAIL, Server, eventually};
+use common::{CORE, MAIL, SUBMISSION, Server, eventually};
 use serde_json::{Value, json};
 
-const SUBMISSION: &str = "urn:ietf:params:jmap:submission";
 const ALICE: &str = "alice@example.org";
 const BOB: &str = "bob@example.org";
 const CAROL: &str = "carol@example.org";
@@ -29,10 +28,9 @@ fn start(config: &str) -> (Server, tempfile::TempDir) {
 
 /// Method calls with core, mail and submission.
 async fn api(server: &Server, user: &str, calls: Value) -> Vec<Value> {
-    let body = json!({ "using": [CORE, MAIL, SUBMISSION], "methodCalls": calls });
-    let (status, v) = server.post_api(user, PW, body.to_string()).await;
-    assert_eq!(status, 200, "api answered {status}: {v}");
-    v["methodResponses"].as_array().cloned().unwrap_or_default()
+    server
+        .call_using(user, PW, &[CORE, MAIL, SUBMISSION], calls)
+        .await
 }
 
 struct Account {

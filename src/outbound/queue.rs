@@ -247,18 +247,12 @@ fn update_submission(
             RcptState::Failed => "no",
             RcptState::Pending => "queued",
         };
-        status.insert(
-            r.address.clone(),
-            DeliveryStatus {
-                smtp_reply: if r.reply.is_empty() {
-                    "250 2.0.0 queued".into()
-                } else {
-                    r.reply.clone()
-                },
-                delivered: delivered.into(),
-                displayed: "unknown".into(),
-            },
-        );
+        let reply = if r.reply.is_empty() {
+            "250 2.0.0 queued"
+        } else {
+            &r.reply
+        };
+        status.insert(r.address.clone(), DeliveryStatus::new(reply, delivered));
     }
     s.delivery_status = status;
     // §7 dsnBlobIds: the bounce we made for this submission (its blob hash).

@@ -87,6 +87,17 @@ pub struct DeliveryStatus {
     pub displayed: String,
 }
 
+impl DeliveryStatus {
+    /// A recipient's status; `displayed` stays "unknown" (no MDNs are processed).
+    pub fn new(smtp_reply: &str, delivered: &str) -> DeliveryStatus {
+        DeliveryStatus {
+            smtp_reply: smtp_reply.to_string(),
+            delivered: delivered.to_string(),
+            displayed: "unknown".into(),
+        }
+    }
+}
+
 /// An EmailSubmission (RFC 8621 §7).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Submission {

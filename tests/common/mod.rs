@@ -12,6 +12,7 @@ use std::time::Duration;
 
 pub const CORE: &str = "urn:ietf:params:jmap:core";
 pub const MAIL: &str = "urn:ietf:params:jmap:mail";
+pub const SUBMISSION: &str = "urn:ietf:params:jmap:submission";
 
 pub struct Server {
     child: Option<Child>,
@@ -291,7 +292,18 @@ impl Server {
 
     /// Runs method calls with core+mail and returns the methodResponses array.
     pub async fn call(&self, user: &str, password: &str, calls: Value) -> Vec<Value> {
-        let body = json!({ "using": [CORE, MAIL], "methodCalls": calls });
+        self.call_using(user, password, &[CORE, MAIL], calls).await
+    }
+
+    /// Runs method calls with the given capabilities and returns the methodResponses array.
+    pub async fn call_using(
+        &self,
+        user: &str,
+        password: &str,
+        using: &[&str],
+        calls: Value,
+    ) -> Vec<Value> {
+        let body = json!({ "using": using, "methodCalls": calls });
         let (status, v) = self.post_api(user, password, body.to_string()).await;
         assert_eq!(status, 200, "api answered {status}: {v}");
         v["methodResponses"].as_array().cloned().unwrap_or_default()

@@ -40,16 +40,7 @@ struct SubmissionSet {
 fn status(rcpts: &[String], reply: &str, delivered: &str) -> BTreeMap<String, DeliveryStatus> {
     rcpts
         .iter()
-        .map(|r| {
-            (
-                r.clone(),
-                DeliveryStatus {
-                    smtp_reply: reply.into(),
-                    delivered: delivered.into(),
-                    displayed: "unknown".into(),
-                },
-            )
-        })
+        .map(|r| (r.clone(), DeliveryStatus::new(reply, delivered)))
         .collect()
 }
 
@@ -331,7 +322,12 @@ pub async fn set(ctx: &mut Ctx<'_>, mut a: Args) -> Result<Responses, MethodErro
             .map(|s| (IdKind::Submission.encode(s.id), s.email_id))
             .collect()
     };
-    let before = emails_of(ctx.jmap.store.read(move |r| r.submissions(acct)).await?);
+    let wants_follow_up = follow.update.is_some() || follow.destroy.is_some();
+    let before = if wants_follow_up {
+        emails_of(ctx.jmap.store.read(move |r| r.submissions(acct)).await?)
+    } else {
+        HashMap::new()
+    };
     let checked = check_creates(ctx, acct, &mut a).await?;
     let handler = SubmissionSet {
         checked: Arc::new(checked),
@@ -348,7 +344,7 @@ pub async fn set(ctx: &mut Ctx<'_>, mut a: Args) -> Result<Responses, MethodErro
     }
     let out = result?;
     let mut responses = vec![("EmailSubmission/set".to_string(), out.response.clone())];
-    if follow.update.is_none() && follow.destroy.is_none() {
+    if !wants_follow_up {
         return Ok(responses);
     }
     let after = emails_of(ctx.jmap.store.read(move |r| r.submissions(acct)).await?);
