@@ -1,22 +1,36 @@
 # mailnook: the two commands a user needs are `make run` and `make test`.
 CARGO ?= cargo
 
-.PHONY: run test build release lint fmt bench clean
+.PHONY: run dev test test-deps build release install lint fmt bench clean
 
 ## Build (release) and start the server with embedded defaults: data in ./mailnook-data,
 ## HTTPS on 127.0.0.1:8443, SMTP on 127.0.0.1:2525.
 run:
 	$(CARGO) run --release --locked -- serve
 
-## Run the whole test suite (unit + integration tests against the real binary).
-test:
-	$(CARGO) test --locked
+## Build (debug, seconds after a small change) and start the server: the contributor's loop.
+dev:
+	$(CARGO) run --locked -- serve
+
+## Run the whole test suite (unit + integration tests against the real binary). Installs the
+## test peers first (Chromium, node; needs root or sudo the first time). --no-fail-fast: one
+## failing target never hides the others.
+test: test-deps
+	$(CARGO) test --locked --no-fail-fast
+
+test-deps:
+	./tests/setup/deps.sh
 
 build:
 	$(CARGO) build --locked
 
 release:
 	$(CARGO) build --release --locked
+
+## Install the release binary as $(PREFIX)/bin/mailnook (default /usr/local).
+PREFIX ?= /usr/local
+install: release
+	install -D -m 0755 target/release/mailnook $(DESTDIR)$(PREFIX)/bin/mailnook
 
 lint:
 	$(CARGO) fmt --check

@@ -1,4 +1,4 @@
-//! Start order: open the store -> load TLS -> first-start admin -> bind listeners -> serve.
+//! Start order: open the store -> load TLS -> bind listeners -> first-start admin -> serve.
 //! A failure before serving is reported in one clear line and the process exits non-zero.
 
 use crate::config::Config;
@@ -72,13 +72,6 @@ pub fn run(config: Config) -> Result<(), String> {
         None
     };
     smol::block_on(async move {
-        if let Some((address, password)) = crate::accounts::ensure_admin(&store, &config.hostname)
-            .await
-            .map_err(|e| format!("cannot create the admin account: {e}"))?
-        {
-            println!("Created admin account {address} with password: {password}");
-            println!("(shown once; change it with `mailnook user passwd {address}`)");
-        }
         let smtp_listener = smol::net::TcpListener::bind(config.smtp_listen)
             .await
             .map_err(|e| format!("cannot listen for SMTP on {}: {e}", config.smtp_listen))?;
@@ -96,6 +89,15 @@ pub fn run(config: Config) -> Result<(), String> {
         let outbound = crate::outbound::Outbound::new(store.clone(), config.clone())?;
         let control = crate::control::bind(&config.control_socket())
             .map_err(|e| format!("cannot create {}: {e}", config.control_socket().display()))?;
+        // Every listener is bound before anything is created: a busy port must not leave an
+        // admin account whose one-time password scrolled past before the exit (issue #22).
+        if let Some((address, password)) = crate::accounts::ensure_admin(&store, &config.hostname)
+            .await
+            .map_err(|e| format!("cannot create the admin account: {e}"))?
+        {
+            println!("Created admin account {address} with password: {password}");
+            println!("(shown once; change it with `mailnook user passwd {address}`)");
+        }
         let smtp_addr = smtp_listener.local_addr().map_err(|e| e.to_string())?;
         let https_addr = https_listener.local_addr().map_err(|e| e.to_string())?;
         let submission_addr = submission_listener

@@ -45,7 +45,13 @@ enum Cmd {
         #[arg(long)]
         https_listen: Option<SocketAddr>,
         /// Sender authentication (SPF, DKIM, ARC, DMARC): on or off. Default on.
-        #[arg(long, value_parser = clap::builder::BoolishValueParser::new(), overrides_with = "sender_auth")]
+        #[arg(
+            long,
+            value_name = "on|off",
+            hide_possible_values = true,
+            value_parser = clap::builder::BoolishValueParser::new(),
+            overrides_with = "sender_auth"
+        )]
         sender_auth: Option<bool>,
         /// DNS server for sender authentication (ip:port). Default: the system's.
         #[arg(long)]

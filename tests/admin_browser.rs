@@ -15,7 +15,7 @@ fn loud_failure(why: &str) -> ! {
     panic!(
         "\n\n========== ADMIN BROWSER TEST CANNOT RUN ==========\n{why}\n\
          Install what it needs with:\n  apt-get update && apt-get install -y chromium nodejs npm\n  \
-         (cd tests/browser && npm ci)\n(.ci/run does this.)\n\
+         (cd tests/browser && npm ci)\n(`make test` does this through tests/setup/deps.sh.)\n\
          ===================================================\n"
     );
 }

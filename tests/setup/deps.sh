@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# One set-up for every test that drives a real peer (issue #22): `make test` and `.ci/run` both
+# call this, so a fresh machine with only Rust and root gets the same suite CI runs.
+#
+# Installs only what is missing. Without root (and without sudo) it installs nothing and fails
+# with the one command to run, rather than letting the browser tests fail half-way.
+#
+# Peers today: Debian's chromium + node/npm (playwright-core drives the browser, tests/browser);
+# curl, python3 and swaks (tests/readme.rs runs README's examples with them).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+need=""
+command -v chromium >/dev/null 2>&1 || need="$need chromium"
+command -v node >/dev/null 2>&1 || need="$need nodejs"
+# The machine's node may come from another repository (NodeSource) with its own npm; asking apt
+# for Debian's npm next to it would fight over the same files, so npm is asked for only when it is missing.
+command -v npm >/dev/null 2>&1 || need="$need npm"
+for tool in curl python3 swaks; do command -v $tool >/dev/null 2>&1 || need="$need $tool"; done
+
+if [ -n "$need" ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+      SUDO="sudo"
+    else
+      echo "!! the tests need:$need" >&2
+      echo "!! run this once as root, then make test again:" >&2
+      echo "     apt-get update && apt-get install -y$need" >&2
+      exit 1
+    fi
+  fi
+  echo "== installing test peers:$need"
+  $SUDO apt-get -qq update
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need >/dev/null
+fi
+
+# playwright-core from the lock file; only when missing or the lock file changed.
+stamp=tests/browser/node_modules/.mailnook-lock
+if ! cmp -s tests/browser/package-lock.json "$stamp" 2>/dev/null; then
+  echo "== npm ci in tests/browser"
+  (cd tests/browser && npm ci --no-audit --no-fund) || {
+    echo "!! npm ci in tests/browser failed (it needs the npm registry): the browser tests cannot run" >&2
+    exit 1
+  }
+  cp tests/browser/package-lock.json "$stamp"
+fi
