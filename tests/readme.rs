@@ -28,7 +28,10 @@ fn shell_blocks(readme: &str, title: &str) -> Vec<String> {
             blocks.push(body.join("\n"));
         }
     }
-    assert!(!blocks.is_empty(), "README section {title:?} has no sh block");
+    assert!(
+        !blocks.is_empty(),
+        "README section {title:?} has no sh block"
+    );
     blocks
 }
 
@@ -48,7 +51,11 @@ fn need(tool: &str) {
 fn run_block(block: &str, cwd: &Path, server: &Server) -> String {
     let script = block
         .replace("127.0.0.1:2525", &server.smtp.to_string())
-        .replace("127.0.0.1:8443", &server.https.to_string());
+        .replace("127.0.0.1:8443", &server.https.to_string())
+        .replace(
+            "'127.0.0.1', 2525",
+            &format!("'127.0.0.1', {}", server.smtp.port()),
+        );
     let out = Command::new("bash")
         .args(["-euo", "pipefail", "-c", &script])
         .current_dir(cwd)
@@ -101,6 +108,14 @@ fn readme_try_it_and_sending_mail_work_as_written() {
         at += found + 1;
     }
 
+    for printed in &server.stdout {
+        let prefix: String = printed.chars().take(12).collect();
+        assert!(
+            sample.iter().any(|l| l.starts_with(&prefix)),
+            "the server prints {printed:?} at first start, README's sample leaves it out"
+        );
+    }
+
     // "Try it": create alice, send her a message (swaks and Python), read it back with curl.
     let outputs: Vec<String> = shell_blocks(&readme, "Try it")
         .iter()
@@ -128,8 +143,15 @@ fn readme_try_it_and_sending_mail_work_as_written() {
         .map(|b| run_block(b, cwd, &server))
         .collect();
     let sent = outputs.last().expect("send block ran");
+    let sent: serde_json::Value = serde_json::from_str(sent).expect("send printed JSON");
+    let calls = sent["methodResponses"].as_array().expect("methodResponses");
     assert!(
-        sent.contains("EmailSubmission/set") && !sent.contains("notCreated"),
+        calls
+            .iter()
+            .any(|c| c[0] == "EmailSubmission/set" && c[1]["created"]["send"].is_object())
+            && calls
+                .iter()
+                .all(|c| c[1]["notCreated"].is_null() && c[1]["notUpdated"].is_null()),
         "the README send did not go through: {sent}"
     );
     let rt = tokio::runtime::Runtime::new().expect("runtime");
