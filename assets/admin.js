@@ -85,6 +85,11 @@
     var tr = el('tr', null, { 'data-addr': a.address });
     var first = cell('Address');
     first.append(el('b', a.address));
+    if (a.address === me) {
+      var you = el('span', 'you');
+      you.className = 'badge';
+      first.append(' ', you);
+    }
     if (a.aliases && a.aliases.length) {
       var s = el('small', 'aliases: ' + a.aliases.join(', '));
       s.className = 'muted';
@@ -96,13 +101,7 @@
     var act = el('td');
     act.className = 'actions js-only';
     act.append(button('Reset password', 'passwd', a.address));
-    if (a.address === me) {
-      var you = el('span', '(you)');
-      you.className = 'muted small';
-      act.append(you);
-    } else {
-      act.append(button('Delete', 'del', a.address, 'danger'));
-    }
+    if (a.address !== me) act.append(button('Delete', 'del', a.address, 'danger'));
     tr.append(act);
     return tr;
   }
@@ -172,12 +171,24 @@
     tr.append(first, cell('Delivers to', a.targets.join(', ')), actionCell('alias-del', a.address));
     return tr;
   }
-  function fill(sel, rows) { var t = $(sel); t.replaceChildren.apply(t, rows); }
+  // An empty table says so in one row (src/http/admin_html.rs empty_row renders the same).
+  function fill(sel, rows, columns, emptyText) {
+    if (!rows.length) {
+      var tr = el('tr'), td = el('td', emptyText, { colspan: String(columns) });
+      tr.className = 'empty';
+      td.className = 'muted';
+      tr.append(td);
+      rows = [tr];
+    }
+    var t = $(sel);
+    t.replaceChildren.apply(t, rows);
+  }
   function refreshAll() {
     return Promise.all([
       refreshAccounts(),
-      api('GET', 'domain/list').then(function (j) { fill('#domain-rows', j.domains.map(domainRow)); }),
-      api('GET', 'alias/list').then(function (j) { fill('#alias-rows', j.aliases.map(aliasRow)); })
+      api('GET', 'domain/list').then(function (j) { fill('#domain-rows', j.domains.map(domainRow), 5,
+        'No domains yet: adding an account adds its domain.'); }),
+      api('GET', 'alias/list').then(function (j) { fill('#alias-rows', j.aliases.map(aliasRow), 3, 'No aliases yet.'); })
     ]);
   }
   function simpleForm(id, path, body) {
@@ -233,6 +244,15 @@
 
   // ---- status ------------------------------------------------------------------------------
   function setFig(k, v) { var d = $('[data-k=' + k + ']'); if (d && v != null) d.textContent = v; }
+  // An address may wrap after its "@" (admin_html.rs breakable() does the same), never mid-word.
+  function addrCell(label, text) {
+    var td = cell(label), parts = text.split('@');
+    parts.forEach(function (p, i) {
+      if (i) td.append('@', el('wbr'));
+      td.append(p);
+    });
+    return td;
+  }
   function smtpRow(t) {
     var tr = el('tr');
     tr.className = t.code >= 200 && t.code < 300 ? 'ok' : 'bad';
@@ -240,7 +260,7 @@
     if (t.helo) { var s = el('small', t.helo); s.className = 'muted'; client.append(' ', s); }
     var a = t.auth;
     tr.append(cell('Time', when(t.time)), client,
-      cell('Sender', t.sender == null ? '—' : (t.sender || '<>')), cell('Recipients', t.recipients.join(', ')),
+      addrCell('Sender', t.sender == null ? '—' : (t.sender || '<>')), addrCell('Recipients', t.recipients.join(', ')),
       cell('Result', t.code + ' ' + t.text),
       cell('Auth', a ? 'spf=' + a.spf + ' dkim=' + a.dkim + ' dmarc=' + a.dmarc + ' → ' + a.disposition : '—'));
     return tr;

@@ -72,6 +72,28 @@ fn admin_page_in_headless_chromium() {
     }
 
     let s = Server::start();
+    // Real rows in the SMTP table, so the screenshots show how long addresses wrap.
+    s.add_user(
+        "a.rather.long.mailbox.name@example.org",
+        "a long enough secret",
+    );
+    s.send(
+        "someone.with.a.long.address@sender.example.net",
+        &["a.rather.long.mailbox.name@example.org"],
+        &common::message(
+            "someone.with.a.long.address@sender.example.net",
+            "a.rather.long.mailbox.name@example.org",
+            "Screenshot",
+            "<shot@example.net>",
+            "hello",
+        ),
+    )
+    .expect("delivery");
+    let _ = s.send(
+        "x@sender.example.net",
+        &["nobody.here@example.org"],
+        b"Subject: refused\r\n\r\nx\r\n",
+    );
     let out = Command::new("node")
         .arg("admin.mjs")
         .current_dir(&dir)

@@ -74,16 +74,19 @@ pub fn account_row(a: &AccountSummary, me: &str) -> String {
             esc(&a.aliases.join(", "))
         )
     };
-    let del = if a.address == me {
-        "<span class=\"muted small\">(you)</span>".to_string()
+    let (you, del) = if a.address == me {
+        (" <span class=\"badge\">you</span>", String::new())
     } else {
-        format!(
-            "<button type=\"button\" class=\"danger\" data-act=\"del\" data-addr=\"{0}\">Delete</button>",
-            esc(&a.address)
+        (
+            "",
+            format!(
+                "<button type=\"button\" class=\"danger\" data-act=\"del\" data-addr=\"{0}\">Delete</button>",
+                esc(&a.address)
+            ),
         )
     };
     format!(
-        "<tr data-addr=\"{0}\"><td data-l=\"Address\"><b>{0}</b>{aliases}</td>\
+        "<tr data-addr=\"{0}\"><td data-l=\"Address\"><b>{0}</b>{you}{aliases}</td>\
          <td data-l=\"Admin\">{1}</td><td data-l=\"Messages\" class=\"num\">{2}</td>\
          <td data-l=\"Storage\" class=\"num\">{3}</td><td data-l=\"Last delivery\">{4}</td>\
          <td class=\"actions js-only\"><button type=\"button\" data-act=\"passwd\" data-addr=\"{0}\">Reset password</button>{del}</td></tr>",
@@ -93,6 +96,12 @@ pub fn account_row(a: &AccountSummary, me: &str) -> String {
         human_bytes(a.storage_bytes),
         esc(&last),
     )
+}
+
+/// Escaped text that may wrap after each "@" (a `<wbr>`): a long address breaks between its
+/// parts, never mid-word, and does not push the Result column off the table (issue #22).
+fn breakable(text: &str) -> String {
+    esc(text).replace('@', "@<wbr>")
 }
 
 pub fn smtp_row(t: &Transaction) -> String {
@@ -117,12 +126,13 @@ pub fn smtp_row(t: &Transaction) -> String {
             .as_ref()
             .map(|h| format!(" <small class=\"muted\">{}</small>", esc(h)))
             .unwrap_or_default(),
-        esc(t
-            .sender
-            .as_deref()
-            .map(|s| if s.is_empty() { "<>" } else { s })
-            .unwrap_or("—")),
-        esc(&t.recipients.join(", ")),
+        breakable(
+            t.sender
+                .as_deref()
+                .map(|s| if s.is_empty() { "<>" } else { s })
+                .unwrap_or("—")
+        ),
+        breakable(&t.recipients.join(", ")),
         t.code,
         esc(&t.text),
         esc(&auth),
@@ -354,6 +364,15 @@ pub fn alias_row(a: &AliasSummary) -> String {
     )
 }
 
+/// The one row an empty table shows, so it never reads as bare headers (assets/admin.js
+/// `fill` renders the same).
+fn empty_row(columns: usize, text: &str) -> String {
+    format!(
+        "<tr class=\"empty\"><td colspan=\"{columns}\" class=\"muted\">{}</td></tr>",
+        esc(text)
+    )
+}
+
 fn domains_section(l: &Lists) -> String {
     let mut out = String::from(
         "<section id=\"domains\"><h2>Domains and aliases</h2><div class=\"scroll\"><table class=\"domains\">\
@@ -362,6 +381,12 @@ fn domains_section(l: &Lists) -> String {
     );
     for d in &l.domains {
         out.push_str(&domain_row(d));
+    }
+    if l.domains.is_empty() {
+        out.push_str(&empty_row(
+            5,
+            "No domains yet: adding an account adds its domain.",
+        ));
     }
     out.push_str(
         "</tbody></table></div>\
@@ -373,6 +398,9 @@ fn domains_section(l: &Lists) -> String {
     );
     for a in &l.aliases {
         out.push_str(&alias_row(a));
+    }
+    if l.aliases.is_empty() {
+        out.push_str(&empty_row(3, "No aliases yet."));
     }
     out.push_str(
         "</tbody></table></div>\

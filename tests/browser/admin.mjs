@@ -96,7 +96,14 @@ try {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${base}/admin#accounts`);
   await page.waitForSelector('#account-rows tr[data-addr="dora@example.org"]');
-  await page.screenshot({ path: join(shots, 'admin-browser-phone.png') });
+  await page.screenshot({ path: join(shots, 'admin-browser-phone.png'), fullPage: true });
+  const heights = await page.evaluate(() => document.documentElement.scrollHeight);
+  console.log(`phone page height: ${heights} px`);
+  // Nothing may stick out sideways on a phone (a cell's content pushed past its card).
+  const wide = await page.evaluate(() => [...document.querySelectorAll('main *')]
+    .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+    .map((e) => e.tagName + (e.id ? '#' + e.id : '') + ' ' + (e.textContent || '').slice(0, 40)));
+  if (wide.length) throw new Error(`wider than the phone: ${wide.slice(0, 5).join(' | ')}`);
   console.log(`screenshots in ${shots}`);
 
   // 6. Sign out ends the session.
