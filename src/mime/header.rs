@@ -276,7 +276,13 @@ pub fn decode_words(s: &str) -> String {
         match encoded_word(word) {
             Some((enc, bytes)) => {
                 match &mut pending {
-                    Some((penc, pbytes)) if *penc == enc => pbytes.extend_from_slice(&bytes),
+                    // Stateful charsets (ISO-2022-JP) are decoded word by word: each word
+                    // ends with its own escape back to ASCII, and joining the octets puts that
+                    // escape right before the next word's escape, which the decoder flags as
+                    // an error (a U+FFFD in Japanese subjects seen on real mail, issue #23).
+                    Some((penc, pbytes)) if *penc == enc && !stateful(enc) => {
+                        pbytes.extend_from_slice(&bytes)
+                    }
                     Some(_) => {
                         flush(&mut out, &mut pending);
                         pending = Some((enc, bytes));
@@ -299,6 +305,12 @@ pub fn decode_words(s: &str) -> String {
     flush(&mut out, &mut pending);
     out.push_str(&held_space);
     out
+}
+
+/// Charsets whose octets carry shift state across characters (RFC 1468 ISO-2022-JP): an
+/// encoded word must end in the initial (ASCII) state, so each word decodes on its own.
+fn stateful(enc: &'static encoding_rs::Encoding) -> bool {
+    enc == encoding_rs::ISO_2022_JP
 }
 
 fn flush(out: &mut String, pending: &mut Option<(&'static encoding_rs::Encoding, Vec<u8>)>) {
@@ -372,15 +384,69 @@ fn address_json(input: &[u8], name: Option<&str>, email: Option<&str>) -> Value 
     let mut name = name.map(|n| nfc(n.trim())).filter(|n| !n.is_empty());
     let mut email = email.unwrap_or_default().trim().to_string();
     // mail-parser reads a quoted local part (`"john.q.public"@example.com`, RFC 5322 §3.4.1)
-    // as a display name; put it back into the addr-spec.
+    // as a display name; put it back into the addr-spec (with what followed it in the name,
+    // e.g. a trailing `(comment)`, kept as the name).
     if email.starts_with('@')
         && let Some(n) = &name
-        && String::from_utf8_lossy(input).contains(&format!("\"{n}\"{email}"))
+        && let Some((local, rest)) = quoted_local_part(input, n, &email[1..])
     {
-        email = format!("\"{n}\"{email}");
-        name = None;
+        email = format!("{local}{email}");
+        name = Some(rest).filter(|r| !r.is_empty());
     }
     json!({ "name": name, "email": email })
+}
+
+/// Finds, in the raw field, the quoted-string local part that mail-parser took for a name:
+/// a quoted string whose text starts `name`, followed (CFWS allowed, RFC 5322 §4.4) by `@` and
+/// `domain`. Returns the quoted string as written and what is left of the name after it,
+/// without a comment's parentheses. Found on real mail: `"joko@rs.128.ne.jp"@FreeBSD.ORG`.
+fn quoted_local_part(input: &[u8], name: &str, domain: &str) -> Option<(String, String)> {
+    let text = String::from_utf8_lossy(input);
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        // One quoted string: its raw form and its text (RFC 5322 §3.2.4 quoted-pair).
+        let start = i;
+        let mut inner = Vec::new();
+        i += 1;
+        while i < bytes.len() && bytes[i] != b'"' {
+            if bytes[i] == b'\\' && i + 1 < bytes.len() {
+                i += 1;
+            }
+            if bytes[i] != b'\r' && bytes[i] != b'\n' {
+                inner.push(bytes[i]);
+            }
+            i += 1;
+        }
+        if i >= bytes.len() {
+            return None;
+        }
+        i += 1;
+        let quoted = &text[start..i];
+        let after = text[i..].trim_start_matches([' ', '\t', '\r', '\n']);
+        let Some(after) = after.strip_prefix('@') else {
+            continue;
+        };
+        let after = after.trim_start_matches([' ', '\t', '\r', '\n']);
+        let inner = String::from_utf8_lossy(&inner);
+        if after.len() >= domain.len()
+            && after.as_bytes()[..domain.len()].eq_ignore_ascii_case(domain.as_bytes())
+            && let Some(rest) = name.strip_prefix(inner.trim())
+        {
+            let rest = rest.trim();
+            let rest = rest
+                .strip_prefix('(')
+                .and_then(|r| r.strip_suffix(')'))
+                .unwrap_or(rest)
+                .trim();
+            return Some((quoted.to_string(), rest.to_string()));
+        }
+    }
+    None
 }
 
 /// The Addresses form (§4.1.2.3): every mailbox, groups flattened.
@@ -444,12 +510,20 @@ pub fn message_ids(input: &[u8]) -> Option<Vec<String>> {
     }
 }
 
-/// The Date form (§4.1.2.6) as an RFC 3339 date-time with the sender's offset.
+/// The Date form (§4.1.2.6) as an RFC 3339 date-time with the sender's offset. RFC 5322
+/// dates, obsolete forms included, are read by `mime::date` (real mail's year and zone bugs);
+/// any other shape by mail-parser.
 pub fn date(input: &[u8]) -> Option<String> {
-    match MessageStream::new(input).parse_date() {
-        HeaderValue::DateTime(d) if d.is_valid() => Some(d.to_rfc3339()),
-        _ => None,
-    }
+    let text = raw_text(input).replace(['\r', '\n'], " ");
+    let parsed = match super::date::read(&text) {
+        super::date::Reading::Date(d) => d,
+        super::date::Reading::Invalid => return None,
+        super::date::Reading::Unknown => match MessageStream::new(input).parse_date() {
+            HeaderValue::DateTime(d) => d,
+            _ => return None,
+        },
+    };
+    parsed.is_valid().then(|| parsed.to_rfc3339())
 }
 
 /// The URLs form (§4.1.2.7): the URLs in angle brackets of an RFC 2369 field, without
@@ -520,6 +594,69 @@ mod tests {
         assert_eq!(
             text(b" =?UTF-8?Q?a?=\r\n =?ISO-8859-1?Q?_caf=E9?= x  =?utf-8?q?y?="),
             "a café x  y"
+        );
+    }
+}
+
+#[cfg(test)]
+mod real_world_tests {
+    //! Defects seen on a public corpus of real 2002-era mail (issue #23).
+    use super::*;
+
+    fn one(input: &[u8]) -> (Value, Value) {
+        let list = addresses(input);
+        assert_eq!(list.len(), 1, "{list:?}");
+        (list[0]["name"].clone(), list[0]["email"].clone())
+    }
+
+    /// RFC 5322 §3.4.1: a quoted local part may hold "@"; the address is the whole thing.
+    #[test]
+    fn quoted_local_part_with_at() {
+        let joko = json!("\"joko@rs.128.ne.jp\"@FreeBSD.ORG");
+        assert_eq!(
+            one(b"\"joko@rs.128.ne.jp\"@FreeBSD.ORG\r\n"),
+            (Value::Null, joko.clone())
+        );
+        assert_eq!(
+            one(b"Joko <\"joko@rs.128.ne.jp\"@FreeBSD.ORG>\r\n"),
+            (json!("Joko"), joko.clone())
+        );
+        assert_eq!(
+            one(b" \"joko@rs.128.ne.jp\"@FreeBSD.ORG (Joko)\r\n"),
+            (json!("Joko"), joko.clone())
+        );
+        assert_eq!(
+            one(b" \"joko@rs.128.ne.jp\" @FreeBSD.ORG\r\n"),
+            (Value::Null, joko)
+        );
+        let two = addresses(b" \"a@b\"@example.org,\r\n \"x\\\"y\"@example.org\r\n");
+        assert_eq!(two[0]["email"], json!("\"a@b\"@example.org"));
+        assert_eq!(two[1]["email"], json!("\"x\\\"y\"@example.org"));
+    }
+
+    /// RFC 2047 §6.2: two adjacent ISO-2022-JP words ("テスト" twice) decode without a U+FFFD.
+    #[test]
+    fn adjacent_iso_2022_jp_words() {
+        let t = text(b" =?iso-2022-jp?B?GyRCJUYlOSVIGyhC?= =?iso-2022-jp?B?GyRCJUYlOSVIGyhC?=\r\n");
+        assert_eq!(t, "テストテスト");
+        // A character split across two UTF-8 words still joins (stateless charsets).
+        assert_eq!(text(b" =?utf-8?B?w6k=?= =?utf-8?B?w6k=?=\r\n"), "éé");
+    }
+
+    #[test]
+    fn dates_from_real_mailers() {
+        assert_eq!(
+            date(b" Mon, 2 Sep 0102 10:11:12 +0900").as_deref(),
+            Some("2002-09-02T10:11:12+09:00")
+        );
+        assert_eq!(
+            date(b" Mon, 2 Sep 2002 10:11:12").as_deref(),
+            Some("2002-09-02T10:11:12Z")
+        );
+        assert_eq!(date(b" Mon, 2 Sep 2002 10:11:12 01800"), None);
+        assert_eq!(
+            date(b" Mon,\r\n 2 Sep 2002 10:11:12 -0700").as_deref(),
+            Some("2002-09-02T10:11:12-07:00")
         );
     }
 }

@@ -2,6 +2,7 @@
 //! MIME part tree, and the text of parts. Ingest uses it for the stored summary (preview,
 //! hasAttachment); JMAP renders it for Email/get and Email/parse. Parsing is mail-parser's.
 
+pub mod date;
 pub mod header;
 pub mod text;
 pub mod tree;

@@ -76,7 +76,66 @@ pub fn html_text(html: &str) -> String {
         }
     }
     spaced.push_str(&html[last..]);
-    html_to_text(&spaced)
+    html_to_text(&close_head(spaced))
+}
+
+/// A `<head>` that is never closed ends where a browser ends it (HTML "in head" insertion
+/// mode): at the first thing that cannot be in a head. Without this the whole body was read as
+/// head and a dozen real messages had an empty preview (issue #23).
+fn close_head(html: String) -> String {
+    let lower = html.to_ascii_lowercase();
+    let Some(open) = lower.find("<head").filter(|&i| {
+        lower[i + 5..]
+            .chars()
+            .next()
+            .is_some_and(|c| c == '>' || c.is_ascii_whitespace())
+    }) else {
+        return html;
+    };
+    if lower[open..].contains("</head") {
+        return html;
+    }
+    let Some(mut pos) = lower[open..].find('>').map(|i| open + i + 1) else {
+        return html;
+    };
+    // Bounded: each step moves `pos` forward.
+    loop {
+        let rest = lower[pos..].trim_start();
+        let at = lower.len() - rest.len();
+        let skip_to = |end: &str| rest.find(end).map(|i| at + i + end.len());
+        let raw_text_end = ["title", "style", "script"]
+            .iter()
+            .find(|t| rest.starts_with(&format!("<{t}")))
+            .map(|t| format!("</{t}>"));
+        let next = if let Some(end) = raw_text_end {
+            // Unterminated title/style/script: it runs to the end, all of it head.
+            match skip_to(&end) {
+                Some(n) => Some(n),
+                None => return html,
+            }
+        } else if rest.starts_with("<!--") {
+            skip_to("-->")
+        } else if ["<meta", "<link", "<base", "<!"]
+            .iter()
+            .any(|t| rest.starts_with(t))
+        {
+            skip_to(">")
+        } else {
+            None
+        };
+        match next {
+            Some(n) if n > pos => pos = n,
+            _ => {
+                pos = at;
+                break;
+            }
+        }
+    }
+    let mut out = String::with_capacity(html.len() + 7);
+    out.push_str(&html[..pos]);
+    out.push_str("</head>");
+    out.push_str(&html[pos..]);
+    out
 }
 
 const BLOCK_TAGS: [&str; 18] = [
@@ -149,6 +208,24 @@ pub fn truncate(text: &mut String, max: usize, html: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Real mail: `<html><head><title>..</title>` and then the body, with no `</head>`.
+    #[test]
+    fn unclosed_head() {
+        let t = html_text(
+            "<html><head><meta charset=x><title>Offer</title><style>p{}</style>\
+             <p>Dear friend, read this</p></html>",
+        );
+        assert!(t.contains("Dear friend, read this"), "{t:?}");
+        assert!(!t.contains("Offer") && !t.contains("p{}"), "{t:?}");
+        let t = html_text("<HTML><HEAD><TITLE>x</TITLE>\r\nHello there<BR>more");
+        assert!(t.contains("Hello there") && t.contains("more"), "{t:?}");
+        let t = html_text("<html><head><title>t</title></head><body>closed</body></html>");
+        assert_eq!(t.trim(), "closed");
+        // A head that never ends in anything: nothing to show, and no panic.
+        let t = html_text("<head><title>only");
+        assert!(!t.contains("only"), "{t:?}");
+    }
 
     #[test]
     fn charsets() {

@@ -357,11 +357,18 @@ impl<'a> Structure<'a> {
         text::preview(texts.iter().map(String::as_str))
     }
 
-    /// RFC 8621 §4.1.4 hasAttachment: an attachment not marked `Content-Disposition: inline`.
+    /// RFC 8621 §4.1.4 hasAttachment ("SHOULD be true if the message has an attachment that
+    /// the user would want to see"). A part of the attachments list counts unless it is only
+    /// decoration: marked `Content-Disposition: inline` and either nameless, or a named
+    /// image/audio/video with a Content-ID (embedded in the HTML, like a signature logo). So an
+    /// inline patch file with a filename counts (issue #23), and so does a named inline photo
+    /// without a Content-ID. docs/ARCHITECTURE.md states the rule.
     pub fn has_attachment(&self) -> bool {
-        self.attachments
-            .iter()
-            .any(|&i| self.parts[i].disposition.as_deref() != Some("inline"))
+        self.attachments.iter().any(|&i| {
+            let p = &self.parts[i];
+            p.disposition.as_deref() != Some("inline")
+                || (p.name.is_some() && !(inline_media(&p.ctype) && p.cid.is_some()))
+        })
     }
 }
 
@@ -457,6 +464,22 @@ fn decoded<'r>(raw: &'r [u8], p: &'r MessagePart<'_>) -> Cow<'r, [u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// hasAttachment for named inline parts (issue #23): a patch file counts, an HTML logo
+    /// with a Content-ID does not.
+    #[test]
+    fn named_inline_parts_and_has_attachment() {
+        let patch = b"From: a@example.org\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+--b\r\nContent-Type: text/plain\r\n\r\nHere is the fix.\r\n\
+--b\r\nContent-Type: text/x-diff\r\nContent-Disposition: inline; filename=fix.patch\r\n\r\n\
+--- a\r\n+++ b\r\n--b--\r\n";
+        assert!(Structure::parse(patch).has_attachment());
+        let logo = b"From: a@example.org\r\nContent-Type: multipart/related; boundary=b\r\n\r\n\
+--b\r\nContent-Type: text/html\r\n\r\n<img src=cid:logo@x>\r\n\
+--b\r\nContent-Type: image/png\r\nContent-ID: <logo@x>\r\n\
+Content-Disposition: inline; filename=logo.png\r\n\r\nPNG\r\n--b--\r\n";
+        assert!(!Structure::parse(logo).has_attachment());
+    }
 
     /// The example of RFC 8621 §4.1.4: a list manager wrapped a text+HTML message.
     #[test]
