@@ -55,8 +55,11 @@ pub fn run(config: Config) -> Result<(), String> {
         config.tls_cert.as_deref(),
         config.tls_key.as_deref(),
     )?;
+    // The one gate for connections to places users choose (net_guard.rs): push URLs now.
+    let net_guard = Arc::new(crate::net_guard::NetGuard::new(&config)?);
     let push_client = Arc::new(http::push_client::PushClient::new(
         config.push_ca_file.as_deref(),
+        net_guard.clone(),
     )?);
     // Sender authentication (ingest/auth.rs). A resolver that cannot be set up is reported
     // and mail is received without it, rather than refusing to start.
@@ -109,6 +112,7 @@ pub fn run(config: Config) -> Result<(), String> {
             index,
             limits: config.limits.clone(),
             outbound: Some(outbound.clone()),
+            net_guard,
         });
         let activity = Arc::new(crate::activity::Activity::new());
         let state = http::State {
@@ -169,7 +173,11 @@ pub fn run(config: Config) -> Result<(), String> {
             store.clone(),
             config.changelog_keep,
         ));
-        let push_task = smol::spawn(http::pusher::run(store.clone(), push_client));
+        let push_task = smol::spawn(http::pusher::run(
+            store.clone(),
+            push_client,
+            config.fetch.pushes_per_minute,
+        ));
         let control_task = smol::spawn(crate::control::serve(
             control,
             store.clone(),

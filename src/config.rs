@@ -40,6 +40,10 @@ pub struct Config {
     /// Extra CA certificates (PEM) trusted when delivering pushes to PushSubscription URLs,
     /// besides the Mozilla roots (for a push service behind a private CA).
     pub push_ca_file: Option<PathBuf>,
+    /// Requests to URLs a user or a remote party chose (push subscriptions; later MTA-STS,
+    /// webhooks): only public internet addresses, exceptions, time limits (table `[fetch]`,
+    /// `src/net_guard.rs`).
+    pub fetch: crate::net_guard::FetchConfig,
     /// SMTP timeout for each read while receiving DATA, seconds (RFC 5321 §4.5.3.2.6: 3 min).
     pub smtp_data_timeout_secs: u64,
     /// Open SMTP connections in total; more are answered 421 and closed.
@@ -95,6 +99,7 @@ impl Default for Config {
             smtp_timeout_secs: 300,
             limits: crate::jmap::Limits::default(),
             push_ca_file: None,
+            fetch: crate::net_guard::FetchConfig::default(),
             smtp_data_timeout_secs: 180,
             smtp_max_connections: 200,
             smtp_max_connections_per_ip: 20,
@@ -145,6 +150,7 @@ impl Config {
             return Err("changelog_keep must be at least 1".into());
         }
         self.outbound.validate()?;
+        self.fetch.validate()?;
         if self.max_recipients == 0 {
             return Err("max_recipients must be at least 1".into());
         }

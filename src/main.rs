@@ -59,6 +59,10 @@ enum Cmd {
         /// SMTP submission listen address (mail clients), e.g. 0.0.0.0:587. Default 127.0.0.1:5587
         #[arg(long)]
         submission_listen: Option<SocketAddr>,
+        /// An address block (CIDR) the server may contact for users although it is not public
+        /// internet, e.g. a push relay on the LAN; repeatable, added to `[fetch] allow_private`.
+        #[arg(long, value_name = "CIDR")]
+        fetch_allow_private: Vec<String>,
     },
     /// Print the DNS records (MX, SPF, DKIM, DMARC) for a mail domain, making its DKIM keys if
     /// needed (works whether or not the server is running).
@@ -467,7 +471,9 @@ fn main() -> ExitCode {
             sender_auth,
             dns_resolver,
             submission_listen,
+            fetch_allow_private,
         } => load_config(&common).and_then(|mut c| {
+            c.fetch.allow_private.extend(fetch_allow_private);
             if let Some(a) = sender_auth {
                 c.sender_auth = a;
             }

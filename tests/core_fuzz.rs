@@ -228,6 +228,7 @@ fn random_requests_never_panic() {
         index: mailnook::index::SearchIndex::in_ram().unwrap(),
         limits: Limits::default(),
         outbound: None,
+        net_guard: std::sync::Arc::new(mailnook::net_guard::NetGuard::public_only()),
     };
     let acct = mailnook::store::model::IdKind::Account.encode(user.id);
     let mut r = Rng(0x9E37_79B9_7F4A_7C15);

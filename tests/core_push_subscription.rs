@@ -128,12 +128,24 @@ impl PushService {
     }
 }
 
+/// The push stand-in listens on loopback, which the server refuses to contact unless the
+/// admin lists it as an exception (net_guard, issue 26).
+const ALLOW_LOOPBACK: &str = "[fetch]\nallow_private = [\"127.0.0.0/8\", \"::1/128\"]\n";
+
 fn server_trusting(push: &PushService) -> (Server, tempfile::TempDir) {
+    server_trusting_with(push, "")
+}
+
+/// Like [`server_trusting`], with more keys for the `[fetch]` table.
+fn server_trusting_with(push: &PushService, fetch: &str) -> (Server, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("dir");
     let cfg = dir.path().join("mailnook.toml");
     std::fs::write(
         &cfg,
-        format!("push_ca_file = {:?}\n", push.ca.to_str().expect("path")),
+        format!(
+            "push_ca_file = {:?}\n{ALLOW_LOOPBACK}{fetch}\n",
+            push.ca.to_str().expect("path")
+        ),
     )
     .expect("config");
     let s = Server::start_with(&["--config", cfg.to_str().expect("path")]);
@@ -394,4 +406,29 @@ async fn encrypted_pushes_and_gone_subscriptions() {
         (r[0][1]["notFound"] == json!([gone])).then_some(())
     })
     .await;
+}
+
+/// Issue 26: each account may cause only `[fetch] pushes_per_minute` POSTs; a user cannot
+/// make the server hammer a URL by creating subscriptions. Before the limit both
+/// verifications went out at once.
+#[tokio::test]
+async fn pushes_per_account_are_rate_limited() {
+    let push = PushService::start();
+    let (s, _cfg) = server_trusting_with(&push, "pushes_per_minute = 1");
+    let r = set(
+        &s,
+        json!({"create": {
+            "a": {"deviceClientId": "dev-a", "url": push.url("a")},
+            "b": {"deviceClientId": "dev-b", "url": push.url("b")},
+        }}),
+    )
+    .await;
+    assert!(r[1]["created"]["a"]["id"].is_string(), "{r:?}");
+    assert!(r[1]["created"]["b"]["id"].is_string(), "{r:?}");
+    let first = push.next();
+    assert_eq!(first.json()["@type"], "PushVerification");
+    assert!(
+        push.rx.recv_timeout(Duration::from_secs(5)).is_err(),
+        "the second verification waits for the account's next minute"
+    );
 }

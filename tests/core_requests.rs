@@ -228,7 +228,15 @@ async fn method_level_errors_and_limits() {
 
 #[tokio::test]
 async fn creation_ids_flow_between_calls_and_into_created_ids() {
-    let s = Server::start();
+    // The push URL is on loopback: allowed here as an admin exception (net_guard, issue 26).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("mailnook.toml");
+    std::fs::write(
+        &path,
+        "[fetch]\nallow_private = [\"127.0.0.0/8\", \"::1/128\"]\n",
+    )
+    .expect("config");
+    let s = Server::start_with(&["--config", path.to_str().expect("path")]);
     s.add_user(USER, PASS);
     let body = json!({
         "using": [CORE, MAIL],

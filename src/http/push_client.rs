@@ -1,19 +1,48 @@
 //! The HTTPS client that delivers pushes (RFC 8620 §7.2, RFC 8030 §5): one POST per message
 //! over rustls (ring), certificates checked against the Mozilla roots (webpki-roots) plus an
-//! optional configured CA file. No redirects are followed and only the status line and a few
-//! headers are read back, with a time limit on the whole exchange.
+//! optional configured CA file.
+//!
+//! The URL is a user's choice, so every connection goes through `net_guard` (the server's one
+//! SSRF gate): the host is resolved and checked on each push, and the connection goes to the
+//! checked address only (no second lookup, so DNS rebinding cannot swap in an internal
+//! address). No redirects are followed (a 3xx is a failed delivery), only the status line and
+//! headers are read back (at most [`MAX_HEAD`] bytes, the body is never read), and the whole
+//! exchange has a time limit (`[fetch] timeout_secs`; connect `[fetch] connect_timeout_secs`).
 
+use crate::net_guard::{NetGuard, Refusal};
 use futures_lite::{AsyncReadExt, AsyncWriteExt, FutureExt};
 use rustls::pki_types::ServerName;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
-/// The whole exchange (connect, TLS, request, response head) must finish within this.
-pub const TIMEOUT: Duration = Duration::from_secs(20);
+/// Most bytes of the answer read (status line and headers; the body is not read).
+pub const MAX_HEAD: usize = 16 * 1024;
 
 pub struct PushClient {
     tls: futures_rustls::TlsConnector,
+    guard: Arc<NetGuard>,
+}
+
+/// Why a push was not delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The URL points at an address the server must not contact (`net_guard`): the
+    /// subscription can never be delivered to. No connection was made.
+    Refused(String),
+    /// Anything else (DNS, network, TLS, timeout): worth retrying later.
+    Failed(String),
+}
+
+impl From<String> for Failure {
+    fn from(s: String) -> Failure {
+        Failure::Failed(s)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(s: &str) -> Failure {
+        Failure::Failed(s.to_string())
+    }
 }
 
 /// What the push service answered.
@@ -25,7 +54,7 @@ pub struct Answer {
 }
 
 impl PushClient {
-    pub fn new(extra_ca: Option<&Path>) -> Result<PushClient, String> {
+    pub fn new(extra_ca: Option<&Path>, guard: Arc<NetGuard>) -> Result<PushClient, String> {
         let mut roots = rustls::RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         if let Some(path) = extra_ca {
@@ -46,6 +75,7 @@ impl PushClient {
             .with_no_client_auth();
         Ok(PushClient {
             tls: futures_rustls::TlsConnector::from(Arc::new(config)),
+            guard,
         })
     }
 
@@ -55,11 +85,15 @@ impl PushClient {
         url: &str,
         headers: &[(&str, String)],
         body: &[u8],
-    ) -> Result<Answer, String> {
+    ) -> Result<Answer, Failure> {
         let exchange = self.exchange(url, headers, body);
+        let limit = self.guard.timeout;
         let timeout = async {
-            smol::Timer::after(TIMEOUT).await;
-            Err(format!("no answer within {} s", TIMEOUT.as_secs()))
+            smol::Timer::after(limit).await;
+            Err(Failure::Failed(format!(
+                "no answer within {} s",
+                limit.as_secs()
+            )))
         };
         exchange.or(timeout).await
     }
@@ -69,23 +103,26 @@ impl PushClient {
         url: &str,
         headers: &[(&str, String)],
         body: &[u8],
-    ) -> Result<Answer, String> {
+    ) -> Result<Answer, Failure> {
         let u = url::Url::parse(url).map_err(|e| e.to_string())?;
         if u.scheme() != "https" {
             return Err("only https push URLs are delivered to".into());
         }
-        let host = u.host_str().ok_or("no host")?.to_string();
-        let port = u.port_or_known_default().unwrap_or(443);
-        let tcp = smol::net::TcpStream::connect((host.trim_matches(['[', ']']), port))
-            .await
-            .map_err(|e| format!("connect {host}:{port}: {e}"))?;
-        let name = ServerName::try_from(host.trim_matches(['[', ']']).to_string())
-            .map_err(|e| format!("server name {host}: {e}"))?;
+        let target = self.guard.check_url(&u).await.map_err(|r| match r {
+            Refusal::Forbidden(s) => Failure::Refused(s),
+            Refusal::Unresolved(s) => Failure::Failed(s),
+        })?;
+        let tcp = self.guard.connect(&target).await?;
+        let host = target.host.clone();
+        let name =
+            ServerName::try_from(host.clone()).map_err(|e| format!("server name {host}: {e}"))?;
         let mut tls = self
             .tls
             .connect(name, tcp)
             .await
             .map_err(|e| format!("TLS: {e}"))?;
+        // The Host header as the URL wrote it (IPv6 literals keep their brackets).
+        let host = u.host_str().unwrap_or_default().to_string();
         let mut path = u.path().to_string();
         if let Some(q) = u.query() {
             path.push('?');
@@ -112,7 +149,7 @@ impl PushClient {
         // Read the response head only (bounded).
         let mut buf = Vec::with_capacity(1024);
         let mut chunk = [0u8; 1024];
-        while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
+        while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < MAX_HEAD {
             let n = tls.read(&mut chunk).await.map_err(|e| e.to_string())?;
             if n == 0 {
                 break;

@@ -10,8 +10,14 @@
 //!   frequency"). 404 or 410 mean the push service dropped the subscription (RFC 8030 §7.3):
 //!   it is destroyed.
 //! - With `keys`, bodies are encrypted (RFC 8291, `webpush.rs`).
+//! - Every POST goes through `net_guard` (in `push_client.rs`): a URL whose host is, or now
+//!   resolves to, an address that is not public internet (and not an admin exception) gets no
+//!   connection; the subscription is destroyed, as for 410. PushSubscription/set already
+//!   refused such URLs at create time; this catches names that changed their answer since.
+//! - Each account may cause at most `[fetch] pushes_per_minute` POSTs (a token bucket over all
+//!   its subscriptions, verifications included); what is over waits, and coalesces meanwhile.
 
-use super::push_client::{Answer, PushClient};
+use super::push_client::{Answer, Failure, PushClient};
 use super::webpush;
 use crate::jmap::push::{PUSHED, state_change};
 use crate::store::Store;
@@ -38,9 +44,51 @@ struct Sub {
     failures: u32,
 }
 
+/// Per-account token bucket for POSTs: `rate` per minute, bursts up to `rate`.
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn take(&mut self, rate: u32, now: Instant) -> bool {
+        let per_sec = f64::from(rate) / 60.0;
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * per_sec).min(f64::from(rate));
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// What the pusher keeps between wake-ups.
+struct Pusher {
+    subs: HashMap<(AccountId, String), Sub>,
+    buckets: HashMap<AccountId, Bucket>,
+    /// POSTs per account per minute (`[fetch] pushes_per_minute`).
+    rate: u32,
+}
+
+/// Takes one POST from the account's allowance, or says to wait.
+fn allow(buckets: &mut HashMap<AccountId, Bucket>, rate: u32, acct: AccountId) -> bool {
+    let now = Instant::now();
+    let rate = rate.max(1);
+    buckets
+        .entry(acct)
+        .or_insert(Bucket {
+            tokens: f64::from(rate),
+            at: now,
+        })
+        .take(rate, now)
+}
+
 enum Wake {
     Changed(AccountId),
-    Done(AccountId, String, Option<Vec<u64>>, Result<Answer, String>),
+    Done(AccountId, String, Option<Vec<u64>>, Result<Answer, Failure>),
     Tick,
     Closed,
 }
@@ -91,10 +139,15 @@ fn wanted(s: &PushSubscription) -> Vec<DataType> {
         .collect()
 }
 
-pub async fn run(store: Store, client: Arc<PushClient>) {
+/// Runs until the store closes. `pushes_per_minute`: POSTs one account may cause per minute.
+pub async fn run(store: Store, client: Arc<PushClient>, pushes_per_minute: u32) {
     let changes = store.subscribe(64);
     let (done_tx, done_rx) = async_channel::bounded::<Wake>(64);
-    let mut subs: HashMap<(AccountId, String), Sub> = HashMap::new();
+    let mut p = Pusher {
+        subs: HashMap::new(),
+        buckets: HashMap::new(),
+        rate: pushes_per_minute,
+    };
     // Accounts to look at: every account with subscriptions, found at start and on change.
     let mut dirty: HashSet<AccountId> = match store.read(|r| r.accounts()).await {
         Ok(a) => a.into_iter().map(|a| a.id).collect(),
@@ -102,7 +155,7 @@ pub async fn run(store: Store, client: Arc<PushClient>) {
     };
     loop {
         for acct in std::mem::take(&mut dirty) {
-            visit(&store, &client, acct, &mut subs, &done_tx).await;
+            visit(&store, &client, acct, &mut p, &done_tx).await;
         }
         let wake = async {
             match changes.recv().await {
@@ -132,9 +185,9 @@ pub async fn run(store: Store, client: Arc<PushClient>) {
             }
             Wake::Done(acct, id, sent, answer) => {
                 let key = (acct, id.clone());
-                let remove = finish(subs.entry(key.clone()).or_default(), &id, sent, answer);
+                let remove = finish(p.subs.entry(key.clone()).or_default(), &id, sent, answer);
                 if remove {
-                    subs.remove(&key);
+                    p.subs.remove(&key);
                     let i2 = id.clone();
                     if let Err(e) = store
                         .write(move |w| w.remove_push_subscription(acct, &i2))
@@ -149,7 +202,12 @@ pub async fn run(store: Store, client: Arc<PushClient>) {
 }
 
 /// Books the outcome of one delivery. Returns true if the subscription must be destroyed.
-fn finish(sub: &mut Sub, id: &str, sent: Option<Vec<u64>>, answer: Result<Answer, String>) -> bool {
+fn finish(
+    sub: &mut Sub,
+    id: &str,
+    sent: Option<Vec<u64>>,
+    answer: Result<Answer, Failure>,
+) -> bool {
     sub.in_flight = false;
     match answer {
         Ok(a) if (200..300).contains(&a.status) => {
@@ -165,6 +223,11 @@ fn finish(sub: &mut Sub, id: &str, sent: Option<Vec<u64>>, answer: Result<Answer
                 "push: {id}: the push service answered {}; destroying the subscription",
                 a.status
             );
+            true
+        }
+        Err(Failure::Refused(why)) => {
+            // net_guard: the URL's host is not a public internet address (any more).
+            log::warn!("push: {id}: not delivered, {why}; destroying the subscription");
             true
         }
         other => {
@@ -193,7 +256,7 @@ async fn visit(
     store: &Store,
     client: &Arc<PushClient>,
     acct: AccountId,
-    subs: &mut HashMap<(AccountId, String), Sub>,
+    p: &mut Pusher,
     done: &async_channel::Sender<Wake>,
 ) {
     let now = crate::ingest::now();
@@ -213,12 +276,13 @@ async fn visit(
         return;
     };
     let live: HashSet<&str> = list.iter().map(|s| s.id.as_str()).collect();
-    subs.retain(|(a, id), _| *a != acct || live.contains(id.as_str()));
+    p.subs
+        .retain(|(a, id), _| *a != acct || live.contains(id.as_str()));
     for s in list {
         if s.expires < now {
             continue;
         }
-        let sub = subs.entry((acct, s.id.clone())).or_default();
+        let sub = p.subs.entry((acct, s.id.clone())).or_default();
         if sub.in_flight || sub.not_before.is_some_and(|t| t > Instant::now()) {
             continue;
         }
@@ -260,6 +324,14 @@ async fn visit(
                 continue;
             }
         };
+        if !allow(&mut p.buckets, p.rate, acct) {
+            // Over the account's rate: wait for a later wake-up (a change or the next TICK);
+            // state changes coalesce meanwhile.
+            if sent.is_none() {
+                sub.verification_sent = false;
+            }
+            continue;
+        }
         sub.in_flight = true;
         let (client, done, id, url) = (client.clone(), done.clone(), s.id.clone(), s.url.clone());
         smol::spawn(async move {
@@ -267,5 +339,44 @@ async fn visit(
             let _ = done.send(Wake::Done(acct, id, sent, answer)).await;
         })
         .detach();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_address_destroys_and_a_network_failure_backs_off() {
+        let mut sub = Sub::default();
+        let refused = Err(Failure::Refused("10.0.0.1 is private".into()));
+        assert!(finish(&mut sub, "P1", None, refused));
+        let mut sub = Sub {
+            verification_sent: true,
+            ..Sub::default()
+        };
+        assert!(!finish(
+            &mut sub,
+            "P1",
+            None,
+            Err(Failure::Failed("connection refused".into()))
+        ));
+        assert!(sub.not_before.is_some() && !sub.verification_sent);
+    }
+
+    #[test]
+    fn the_bucket_allows_rate_per_minute() {
+        let mut buckets = HashMap::new();
+        let granted = (0..10).filter(|_| allow(&mut buckets, 3, 7)).count();
+        assert_eq!(granted, 3);
+        // Another account has its own allowance.
+        assert!(allow(&mut buckets, 3, 8));
+        // A minute later the allowance is back (refill is proportional to the time passed).
+        let b = buckets.get_mut(&7).unwrap();
+        let later = b.at + Duration::from_secs(60);
+        assert!(b.take(3, later));
+        assert!(b.take(3, later));
+        assert!(b.take(3, later));
+        assert!(!b.take(3, later));
     }
 }

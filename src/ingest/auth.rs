@@ -520,4 +520,47 @@ impl MxResolver {
             Err(e) => Err(e.to_string()),
         }
     }
+
+    /// Every A and AAAA address of `host` (for `net_guard.rs`, which checks each one before
+    /// anything connects). Empty when the name exists without addresses.
+    pub async fn ips(&self, host: &str) -> Result<Vec<IpAddr>, String> {
+        use mail_auth::common::cache::NoCache;
+        use std::net::{Ipv4Addr, Ipv6Addr};
+        let a = self.inner.clone();
+        let h = host.to_string();
+        let (v4, v6) = async_compat::Compat::new(async move {
+            let v4 = a
+                .ipv4_lookup(
+                    h.as_str(),
+                    None::<&NoCache<Box<str>, mail_auth::RecordSet<Ipv4Addr>>>,
+                )
+                .await;
+            let v6 = a
+                .ipv6_lookup(
+                    h.as_str(),
+                    None::<&NoCache<Box<str>, mail_auth::RecordSet<Ipv6Addr>>>,
+                )
+                .await;
+            (v4, v6)
+        })
+        .await;
+        let not_found = |e: &mail_auth::Error| {
+            matches!(
+                e,
+                mail_auth::Error::Dns(mail_auth::DnsError::RecordNotFound(_))
+            )
+        };
+        let mut out = Vec::new();
+        match v4 {
+            Ok(set) => out.extend(set.rrset.iter().map(|a| IpAddr::V4(*a))),
+            Err(e) if not_found(&e) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+        match v6 {
+            Ok(set) => out.extend(set.rrset.iter().map(|a| IpAddr::V6(*a))),
+            Err(e) if not_found(&e) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+        Ok(out)
+    }
 }

@@ -112,6 +112,9 @@ pub struct Jmap {
     /// Where EmailSubmission/set hands messages (RFC 8621 §7); `None` where nothing can be sent
     /// (tools and unit tests), and creates then fail with forbiddenToSend.
     pub outbound: Option<crate::outbound::Outbound>,
+    /// The SSRF gate (`net_guard.rs`): PushSubscription/set checks push URLs with it before
+    /// anything is stored.
+    pub net_guard: std::sync::Arc<crate::net_guard::NetGuard>,
 }
 
 /// What one method call sees: the server, the user, the request's `using` and creation ids.

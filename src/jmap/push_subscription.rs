@@ -10,6 +10,16 @@
 //! removed by the periodic sweep and are never pushed to.
 //!
 //! With `keys`, pushes are encrypted per RFC 8291 (aes128gcm), see `http/webpush.rs`.
+//!
+//! The URL is the user's choice of where the server connects, so before the write
+//! transaction every create's URL host is resolved and checked by `net_guard` (the server's
+//! one SSRF gate, §7.2 security considerations): a host that is, or resolves to, anything but
+//! a public internet address (loopback, private, link-local, unique-local, reserved, …, in any
+//! notation the URL parser accepts) is refused with invalidProperties naming the URL, and no
+//! connection is ever made to it. The pusher checks again before each POST (a name's answer
+//! may change) and connects only to the address it checked. Admins list exceptions in
+//! `[fetch] allow_private`. At most [`MAX_PER_USER`] subscriptions per user; pushes per
+//! account per minute are capped by the pusher.
 
 use super::Ctx;
 use super::args::{self, Args};
@@ -21,6 +31,8 @@ use crate::store::Writer;
 use crate::store::model::{ChangeKind, DataType, PushSubscription};
 use base64::Engine;
 use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Longest lifetime of a subscription (RFC 8620 §7.2: "SHOULD be at least 7 days").
 pub const MAX_LIFETIME_SECS: i64 = 7 * 24 * 3600;
@@ -237,7 +249,54 @@ fn touch(w: &mut Writer<'_>, acct: u32, kind: ChangeKind) -> Result<(), SetError
     Ok(())
 }
 
-pub struct PushSubscriptionSet;
+/// The outcome of the `net_guard` check per create URL (made before the write transaction,
+/// because resolving a name is slow and the /set handlers must not wait on the network).
+type UrlChecks = HashMap<String, Result<(), String>>;
+
+pub struct PushSubscriptionSet {
+    checked: Arc<UrlChecks>,
+}
+
+/// Resolves and checks the URL of every create: distinct URLs, at most [`MAX_PER_USER`] of
+/// them (no call can create more), all within the guard's exchange time limit.
+async fn check_create_urls(ctx: &Ctx<'_>, a: &Args) -> UrlChecks {
+    let guard = ctx.jmap.net_guard.clone();
+    let mut out = UrlChecks::new();
+    let Some(Value::Object(creates)) = a.get("create") else {
+        return out;
+    };
+    let deadline = std::time::Instant::now() + guard.timeout;
+    let urls = creates
+        .values()
+        .filter_map(|o| o.get("url").and_then(Value::as_str))
+        .filter(|u| check_url(u).is_ok());
+    for u in urls {
+        if out.contains_key(u) {
+            continue;
+        }
+        if out.len() >= MAX_PER_USER {
+            break;
+        }
+        let Ok(parsed) = url::Url::parse(u) else {
+            continue;
+        };
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let check = async {
+            guard
+                .check_url(&parsed)
+                .await
+                .map(|_| ())
+                .map_err(|r| format!("{u}: {r}"))
+        };
+        let limit = async {
+            smol::Timer::after(left).await;
+            Err(format!("{u}: the host could not be checked in time"))
+        };
+        let r = futures_lite::FutureExt::or(check, limit).await;
+        out.insert(u.to_string(), r);
+    }
+    out
+}
 
 impl SetHandler for PushSubscriptionSet {
     fn data_type(&self) -> Option<DataType> {
@@ -273,6 +332,24 @@ impl SetHandler for PushSubscriptionSet {
             _ => return Err(SetError::invalid_properties(&["url"], "url is required")),
         };
         check_url(&url)?;
+        match self.checked.get(&url) {
+            Some(Ok(())) => {}
+            Some(Err(why)) => {
+                return Err(SetError::invalid_properties(
+                    &["url"],
+                    format!("push URL refused: {why}"),
+                ));
+            }
+            None => {
+                return Err(SetError::invalid_properties(
+                    &["url"],
+                    format!(
+                        "push URL refused: {url} was not checked (at most {MAX_PER_USER} \
+                         distinct URLs per call)"
+                    ),
+                ));
+            }
+        }
         let keys = check_keys(obj.get("keys").unwrap_or(&Value::Null))?;
         if !matches!(obj.get("verificationCode"), None | Some(Value::Null)) {
             return Err(SetError::invalid_properties(
@@ -369,5 +446,8 @@ impl SetHandler for PushSubscriptionSet {
 }
 
 pub async fn set(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
-    Ok(set::set(ctx, a, PushSubscriptionSet).await?.response)
+    let checked = Arc::new(check_create_urls(ctx, &a).await);
+    Ok(set::set(ctx, a, PushSubscriptionSet { checked })
+        .await?
+        .response)
 }

@@ -732,6 +732,7 @@ mod store_tests {
                 ..Limits::default()
             },
             outbound: None,
+            net_guard: std::sync::Arc::new(crate::net_guard::NetGuard::public_only()),
         };
         let acct = crate::store::model::IdKind::Account.encode(user.id);
         let mut ids = HashMap::new();

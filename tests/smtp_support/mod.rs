@@ -5,7 +5,7 @@
 
 use crate::common::{Server, Transcript};
 use std::collections::HashMap;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -113,9 +113,10 @@ pub fn deliver(t: &mut Transcript, from: &str, to: &[&str], msg: &[u8]) -> Strin
     t.reply()
 }
 
-/// A minimal DNS server: answers TXT and MX queries from a table, NXDOMAIN for unknown names,
-/// an empty NOERROR for other types of known names. Enough for SPF (ip4/ip6/include/all),
-/// DKIM and DMARC records, and for outbound MX routing.
+/// A minimal DNS server: answers TXT, MX, A and AAAA queries from a table, NXDOMAIN for
+/// unknown names, an empty NOERROR for other types of known names. Enough for SPF
+/// (ip4/ip6/include/all), DKIM and DMARC records, outbound MX routing, and for names that
+/// resolve to addresses the server must refuse to contact (net_guard tests).
 pub struct Dns {
     pub addr: SocketAddr,
     records: Arc<Mutex<HashMap<String, Vec<Rec>>>>,
@@ -125,6 +126,8 @@ enum Rec {
     Txt(String),
     /// Preference and exchange ("." for a null MX, RFC 7505).
     Mx(u16, String),
+    /// An address record (A or AAAA by its family).
+    Ip(IpAddr),
 }
 
 impl Dns {
@@ -164,6 +167,16 @@ impl Dns {
             .or_default()
             .push(Rec::Mx(preference, exchange.to_string()));
     }
+
+    /// An A (IPv4) or AAAA (IPv6) record.
+    pub fn ip(&self, name: &str, ip: IpAddr) {
+        self.records
+            .lock()
+            .unwrap()
+            .entry(name.trim_end_matches('.').to_lowercase())
+            .or_default()
+            .push(Rec::Ip(ip));
+    }
 }
 
 fn answer(q: &[u8], table: &HashMap<String, Vec<Rec>>) -> Option<Vec<u8>> {
@@ -189,7 +202,15 @@ fn answer(q: &[u8], table: &HashMap<String, Vec<Rec>>) -> Option<Vec<u8>> {
     let answers: Vec<&Rec> = known
         .map(|v| {
             v.iter()
-                .filter(|r| matches!((r, qtype), (Rec::Txt(_), 16) | (Rec::Mx(..), 15)))
+                .filter(|r| {
+                    matches!(
+                        (r, qtype),
+                        (Rec::Txt(_), 16)
+                            | (Rec::Mx(..), 15)
+                            | (Rec::Ip(IpAddr::V4(_)), 1)
+                            | (Rec::Ip(IpAddr::V6(_)), 28)
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -223,6 +244,14 @@ fn answer(q: &[u8], table: &HashMap<String, Vec<Rec>>) -> Option<Vec<u8>> {
                     rdata.extend_from_slice(label.as_bytes());
                 }
                 rdata.push(0);
+            }
+            Rec::Ip(IpAddr::V4(a)) => {
+                out.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60]);
+                rdata.extend_from_slice(&a.octets());
+            }
+            Rec::Ip(IpAddr::V6(a)) => {
+                out.extend_from_slice(&[0xc0, 12, 0, 28, 0, 1, 0, 0, 0, 60]);
+                rdata.extend_from_slice(&a.octets());
             }
         }
         out.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
