@@ -290,11 +290,14 @@ async fn concurrent_requests_past_the_limit_get_429() {
     let v: Value = serde_json::from_slice(&core_common::read_body(&mut r, &h)).expect("json");
     assert_eq!(v["methodResponses"][0][0], "Core/echo");
 
-    // Requests that are being processed at the same time past the limit get 429. Bursts of
-    // large echoes (milliseconds of work each) overlap within a few tries.
-    let big =
-        json!({"using": [CORE], "methodCalls": [["Core/echo", {"x": "a".repeat(2_000_000)}, "b"]]})
-            .to_string();
+    // Requests that are being processed at the same time past the limit get 429. Each request
+    // of the burst makes 30 store reads (each awaits a blocking thread, so the server works on
+    // the others meanwhile); bursts overlap within a few tries.
+    let acct = s.account_id(USER, PASS).await;
+    let calls: Vec<Value> = (0..30)
+        .map(|i| json!(["Mailbox/get", {"accountId": acct, "ids": null}, format!("m{i}")]))
+        .collect();
+    let big = json!({"using": [CORE, MAIL], "methodCalls": calls}).to_string();
     let url = format!("{}/jmap/api", s.base_url());
     let client = s.http();
     let v = common::eventually("a request past the limit to be refused", || {
