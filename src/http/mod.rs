@@ -11,6 +11,7 @@ pub mod admin_setup;
 pub mod admin_status;
 pub mod auth;
 pub mod bridge;
+pub mod bridge_body;
 pub mod conn;
 pub mod conn_timer;
 pub mod eventsource;
