@@ -81,6 +81,16 @@ pub struct Config {
     /// How long the indexer gathers further changes before it commits the search index, in
     /// milliseconds: a new message becomes searchable about this long after its 250.
     pub index_batch_ms: u64,
+    /// HTTPS: time a client has to send a whole request head (request line and headers),
+    /// counted from its first byte (or from the TLS handshake for a connection's first
+    /// request), seconds. Slow heads (slowloris) are closed past it.
+    pub http_header_timeout_secs: u64,
+    /// HTTPS: longest wait for the next piece of a request body, seconds. A body that stops
+    /// arriving is answered 400 and the connection closed, so a stalled upload holds nothing.
+    pub http_body_timeout_secs: u64,
+    /// HTTPS: how long a keep-alive connection may sit idle between requests, seconds
+    /// (RFC 9112 §9.8 lets a server close idle connections at any time).
+    pub http_idle_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -116,6 +126,9 @@ impl Default for Config {
             submission_listen: SocketAddr::from(([127, 0, 0, 1], 5587)),
             outbound: crate::outbound::OutboundConfig::default(),
             index_batch_ms: 100,
+            http_header_timeout_secs: 30,
+            http_body_timeout_secs: 30,
+            http_idle_timeout_secs: 90,
         }
     }
 }
@@ -145,6 +158,12 @@ impl Config {
         }
         if self.smtp_timeout_secs == 0 || self.smtp_data_timeout_secs == 0 {
             return Err("smtp_timeout_secs and smtp_data_timeout_secs must be at least 1".into());
+        }
+        if self.http_header_timeout_secs == 0
+            || self.http_body_timeout_secs == 0
+            || self.http_idle_timeout_secs == 0
+        {
+            return Err("http_header_timeout_secs, http_body_timeout_secs and http_idle_timeout_secs must be at least 1".into());
         }
         if self.changelog_keep == 0 {
             return Err("changelog_keep must be at least 1".into());

@@ -266,6 +266,8 @@ async fn creation_ids_flow_between_calls_and_into_created_ids() {
 #[tokio::test]
 async fn concurrent_requests_past_the_limit_get_429() {
     let (s, _d) = server("max_concurrent_requests = 1");
+    // A request whose body is still arriving holds no slot (issue 24: the slot is taken only
+    // once the whole body is in), so a half-sent request does not lock everybody out.
     let mut held = core_common::connect(s.https);
     let body = json!({"using": [CORE], "methodCalls": [["Core/echo", {}, "h"]]}).to_string();
     core_common::send_head(
@@ -280,19 +282,14 @@ async fn concurrent_requests_past_the_limit_get_429() {
     );
     held.write_all(&body.as_bytes()[..5]).expect("part");
     held.flush().expect("flush");
-    let v = common::eventually("a second request to be refused", || async {
-        let (st, v) = s
-            .post_api(
-                USER,
-                PASS,
-                json!({"using": [CORE], "methodCalls": []}).to_string(),
-            )
-            .await;
-        (st == 429).then_some(v)
-    })
-    .await;
-    assert_eq!(v["type"], "urn:ietf:params:jmap:error:limit");
-    assert_eq!(v["limit"], "maxConcurrentRequests");
+    let (st, v) = s
+        .post_api(
+            USER,
+            PASS,
+            json!({"using": [CORE], "methodCalls": []}).to_string(),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
     held.write_all(&body.as_bytes()[5..]).expect("rest");
     held.flush().expect("flush");
     let mut r = std::io::BufReader::new(held);
@@ -300,4 +297,90 @@ async fn concurrent_requests_past_the_limit_get_429() {
     assert_eq!(st, 200);
     let v: Value = serde_json::from_slice(&core_common::read_body(&mut r, &h)).expect("json");
     assert_eq!(v["methodResponses"][0][0], "Core/echo");
+
+    // Requests that are being processed at the same time past the limit get 429. Each request
+    // of the burst makes 30 store reads (each awaits a blocking thread, so the server works on
+    // the others meanwhile); bursts overlap within a few tries.
+    let acct = s.account_id(USER, PASS).await;
+    let calls: Vec<Value> = (0..30)
+        .map(|i| json!(["Mailbox/get", {"accountId": acct, "ids": null}, format!("m{i}")]))
+        .collect();
+    let big = json!({"using": [CORE, MAIL], "methodCalls": calls}).to_string();
+    let url = format!("{}/jmap/api", s.base_url());
+    let client = s.http();
+    let v = common::eventually("a request past the limit to be refused", || {
+        let (big, url, client) = (big.clone(), url.clone(), client.clone());
+        async move {
+            let mut burst = tokio::task::JoinSet::new();
+            for _ in 0..8 {
+                let req = client
+                    .post(&url)
+                    .basic_auth(USER, Some(PASS))
+                    .header("Content-Type", "application/json")
+                    .body(big.clone());
+                burst.spawn(async move {
+                    let res = req.send().await.ok()?;
+                    let st = res.status().as_u16();
+                    let v: Value = res.json().await.ok()?;
+                    (st == 429).then_some(v)
+                });
+            }
+            let mut refused = None;
+            while let Some(r) = burst.join_next().await {
+                if let Ok(Some(v)) = r {
+                    refused = Some(v);
+                }
+            }
+            refused
+        }
+    })
+    .await;
+    assert_eq!(v["type"], "urn:ietf:params:jmap:error:limit");
+    assert_eq!(v["limit"], "maxConcurrentRequests");
+}
+
+/// RFC 8620 §3.1: the API request MUST be application/json; anything else is the notJSON
+/// problem (§3.6.1, status 400). A charset parameter is fine. (Issue 13, finding 7.)
+#[tokio::test]
+async fn api_requests_must_be_application_json() {
+    let (s, _d) = server("");
+    let body = json!({"using": [CORE], "methodCalls": [["Core/echo", {"k": 1}, "c"]]}).to_string();
+    let url = format!("{}/jmap/api", s.base_url());
+    for ctype in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("application/jsonx"),
+        None,
+    ] {
+        let mut req = s
+            .http()
+            .post(&url)
+            .basic_auth(USER, Some(PASS))
+            .body(body.clone());
+        if let Some(c) = ctype {
+            req = req.header("Content-Type", c);
+        }
+        let res = req.send().await.expect("post");
+        let st = res.status().as_u16();
+        let v: Value = res.json().await.expect("problem json");
+        assert_problem(st, &v, 400, "notJSON");
+    }
+    for ctype in [
+        "application/json",
+        "application/json; charset=utf-8",
+        "Application/JSON",
+    ] {
+        let res = s
+            .http()
+            .post(&url)
+            .basic_auth(USER, Some(PASS))
+            .header("Content-Type", ctype)
+            .body(body.clone())
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(res.status().as_u16(), 200, "{ctype}");
+        let v: Value = res.json().await.expect("json");
+        assert_eq!(v["methodResponses"][0][1]["k"], 1);
+    }
 }

@@ -37,16 +37,15 @@ pub async fn api(mut req: Request<State>) -> tide::Result {
         Err(r) => return Ok(r),
     };
     let state = req.state().clone();
-    let _permit = match state.requests.try_acquire() {
-        Some(p) => p,
-        None => {
-            let e = jmap::error::RequestError::Limit {
-                limit: "maxConcurrentRequests",
-                detail: "too many concurrent requests".into(),
-            };
-            return Ok(problem(&e.problem()));
-        }
-    };
+    // RFC 8620 §3.1: the request MUST be of type application/json; anything else is the
+    // notJSON problem (§3.6.1). Checked before a byte of the body is read.
+    let ctype = req.header("Content-Type").map(|h| h.last().as_str());
+    if !is_json(ctype) {
+        let e = jmap::error::RequestError::NotJson(
+            "the Content-Type must be application/json (RFC 8620 §3.1)".into(),
+        );
+        return Ok(problem(&e.problem()));
+    }
     let limit = state.jmap.limits.max_size_request;
     let body = match read_body(&mut req, limit).await {
         Ok(b) => b,
@@ -59,6 +58,18 @@ pub async fn api(mut req: Request<State>) -> tide::Result {
         }
         Err(Some(r)) => return Ok(r),
     };
+    // The concurrency slot (maxConcurrentRequests) is taken only once the whole body is in:
+    // a client that sends a body slowly, or never, must not hold a slot every user shares.
+    let _permit = match state.requests.try_acquire() {
+        Some(p) => p,
+        None => {
+            let e = jmap::error::RequestError::Limit {
+                limit: "maxConcurrentRequests",
+                detail: "too many concurrent requests".into(),
+            };
+            return Ok(problem(&e.problem()));
+        }
+    };
     match jmap::handle(&state.jmap, &user, &body).await {
         Ok(v) => {
             let mut res = Response::new(StatusCode::Ok);
@@ -68,6 +79,14 @@ pub async fn api(mut req: Request<State>) -> tide::Result {
         }
         Err(e) => Ok(problem(&e.problem())),
     }
+}
+
+/// `application/json`, with or without parameters (`; charset=utf-8` is common and harmless:
+/// JSON is UTF-8, RFC 8259 §8.1). Media type names are case-insensitive (RFC 9110 §8.3.1).
+fn is_json(ctype: Option<&str>) -> bool {
+    ctype
+        .and_then(|c| c.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
 
 pub async fn download(req: Request<State>) -> tide::Result {
@@ -168,4 +187,20 @@ fn content_disposition(name: &str) -> String {
         }
     }
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_json;
+
+    #[test]
+    fn json_content_types() {
+        assert!(is_json(Some("application/json")));
+        assert!(is_json(Some("application/json; charset=utf-8")));
+        assert!(is_json(Some("Application/JSON;charset=UTF-8")));
+        assert!(!is_json(Some("text/plain")));
+        assert!(!is_json(Some("application/x-www-form-urlencoded")));
+        assert!(!is_json(Some("application/jsonx")));
+        assert!(!is_json(None));
+    }
 }

@@ -1,6 +1,7 @@
-//! HTTPS: TCP on smol, TLS by futures-rustls, HTTP/1.1 by async-h1 handing requests to tide.
-//! This is the only module that imports tide (DESIGN.md): tide and async-std are unmaintained,
-//! so everything HTTP-specific stays here where it can be swapped out.
+//! HTTPS: TCP on smol, TLS by futures-rustls, HTTP/1.1 by hyper (`conn.rs`), requests handed to
+//! tide through `bridge.rs`. This is the only module that imports tide (DESIGN.md): tide and
+//! async-std are unmaintained, so everything HTTP-specific stays here where it can be swapped
+//! out. tide is the application framework only (routes, handlers); it never touches the wire.
 
 pub mod admin;
 pub mod admin_api;
@@ -9,6 +10,10 @@ pub mod admin_session;
 pub mod admin_setup;
 pub mod admin_status;
 pub mod auth;
+pub mod bridge;
+pub mod bridge_body;
+pub mod conn;
+pub mod conn_timer;
 pub mod eventsource;
 pub mod jmap;
 pub mod push_client;
@@ -20,10 +25,10 @@ use crate::config::Config;
 use crate::jmap::Jmap;
 use crate::store::model::Account;
 use crate::tls::Tls;
-use futures_lite::{AsyncReadExt, FutureExt};
+use futures_lite::AsyncReadExt;
 use serde_json::Value;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tide::{Request, Response, StatusCode};
 
 #[derive(Clone)]
@@ -55,45 +60,7 @@ pub fn routes(state: State) -> tide::Server<State> {
     app
 }
 
-/// Accepts TLS connections forever; each connection runs on its own task.
-pub async fn serve(listener: smol::net::TcpListener, state: State) {
-    let app = routes(state.clone());
-    loop {
-        let (tcp, peer) = match listener.accept().await {
-            Ok(x) => x,
-            Err(e) => {
-                log::warn!("https accept failed: {e}");
-                smol::Timer::after(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let _ = tcp.set_nodelay(true);
-        let app = app.clone();
-        let acceptor = futures_rustls::TlsAcceptor::from(state.tls.config());
-        smol::spawn(async move {
-            let handshake = async { acceptor.accept(tcp).await.ok() };
-            let timeout = async {
-                smol::Timer::after(Duration::from_secs(20)).await;
-                None
-            };
-            let Some(stream) = handshake.or(timeout).await else {
-                log::debug!("https {peer}: TLS handshake failed or timed out");
-                return;
-            };
-            let io = async_dup::Arc::new(async_dup::Mutex::new(stream));
-            let served = async_h1::accept(io, |mut req| {
-                req.set_peer_addr(Some(peer));
-                let app = app.clone();
-                async move { app.respond(req).await }
-            })
-            .await;
-            if let Err(e) = served {
-                log::debug!("https {peer}: {e}");
-            }
-        })
-        .detach();
-    }
-}
+pub use conn::serve;
 
 /// The authenticated account, or the response to send instead (401 or 429).
 pub async fn authenticate(req: &Request<State>) -> Result<Account, Response> {
@@ -143,7 +110,11 @@ pub fn problem(v: &Value) -> Response {
     res
 }
 
-/// Reads the body up to `limit` bytes. `Err(None)` means it is larger than the limit.
+/// Reads the body up to `limit` bytes, stopping as soon as it is larger (never buffering more
+/// than `limit + 1`). `Err(None)` means it is larger than the limit; `Err(Some(r))` that it
+/// could not be read: malformed chunking (400) or a client that stopped sending (408, RFC 9110
+/// §15.5.9). Either way the connection is closed after the answer, as the rest of the body is
+/// still unread.
 pub async fn read_body(
     req: &mut Request<State>,
     limit: usize,
@@ -158,6 +129,22 @@ pub async fn read_body(
     match body.take(limit as u64 + 1).read_to_end(&mut buf).await {
         Ok(_) if buf.len() > limit => Err(None),
         Ok(_) => Ok(buf),
-        Err(_) => Err(Some(Response::new(StatusCode::BadRequest))),
+        Err(e) => {
+            let (status, detail) = if e.kind() == std::io::ErrorKind::TimedOut {
+                (
+                    StatusCode::RequestTimeout,
+                    "The request body stopped arriving",
+                )
+            } else {
+                (StatusCode::BadRequest, "The request body could not be read")
+            };
+            let mut res = problem(&serde_json::json!({
+                "type": "about:blank",
+                "status": status as u16,
+                "detail": detail,
+            }));
+            res.insert_header("Connection", "close");
+            Err(Some(res))
+        }
     }
 }
