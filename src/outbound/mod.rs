@@ -16,6 +16,7 @@
 
 pub mod client;
 pub mod dkim;
+pub mod downgrade;
 pub mod dsn;
 pub mod headers;
 pub mod queue;
