@@ -21,6 +21,7 @@ pub mod dsn;
 pub mod headers;
 pub mod queue;
 pub mod route;
+pub mod spf;
 pub mod tls;
 pub mod vacation;
 
