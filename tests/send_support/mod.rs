@@ -357,3 +357,63 @@ pub async fn verify_dkim(
         .map(|r| r.result().clone())
         .collect()
 }
+
+/// A second independent verifier when the machine has it: dkimpy (`pip install dkimpy`;
+/// ed25519 also needs PyNaCl). Checks every RSA signature of `data` (and ed25519 ones when
+/// PyNaCl is there) against the records `mailnook dns` prints; returns how many passed, or
+/// None when python3 or dkimpy is missing. A present dkimpy that fails to verify panics.
+pub fn dkimpy_verify(server: &crate::common::Server, domain: &str, data: &[u8]) -> Option<usize> {
+    use std::io::Write;
+    let have = std::process::Command::new("python3")
+        .args(["-c", "import dkim"])
+        .output()
+        .ok()?;
+    if !have.status.success() {
+        return None;
+    }
+    let records: serde_json::Map<String, serde_json::Value> = dkim_records(server, domain)
+        .into_iter()
+        .map(|(name, value)| (name, serde_json::Value::String(value)))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let msg = dir.path().join("message.eml");
+    std::fs::write(&msg, data).unwrap();
+    let script = r#"
+import sys, json, re, dkim
+records = json.loads(sys.argv[2])
+try:
+    import nacl  # noqa: F401  (dkimpy needs it for ed25519)
+    algos = (b"rsa-sha256", b"ed25519-sha256")
+except ImportError:
+    algos = (b"rsa-sha256",)
+def dns(name, timeout=5):
+    v = records.get(name.decode())
+    return v.encode() if v is not None else None
+msg = open(sys.argv[1], "rb").read()
+d = dkim.DKIM(msg)
+sigs = [v for (k, v) in d.headers if k.lower() == b"dkim-signature"]
+ok = 0
+for i, s in enumerate(sigs):
+    a = re.search(rb"a=([a-z0-9-]+)", s).group(1)
+    if a not in algos:
+        continue
+    if not dkim.DKIM(msg).verify(idx=i, dnsfunc=dns):
+        print("signature %d (%s) does not verify" % (i, a.decode()), file=sys.stderr)
+        sys.exit(1)
+    ok += 1
+print(ok)
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&msg)
+        .arg(serde_json::Value::Object(records).to_string())
+        .output()
+        .expect("python3");
+    let _ = std::io::stderr().write_all(&out.stderr);
+    assert!(
+        out.status.success(),
+        "dkimpy: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+}
