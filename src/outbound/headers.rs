@@ -109,10 +109,10 @@ pub fn new_message_id(hostname: &str, now: i64) -> String {
 }
 
 /// The submission port's fixes (RFC 6409 §8): Bcc: removed, Date: and Message-ID: added when
-/// missing. Added fields go at the top of the header, in the message's own line-break style.
+/// missing. Added fields go at the end of the header, in the message's own line-break style.
 pub fn complete_for_sending(raw: &[u8], hostname: &str, now: i64) -> Vec<u8> {
     let stripped = strip_bcc(raw);
-    let (list, _) = fields(&stripped);
+    let (list, end) = fields(&stripped);
     let has = |n: &str| {
         list.iter()
             .any(|f| f.name.eq_ignore_ascii_case(n.as_bytes()))
@@ -135,9 +135,16 @@ pub fn complete_for_sending(raw: &[u8], hostname: &str, now: i64) -> Vec<u8> {
     if added.is_empty() {
         return stripped;
     }
-    let mut out = Vec::with_capacity(stripped.len() + added.len());
+    // At the end of the header, so trace fields (Received:) stay a block at the top
+    // (RFC 5322 §3.6.7).
+    let (head, rest) = stripped.split_at(end);
+    let mut out = Vec::with_capacity(stripped.len() + added.len() + 2);
+    out.extend_from_slice(head);
+    if !head.is_empty() && !head.ends_with(b"\n") {
+        out.extend_from_slice(eol.as_bytes());
+    }
     out.extend_from_slice(added.as_bytes());
-    out.extend_from_slice(&stripped);
+    out.extend_from_slice(rest);
     out
 }
 
@@ -232,7 +239,7 @@ mod tests {
         let raw = b"From: a@x.org\r\nBcc: b@y.org\r\n\r\nbody\r\n";
         let out = complete_for_sending(raw, "mail.x.org", 1_790_000_000);
         let text = String::from_utf8(out.clone()).unwrap();
-        assert!(text.starts_with("Date: "), "{text}");
+        assert!(text.starts_with("From: a@x.org\r\nDate: "), "{text}");
         assert!(text.contains("\r\nMessage-ID: <"), "{text}");
         assert!(text.contains("@mail.x.org>\r\n"), "{text}");
         assert!(!text.contains("Bcc"), "{text}");
@@ -242,6 +249,14 @@ mod tests {
         assert_eq!(again, out);
         let lf = complete_for_sending(b"From: a@x.org\n\nbody\n", "h.x", 0);
         assert!(!lf.contains(&b'\r'));
+        // No body, no final line break: the header still ends cleanly.
+        let bare = complete_for_sending(b"Received: x\r\nFrom: a@x.org", "h.x", 0);
+        let bare = String::from_utf8(bare).unwrap();
+        assert!(
+            bare.starts_with("Received: x\r\nFrom: a@x.org\r\nDate: "),
+            "{bare}"
+        );
+        assert!(bare.ends_with(">\r\n"), "{bare}");
         assert_ne!(new_message_id("h", 0), new_message_id("h", 0));
     }
 
