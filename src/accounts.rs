@@ -42,10 +42,13 @@ pub enum Command {
     },
     AliasList,
     /// The DNS records for a mail domain (DKIM keys made on first use); `hostname` is the
-    /// server's name as the CLI's config gives it (the MX target).
+    /// server's name as the CLI's config gives it (the MX target), `smarthost` the relay it
+    /// names (the SPF record follows the route, `outbound/spf.rs`).
     Dns {
         domain: String,
         hostname: String,
+        #[serde(default)]
+        smarthost: Option<String>,
     },
 }
 
@@ -157,11 +160,20 @@ async fn execute(store: &Store, cmd: Command) -> Result<Outcome, StoreError> {
                 address.to_lowercase()
             )))
         }
-        Command::Dns { domain, hostname } => {
+        Command::Dns {
+            domain,
+            hostname,
+            smarthost,
+        } => {
             let keys = crate::outbound::dkim::keys(store, &domain).await?;
+            let spf = crate::outbound::spf::advice(&crate::outbound::OutboundConfig {
+                smarthost,
+                ..Default::default()
+            });
             Ok(Outcome::Done(crate::outbound::dkim::dns_records(
                 &domain.to_ascii_lowercase(),
                 &hostname,
+                &spf,
                 &keys,
             )))
         }

@@ -391,6 +391,7 @@ fn dns(domain: String, common: Common) -> Result<(), String> {
     let cmd = Command::Dns {
         domain,
         hostname: config.hostname.clone(),
+        smarthost: config.outbound.smarthost.clone(),
     };
     let outcome = match mailnook::app::open_store(&config) {
         Ok(store) => {

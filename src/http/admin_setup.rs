@@ -1,9 +1,9 @@
 //! Setup help: the DNS records to publish for each domain, and the live certificate's facts.
 //!
-//! mailnook receives mail but does not send any yet, so SPF and DMARC are suggestions that
-//! describe "mail for this domain is sent by its MX host only", and there is no DKIM key to
-//! publish yet (the page says so). Values that mailnook cannot know (the public IP address)
-//! are shown as placeholders in angle brackets.
+//! The SPF record follows the route mail leaves by (`outbound::spf::advice`, the same as
+//! `mailnook dns`: `mx` for direct delivery, the smarthost's include:/a:/ip4: otherwise).
+//! DKIM records are not listed here yet (`mailnook dns DOMAIN` prints them). Values that
+//! mailnook cannot know (the public IP address) are shown as placeholders in angle brackets.
 
 use crate::config::Config;
 use crate::tls::TlsInfo;
@@ -113,6 +113,7 @@ pub fn records(
         },
     ];
     let port = https_port(config);
+    let spf = crate::outbound::spf::advice(&config.outbound);
     let per_domain = domains
         .iter()
         .map(|d| DomainRecords {
@@ -128,10 +129,8 @@ pub fn records(
                 Record {
                     name: format!("{d}."),
                     kind: "TXT",
-                    value: "\"v=spf1 mx -all\"".into(),
-                    note: "SPF (RFC 7208): only the MX host sends for this domain. If another \
-                           service sends your mail, add it (e.g. include:...) before -all."
-                        .into(),
+                    value: format!("\"{}\"", spf.value),
+                    note: format!("SPF (RFC 7208) for the route mail leaves by: {}", spf.note),
                 },
                 Record {
                     name: format!("_dmarc.{d}."),

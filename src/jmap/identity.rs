@@ -45,25 +45,10 @@ pub fn to_json(i: &Identity) -> Obj {
     }
 }
 
-/// Does `acct` own `email` (see the module documentation)?
+/// Does `acct` own `email` (see the module documentation)? The store's one ownership rule,
+/// shared with EmailSubmission and the SMTP submission port.
 pub fn owns(r: &Reader, acct: AccountId, email: &str) -> crate::store::Result<bool> {
-    let email = email.trim().to_lowercase();
-    let Some((local, domain)) = email.rsplit_once('@') else {
-        return Ok(false);
-    };
-    if local.is_empty() || domain.is_empty() {
-        return Ok(false);
-    }
-    let catch_all = format!("@{domain}");
-    let owns_catch_all = r.address(&catch_all)? == Some(acct)
-        || r.alias(&catch_all)?.is_some_and(|l| l.contains(&acct));
-    if local == "*" {
-        return Ok(owns_catch_all);
-    }
-    Ok(match r.resolve_recipient(&email)? {
-        crate::store::Recipient::Local(list) => list.contains(&acct),
-        _ => false,
-    })
+    r.owns_address(acct, email)
 }
 
 pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {

@@ -155,6 +155,33 @@ impl Conn {
     }
 }
 
+/// The message for one transaction, in the forms the next hop may need.
+pub struct Payload<'a> {
+    /// The message as queued, signed.
+    pub message: &'a [u8],
+    /// Its body holds 8-bit octets (RFC 6152).
+    pub eight_bit: bool,
+    /// The same message converted to 7-bit MIME and signed on its own (`downgrade.rs`), for a
+    /// hop without 8BITMIME; None when the body is 7-bit already or cannot be converted.
+    pub seven_bit: Option<&'a [u8]>,
+}
+
+impl<'a> Payload<'a> {
+    /// RFC 6152 §3: what to send to a hop that does (or does not) offer 8BITMIME. A message
+    /// that needs 8BITMIME and cannot be converted is refused permanently (RFC 3463 5.6.3).
+    fn for_hop(&self, eightbitmime: bool) -> Result<&'a [u8], Reply> {
+        match (self.eight_bit && !eightbitmime, self.seven_bit) {
+            (false, _) => Ok(self.message),
+            (true, Some(seven)) => Ok(seven),
+            (true, None) => Err(Reply::local(
+                554,
+                "5.6.3 the next hop does not accept 8-bit mail (no 8BITMIME) and the message \
+                 could not be converted to 7-bit",
+            )),
+        }
+    }
+}
+
 /// EHLO keywords we act on.
 #[derive(Default)]
 struct Ehlo {
@@ -246,7 +273,7 @@ pub async fn send(
     helo: &str,
     mail_from: &str,
     rcpts: &[String],
-    message: &[u8],
+    message: &Payload<'_>,
     timeout: Duration,
 ) -> Outcome {
     match transaction(hop, helo, mail_from, rcpts, message, timeout).await {
@@ -260,7 +287,7 @@ async fn transaction(
     helo: &str,
     mail_from: &str,
     rcpts: &[String],
-    message: &[u8],
+    payload: &Payload<'_>,
     timeout: Duration,
 ) -> Result<Outcome, Reply> {
     let tcp = connect(&hop.addrs, timeout).await?;
@@ -325,6 +352,7 @@ async fn transaction(
         }
         auth(&mut c, &ehlo, user, pass).await?;
     }
+    let message = payload.for_hop(ehlo.eightbit)?;
     if let Some(max) = ehlo.size
         && message.len() as u64 > max
     {

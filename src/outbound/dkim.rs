@@ -180,16 +180,24 @@ fn quoted(value: &str) -> String {
         .join(" ")
 }
 
-/// The DNS records a domain needs for mail from this server: MX, SPF, the DKIM keys, DMARC.
-pub fn dns_records(domain: &str, hostname: &str, keys: &[DkimKey]) -> String {
+/// The DNS records a domain needs for mail from this server: MX, SPF (for the route mail
+/// takes, `spf.rs`), the DKIM keys, DMARC.
+pub fn dns_records(
+    domain: &str,
+    hostname: &str,
+    spf: &super::spf::Spf,
+    keys: &[DkimKey],
+) -> String {
     let d = domain.trim_end_matches('.');
     let h = hostname.trim_end_matches('.');
     let mut s = format!(
         "; DNS records for {d} (mail server {h})\n\
          ; MX: where other servers deliver mail for {d}\n\
          {d}.\tIN MX\t10 {h}.\n\
-         ; SPF (RFC 7208): only the domain's MX hosts send its mail\n\
-         {d}.\tIN TXT\t\"v=spf1 mx -all\"\n"
+         ; SPF (RFC 7208): {}\n\
+         {d}.\tIN TXT\t{}\n",
+        spf.note,
+        quoted(&spf.value)
     );
     for k in keys {
         s.push_str(&format!(
@@ -224,7 +232,8 @@ mod tests {
         let h = sign(&[rsa.clone(), ed.clone()], msg).unwrap();
         assert_eq!(h.matches("DKIM-Signature:").count(), 2);
         assert!(h.contains("a=rsa-sha256") && h.contains("a=ed25519-sha256"));
-        let dns = dns_records("example.org", "mail.example.org", &[rsa, ed]);
+        let spf = crate::outbound::spf::advice(&crate::outbound::OutboundConfig::default());
+        let dns = dns_records("example.org", "mail.example.org", &spf, &[rsa, ed]);
         for line in dns.lines().filter(|l| l.contains("_domainkey")) {
             for q in line.split('"').skip(1).step_by(2) {
                 assert!(q.len() <= 255, "{q}");

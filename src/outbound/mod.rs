@@ -16,9 +16,12 @@
 
 pub mod client;
 pub mod dkim;
+pub mod downgrade;
 pub mod dsn;
+pub mod headers;
 pub mod queue;
 pub mod route;
+pub mod spf;
 pub mod tls;
 pub mod vacation;
 
@@ -212,8 +215,14 @@ impl Outbound {
     }
 
     /// Queues `raw` for `msg`'s recipients; returns once the message is durable.
-    pub async fn enqueue(&self, msg: NewMessage, raw: Vec<u8>) -> Result<u64, StoreError> {
+    ///
+    /// Every way out passes here, so this is where the message gets what RFC 6409 §8 asks of a
+    /// submission server (`headers.rs`): Bcc: removed, a missing Date: or Message-ID: added.
+    /// The queued bytes are what every recipient gets, local or remote, and what DKIM signs.
+    pub async fn enqueue(&self, mut msg: NewMessage, raw: Vec<u8>) -> Result<u64, StoreError> {
         let now = crate::ingest::now();
+        let raw = headers::complete_for_sending(&raw, &self.inner.config.hostname, now);
+        msg.size = raw.len() as u64;
         let queued = msg.into_queued(String::new(), now);
         let raw = Arc::new(raw);
         let id = self

@@ -314,6 +314,43 @@ fn from_domain(raw: &[u8]) -> Option<String> {
     addr.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase())
 }
 
+/// `received` + the DKIM-Signature fields for `message` (when signing is on and the From:
+/// domain has keys) + `message`: the bytes as they go out.
+async fn sign_for_sending(
+    out: &Outbound,
+    msg: &QueuedMessage,
+    received: &str,
+    message: Vec<u8>,
+) -> Vec<u8> {
+    let inner = &out.inner;
+    let mut signed = received.as_bytes().to_vec();
+    if inner.config.outbound.dkim_sign
+        && let Some(domain) = from_domain(&message)
+    {
+        match dkim::keys(&inner.store, &domain).await {
+            Ok(keys) => {
+                let (header, message_back) = smol::unblock(move || {
+                    let h = dkim::sign(&keys, &message);
+                    (h, message)
+                })
+                .await;
+                match header {
+                    Ok(h) => signed.extend_from_slice(h.as_bytes()),
+                    Err(e) => log::warn!("outbound: q{}: {e}; sending unsigned", msg.id),
+                }
+                signed.extend_from_slice(&message_back);
+                return signed;
+            }
+            Err(e) => log::warn!(
+                "outbound: q{}: no DKIM key for {domain}: {e}; sending unsigned",
+                msg.id
+            ),
+        }
+    }
+    signed.extend_from_slice(&message);
+    signed
+}
+
 async fn deliver_remote(
     out: &Outbound,
     msg: &QueuedMessage,
@@ -323,25 +360,32 @@ async fn deliver_remote(
     results: &mut Results,
 ) {
     let inner = &out.inner;
-    let mut signed = received.as_bytes().to_vec();
-    if inner.config.outbound.dkim_sign
-        && let Some(domain) = from_domain(raw)
-    {
-        match dkim::keys(&inner.store, &domain).await {
-            Ok(keys) => {
-                let r = raw.to_vec();
-                match smol::unblock(move || dkim::sign(&keys, &r)).await {
-                    Ok(h) => signed.extend_from_slice(h.as_bytes()),
-                    Err(e) => log::warn!("outbound: q{}: {e}; sending unsigned", msg.id),
-                }
+    let signed = sign_for_sending(out, msg, received, raw.to_vec()).await;
+    // RFC 6152 §3: a hop without 8BITMIME gets a 7-bit form, signed on its own (a signature
+    // covers the body as sent). Both forms are made here, once per attempt, before any
+    // connection: simpler than signing inside the SMTP transaction, and the second signature
+    // is made only for the few messages with an 8-bit body.
+    let eight_bit = super::downgrade::body_is_8bit(raw);
+    let seven_bit = if eight_bit {
+        let r = raw.to_vec();
+        match smol::unblock(move || super::downgrade::to_seven_bit(&r)).await {
+            Some(seven) => Some(sign_for_sending(out, msg, received, seven).await),
+            None => {
+                log::warn!(
+                    "outbound: q{}: cannot convert to 7-bit (nested too deep)",
+                    msg.id
+                );
+                None
             }
-            Err(e) => log::warn!(
-                "outbound: q{}: no DKIM key for {domain}: {e}; sending unsigned",
-                msg.id
-            ),
         }
-    }
-    signed.extend_from_slice(raw);
+    } else {
+        None
+    };
+    let payload = client::Payload {
+        message: &signed,
+        eight_bit,
+        seven_bit: seven_bit.as_deref(),
+    };
     let timeout = Duration::from_secs(inner.config.outbound.timeout_secs);
     let helo = inner.config.hostname.clone();
     // One transaction for all recipients through a smarthost; one per domain otherwise.
@@ -371,7 +415,7 @@ async fn deliver_remote(
                 });
                 for hop in &hops {
                     outcome =
-                        client::send(hop, &helo, &msg.mail_from, &rcpts, &signed, timeout).await;
+                        client::send(hop, &helo, &msg.mail_from, &rcpts, &payload, timeout).await;
                     // Try the next MX only when this one did not answer the transaction.
                     match &outcome {
                         Outcome::All(r) if !r.is_permanent() => {

@@ -59,6 +59,13 @@ replies! {
     RELAY_DENIED = 550, "5.7.1", "Relaying denied";
     /// RFC 7489 §6.6.2 / RFC 7372: the sender's domain asks us to reject what fails DMARC.
     DMARC_REJECT = 550, "5.7.1", "Rejected by the sender domain's DMARC policy";
+    /// RFC 6409 §8.1: MAIL FROM must be one of the authenticated user's addresses.
+    FOREIGN_MAIL_FROM = 550, "5.7.1", "You may only send as your own addresses";
+    /// RFC 6409 §8.1: the From: header must name the user's own addresses.
+    FOREIGN_FROM = 550, "5.7.1", "The From: header must be one of your addresses";
+    /// RFC 6409 §8.1, RFC 5322 §3.6.2: the Sender: header names who sent the message; it
+    /// must be the user's own address too.
+    FOREIGN_SENDER = 550, "5.7.1", "The Sender: header must be one of your addresses";
     /// RFC 5321 §3.1: the client spoke before the greeting.
     EARLY_TALKER = 554, "5.5.1", "Protocol error: data sent before the greeting";
     /// RFC 1870 §6.1: message exceeds the fixed size limit.

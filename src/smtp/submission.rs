@@ -2,9 +2,11 @@
 //! AUTH PLAIN (RFC 4616) or LOGIN with an account's password (RFC 4954), then an ordinary
 //! transaction. Authentication is offered only over TLS, so a password never crosses the
 //! network in clear. The authenticated user may use only their own addresses, in MAIL FROM
-//! and in the From: header (RFC 6409 §8.1 lets the MSA enforce this). Accepted messages go to
-//! the outbound queue (`src/outbound/`), which delivers local recipients at once and relays the
-//! rest; 250 is sent only once the message is durable in the queue.
+//! and in the From: and Sender: headers (RFC 6409 §8.1 lets the MSA enforce this; the rule is
+//! `outbound::headers::foreign_sender`, shared with JMAP). Accepted messages go to the outbound
+//! queue (`src/outbound/`), which removes Bcc: and adds a missing Date:/Message-ID: (RFC 6409
+//! §8), delivers local recipients at once and relays the rest; 250 is sent only once the
+//! message is durable in the queue.
 
 use super::data::{DataReader, Feed};
 use super::reply;
@@ -209,9 +211,7 @@ impl Submission {
                         self.peer,
                         super::session::printable(&address)
                     );
-                    return self
-                        .error("550 5.7.1 You may only send as your own addresses\r\n")
-                        .await;
+                    return self.error(&reply::FOREIGN_MAIL_FROM.line()).await;
                 }
                 self.mail_from = Some(address);
                 self.send(&reply::SENDER_OK.line()).await?;
@@ -318,14 +318,17 @@ impl Submission {
             .then_some(account.id)
     }
 
-    /// Whether `address` delivers to the user's account (own address, alias, or +tag of one).
+    /// Whether the user may send as `address`: the store's one ownership rule, the same as
+    /// JMAP's (`Reader::owns_address`).
     async fn owns(&mut self, acct: AccountId, address: &str) -> bool {
-        let store = self.ctx.store.clone();
-        !address.is_empty()
-            && matches!(
-                super::resolve(&store, address).await,
-                Ok(crate::store::Recipient::Local(accounts)) if accounts.contains(&acct)
-            )
+        let address = address.to_string();
+        matches!(
+            self.ctx
+                .store
+                .read(move |r| r.owns_address(acct, &address))
+                .await,
+            Ok(true)
+        )
     }
 
     async fn data(&mut self) -> Result<bool, ()> {
@@ -357,30 +360,33 @@ impl Submission {
         };
         let from = self.mail_from.clone().unwrap_or_default();
         let rcpts = std::mem::take(&mut self.rcpts);
-        // RFC 6409 §8.1: the From: header must be one of the user's addresses too.
-        let header_from: Vec<String> = mail_parser::MessageParser::new()
-            .parse_headers(&raw)
-            .and_then(|m| {
-                m.from().map(|f| {
-                    f.iter()
-                        .filter_map(|a| a.address().map(str::to_string))
-                        .collect()
-                })
-            })
-            .unwrap_or_default();
-        let mut ok = !header_from.is_empty();
-        for a in &header_from {
-            ok &= self.owns(acct, a).await;
-        }
-        if !ok {
+        // RFC 6409 §8.1 (and RFC 5322 §3.6.2 for Sender:): the From: and Sender: headers
+        // must be the user's own addresses too; the same rule as JMAP's forbiddenFrom.
+        let senders = crate::outbound::headers::senders(&raw);
+        let foreign = self
+            .ctx
+            .store
+            .read(move |r| crate::outbound::headers::foreign_sender(r, acct, &senders))
+            .await;
+        let refusal = match foreign {
+            Ok(None) => None,
+            Ok(Some(("Sender", address))) => Some((reply::FOREIGN_SENDER, "Sender", address)),
+            Ok(Some((field, address))) => Some((reply::FOREIGN_FROM, field, address)),
+            Err(e) => {
+                log::error!("submission {}: cannot check the sender: {e}", self.peer);
+                self.reset();
+                self.send(&reply::LOCAL_ERROR.line()).await?;
+                return Ok(true);
+            }
+        };
+        if let Some((r, field, address)) = refusal {
             self.reset();
             log::info!(
-                "submission {}: refused message from {login}: From: {:?} is not theirs",
+                "submission {}: refused message from {login}: {field}: {} is not theirs",
                 self.peer,
-                header_from
+                super::session::printable(address.as_deref().unwrap_or("(no address)"))
             );
-            self.send("550 5.7.1 The From: header must be one of your addresses\r\n")
-                .await?;
+            self.send(&r.line()).await?;
             return Ok(true);
         }
         let msg = NewMessage {

@@ -6,6 +6,7 @@ use base64::Engine;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// One transaction as the stand-in saw it.
@@ -15,6 +16,8 @@ pub struct Seen {
     /// (user, password) from AUTH PLAIN or LOGIN.
     pub auth: Option<(String, String)>,
     pub mail_from: String,
+    /// The MAIL FROM parameters as sent (e.g. "SIZE=123 BODY=8BITMIME").
+    pub mail_params: String,
     pub rcpts: Vec<String>,
     /// The message as received (dot-unstuffed), None if DATA never came.
     pub data: Option<Vec<u8>>,
@@ -27,6 +30,8 @@ pub struct FakeSmtp {
     pub seen: Arc<Mutex<Vec<Seen>>>,
     /// Replies for the next RCPT commands, in order; "250 2.1.5 OK" when empty.
     pub rcpt_replies: Arc<Mutex<VecDeque<String>>>,
+    /// Whether EHLO offers 8BITMIME (RFC 6152); off unless a test turns it on.
+    pub eightbitmime: Arc<AtomicBool>,
 }
 
 trait Stream: Read + Write + Send {}
@@ -55,13 +60,15 @@ impl FakeSmtp {
         let addr = listener.local_addr().unwrap();
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let rcpt_replies: Arc<Mutex<VecDeque<String>>> = Arc::default();
-        let (s2, r2) = (seen.clone(), rcpt_replies.clone());
+        let eightbitmime: Arc<AtomicBool> = Arc::default();
+        let (s2, r2, e2) = (seen.clone(), rcpt_replies.clone(), eightbitmime.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(conn) = conn else { continue };
                 let (s3, r3, t3) = (s2.clone(), r2.clone(), tls.clone());
+                let e3 = e2.load(Ordering::SeqCst);
                 std::thread::spawn(move || {
-                    let _ = session(conn, t3, s3, r3);
+                    let _ = session(conn, t3, s3, r3, e3);
                 });
             }
         });
@@ -70,6 +77,7 @@ impl FakeSmtp {
             cert_pem,
             seen,
             rcpt_replies,
+            eightbitmime,
         }
     }
 
@@ -104,6 +112,7 @@ fn session(
     tls: Arc<rustls::ServerConfig>,
     seen: Arc<Mutex<Vec<Seen>>>,
     replies: Arc<Mutex<VecDeque<String>>>,
+    eightbitmime: bool,
 ) -> std::io::Result<()> {
     conn.set_read_timeout(Some(std::time::Duration::from_secs(30)))?;
     let mut stream: BufReader<Box<dyn Stream>> = BufReader::new(Box::new(conn.try_clone()?));
@@ -128,10 +137,11 @@ fn session(
         let line = read_line(&mut stream)?;
         let upper = line.to_ascii_uppercase();
         if upper.starts_with("EHLO") {
+            let eight = if eightbitmime { "250-8BITMIME\r\n" } else { "" };
             if cur.tls {
-                say!("250-fake.example\r\n250-AUTH PLAIN LOGIN\r\n250 SIZE 10000000\r\n");
+                say!("250-fake.example\r\n{eight}250-AUTH PLAIN LOGIN\r\n250 SIZE 10000000\r\n");
             } else {
-                say!("250-fake.example\r\n250-STARTTLS\r\n250 SIZE 10000000\r\n");
+                say!("250-fake.example\r\n{eight}250-STARTTLS\r\n250 SIZE 10000000\r\n");
             }
         } else if upper == "STARTTLS" {
             say!("220 go ahead\r\n");
@@ -162,6 +172,10 @@ fn session(
                 .unwrap_or("")
                 .trim_start_matches('<');
             cur.mail_from = from.to_string();
+            cur.mail_params = line[10..]
+                .split_once('>')
+                .map(|(_, p)| p.trim().to_string())
+                .unwrap_or_default();
             cur.rcpts.clear();
             cur.data = None;
             say!("250 2.1.0 ok\r\n");
@@ -236,4 +250,170 @@ pub fn smarthost_config(dir: &std::path::Path, fake: &FakeSmtp, give_up_secs: u6
     )
     .unwrap();
     path.display().to_string()
+}
+
+/// Submits over the submission port with a real client (lettre: STARTTLS, AUTH PLAIN).
+pub fn submit(
+    server: &crate::common::Server,
+    user: &str,
+    pass: &str,
+    from: &str,
+    to: &[&str],
+    raw: &[u8],
+) -> Result<(), String> {
+    use lettre::Transport;
+    use lettre::transport::smtp::authentication::Credentials;
+    use lettre::transport::smtp::client::{Tls, TlsParameters};
+    let envelope = lettre::address::Envelope::new(
+        Some(from.parse().map_err(|e| format!("{e}"))?),
+        to.iter().map(|t| t.parse().unwrap()).collect(),
+    )
+    .map_err(|e| e.to_string())?;
+    let tls = TlsParameters::builder("localhost".into())
+        .dangerous_accept_invalid_certs(true)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let transport = lettre::SmtpTransport::builder_dangerous("127.0.0.1")
+        .port(server.submission.port())
+        .tls(Tls::Required(tls))
+        .credentials(Credentials::new(user.into(), pass.into()))
+        .timeout(Some(std::time::Duration::from_secs(30)))
+        .build();
+    transport
+        .send_raw(&envelope, raw)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// A TXT cache for mail-auth holding the records `mailnook dns` printed (no real DNS in tests).
+#[derive(Default)]
+pub struct TxtCache(Mutex<std::collections::HashMap<Box<str>, mail_auth::Txt>>);
+
+impl mail_auth::ResolverCache<Box<str>, mail_auth::Txt> for TxtCache {
+    fn get<Q>(&self, key: &Q) -> Option<mail_auth::Txt>
+    where
+        Box<str>: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        self.0.lock().unwrap().get(key).cloned()
+    }
+    fn remove<Q>(&self, key: &Q) -> Option<mail_auth::Txt>
+    where
+        Box<str>: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        self.0.lock().unwrap().remove(key)
+    }
+    fn insert(&self, key: Box<str>, value: mail_auth::Txt, _: std::time::Instant) {
+        self.0.lock().unwrap().insert(key, value);
+    }
+}
+
+/// The DKIM records from `mailnook dns DOMAIN` as (name, value).
+pub fn dkim_records(server: &crate::common::Server, domain: &str) -> Vec<(String, String)> {
+    let out = server.cli(&["dns", domain], None);
+    assert!(
+        out.status.success(),
+        "dns: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("v=spf1"), "{text}");
+    assert!(text.contains("_dmarc."), "{text}");
+    text.lines()
+        .filter(|l| l.contains("._domainkey."))
+        .map(|l| {
+            let name = l.split_whitespace().next().unwrap().to_string();
+            let value: String = l.split('"').skip(1).step_by(2).collect();
+            (name, value)
+        })
+        .collect()
+}
+
+/// Verifies the DKIM signatures of `data` with mail-auth (an independent verifier: it shares
+/// no code with the signer's key handling), against the records `mailnook dns` prints.
+pub async fn verify_dkim(
+    server: &crate::common::Server,
+    domain: &str,
+    data: &[u8],
+) -> Vec<mail_auth::DkimResult> {
+    use mail_auth::common::parse::TxtRecordParser;
+    let cache = TxtCache::default();
+    for (name, value) in dkim_records(server, domain) {
+        let key = mail_auth::common::verify::DomainKey::parse(value.as_bytes())
+            .expect("DKIM record parses");
+        mail_auth::ResolverCache::insert(
+            &cache,
+            name.into_boxed_str(),
+            mail_auth::Txt::DomainKey(Arc::new(key)),
+            std::time::Instant::now() + std::time::Duration::from_secs(3600),
+        );
+    }
+    let auth = mail_auth::MessageAuthenticator::new_cloudflare().unwrap();
+    let parsed = mail_auth::AuthenticatedMessage::parse(data).expect("parse");
+    auth.verify_dkim(mail_auth::Parameters::new(&parsed).with_txt_cache(&cache))
+        .await
+        .iter()
+        .map(|r| r.result().clone())
+        .collect()
+}
+
+/// A second independent verifier when the machine has it: dkimpy (`pip install dkimpy`;
+/// ed25519 also needs PyNaCl). Checks every RSA signature of `data` (and ed25519 ones when
+/// PyNaCl is there) against the records `mailnook dns` prints; returns how many passed, or
+/// None when python3 or dkimpy is missing. A present dkimpy that fails to verify panics.
+pub fn dkimpy_verify(server: &crate::common::Server, domain: &str, data: &[u8]) -> Option<usize> {
+    use std::io::Write;
+    let have = std::process::Command::new("python3")
+        .args(["-c", "import dkim"])
+        .output()
+        .ok()?;
+    if !have.status.success() {
+        return None;
+    }
+    let records: serde_json::Map<String, serde_json::Value> = dkim_records(server, domain)
+        .into_iter()
+        .map(|(name, value)| (name, serde_json::Value::String(value)))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let msg = dir.path().join("message.eml");
+    std::fs::write(&msg, data).unwrap();
+    let script = r#"
+import sys, json, re, dkim
+records = json.loads(sys.argv[2])
+try:
+    import nacl  # noqa: F401  (dkimpy needs it for ed25519)
+    algos = (b"rsa-sha256", b"ed25519-sha256")
+except ImportError:
+    algos = (b"rsa-sha256",)
+def dns(name, timeout=5):
+    v = records.get(name.decode())
+    return v.encode() if v is not None else None
+msg = open(sys.argv[1], "rb").read()
+d = dkim.DKIM(msg)
+sigs = [v for (k, v) in d.headers if k.lower() == b"dkim-signature"]
+ok = 0
+for i, s in enumerate(sigs):
+    a = re.search(rb"a=([a-z0-9-]+)", s).group(1)
+    if a not in algos:
+        continue
+    if not dkim.DKIM(msg).verify(idx=i, dnsfunc=dns):
+        print("signature %d (%s) does not verify" % (i, a.decode()), file=sys.stderr)
+        sys.exit(1)
+    ok += 1
+print(ok)
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&msg)
+        .arg(serde_json::Value::Object(records).to_string())
+        .output()
+        .expect("python3");
+    let _ = std::io::stderr().write_all(&out.stderr);
+    assert!(
+        out.status.success(),
+        "dkimpy: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
 }

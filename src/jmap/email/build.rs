@@ -5,8 +5,9 @@
 //! one text/plain textBody and one text/html htmlBody, partId xor blobId, partIds present in
 //! bodyValues, no charset or size with a partId, no Content-Transfer-Encoding) and any
 //! violation is `invalidProperties` naming the property. The message is then written by
-//! mail-builder, which picks transfer encodings and RFC 2047/2231-encodes non-ASCII header
-//! text. Without textBody/htmlBody the shape is: one part; text+HTML as multipart/alternative;
+//! mail-builder (1.0: the one version in the tree, shared with mail-auth), which picks transfer
+//! encodings and RFC 2047/2231-encodes non-ASCII header text. An encoded display name is
+//! written as a bare phrase, never inside a quoted string (RFC 2047 §5(3); 0.4 quoted it). Without textBody/htmlBody the shape is: one part; text+HTML as multipart/alternative;
 //! with attachments, multipart/mixed around the body. A Message-ID and a Date are generated
 //! when the client gives none (§4.6).
 

@@ -4,8 +4,9 @@
 //! - `emailId` and `identityId` must name existing objects (else invalidProperties);
 //! - the envelope is the client's, or derived from the Sender/From and To/Cc/Bcc headers
 //!   (§7 "envelope"); its MAIL FROM must be an address of the account (forbiddenMailFrom);
-//! - every From: address must belong to the account (forbiddenFrom), as on the submission
-//!   port (RFC 6409 §8.1), so nobody sends in somebody else's name;
+//! - every From: and Sender: address must belong to the account (forbiddenFrom naming the
+//!   field), by the same rule as on the submission port (`outbound::headers::foreign_sender`,
+//!   RFC 6409 §8.1, RFC 5322 §3.6.2), so nobody sends in somebody else's name;
 //! - recipients: at least one (noRecipients), at most `max_recipients` (tooManyRecipients),
 //!   each a valid address (invalidRecipients); the message at most `max_message_size` octets
 //!   (tooLarge);
@@ -18,6 +19,7 @@
 use crate::jmap::error::SetError;
 use crate::jmap::identity;
 use crate::jmap::set::Obj;
+use crate::outbound::headers;
 use crate::store::Store;
 use crate::store::model::{AccountId, EmailAddress, IdKind};
 use crate::store::model_send::EnvelopeAddress;
@@ -140,50 +142,6 @@ pub fn valid_recipient(a: &str) -> bool {
             })
     };
     a.len() <= 254 && local.len() <= 64 && (clean(local) || local.starts_with('"')) && domain_ok
-}
-
-/// The message without its Bcc: header fields (and their continuation lines).
-pub fn strip_bcc(raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(raw.len());
-    let mut pos = 0;
-    let mut skipping = false;
-    while pos < raw.len() {
-        let end = raw[pos..]
-            .iter()
-            .position(|b| *b == b'\n')
-            .map(|i| pos + i + 1)
-            .unwrap_or(raw.len());
-        let line = &raw[pos..end];
-        if line == b"\r\n" || line == b"\n" {
-            out.extend_from_slice(&raw[pos..]);
-            return out;
-        }
-        let continuation = matches!(line.first(), Some(b' ' | b'\t'));
-        if !continuation {
-            skipping = line.len() >= 4 && line[..4].eq_ignore_ascii_case(b"bcc:");
-        }
-        if !skipping {
-            out.extend_from_slice(line);
-        }
-        pos = end;
-    }
-    out
-}
-
-/// How many header fields named `name` the message has (From, Sender; §7 "more than one
-/// Sender/From header field" makes a derived envelope invalid).
-fn count_fields(raw: &[u8], name: &str) -> usize {
-    let header_end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or(raw.len());
-    let prefix = format!("{name}:");
-    raw[..header_end]
-        .split(|b| *b == b'\n')
-        .filter(|l| {
-            l.len() >= prefix.len() && l[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
-        })
-        .count()
 }
 
 /// RFC 4865: HOLDFOR=seconds or HOLDUNTIL=date-time; the release time, or `now`.
@@ -316,7 +274,7 @@ pub async fn check(
                 _ => ("from", from_headers.clone()),
             };
             let header = if field == "sender" { "Sender" } else { "From" };
-            if list.len() > 1 || count_fields(&raw, header) > 1 {
+            if list.len() > 1 || headers::count(&raw, header) > 1 {
                 return Err(SetError::new(
                     "invalidEmail",
                     format!("more than one {header} address: give an envelope"),
@@ -389,15 +347,11 @@ pub async fn check(
     }
     let send_at = release_time(&mail_from, now, limits.max_delay)?;
     let check_from = mail_from.email.clone();
-    let froms = from_headers.clone();
-    let (from_ok, headers_ok) = store
+    let senders = headers::senders(&raw);
+    let (from_ok, foreign) = store
         .read(move |r| {
             let from_ok = identity::owns(r, acct, &check_from)? && !check_from.starts_with("*@");
-            let mut headers_ok = true;
-            for f in &froms {
-                headers_ok &= identity::owns(r, acct, f)?;
-            }
-            Ok((from_ok, headers_ok))
+            Ok((from_ok, headers::foreign_sender(r, acct, &senders)?))
         })
         .await
         .map_err(|e| SetError::new("serverFail", e.to_string()))?;
@@ -407,14 +361,15 @@ pub async fn check(
             format!("{} is not one of your addresses", mail_from.email),
         ));
     }
-    if !headers_ok {
-        return Err(SetError::new(
-            "forbiddenFrom",
-            format!(
-                "the From: header ({}) must be your own addresses",
-                from_headers.join(", ")
-            ),
-        ));
+    // RFC 8621 §7.5 forbiddenFrom covers the Sender: field too (RFC 5322 §3.6.2: it names
+    // who sent the message, and the signature we add vouches for it).
+    if let Some((field, address)) = foreign {
+        let what = match address {
+            Some(a) => format!("the {field}: header ({a}) must be one of your addresses"),
+            None => format!("the {field}: header has no address that can be checked"),
+        };
+        return Err(SetError::new("forbiddenFrom", what)
+            .with("properties", json!([field.to_ascii_lowercase()])));
     }
     Ok(Checked {
         identity_id: IdKind::Identity.encode(identity.id),
@@ -424,24 +379,13 @@ pub async fn check(
         rcpt_to,
         derived,
         send_at,
-        bytes: Arc::new(strip_bcc(&raw)),
+        bytes: Arc::new(headers::strip_bcc(&raw)),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bcc_fields_are_removed_with_their_continuations() {
-        let raw = b"From: a@x.org\r\nBcc: secret@y.org,\r\n other@y.org\r\nTo: b@x.org\r\nBCC: z@y.org\r\n\r\nBcc: in the body stays\r\n";
-        let out = strip_bcc(raw);
-        assert_eq!(
-            out,
-            b"From: a@x.org\r\nTo: b@x.org\r\n\r\nBcc: in the body stays\r\n".to_vec()
-        );
-        assert_eq!(strip_bcc(b"Subject: x\r\n"), b"Subject: x\r\n".to_vec());
-    }
 
     #[test]
     fn recipients() {
@@ -486,13 +430,5 @@ mod tests {
         );
         assert!(identity_allows("*@x.org", "Me@X.org"));
         assert!(!identity_allows("me@x.org", "you@x.org"));
-    }
-
-    #[test]
-    fn counts_header_fields() {
-        assert_eq!(
-            count_fields(b"From: a\r\nfrom: b\r\n\r\nFrom: c", "From"),
-            2
-        );
     }
 }

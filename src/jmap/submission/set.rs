@@ -264,6 +264,18 @@ async fn check_creates(
                     now,
                 )
                 .await
+                .map(|mut checked| {
+                    // RFC 6409 §8.2/§8.3, as on the submission port: an imported message may
+                    // lack Date: or Message-ID:; what goes out gets them (the draft keeps its
+                    // bytes). Bcc: is already gone (§7.5).
+                    checked.bytes =
+                        std::sync::Arc::new(crate::outbound::headers::complete_for_sending(
+                            &checked.bytes,
+                            &c.hostname,
+                            now,
+                        ));
+                    checked
+                })
             }
         };
         o.insert(CHECKED_KEY.into(), json!(checked.len()));

@@ -60,6 +60,32 @@ impl Reader {
         Ok(out)
     }
 
+    /// Does `acct` own `email`, that is, may it send as it? The one ownership rule for every
+    /// way mail leaves: Identity/set, EmailSubmission/set (MAIL FROM, From:, Sender:) and the
+    /// submission port (MAIL FROM, From:, Sender:; RFC 6409 §8.1, RFC 5322 §3.6.2). An address
+    /// is owned when it delivers to the account (its own address, an alias that includes it, a
+    /// `+tag` of one of those, or the domain's catch-all, as [`Self::resolve_recipient`] finds
+    /// it); `*@domain` (an identity for a whole domain) is owned with that domain's catch-all.
+    /// Only `local@domain` counts: the bare `postmaster` is a recipient, not a sender.
+    pub fn owns_address(&self, acct: AccountId, email: &str) -> Result<bool> {
+        let email = email.trim().to_lowercase();
+        let Some((local, domain)) = email.rsplit_once('@') else {
+            return Ok(false);
+        };
+        if local.is_empty() || domain.is_empty() {
+            return Ok(false);
+        }
+        if local == "*" {
+            let catch_all = format!("@{domain}");
+            return Ok(self.address(&catch_all)? == Some(acct)
+                || self.alias(&catch_all)?.is_some_and(|l| l.contains(&acct)));
+        }
+        Ok(match self.resolve_recipient(&email)? {
+            Recipient::Local(list) => list.contains(&acct),
+            _ => false,
+        })
+    }
+
     /// Resolves a recipient: account address, then alias, then the same without a `+tag`
     /// (plus-addressing), then the domain's catch-all. Case-insensitive throughout.
     /// Aliases pointing at deleted accounts are skipped. `postmaster` of every local domain
