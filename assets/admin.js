@@ -269,6 +269,7 @@
     if (document.hidden) return;
     api('GET', 'status').then(function (s) {
       setFig('uptime', humanDuration(s.uptime_secs));
+      setFig('storage', s.storage);
       setFig('rss', humanBytes(s.rss_bytes) || 'unknown');
       setFig('db', humanBytes(s.db_bytes) || 'unknown');
       setFig('index', humanBytes(s.index_bytes) || 'none yet');

@@ -115,13 +115,15 @@ pub fn run(config: Config) -> Result<(), String> {
             net_guard,
         });
         let activity = Arc::new(crate::activity::Activity::new());
+        // One login door for HTTP Basic, the admin sign-in and SMTP AUTH (src/login.rs).
+        let login = Arc::new(crate::login::Login::default());
         let state = http::State {
             requests: Arc::new(smol::lock::Semaphore::new(
                 jmap.limits.max_concurrent_requests,
             )),
             jmap,
             config: config.clone(),
-            auth: Arc::default(),
+            auth: Arc::new(http::auth::Authenticator::new(login.clone())),
             tls: tls.clone(),
             started,
             activity: activity.clone(),
@@ -136,6 +138,7 @@ pub fn run(config: Config) -> Result<(), String> {
             sender_auth,
         );
         smtp_ctx.outbound = Some(outbound.clone());
+        smtp_ctx.login = login;
 
         println!(
             "mailnook {} data in {}",

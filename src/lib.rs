@@ -13,6 +13,7 @@ pub mod index;
 pub mod ingest;
 pub mod jmap;
 pub mod logging;
+pub mod login;
 pub mod mime;
 pub mod net_guard;
 pub mod outbound;

@@ -12,7 +12,11 @@ impl Log for Stderr {
     }
     fn log(&self, r: &Record) {
         if self.enabled(r.metadata()) {
-            eprintln!(
+            // Not eprintln!: it panics when stderr cannot be written (a log file on a full
+            // disk), and a full disk is exactly when the server must keep running.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr().lock(),
                 "{:<5} {}: {}",
                 r.level(),
                 r.target().trim_start_matches("mailnook::"),

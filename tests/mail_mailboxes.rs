@@ -45,7 +45,6 @@ async fn create_rename_move_destroy_with_rules_and_counts() {
         &s,
         &acct,
         json!({"create": {
-            "dup": {"name": "Work"},
             "empty": {"name": ""},
             "role": {"name": "X", "role": "inbox"},
             "badrole": {"name": "Y", "role": "nonsense"},
@@ -56,7 +55,6 @@ async fn create_rename_move_destroy_with_rules_and_counts() {
     )
     .await;
     for (k, prop) in [
-        ("dup", "name"),
         ("empty", "name"),
         ("role", "role"),
         ("badrole", "role"),
@@ -72,6 +70,14 @@ async fn create_rename_move_destroy_with_rules_and_counts() {
         assert_eq!(r["notCreated"][k]["properties"], json!([prop]), "{k}");
     }
     assert_eq!(r["created"], Value::Null);
+    // A sibling's name is alreadyExists (tests/jmap_defaults.rs covers it in full).
+    let r = set(&s, &acct, json!({"create": {"dup": {"name": "Work"}}})).await;
+    assert_eq!(
+        r["notCreated"]["dup"]["type"],
+        json!("alreadyExists"),
+        "{r}"
+    );
+    assert_eq!(r["notCreated"]["dup"]["existingId"], json!(work), "{r}");
 
     // Rename and move; a cycle is refused.
     let r = set(

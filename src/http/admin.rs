@@ -195,8 +195,8 @@ async fn small_body(req: &mut Request<State>) -> Option<String> {
     String::from_utf8(buf).ok()
 }
 
-/// The sign-in form's target. Failures are counted per client IP by the shared
-/// `Authenticator` (10 in 5 minutes, then 429) and logged; a correct password of an account
+/// The sign-in form's target. Failures are counted per client and per account by the shared
+/// login door (`src/login.rs`: a budget per client and per account, then 429) and logged; a correct password of an account
 /// that is not an admin gets 403.
 async fn login(mut req: Request<State>) -> tide::Result {
     let state = req.state().clone();
@@ -261,16 +261,18 @@ async fn login(mut req: Request<State>) -> tide::Result {
                 admin_html::login_page(&host, Some("Wrong address or password.")),
             ))
         }
-        super::auth::AuthResult::Throttled => {
+        super::auth::AuthResult::Throttled(secs) => {
             log::warn!("admin: sign-in throttled for {ip:?}");
             let mut res = html(
                 StatusCode::TooManyRequests,
                 admin_html::login_page(
                     &host,
-                    Some("Too many failed sign-ins from your address. Try again in 5 minutes."),
+                    Some(&format!(
+                        "Too many failed sign-ins. Try again in {secs} seconds."
+                    )),
                 ),
             );
-            res.insert_header("Retry-After", "300");
+            res.insert_header("Retry-After", secs.to_string());
             Ok(res)
         }
     }

@@ -156,6 +156,7 @@ pub fn status_section(s: &Status) -> String {
     let mut out = String::from("<section id=\"status\"><h2>Status</h2><dl class=\"figures\">");
     figure(&mut out, "version", "Version", s.version);
     figure(&mut out, "uptime", "Uptime", &human_duration(s.uptime_secs));
+    figure(&mut out, "storage", "Storage", &s.storage);
     figure(
         &mut out,
         "rss",

@@ -31,6 +31,9 @@ const MAX_SESSIONS: usize = 256;
 
 struct Session {
     account: AccountId,
+    /// The account as last checked: what the status view shows under while the store cannot
+    /// be read (a full disk, `store/redb/recover.rs`), so the admin sees why.
+    last_checked: Account,
     csrf: String,
     password_tag: [u8; 32],
     created: Instant,
@@ -92,6 +95,7 @@ impl Sessions {
             sha256(token.as_bytes()),
             Session {
                 account: account.id,
+                last_checked: account.clone(),
                 csrf: csrf.clone(),
                 password_tag: sha256(account.password_hash.as_bytes()),
                 created: now,
@@ -101,8 +105,9 @@ impl Sessions {
         Some((token, csrf))
     }
 
-    /// The live session for a token: (account id, csrf, password tag). Refreshes its idle timer.
-    fn touch(&self, token: &str) -> Option<(AccountId, String, [u8; 32])> {
+    /// The live session for a token: (account id, csrf, password tag, the account as last
+    /// checked). Refreshes its idle timer.
+    fn touch(&self, token: &str) -> Option<(AccountId, String, [u8; 32], Account)> {
         let mut map = self.map.lock().ok()?;
         let key = sha256(token.as_bytes());
         let s = map.get_mut(&key)?;
@@ -111,7 +116,12 @@ impl Sessions {
             return None;
         }
         s.last_seen = Instant::now();
-        Some((s.account, s.csrf.clone(), s.password_tag))
+        Some((
+            s.account,
+            s.csrf.clone(),
+            s.password_tag,
+            s.last_checked.clone(),
+        ))
     }
 
     pub fn remove(&self, token: &str) {
@@ -189,14 +199,14 @@ fn header(req: &Request<State>, name: &str) -> Option<String> {
 pub async fn session_admin(req: &Request<State>) -> Option<Admin> {
     let token = cookie_token(req)?;
     let state = req.state();
-    let (id, csrf, tag) = state.admin_sessions.touch(&token)?;
-    let account = state
-        .jmap
-        .store
-        .read(move |r| r.account(id))
-        .await
-        .ok()
-        .flatten();
+    let (id, csrf, tag, last_checked) = state.admin_sessions.touch(&token)?;
+    let account = match state.jmap.store.read(move |r| r.account(id)).await {
+        Ok(a) => a,
+        // The store cannot be read (recovering from a full disk): the session stays, on the
+        // account as last checked, so the status view can say what is wrong.
+        Err(crate::store::StoreError::Unavailable(_)) => Some(last_checked),
+        Err(_) => None,
+    };
     match account {
         Some(a) if a.admin && sha256(a.password_hash.as_bytes()) == tag => Some(Admin {
             account: a,
@@ -311,12 +321,12 @@ pub async fn require_admin(req: &Request<State>, changing: bool) -> Result<Admin
                 "wrong address or password",
             ))
         }
-        super::auth::AuthResult::Throttled => {
+        super::auth::AuthResult::Throttled(secs) => {
             let mut r = refusal(
                 StatusCode::TooManyRequests,
-                "too many failed sign-ins from your address; try again in 5 minutes",
+                &format!("too many failed sign-ins; try again in {secs} seconds"),
             );
-            r.insert_header("Retry-After", "300");
+            r.insert_header("Retry-After", secs.to_string());
             Err(r)
         }
     }

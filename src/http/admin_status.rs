@@ -27,6 +27,23 @@ pub struct Status {
     pub admin_sessions: u64,
     /// The last SMTP transactions, newest first (envelope only).
     pub smtp: Vec<Transaction>,
+    /// "ok", or why writes fail (a full disk) and since when (`store/redb/recover.rs`).
+    pub storage: String,
+    /// Failed writes since the server started made it reopen the database this many times.
+    pub storage_recoveries: u64,
+}
+
+/// The storage line of the status view: "ok" or what is wrong.
+pub fn storage_text(h: &crate::store::Health) -> String {
+    match h.failing_since {
+        None => "ok".into(),
+        Some(since) => format!(
+            "WRITES FAILING for {} (disk full?): new mail is refused with 451 until space \
+             is freed; {}",
+            human_duration(crate::ingest::now().saturating_sub(since).max(0) as u64),
+            h.last_error.as_deref().unwrap_or("")
+        ),
+    }
 }
 
 /// Resident set size from `/proc/self/status` (`VmRSS:   12345 kB`).
@@ -73,7 +90,10 @@ pub async fn gather(state: &State) -> Status {
     })
     .await;
     let activity = state.activity.snapshot();
+    let health = state.jmap.store.health();
     Status {
+        storage: storage_text(&health),
+        storage_recoveries: health.recoveries,
         version: env!("CARGO_PKG_VERSION"),
         hostname: state.config.hostname.clone(),
         uptime_secs: state.started.elapsed().as_secs(),

@@ -88,9 +88,9 @@ pub async fn authenticate(req: &Request<State>) -> Result<Account, Response> {
             );
             Err(res)
         }
-        auth::AuthResult::Throttled => {
+        auth::AuthResult::Throttled(secs) => {
             let mut res = Response::new(StatusCode::TooManyRequests);
-            res.insert_header("Retry-After", "300");
+            res.insert_header("Retry-After", secs.to_string());
             res.set_content_type("application/problem+json");
             res.set_body(r#"{"type":"about:blank","status":429,"detail":"Too many failed logins; try again later"}"#);
             Err(res)

@@ -21,6 +21,7 @@ use schema::Fields;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument};
 use thiserror::Error;
 
@@ -55,6 +56,8 @@ struct Inner {
     fields: Fields,
     reader: IndexReader,
     view: RwLock<View>,
+    /// Notified after every publish, for [`SearchIndex::caught_up`].
+    published: event_listener::Event,
 }
 
 #[derive(Clone)]
@@ -101,6 +104,30 @@ impl SearchIndex {
         }
     }
 
+    /// A snapshot that holds every Email change of `account` up to `modseq` (the "committed-up-
+    /// to" watermark is the snapshot's mark), waiting for the indexer at most `timeout`. A text
+    /// query calls this with the account's Email state read when the request started, so a
+    /// message whose import or SMTP 250 came before the request is found although the indexer
+    /// batches commits (~`index_batch_ms` behind). If the indexer does not catch up in time (it
+    /// is failing, or a huge batch), the latest snapshot is returned: the query state then says
+    /// how far the results go (`query_run::query_state`).
+    pub async fn caught_up(&self, account: AccountId, modseq: u64, timeout: Duration) -> Snapshot {
+        use futures_lite::FutureExt;
+        let deadline = Instant::now() + timeout;
+        loop {
+            // Listen before looking, so a publish between the two is not missed.
+            let listener = self.inner.published.listen();
+            let snap = self.snapshot();
+            if snap.mark(account) >= modseq || Instant::now() >= deadline {
+                return snap;
+            }
+            let timer = async {
+                smol::Timer::at(deadline).await;
+            };
+            listener.or(timer).await;
+        }
+    }
+
     /// An empty index in memory with no indexer: for unit tests that build a `Jmap` by hand.
     pub fn in_ram() -> Result<SearchIndex> {
         let (schema, fields) = schema::build();
@@ -120,6 +147,7 @@ impl SearchIndex {
             Ok(mut v) => *v = view,
             Err(poisoned) => *poisoned.into_inner() = view,
         }
+        self.inner.published.notify(usize::MAX);
         Ok(())
     }
 }
@@ -224,6 +252,7 @@ fn finish(index: &mut Index, fields: Fields, generation: Option<u64>) -> Result<
             fields,
             reader,
             view: RwLock::new(view),
+            published: event_listener::Event::new(),
         }),
     };
     Ok(Opened {

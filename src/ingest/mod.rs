@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod parse;
+pub mod shape;
 pub mod thread;
 
 use crate::store::model::{AccountId, NewEmail};

@@ -123,6 +123,10 @@ impl From<StoreError> for MethodError {
             StoreError::Closed => {
                 MethodError::new("serverUnavailable", "the server is shutting down")
             }
+            StoreError::Unavailable(_) => MethodError::new(
+                "serverUnavailable",
+                "storage cannot be written just now (disk full?); try again shortly",
+            ),
             other => {
                 log::error!("jmap: store error: {other}");
                 MethodError::server_fail("internal storage error")

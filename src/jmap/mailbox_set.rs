@@ -172,14 +172,17 @@ fn check_tree(all: &[Mailbox], id: Option<u32>, f: &Fields) -> Result<(), SetErr
             ));
         }
     }
-    if all
+    // A sibling with the same name is the object that "already exists" (RFC 8620 §5.3/§5.4
+    // `alreadyExists`, with `existingId` naming it), not a malformed property: a client that
+    // creates "Archive" twice can then use the existing one.
+    if let Some(existing) = all
         .iter()
-        .any(|m| Some(m.id) != id && m.parent_id == f.parent_id && m.name == f.name)
+        .find(|m| Some(m.id) != id && m.parent_id == f.parent_id && m.name == f.name)
     {
-        return Err(SetError::invalid_properties(
-            &["name"],
-            "a sibling mailbox has this name",
-        ));
+        return Err(
+            SetError::new("alreadyExists", "a sibling mailbox has this name")
+                .with("existingId", json!(IdKind::Mailbox.encode(existing.id))),
+        );
     }
     if let Some(r) = &f.role
         && all

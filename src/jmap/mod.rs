@@ -126,8 +126,19 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// Checks `accountId` (required) against the accounts the user may access.
+    /// Checks `accountId` against the accounts the user may access. An absent `accountId`
+    /// means the session's primary account for the method's capability (as Cyrus does; every
+    /// capability's primary account is the user's own), so `[["Mailbox/get", {}, "c1"]]`
+    /// works. Present, it must be a string naming an accessible account (null is refused).
     pub fn account(&self, a: &args::Args) -> Result<AccountId, MethodError> {
+        if !a.contains_key("accountId") {
+            return Ok(self.user.id);
+        }
+        if a.get("accountId").is_some_and(serde_json::Value::is_null) {
+            return Err(MethodError::invalid_arguments(
+                "'accountId' must be a string",
+            ));
+        }
         let id = args::req_str(a, "accountId")?;
         match IdKind::Account.decode(id) {
             Some(n) if n == self.user.id => Ok(n),

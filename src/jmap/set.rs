@@ -840,7 +840,7 @@ mod store_tests {
             json!({"accountId": acct, "update": {"x": 1}}),
             json!({"accountId": acct, "destroy": "x"}),
             json!({"accountId": acct, "bogus": 1}),
-            json!({}),
+            json!({"accountId": null}),
         ] {
             let e = call(&jmap, &user, &mut ids, bad.clone()).err().unwrap();
             assert!(

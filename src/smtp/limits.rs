@@ -94,7 +94,7 @@ impl Limits {
 
     /// Admits a new connection from `ip`, or says why not.
     pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Permit, Refusal> {
-        let ip = client_key(ip);
+        let ip = crate::login::client_key(ip);
         let now = Instant::now();
         let mut g = self.lock();
         if g.ips.len() > PRUNE_ABOVE {
@@ -134,21 +134,6 @@ impl Limits {
 
     pub fn open(&self) -> usize {
         self.lock().open
-    }
-}
-
-/// The unit limits apply to: the address for IPv4, the /64 for IPv6 (one host usually holds a
-/// whole /64, so per-address limits would be trivial to dodge).
-fn client_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let s = v6.segments();
-                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-        },
-        v4 => v4,
     }
 }
 

@@ -30,6 +30,8 @@ pub struct SmtpContext {
     pub limits: Arc<limits::Limits>,
     /// The outbound queue, for vacation replies after delivery (`outbound/vacation.rs`).
     pub outbound: Option<crate::outbound::Outbound>,
+    /// The login door shared with HTTP (`src/login.rs`), for AUTH on the submission port.
+    pub login: Arc<crate::login::Login>,
 }
 
 impl SmtpContext {
@@ -53,6 +55,7 @@ impl SmtpContext {
             auth,
             limits,
             outbound: None,
+            login: Arc::default(),
         }
     }
 }
@@ -99,7 +102,7 @@ pub async fn serve(listener: smol::net::TcpListener, ctx: SmtpContext) {
 }
 
 /// Writes the refusal line and closes, without waiting long for a slow client.
-async fn refuse(mut stream: smol::net::TcpStream, refusal: limits::Refusal) {
+pub(crate) async fn refuse(mut stream: smol::net::TcpStream, refusal: limits::Refusal) {
     use futures_lite::{AsyncWriteExt, FutureExt};
     let write = async {
         let _ = stream.write_all(refusal.reply().as_bytes()).await;

@@ -11,6 +11,7 @@
 use super::data::{DataReader, Feed};
 use super::reply;
 use super::{Io, SmtpContext};
+use crate::login::Outcome;
 use crate::outbound::{NewMessage, Outbound};
 use crate::store::model::AccountId;
 use base64::Engine;
@@ -21,14 +22,33 @@ use std::time::Duration;
 
 const MAX_LINE: usize = 4096;
 /// Failed logins before the connection is closed (RFC 4954 §4 lets a server limit them).
+/// Across connections, the login door (`src/login.rs`) limits failures per client and account.
 const MAX_AUTH_FAILURES: u32 = 3;
-const MAX_ERRORS: u32 = 10;
 
+/// Accepts submission connections. Admission is port 25's (`limits.rs`: total, per client,
+/// per-client rate, from the same settings) but with its own counts, so a flood on one port
+/// does not lock users out of the other; a refused connection gets one 421 line.
 pub async fn serve(listener: smol::net::TcpListener, ctx: SmtpContext, outbound: Outbound) {
+    let limits = super::limits::Limits::new(
+        ctx.config.smtp_max_connections,
+        ctx.config.smtp_max_connections_per_ip,
+        ctx.config.smtp_connections_per_minute_per_ip,
+    );
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
+                let permit = match limits.admit(peer.ip()) {
+                    Ok(p) => p,
+                    Err(refusal) => {
+                        log::info!(
+                            "submission {peer}: refused connection: {}",
+                            refusal.reason()
+                        );
+                        smol::spawn(super::refuse(stream, refusal)).detach();
+                        continue;
+                    }
+                };
                 let s = Submission {
                     ctx: ctx.clone(),
                     outbound: outbound.clone(),
@@ -43,7 +63,11 @@ pub async fn serve(listener: smol::net::TcpListener, ctx: SmtpContext, outbound:
                     auth_failures: 0,
                     errors: 0,
                 };
-                smol::spawn(s.run()).detach();
+                smol::spawn(async move {
+                    s.run().await;
+                    drop(permit);
+                })
+                .detach();
             }
             Err(e) => {
                 log::warn!("submission accept failed: {e}");
@@ -168,13 +192,37 @@ impl Submission {
                 let Some((user, pass)) = creds else {
                     return self.error("501 5.5.2 Cannot decode the response\r\n").await;
                 };
-                match self.check(&user, &pass).await {
-                    Some(acct) => {
+                let outcome = self
+                    .ctx
+                    .login
+                    .check_password(&self.ctx.store, Some(self.peer.ip()), &user, &pass)
+                    .await;
+                match outcome {
+                    Outcome::Ok(acct) => {
                         log::info!("submission {}: {} logged in", self.peer, user);
-                        self.user = Some((acct, user.to_lowercase()));
+                        self.user = Some((acct.id, user.to_lowercase()));
                         self.send("235 2.7.0 Authentication successful\r\n").await?;
                     }
-                    None => {
+                    Outcome::Throttled(wait) => {
+                        // RFC 4954 §6: 454 4.7.0 is a temporary authentication failure (here:
+                        // too many failed logins, or too many checks at once). The connection
+                        // is closed: retrying on it would only be refused again.
+                        log::info!(
+                            "submission {}: login for {} refused for {} s (limiter)",
+                            self.peer,
+                            super::session::printable(&user),
+                            wait.as_secs().max(1)
+                        );
+                        let _ = self
+                            .send(&format!(
+                                "454 4.7.0 Temporary authentication failure: too many \
+                                 attempts, try again in {} seconds\r\n",
+                                wait.as_secs().max(1)
+                            ))
+                            .await;
+                        return Err(());
+                    }
+                    Outcome::Denied => {
                         self.auth_failures += 1;
                         log::info!(
                             "submission {}: failed login for {}",
@@ -308,16 +356,6 @@ impl Submission {
         Ok(text)
     }
 
-    async fn check(&mut self, user: &str, pass: &str) -> Option<AccountId> {
-        let name = user.to_string();
-        let store = self.ctx.store.clone();
-        let account = store.read(move |r| r.account_by_name(&name)).await.ok()??;
-        let (p, hash) = (pass.to_string(), account.password_hash.clone());
-        smol::unblock(move || crate::password::verify(&p, &hash))
-            .await
-            .then_some(account.id)
-    }
-
     /// Whether the user may send as `address`: the store's one ownership rule, the same as
     /// JMAP's (`Reader::owns_address`).
     async fn owns(&mut self, acct: AccountId, address: &str) -> bool {
@@ -426,7 +464,8 @@ impl Submission {
 
     async fn error(&mut self, text: &str) -> Result<bool, ()> {
         self.errors += 1;
-        if self.errors > MAX_ERRORS {
+        // The same error budget as port 25 (`smtp_max_errors`).
+        if self.errors > self.ctx.config.smtp_max_errors {
             let _ = self.send(&reply::TOO_MANY_ERRORS.line()).await;
             return Err(());
         }

@@ -26,6 +26,10 @@ pub enum StoreError {
     /// The store's writer thread has stopped (shutdown in progress).
     #[error("the store is shutting down")]
     Closed,
+    /// The database is being reopened after an I/O error (a full disk): try again shortly.
+    /// Never `Closed`, which tells background loops to stop.
+    #[error("the database is recovering from an I/O error: {0}")]
+    Unavailable(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

@@ -13,6 +13,7 @@ pub use self::redb::index_marks::IndexMarks;
 pub use self::redb::read::Reader;
 pub use self::redb::read_addresses::Recipient;
 pub use self::redb::read_stats::Usage;
+pub use self::redb::recover::Health;
 pub use self::redb::tables::{QUEUE_OWNER, slot};
 pub use self::redb::write::{VALID_ROLES, Writer, hex_sha256};
 pub use self::redb::write_addresses::{normalize_address, normalize_domain};
@@ -32,8 +33,10 @@ pub struct StateChange {
 
 #[derive(Clone)]
 pub struct Store {
-    /// `None` after [`Store::shutdown`]; readers clone the inner Arc and drop the lock at once.
-    db: Arc<std::sync::RwLock<Option<Arc<::redb::Database>>>>,
+    /// `None` after [`Store::shutdown`], or while the writer reopens it after an I/O error
+    /// (`redb/recover.rs`); readers clone the inner Arc and drop the lock at once.
+    db: self::redb::recover::Slot,
+    health: Arc<Mutex<Health>>,
     jobs: Arc<Mutex<Option<JobSender>>>,
     writer: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
     listeners: Arc<Mutex<Vec<async_channel::Sender<StateChange>>>>,
@@ -43,10 +46,18 @@ impl Store {
     /// Opens the database at `path` and starts the writer thread.
     pub fn open(path: &Path, cache_bytes: usize) -> Result<Store> {
         let db = Arc::new(self::redb::open(path, cache_bytes)?);
+        let slot: self::redb::recover::Slot = Arc::new(std::sync::RwLock::new(Some(db)));
+        let health: Arc<Mutex<Health>> = Arc::default();
+        let recovering = self::redb::recover::Db::new(
+            slot.clone(),
+            health.clone(),
+            path.to_path_buf(),
+            cache_bytes,
+        );
         let listeners: Arc<Mutex<Vec<async_channel::Sender<StateChange>>>> = Arc::default();
         let (tx, rx) = std::sync::mpsc::channel::<Box<dyn Job>>();
         let l2 = listeners.clone();
-        let writer = commit::spawn(db.clone(), rx, move |touched| {
+        let writer = commit::spawn(recovering, rx, move |touched| {
             let mut by_account: std::collections::BTreeMap<AccountId, Vec<DataType>> =
                 Default::default();
             for (a, t) in touched {
@@ -63,7 +74,8 @@ impl Store {
             }
         })?;
         Ok(Store {
-            db: Arc::new(std::sync::RwLock::new(Some(db))),
+            db: slot,
+            health,
             jobs: Arc::new(Mutex::new(Some(tx))),
             writer: Arc::new(Mutex::new(Some(writer))),
             listeners,
@@ -122,10 +134,26 @@ impl Store {
     }
 
     fn database(&self) -> Result<Arc<::redb::Database>> {
-        match self.db.read() {
-            Ok(g) => g.clone().ok_or(StoreError::Closed),
-            Err(_) => Err(StoreError::Closed),
-        }
+        let db = match self.db.read() {
+            Ok(g) => g.clone(),
+            Err(_) => return Err(StoreError::Closed),
+        };
+        db.ok_or_else(|| match self.health() {
+            Health {
+                failing_since: Some(_),
+                last_error,
+                ..
+            } => StoreError::Unavailable(last_error.unwrap_or_default()),
+            _ => StoreError::Closed,
+        })
+    }
+
+    /// Whether writes work (and what failed if not), for the admin page.
+    pub fn health(&self) -> Health {
+        self.health
+            .lock()
+            .map(|h| h.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
     }
 
     /// Closes the database cleanly: no new jobs, the writer drains and stops, then the file is

@@ -49,8 +49,8 @@ impl ServerCertVerifier for TrustAnything {
 
 pub type Tls = StreamOwned<ClientConnection, TcpStream>;
 
-/// A TLS connection to the server, certificate not checked (it is self-signed).
-pub fn connect(addr: SocketAddr) -> Tls {
+/// A client config that trusts the test server's self-signed certificate.
+pub fn client_config() -> Arc<rustls::ClientConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -58,8 +58,13 @@ pub fn connect(addr: SocketAddr) -> Tls {
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(TrustAnything(provider)))
         .with_no_client_auth();
+    Arc::new(config)
+}
+
+/// A TLS connection to the server, certificate not checked (it is self-signed).
+pub fn connect(addr: SocketAddr) -> Tls {
     let name = ServerName::try_from("localhost").expect("name");
-    let conn = ClientConnection::new(Arc::new(config), name).expect("client");
+    let conn = ClientConnection::new(client_config(), name).expect("client");
     let tcp = TcpStream::connect(addr).expect("connect");
     tcp.set_read_timeout(Some(Duration::from_secs(30)))
         .expect("timeout");

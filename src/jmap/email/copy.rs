@@ -119,7 +119,9 @@ pub async fn copy(ctx: &mut Ctx<'_>, a: Args) -> Result<Responses, MethodError> 
         create.insert(cid, Value::Object(obj));
     }
     let mut set_args = Map::new();
-    set_args.insert("accountId".into(), a["accountId"].clone());
+    if let Some(id) = a.get("accountId") {
+        set_args.insert("accountId".into(), id.clone());
+    }
     if let Some(s) = a.get("ifInState") {
         set_args.insert("ifInState".into(), s.clone());
     }

@@ -78,6 +78,12 @@ pub async fn import(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
         e.remove(PREPARED_KEY);
         let r = match e.get("blobId") {
             Some(Value::String(b)) => match blob::download(&ctx.jmap.store, acct, b).await? {
+                // A PNG or random bytes would otherwise "parse" as a body without headers.
+                Some(bytes) if !ingest::shape::looks_like_message(&bytes) => Err(SetError::new(
+                    "invalidEmail",
+                    "the blob is not a message: it does not start with a header field \
+                     (RFC 5322 §2.2)",
+                )),
                 Some(bytes) => {
                     let now = ingest::now();
                     Ok(smol::unblock(move || {
@@ -98,7 +104,9 @@ pub async fn import(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
         create.insert(cid, Value::Object(e));
     }
     let mut set_args = Map::new();
-    set_args.insert("accountId".into(), a["accountId"].clone());
+    if let Some(id) = a.get("accountId") {
+        set_args.insert("accountId".into(), id.clone());
+    }
     if let Some(s) = a.get("ifInState") {
         set_args.insert("ifInState".into(), s.clone());
     }

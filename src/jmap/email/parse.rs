@@ -70,7 +70,8 @@ pub async fn parse(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
         let id2 = id.clone();
         let one = smol::unblock(move || {
             let s = Structure::parse(&bytes);
-            if !s.is_message() {
+            // The same rule as Email/import's invalidEmail (`ingest/shape.rs`).
+            if !s.is_message() || !crate::ingest::shape::looks_like_message(&bytes) {
                 return None;
             }
             let meta = crate::ingest::parse::summary(&s);

@@ -59,7 +59,7 @@ pub async fn query(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
     let stop_after = (!calculate_total && anchor.is_none() && position >= 0)
         .then(|| (position as usize).saturating_add(limit).saturating_add(1));
 
-    let snap = ctx.jmap.index.snapshot();
+    let snap = query_run::snapshot(ctx, acct, &plan).await?;
     let (state, ids) = ctx
         .jmap
         .store

@@ -46,7 +46,7 @@ pub async fn query_changes(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodEr
     args::opt_str(&a, "upToId")?;
     let calculate_total = args::opt_bool(&a, "calculateTotal", false)?;
 
-    let snap = ctx.jmap.index.snapshot();
+    let snap = query_run::snapshot(ctx, acct, &plan).await?;
     let (new_state, changed, ids) = ctx
         .jmap
         .store

@@ -39,6 +39,29 @@ impl Plan {
     }
 }
 
+/// How long a text query waits for the index to catch up with what was committed before it.
+pub const INDEX_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The index snapshot for a query. With text conditions it waits (at most [`INDEX_WAIT`]) until
+/// the index holds every Email change committed before the request read the state, so a search
+/// right after an import or an SMTP 250 finds the message (issue 13, finding 8).
+pub async fn snapshot(
+    ctx: &crate::jmap::Ctx<'_>,
+    acct: AccountId,
+    plan: &Plan,
+) -> Result<Snapshot, MethodError> {
+    let index = &ctx.jmap.index;
+    if !plan.parsed.has_text() {
+        return Ok(index.snapshot());
+    }
+    let state = ctx
+        .jmap
+        .store
+        .read(move |r| r.state(acct, DataType::Email))
+        .await?;
+    Ok(index.caught_up(acct, state, INDEX_WAIT).await)
+}
+
 /// The query state (RFC 8620 §5.5 queryState): the Email state, or, when text conditions are
 /// involved, how far the index has got if it is behind, so that an email that becomes searchable
 /// later is still reported by Email/queryChanges.

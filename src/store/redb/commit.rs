@@ -6,12 +6,13 @@
 //! concurrent deliveries share the cost of one fsync. If one job fails, the batch is aborted and
 //! every job is run again in a transaction of its own, so one bad job cannot undo the others.
 
+use super::recover::Db;
 use super::write::Writer;
 use crate::store::error::{Result, StoreError};
 use crate::store::model::{AccountId, DataType};
 use std::collections::BTreeSet;
-use std::sync::Arc;
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::Duration;
 
 /// The most jobs one transaction takes; bounds the latency of the first job in a batch.
 const MAX_BATCH: usize = 256;
@@ -49,15 +50,33 @@ where
 
 pub type Published = BTreeSet<(AccountId, DataType)>;
 
+/// Starts the writer thread. `db` is the swappable database (`recover.rs`): a batch that fails
+/// with an engine error is followed by a probe, and a poisoned database is reopened in place.
 pub fn spawn(
-    db: Arc<redb::Database>,
+    mut db: Db,
     jobs: Receiver<Box<dyn Job>>,
     publish: impl Fn(Published) + Send + 'static,
 ) -> Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("store-writer".into())
         .spawn(move || {
-            while let Ok(first) = jobs.recv() {
+            loop {
+                let first = if db.is_broken() {
+                    // Idle while broken: try to reopen every second, not only when a job comes.
+                    match jobs.recv_timeout(Duration::from_secs(1)) {
+                        Ok(j) => j,
+                        Err(RecvTimeoutError::Timeout) => {
+                            db.try_reopen();
+                            continue;
+                        }
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                } else {
+                    match jobs.recv() {
+                        Ok(j) => j,
+                        Err(_) => return,
+                    }
+                };
                 let mut batch = vec![first];
                 while batch.len() < MAX_BATCH {
                     match jobs.try_recv() {
@@ -65,13 +84,47 @@ pub fn spawn(
                         Err(_) => break,
                     }
                 }
-                run_batch(&db, batch, &publish);
+                let current = match db.current() {
+                    Ok(d) => d,
+                    Err(e) => {
+                        for job in batch {
+                            job.finish(Err(clone_error(&e)));
+                        }
+                        continue;
+                    }
+                };
+                let engine_error = run_batch(&current, batch, &publish);
+                match engine_error {
+                    Some(e) => db.check_after_failure(&current, &e),
+                    None => db.succeeded(),
+                }
             }
         })
         .map_err(|e| StoreError::Db(e.to_string()))
 }
 
-fn run_batch(db: &redb::Database, mut batch: Vec<Box<dyn Job>>, publish: &impl Fn(Published)) {
+/// Whether an error came from the database engine (I/O, a full disk), as opposed to a job's own
+/// refusal (`/set` aborts use `Db` too, with their own prefix).
+fn is_engine_error(e: &StoreError) -> bool {
+    matches!(e, StoreError::Db(d) if !d.starts_with("/set aborted"))
+}
+
+fn clone_error(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Unavailable(s) => StoreError::Unavailable(s.clone()),
+        StoreError::Closed => StoreError::Closed,
+        StoreError::Db(d) => StoreError::Db(d.clone()),
+        other => StoreError::Db(other.to_string()),
+    }
+}
+
+/// Runs a batch; returns an engine error if one was seen (None when every commit worked or
+/// only jobs refused).
+fn run_batch(
+    db: &redb::Database,
+    mut batch: Vec<Box<dyn Job>>,
+    publish: &impl Fn(Published),
+) -> Option<StoreError> {
     match run_together(db, &mut batch) {
         Ok(touched) => {
             for job in batch {
@@ -80,8 +133,10 @@ fn run_batch(db: &redb::Database, mut batch: Vec<Box<dyn Job>>, publish: &impl F
             if !touched.is_empty() {
                 publish(touched);
             }
+            None
         }
         Err(_) if batch.len() > 1 => {
+            let mut engine = None;
             for mut job in batch {
                 let mut one = [job];
                 let outcome = run_together(db, &mut one[..]);
@@ -93,15 +148,23 @@ fn run_batch(db: &redb::Database, mut batch: Vec<Box<dyn Job>>, publish: &impl F
                             publish(touched);
                         }
                     }
-                    Err(e) => job.finish(Err(e)),
+                    Err(e) => {
+                        if engine.is_none() && is_engine_error(&e) {
+                            engine = Some(clone_error(&e));
+                        }
+                        job.finish(Err(e));
+                    }
                 }
             }
+            engine
         }
         Err(e) => {
+            let engine = is_engine_error(&e).then(|| clone_error(&e));
             // A batch of one: hand its own error back, typed.
             if let Some(job) = batch.pop() {
                 job.finish(Err(e));
             }
+            engine
         }
     }
 }

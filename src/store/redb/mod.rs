@@ -10,6 +10,7 @@ pub mod push;
 pub mod read;
 pub mod read_addresses;
 pub mod read_stats;
+pub mod recover;
 pub mod tables;
 pub mod trim;
 pub mod uploads;

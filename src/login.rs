@@ -1,0 +1,435 @@
+//! The one login door (DESIGN.md "One login door"): every password check — JMAP over HTTP
+//! Basic, the admin sign-in and its API, SMTP AUTH on the submission port — goes through
+//! [`Login::check_password`], so they share one failure budget and one cap on memory.
+//!
+//! **Failure budget.** Two token buckets: one per client (IPv4 address or IPv6 /64) and one per
+//! login name (known or not). Each holds `burst` failures and refills continuously at
+//! `per_minute`. A failed check takes a token from both; a successful one takes none. When
+//! either bucket is empty the answer is "too many attempts" (`Throttled` with the time until a
+//! token is back: SMTP 454 4.7.0, HTTP 429 + Retry-After) *without hashing*: an empty client
+//! bucket refuses even the right password (guessing must not be able to test it); an empty
+//! account bucket refuses new logins to that account from anywhere, except credentials that
+//! already succeeded within `CACHE_TTL` (the owner's running clients keep working while someone
+//! else guesses). Bearer tokens and other credentials call [`Login::admit`] before their check
+//! and [`Login::failed`] after a wrong one, so they join the same budget.
+//!
+//! **Same work for unknown users.** An unknown name is verified against a dummy hash made with
+//! the same parameters, through the same queue and the same buckets, so neither the answer
+//! nor its timing says which addresses exist.
+//!
+//! **Bounded hashing.** An argon2 verification takes ~7 MiB for tens of milliseconds
+//! (`password.rs`). At most `hash_concurrency` run at once (a semaphore), each on a blocking
+//! thread (`smol::unblock`) with one of `hash_concurrency` reused memory buffers; up to `hash_queue` more wait their turn and beyond that the answer
+//! is a temporary failure (`Throttled` for a second). The budget is checked again once a
+//! waiter gets its turn, so a burst of parallel guesses from one client costs at most `burst`
+//! + `hash_concurrency` hashes, not one per connection.
+//!
+//! **Cache.** A JMAP client sends its password with every request; a success is cached for
+//! `CACHE_TTL`, keyed by the SHA-256 of name and password (never the password), and only while
+//! the stored hash is unchanged (a password change or deletion takes effect at once).
+
+use crate::store::Store;
+use crate::store::model::Account;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const CACHE_TTL: Duration = Duration::from_secs(300);
+/// Entries per map before idle ones are pruned (bounds memory under a flood of names or IPs).
+const PRUNE_ABOVE: usize = 10_000;
+/// How long a caller is told to wait when the hash queue is full.
+const BUSY_RETRY: Duration = Duration::from_secs(1);
+
+/// The limiter's numbers. The defaults: 10 failures per client and 20 per account, each
+/// refilling at 2 a minute (so a client can guess ~3000 times a day at most, an account is
+/// guessed at most ~3000 times a day however many clients try); 2 hashes at once, 64 waiting.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub ip_burst: u32,
+    pub ip_per_minute: f64,
+    pub account_burst: u32,
+    pub account_per_minute: f64,
+    pub hash_concurrency: usize,
+    pub hash_queue: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            ip_burst: 10,
+            ip_per_minute: 2.0,
+            account_burst: 20,
+            account_per_minute: 2.0,
+            hash_concurrency: 2,
+            hash_queue: 64,
+        }
+    }
+}
+
+/// The answer to a login attempt.
+#[derive(Debug)]
+pub enum Outcome {
+    Ok(Account),
+    /// Wrong name or password (the same answer for both).
+    Denied,
+    /// Too many failures (client or account), or too many checks waiting: try again after
+    /// the duration, which is at least one second.
+    Throttled(Duration),
+}
+
+struct Bucket {
+    tokens: f64,
+    refilled: Instant,
+}
+
+impl Bucket {
+    fn refill(&mut self, now: Instant, burst: f64, per_minute: f64) {
+        let elapsed = now.duration_since(self.refilled).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * per_minute / 60.0).min(burst);
+        self.refilled = now;
+    }
+}
+
+/// One family of buckets (per client or per account).
+struct Buckets<K> {
+    burst: f64,
+    per_minute: f64,
+    map: Mutex<HashMap<K, Bucket>>,
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Buckets<K> {
+    fn new(burst: u32, per_minute: f64) -> Self {
+        Buckets {
+            burst: f64::from(burst.max(1)),
+            per_minute: per_minute.max(0.01),
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, Bucket>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// None when a failure may still be spent; else how long until one may.
+    fn wait(&self, key: &K) -> Option<Duration> {
+        let now = Instant::now();
+        let mut m = self.lock();
+        let b = m.get_mut(key)?;
+        b.refill(now, self.burst, self.per_minute);
+        if b.tokens >= 1.0 {
+            return None;
+        }
+        let secs = (1.0 - b.tokens) * 60.0 / self.per_minute;
+        Some(Duration::from_secs_f64(secs.ceil().max(1.0)))
+    }
+
+    fn spend(&self, key: &K) {
+        let now = Instant::now();
+        let mut m = self.lock();
+        if m.len() > PRUNE_ABOVE {
+            let (burst, rate) = (self.burst, self.per_minute);
+            m.retain(|_, b| {
+                b.refill(now, burst, rate);
+                b.tokens < burst
+            });
+        }
+        let b = m.entry(key.clone()).or_insert(Bucket {
+            tokens: self.burst,
+            refilled: now,
+        });
+        b.refill(now, self.burst, self.per_minute);
+        b.tokens = (b.tokens - 1.0).max(0.0);
+    }
+}
+
+pub struct Login {
+    policy: Policy,
+    ips: Buckets<IpAddr>,
+    accounts: Buckets<String>,
+    cache: Mutex<HashMap<[u8; 32], (Account, Instant)>>,
+    hashes: smol::lock::Semaphore,
+    /// argon2 memory, one buffer per hash slot, reused (`password::verify_with`).
+    memory: Mutex<Vec<Vec<argon2::Block>>>,
+    /// Checks waiting for or holding a hash slot.
+    queued: AtomicUsize,
+    /// Figures for the admin page and the log.
+    pub stats: Stats,
+}
+
+#[derive(Default)]
+pub struct Stats {
+    pub hashes: AtomicUsize,
+    pub throttled: AtomicUsize,
+    pub busy: AtomicUsize,
+}
+
+impl Default for Login {
+    fn default() -> Self {
+        Login::new(Policy::default())
+    }
+}
+
+/// Decrements the queue count however the check ends (including a dropped future).
+struct Queued<'a>(&'a AtomicUsize);
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Login {
+    pub fn new(policy: Policy) -> Login {
+        Login {
+            ips: Buckets::new(policy.ip_burst, policy.ip_per_minute),
+            accounts: Buckets::new(policy.account_burst, policy.account_per_minute),
+            cache: Mutex::new(HashMap::new()),
+            hashes: smol::lock::Semaphore::new(policy.hash_concurrency.max(1)),
+            memory: Mutex::new(Vec::new()),
+            queued: AtomicUsize::new(0),
+            stats: Stats::default(),
+            policy,
+        }
+    }
+
+    /// Whether a credential check from `ip` for `name` may run now; `Err` carries how long to
+    /// wait. For credentials that are not passwords (tokens): call before checking.
+    pub fn admit(&self, ip: Option<IpAddr>, name: Option<&str>) -> Result<(), Duration> {
+        let by_ip = ip.and_then(|ip| self.ips.wait(&client_key(ip)));
+        let by_name = name.and_then(|n| self.accounts.wait(&n.to_lowercase()));
+        match by_ip.into_iter().chain(by_name).max() {
+            Some(d) => {
+                self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                Err(d)
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Records a failed check (spends a token of the client and of the name).
+    pub fn failed(&self, ip: Option<IpAddr>, name: Option<&str>) {
+        if let Some(ip) = ip {
+            self.ips.spend(&client_key(ip));
+        }
+        if let Some(n) = name {
+            self.accounts.spend(&n.to_lowercase());
+        }
+    }
+
+    /// Drops cached logins (after a password change or account deletion).
+    pub fn forget_all(&self) {
+        if let Ok(mut c) = self.cache.lock() {
+            c.clear();
+        }
+    }
+
+    /// Checks a login name and password. See the module header for the order of checks.
+    pub async fn check_password(
+        &self,
+        store: &Store,
+        ip: Option<IpAddr>,
+        user: &str,
+        pass: &str,
+    ) -> Outcome {
+        let by_ip = ip.map(client_key);
+        if let Some(d) = by_ip.and_then(|k| self.ips.wait(&k)) {
+            self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+            // Debug, not info: a flood of refused attempts must not flood the log too.
+            log::debug!("login: throttled client {ip:?} ({} s)", d.as_secs());
+            return Outcome::Throttled(d);
+        }
+        let name = user.to_lowercase();
+        let key = cache_key(&name, pass);
+        // The account is read on every attempt (a cheap redb read) so that a password change
+        // or deletion, from any path (CLI, control socket, admin page), takes effect at once.
+        let n2 = user.to_string();
+        let account = match store.read(move |r| r.account_by_name(&n2)).await {
+            Ok(a) => a,
+            Err(e) => {
+                // The store cannot be read (recovering from a full disk): credentials that
+                // succeeded recently still work, so the admin page can show what is wrong;
+                // anything else must wait (no hash without the stored one).
+                if let Some(a) = self.cached_any(&key) {
+                    return Outcome::Ok(a);
+                }
+                log::error!("login: store error: {e}");
+                return Outcome::Throttled(BUSY_RETRY);
+            }
+        };
+        if let Some(a) = &account
+            && self.cached(&key, a)
+        {
+            return Outcome::Ok(a.clone());
+        }
+        if let Some(d) = self.accounts.wait(&name) {
+            self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+            log::debug!(
+                "login: throttled account {:?} (from {ip:?}, {} s)",
+                crate::smtp::session::printable(user),
+                d.as_secs()
+            );
+            return Outcome::Throttled(d);
+        }
+        // Bounded queue for a hash slot.
+        if self.queued.fetch_add(1, Ordering::SeqCst)
+            >= self.policy.hash_concurrency + self.policy.hash_queue
+        {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            let n = self.stats.busy.fetch_add(1, Ordering::Relaxed) + 1;
+            // Logged at 1, 2, 4, 8... refusals: visible, but a flood does not flood the log.
+            if n.is_power_of_two() {
+                log::warn!("login: hash queue full ({n} refusals so far); e.g. {ip:?}");
+            }
+            return Outcome::Throttled(BUSY_RETRY);
+        }
+        let _queued = Queued(&self.queued);
+        let _slot = self.hashes.acquire().await;
+        // While this check waited, others may have spent the budget or cached this login.
+        if let Some(a) = &account
+            && self.cached(&key, a)
+        {
+            return Outcome::Ok(a.clone());
+        }
+        if let Some(d) = self.admit(ip, Some(&name)).err() {
+            return Outcome::Throttled(d);
+        }
+        let hash = match &account {
+            Some(a) => a.password_hash.clone(),
+            None => String::new(),
+        };
+        let p = pass.to_string();
+        self.stats.hashes.fetch_add(1, Ordering::Relaxed);
+        // A slot holds a semaphore permit, so at most `hash_concurrency` buffers exist.
+        let mut memory = self
+            .memory
+            .lock()
+            .ok()
+            .and_then(|mut m| m.pop())
+            .unwrap_or_default();
+        let (ok, memory) = smol::unblock(move || {
+            // Unknown names are checked against a dummy hash: the same work, always false.
+            let phc = if hash.is_empty() {
+                dummy_hash()
+            } else {
+                hash.as_str()
+            };
+            let ok = crate::password::verify_with(&p, phc, &mut memory);
+            (ok && !hash.is_empty(), memory)
+        })
+        .await;
+        if let Ok(mut m) = self.memory.lock() {
+            m.push(memory);
+        }
+        match account {
+            Some(a) if ok => {
+                if let Ok(mut c) = self.cache.lock() {
+                    if c.len() > 1000 {
+                        c.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
+                    }
+                    c.insert(key, (a.clone(), Instant::now()));
+                }
+                Outcome::Ok(a)
+            }
+            found => {
+                self.failed(ip, Some(&name));
+                match found {
+                    Some(a) => log::info!("login: wrong password for {} from {ip:?}", a.name),
+                    None => log::info!(
+                        "login: unknown user {:?} from {ip:?}",
+                        crate::smtp::session::printable(user)
+                    ),
+                }
+                Outcome::Denied
+            }
+        }
+    }
+
+    /// A recent success with these credentials, without comparing it to the store.
+    fn cached_any(&self, key: &[u8; 32]) -> Option<Account> {
+        let c = self.cache.lock().ok()?;
+        c.get(key)
+            .filter(|(_, at)| at.elapsed() < CACHE_TTL)
+            .map(|(a, _)| a.clone())
+    }
+
+    fn cached(&self, key: &[u8; 32], account: &Account) -> bool {
+        let Ok(c) = self.cache.lock() else {
+            return false;
+        };
+        matches!(c.get(key), Some((a, at)) if at.elapsed() < CACHE_TTL
+            && a.password_hash == account.password_hash
+            && a.id == account.id)
+    }
+}
+
+fn cache_key(name: &str, pass: &str) -> [u8; 32] {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    ctx.update(name.as_bytes());
+    ctx.update(&[0]);
+    ctx.update(pass.as_bytes());
+    let mut k = [0u8; 32];
+    k.copy_from_slice(ctx.finish().as_ref());
+    k
+}
+
+/// A hash of a random password with the current parameters, verified against when the user
+/// does not exist.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| crate::password::hash(&crate::password::generate()).unwrap_or_default())
+}
+
+/// The unit limits apply to: the address for IPv4, the /64 for IPv6 (one host usually holds a
+/// whole /64, so per-address limits would be trivial to dodge).
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_spend_refill_and_say_how_long() {
+        let b: Buckets<u8> = Buckets::new(3, 60.0);
+        for _ in 0..3 {
+            assert!(b.wait(&1).is_none());
+            b.spend(&1);
+        }
+        let d = b.wait(&1).expect("empty");
+        assert!(d >= Duration::from_secs(1) && d <= Duration::from_secs(2));
+        assert!(b.wait(&2).is_none(), "per key");
+    }
+
+    #[test]
+    fn admit_and_failed_share_the_budget() {
+        let l = Login::new(Policy {
+            ip_burst: 2,
+            account_burst: 3,
+            ..Policy::default()
+        });
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let b: IpAddr = [10, 0, 0, 2].into();
+        l.failed(Some(a), Some("X@example.org"));
+        assert!(l.admit(Some(a), None).is_ok());
+        l.failed(Some(a), Some("x@example.org"));
+        assert!(l.admit(Some(a), None).is_err(), "client budget spent");
+        assert!(l.admit(Some(b), Some("x@example.org")).is_ok());
+        l.failed(Some(b), Some("x@EXAMPLE.org"));
+        assert!(
+            l.admit(Some(b), Some("x@example.org")).is_err(),
+            "account budget spent, names compared without case"
+        );
+        assert!(l.admit(Some(b), Some("y@example.org")).is_ok());
+    }
+}
