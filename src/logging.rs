@@ -40,3 +40,16 @@ pub fn init() {
         log::set_max_level(level);
     }
 }
+
+/// A client address for a log line: `203.0.113.7`, or `unknown address` when the transport
+/// gave none (never Rust's `Some(..)` debug form, which issue #22 found in the log).
+pub struct Peer(pub Option<std::net::IpAddr>);
+
+impl std::fmt::Display for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(ip) => write!(f, "{ip}"),
+            None => f.write_str("unknown address"),
+        }
+    }
+}

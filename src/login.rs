@@ -236,7 +236,11 @@ impl Login {
         if let Some(d) = by_ip.and_then(|k| self.ips.wait(&k)) {
             self.stats.throttled.fetch_add(1, Ordering::Relaxed);
             // Debug, not info: a flood of refused attempts must not flood the log too.
-            log::debug!("login: throttled client {ip:?} ({} s)", d.as_secs());
+            log::debug!(
+                "login: throttled client {peer} ({} s)",
+                d.as_secs(),
+                peer = crate::logging::Peer(ip)
+            );
             return Outcome::Throttled(d);
         }
         let name = user.to_lowercase();
@@ -265,9 +269,10 @@ impl Login {
         if let Some(d) = self.accounts.wait(&name) {
             self.stats.throttled.fetch_add(1, Ordering::Relaxed);
             log::debug!(
-                "login: throttled account {:?} (from {ip:?}, {} s)",
+                "login: throttled account {:?} (from {peer}, {} s)",
                 crate::smtp::session::printable(user),
-                d.as_secs()
+                d.as_secs(),
+                peer = crate::logging::Peer(ip)
             );
             return Outcome::Throttled(d);
         }
@@ -279,7 +284,10 @@ impl Login {
             let n = self.stats.busy.fetch_add(1, Ordering::Relaxed) + 1;
             // Logged at 1, 2, 4, 8... refusals: visible, but a flood does not flood the log.
             if n.is_power_of_two() {
-                log::warn!("login: hash queue full ({n} refusals so far); e.g. {ip:?}");
+                log::warn!(
+                    "login: hash queue full ({n} refusals so far); e.g. {}",
+                    crate::logging::Peer(ip)
+                );
             }
             return Outcome::Throttled(BUSY_RETRY);
         }
@@ -334,10 +342,15 @@ impl Login {
             found => {
                 self.failed(ip, Some(&name));
                 match found {
-                    Some(a) => log::info!("login: wrong password for {} from {ip:?}", a.name),
+                    Some(a) => log::info!(
+                        "login: wrong password for {} from {}",
+                        a.name,
+                        crate::logging::Peer(ip)
+                    ),
                     None => log::info!(
-                        "login: unknown user {:?} from {ip:?}",
-                        crate::smtp::session::printable(user)
+                        "login: unknown user {:?} from {}",
+                        crate::smtp::session::printable(user),
+                        crate::logging::Peer(ip)
                     ),
                 }
                 Outcome::Denied

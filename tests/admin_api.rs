@@ -5,7 +5,7 @@ mod admin_support;
 mod common;
 use admin_support::*;
 use common::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
 const PW: &str = "a long enough secret";
 
@@ -688,12 +688,56 @@ async fn setup_lists_dns_records_and_the_certificate() {
     assert!(find("TXT", "example.com.").contains("v=spf1"));
     assert!(find("TXT", "_dmarc.example.com.").contains("v=DMARC1"));
     assert!(find("SRV", "_jmap._tcp.example.com.").ends_with("mail.example.org."));
-    assert!(
-        v["dkim"]
-            .as_str()
-            .unwrap()
-            .contains("does not send mail yet")
+    assert_eq!(
+        find("TXT", "_dmarc.example.com."),
+        "\"v=DMARC1; p=none; adkim=s; aspf=s; rua=mailto:postmaster@example.com\"",
+        "the admin page and `mailnook dns` advise the same starting policy"
     );
+    // No keys yet: the page says so and how to make them (it never generates keys itself).
+    let note = v["dkim"].as_str().unwrap().to_string();
+    assert!(
+        note.contains("No DKIM keys yet for") && note.contains("example.com"),
+        "{note}"
+    );
+    assert!(
+        !recs
+            .iter()
+            .any(|r| r["name"].as_str().unwrap().contains("_domainkey"))
+    );
+    // `mailnook dns` makes them; the page then lists the same records the CLI printed.
+    let out = s.cli(&["dns", "example.com"], None);
+    assert!(out.status.success(), "{out:?}");
+    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(printed.contains("p=none"), "{printed}");
+    let (_, v) = a.get(&s, "/admin/api/setup").await;
+    let d = v["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["domain"] == "example.com")
+        .expect("example.com listed")
+        .clone();
+    let dkim: Vec<&Value> = d["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["name"]
+                .as_str()
+                .unwrap()
+                .contains("._domainkey.example.com.")
+        })
+        .collect();
+    assert_eq!(dkim.len(), 2, "RSA and ed25519 records: {d}");
+    for r in &dkim {
+        let name = r["name"].as_str().unwrap();
+        let value = r["value"].as_str().unwrap();
+        assert!(
+            printed.contains(&format!("{name}\tIN TXT\t{value}")),
+            "{name} {value} not as printed by mailnook dns:\n{printed}"
+        );
+    }
+    assert!(!v["dkim"].as_str().unwrap().contains("example.com"), "{v}");
     let c = &v["certificate"];
     assert_eq!(c["fingerprint_sha256"], s.fingerprint.as_str());
     let names: Vec<&str> = c["names"]

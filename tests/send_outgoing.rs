@@ -226,15 +226,14 @@ async fn submission_port_adds_date_and_message_id_under_the_signature() {
     assert!(e["sentAt"].is_string(), "{e}");
 }
 
-/// dkimpy as a second verifier where the machine has it (CI does not install it yet).
+/// dkimpy as a second, independent verifier (tests/setup/deps.sh installs it).
 fn independent_check(server: &Server, data: &[u8]) {
-    match dkimpy_verify(server, "example.org", data) {
-        Some(n) => {
-            eprintln!("dkimpy verified {n} signature(s)");
-            assert!(n >= 1, "dkimpy verified no signature");
-        }
-        None => eprintln!("dkimpy not installed: verified with mail-auth only"),
-    }
+    let n = dkimpy_verify(server, "example.org", data).expect("dkimpy printed a count");
+    eprintln!("dkimpy verified {n} signature(s)");
+    assert!(
+        n >= 2,
+        "dkimpy verified {n} signatures, want RSA and ed25519"
+    );
 }
 
 /// What the strict header parser in Python's standard library thinks of a From: field, if
@@ -320,12 +319,10 @@ async fn non_ascii_display_name_is_an_encoded_word_outside_quotes() {
     let from = parsed.from().and_then(|a| a.first()).unwrap();
     assert_eq!(from.name(), Some(name));
     assert_eq!(from.address(), Some(ALICE));
-    if let Some((defects, display)) = python_from(&data) {
-        assert_eq!(defects, "0", "python strict parser: {defects} defects");
-        assert_eq!(display, name);
-    } else {
-        eprintln!("python3 not found: checked with the quoted-string scan and mail-parser only");
-    }
+    let (defects, display) =
+        python_from(&data).expect("python3 is needed (tests/setup/deps.sh installs it)");
+    assert_eq!(defects, "0", "python strict parser: {defects} defects");
+    assert_eq!(display, name);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -74,7 +74,7 @@ async fn page(req: Request<State>) -> tide::Result {
     let Some(admin) = session::session_admin(&req).await else {
         return Ok(html(
             StatusCode::Ok,
-            admin_html::login_page(&state.config.hostname, None),
+            admin_html::login_page(&state.config.hostname, None, ""),
         ));
     };
     let csrf = admin
@@ -84,7 +84,7 @@ async fn page(req: Request<State>) -> tide::Result {
         .unwrap_or_default();
     let status = admin_status::gather(&state).await;
     let lists = Lists::load(&state).await;
-    let setup = setup_for(&req, &lists);
+    let setup = setup_for(&req, &lists).await;
     Ok(html(
         StatusCode::Ok,
         admin_html::dashboard(&admin.account.name, &csrf, &status, &lists, &setup),
@@ -136,7 +136,7 @@ fn host_ip(req: &Request<State>) -> Option<std::net::IpAddr> {
         .ok()
 }
 
-pub fn setup_for(req: &Request<State>, lists: &Lists) -> admin_setup::Setup {
+pub async fn setup_for(req: &Request<State>, lists: &Lists) -> admin_setup::Setup {
     let state = req.state();
     let domains = lists
         .accounts
@@ -147,13 +147,38 @@ pub fn setup_for(req: &Request<State>, lists: &Lists) -> admin_setup::Setup {
         .chain(lists.domains.iter().map(|d| d.domain.to_lowercase()))
         .filter(|d| !d.is_empty())
         .collect();
-    let (host_records, domains) = admin_setup::records(&state.config, host_ip(req), &domains);
+    let (host_records, mut domains) = admin_setup::records(&state.config, host_ip(req), &domains);
+    let mut without_keys = Vec::new();
+    for d in &mut domains {
+        let name = d.domain.clone();
+        let keys = state
+            .jmap
+            .store
+            .read(move |r| {
+                let mut keys = Vec::new();
+                for algo in [
+                    crate::outbound::dkim::ALGO_RSA,
+                    crate::outbound::dkim::ALGO_ED25519,
+                ] {
+                    keys.extend(r.dkim_key(&name, algo)?);
+                }
+                Ok(keys)
+            })
+            .await
+            .unwrap_or_default();
+        if keys.is_empty() {
+            without_keys.push(d.domain.clone());
+        }
+        // After SPF, before DMARC: the order `mailnook dns` prints them in.
+        let at = d.records.len().min(2);
+        d.records.splice(at..at, admin_setup::dkim_records(&keys));
+    }
     admin_setup::Setup {
         hostname: state.config.hostname.clone(),
         warnings: admin_setup::warnings(&state.config),
         host_records,
         domains,
-        dkim: admin_setup::DKIM_NOTE,
+        dkim: admin_setup::dkim_note(&without_keys),
         certificate: admin_setup::certificate(&state.tls.info(), &state.config),
     }
 }
@@ -204,14 +229,15 @@ async fn login(mut req: Request<State>) -> tide::Result {
     let ip = session::peer_ip(&req);
     if !session::same_origin(&req) {
         log::warn!(
-            "admin: refused a cross-site sign-in from {ip:?} (Origin {:?}, Host {:?}, Sec-Fetch-Site {:?})",
+            "admin: refused a cross-site sign-in from {peer} (Origin {:?}, Host {:?}, Sec-Fetch-Site {:?})",
             req.header("Origin").map(|h| h.as_str()),
             req.header("Host").map(|h| h.as_str()),
             req.header("Sec-Fetch-Site").map(|h| h.as_str()),
+            peer = crate::logging::Peer(ip)
         );
         return Ok(html(
             StatusCode::Forbidden,
-            admin_html::login_page(&host, Some("Cross-site sign-in refused.")),
+            admin_html::login_page(&host, Some("Cross-site sign-in refused."), ""),
         ));
     }
     let body = small_body(&mut req).await.unwrap_or_default();
@@ -220,7 +246,7 @@ async fn login(mut req: Request<State>) -> tide::Result {
     if user.trim().is_empty() || pass.is_empty() {
         return Ok(html(
             StatusCode::BadRequest,
-            admin_html::login_page(&host, Some("Enter an address and a password.")),
+            admin_html::login_page(&host, Some("Enter an address and a password."), user.trim()),
         ));
     }
     let user = user.trim().to_string();
@@ -233,36 +259,45 @@ async fn login(mut req: Request<State>) -> tide::Result {
             let Some((token, _csrf)) = state.admin_sessions.create(&account) else {
                 return Ok(html(
                     StatusCode::InternalServerError,
-                    admin_html::login_page(&host, Some("Could not start a session.")),
+                    admin_html::login_page(&host, Some("Could not start a session."), &user),
                 ));
             };
-            log::info!("admin: {} signed in from {ip:?}", account.name);
+            log::info!(
+                "admin: {} signed in from {peer}",
+                account.name,
+                peer = crate::logging::Peer(ip)
+            );
             let mut res = see_other("/admin");
             res.insert_header("Set-Cookie", session::set_cookie(&token));
             Ok(res)
         }
         super::auth::AuthResult::Ok(account) => {
             log::warn!(
-                "admin: {} is not an admin (sign-in from {ip:?})",
-                account.name
+                "admin: {} is not an admin (sign-in from {peer})",
+                account.name,
+                peer = crate::logging::Peer(ip)
             );
             Ok(html(
                 StatusCode::Forbidden,
-                admin_html::login_page(&host, Some("This account is not an administrator.")),
+                admin_html::login_page(&host, Some("This account is not an administrator."), &user),
             ))
         }
         super::auth::AuthResult::Denied => {
             log::warn!(
-                "admin: failed sign-in for {:?} from {ip:?}",
-                crate::smtp::session::printable(&user)
+                "admin: failed sign-in for {:?} from {peer}",
+                crate::smtp::session::printable(&user),
+                peer = crate::logging::Peer(ip)
             );
             Ok(html(
                 StatusCode::Unauthorized,
-                admin_html::login_page(&host, Some("Wrong address or password.")),
+                admin_html::login_page(&host, Some("Wrong address or password."), &user),
             ))
         }
         super::auth::AuthResult::Throttled(secs) => {
-            log::warn!("admin: sign-in throttled for {ip:?}");
+            log::warn!(
+                "admin: sign-in throttled for {peer}",
+                peer = crate::logging::Peer(ip)
+            );
             let mut res = html(
                 StatusCode::TooManyRequests,
                 admin_html::login_page(
@@ -270,6 +305,7 @@ async fn login(mut req: Request<State>) -> tide::Result {
                     Some(&format!(
                         "Too many failed sign-ins. Try again in {secs} seconds."
                     )),
+                    &user,
                 ),
             );
             res.insert_header("Retry-After", secs.to_string());

@@ -130,7 +130,7 @@ async fn list(state: &State) -> Result<Vec<accounts::AccountSummary>, Response> 
 async fn setup(req: Request<State>) -> tide::Result {
     let _admin = admin_or_return!(req, false);
     let lists = admin::Lists::load(req.state()).await;
-    let s = admin::setup_for(&req, &lists);
+    let s = admin::setup_for(&req, &lists).await;
     Ok(ok(serde_json::to_value(&s).unwrap_or(Value::Null)))
 }
 

@@ -46,7 +46,9 @@ fn head(title: &str, csrf: Option<&str>) -> String {
     )
 }
 
-pub fn login_page(hostname: &str, message: Option<&str>) -> String {
+/// The sign-in form; `address` is what was typed last, kept after a refusal so a wrong password
+/// costs retyping only the password.
+pub fn login_page(hostname: &str, message: Option<&str>, address: &str) -> String {
     let msg = message
         .map(|m| format!("<p class=\"flash bad\" role=\"alert\">{}</p>", esc(m)))
         .unwrap_or_default();
@@ -54,13 +56,17 @@ pub fn login_page(hostname: &str, message: Option<&str>) -> String {
         "{}<body class=\"login\"><main><h1>mailnook <span>admin</span></h1>\
          <p class=\"muted\">{}</p>{msg}\
          <form method=\"post\" action=\"/admin/login\" id=\"login\">\
-         <label>Address<input name=\"address\" type=\"email\" autocomplete=\"username\" required autofocus></label>\
-         <label>Password<input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
+         <label>Address<input name=\"address\" type=\"email\" autocomplete=\"username\" required{} \
+         value=\"{}\"></label>\
+         <label>Password<input name=\"password\" type=\"password\" autocomplete=\"current-password\" required{}></label>\
          <button type=\"submit\">Sign in</button></form>\
          <p class=\"muted small\">Admin accounts only (<code>mailnook user add --admin</code>).</p>\
          </main></body></html>",
         head(&format!("Sign in · mailnook admin · {hostname}"), None),
-        esc(hostname)
+        esc(hostname),
+        if address.is_empty() { " autofocus" } else { "" },
+        esc(address),
+        if address.is_empty() { "" } else { " autofocus" },
     )
 }
 
@@ -283,7 +289,7 @@ fn setup_section(s: &Setup) -> String {
     for d in &s.domains {
         records_table(&mut out, &format!("Domain {}", d.domain), &d.records);
     }
-    let _ = write!(out, "<p class=\"note\">{}</p>", esc(s.dkim));
+    let _ = write!(out, "<p class=\"note\">{}</p>", esc(&s.dkim));
     let c = &s.certificate;
     out.push_str("<h3>Certificate</h3><dl class=\"cert\">");
     let _ = write!(

@@ -249,9 +249,9 @@ pub async fn require_admin(req: &Request<State>, changing: bool) -> Result<Admin
     if changing {
         if !same_origin(req) {
             log::warn!(
-                "admin: refused a cross-site request to {} from {:?} (Origin {:?})",
+                "admin: refused a cross-site request to {} from {} (Origin {:?})",
                 req.url().path(),
-                peer_ip(req),
+                crate::logging::Peer(peer_ip(req)),
                 header(req, "Origin")
             );
             return Err(refusal(StatusCode::Forbidden, "cross-site request refused"));
@@ -275,8 +275,8 @@ pub async fn require_admin(req: &Request<State>, changing: bool) -> Result<Admin
                 .is_some_and(|(_, csrf)| same_secret(&sent, csrf));
             if !ok {
                 log::warn!(
-                    "admin: missing or wrong CSRF token from {:?} for {}",
-                    peer_ip(req),
+                    "admin: missing or wrong CSRF token from {} for {}",
+                    crate::logging::Peer(peer_ip(req)),
                     req.url().path()
                 );
                 return Err(refusal(
@@ -306,8 +306,9 @@ pub async fn require_admin(req: &Request<State>, changing: bool) -> Result<Admin
         }),
         super::auth::AuthResult::Ok(account) => {
             log::warn!(
-                "admin: {} is not an admin (API request from {ip:?})",
-                account.name
+                "admin: {} is not an admin (API request from {peer})",
+                account.name,
+                peer = crate::logging::Peer(ip)
             );
             Err(refusal(
                 StatusCode::Forbidden,
@@ -315,7 +316,10 @@ pub async fn require_admin(req: &Request<State>, changing: bool) -> Result<Admin
             ))
         }
         super::auth::AuthResult::Denied => {
-            log::warn!("admin: failed API sign-in from {ip:?}");
+            log::warn!(
+                "admin: failed API sign-in from {peer}",
+                peer = crate::logging::Peer(ip)
+            );
             Err(refusal(
                 StatusCode::Unauthorized,
                 "wrong address or password",

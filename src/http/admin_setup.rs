@@ -2,7 +2,7 @@
 //!
 //! The SPF record follows the route mail leaves by (`outbound::spf::advice`, the same as
 //! `mailnook dns`: `mx` for direct delivery, the smarthost's include:/a:/ip4: otherwise).
-//! DKIM records are not listed here yet (`mailnook dns DOMAIN` prints them). Values that
+//! DKIM records are listed for the domains whose keys exist. Values that
 //! mailnook cannot know (the public IP address) are shown as placeholders in angle brackets.
 
 use crate::config::Config;
@@ -56,12 +56,46 @@ pub struct Setup {
     pub warnings: Vec<String>,
     pub host_records: Vec<Record>,
     pub domains: Vec<DomainRecords>,
-    pub dkim: &'static str,
+    /// Which domains have no DKIM keys yet (their records are missing above), in plain words.
+    pub dkim: String,
     pub certificate: Certificate,
 }
 
-pub const DKIM_NOTE: &str = "No DKIM record yet: mailnook does not send mail yet. Once sending \
-exists, its DKIM public key record (selector._domainkey) will be listed here.";
+/// The DKIM key records of a domain whose keys exist (made on first send or by `mailnook dns`;
+/// this page only reads them, so opening it never generates keys).
+pub fn dkim_records(keys: &[crate::store::model_send::DkimKey]) -> Vec<Record> {
+    keys.iter()
+        .map(|k| Record {
+            name: format!("{}._domainkey.{}.", k.selector, k.domain),
+            kind: "TXT",
+            value: crate::outbound::dkim::txt_value(k),
+            note: format!(
+                "DKIM (RFC 6376{}): receivers check the signature on mail from this domain \
+                 with this key.",
+                if k.algorithm == "ed25519" {
+                    ", ed25519 per RFC 8463"
+                } else {
+                    ""
+                }
+            ),
+        })
+        .collect()
+}
+
+/// The note under the DNS records about DKIM: which domains have no keys yet, and how to make them.
+pub fn dkim_note(without_keys: &[String]) -> String {
+    if without_keys.is_empty() {
+        "Mail this server sends is DKIM-signed with the keys listed above (RSA and ed25519); \
+         publish both records."
+            .into()
+    } else {
+        format!(
+            "No DKIM keys yet for {}: they are made on the first message sent from the domain, \
+             or now with `mailnook dns DOMAIN`, which prints their records.",
+            without_keys.join(", ")
+        )
+    }
+}
 
 fn public_ip(ip: IpAddr) -> bool {
     !(ip.is_loopback() || ip.is_unspecified() || ip.is_multicast())
@@ -135,9 +169,10 @@ pub fn records(
                 Record {
                     name: format!("_dmarc.{d}."),
                     kind: "TXT",
-                    value: "\"v=DMARC1; p=quarantine; adkim=s; aspf=s\"".into(),
-                    note: "DMARC (RFC 7489): receivers quarantine mail that fails SPF/DKIM \
-                           alignment. Use p=none first if other services send for the domain."
+                    value: format!("\"{}\"", crate::outbound::dkim::dmarc_value(d)),
+                    note: "DMARC (RFC 7489): start with p=none, which only asks for reports \
+                           (sent to postmaster@ the domain); move to p=quarantine once they \
+                           show nothing legitimate failing."
                         .into(),
                 },
                 Record {

@@ -209,14 +209,27 @@ pub fn dns_records(
             },
             k.selector,
             k.selector,
-            quoted(&format!("v=DKIM1; k={}; p={}", k.algorithm, k.public_key))
+            txt_value(k)
         ));
     }
     s.push_str(&format!(
-        "; DMARC (RFC 7489): start with p=none and move to quarantine once reports look clean\n\
-         _dmarc.{d}.\tIN TXT\t\"v=DMARC1; p=quarantine; adkim=s; aspf=s; rua=mailto:postmaster@{d}\"\n"
+        "; DMARC (RFC 7489): start with p=none and move to p=quarantine once the reports look clean\n\
+         _dmarc.{d}.\tIN TXT\t\"{}\"\n",
+        dmarc_value(d)
     ));
     s
+}
+
+/// The DKIM key record's TXT value, split into strings of at most 255 octets (RFC 1035 §3.3.14).
+pub fn txt_value(k: &DkimKey) -> String {
+    quoted(&format!("v=DKIM1; k={}; p={}", k.algorithm, k.public_key))
+}
+
+/// The DMARC record to start with (RFC 7489 §6.3): `p=none` with aggregate reports to the
+/// domain's postmaster, so the owner sees what fails before asking receivers to act on it. The
+/// admin page and `mailnook dns` print the same one.
+pub fn dmarc_value(domain: &str) -> String {
+    format!("v=DMARC1; p=none; adkim=s; aspf=s; rua=mailto:postmaster@{domain}")
 }
 
 #[cfg(test)]

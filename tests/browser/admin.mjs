@@ -42,9 +42,14 @@ try {
   });
   page.setDefaultTimeout(20000);
 
-  // 1. The sign-in form over the self-signed certificate.
+  // 1. The sign-in form over the self-signed certificate. A wrong password keeps the address.
   await page.goto(`${base}/admin`);
   await page.fill('input[name=address]', admin);
+  await page.fill('input[name=password]', 'not the password');
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  const kept = await page.inputValue('input[name=address]');
+  if (kept !== admin) throw new Error(`the address was not kept after a wrong password: ${kept}`);
+  console.log('wrong password refused, address kept');
   await page.fill('input[name=password]', password);
   await Promise.all([page.waitForURL(`${base}/admin`), page.click('button[type=submit]')]);
   await page.waitForSelector('#accounts');

@@ -358,19 +358,20 @@ pub async fn verify_dkim(
         .collect()
 }
 
-/// A second independent verifier when the machine has it: dkimpy (`pip install dkimpy`;
-/// ed25519 also needs PyNaCl). Checks every RSA signature of `data` (and ed25519 ones when
-/// PyNaCl is there) against the records `mailnook dns` prints; returns how many passed, or
-/// None when python3 or dkimpy is missing. A present dkimpy that fails to verify panics.
+/// A second, independent verifier: dkimpy with PyNaCl for ed25519 (tests/setup/deps.sh installs
+/// both; a missing one fails the test, it never skips). Checks every signature of `data`
+/// against the records `mailnook dns` prints; returns how many passed.
 pub fn dkimpy_verify(server: &crate::common::Server, domain: &str, data: &[u8]) -> Option<usize> {
     use std::io::Write;
     let have = std::process::Command::new("python3")
-        .args(["-c", "import dkim"])
+        .args(["-c", "import dkim, nacl"])
         .output()
-        .ok()?;
-    if !have.status.success() {
-        return None;
-    }
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        have,
+        "dkimpy and PyNaCl are needed as the independent DKIM verifier: run ./tests/setup/deps.sh (make test does)"
+    );
     let records: serde_json::Map<String, serde_json::Value> = dkim_records(server, domain)
         .into_iter()
         .map(|(name, value)| (name, serde_json::Value::String(value)))

@@ -6,7 +6,8 @@
 # with the one command to run, rather than letting the browser tests fail half-way.
 #
 # Peers today: Debian's chromium + node/npm (playwright-core drives the browser, tests/browser);
-# curl, python3 and swaks (tests/readme.rs runs README's examples with them).
+# curl, python3 and swaks (tests/readme.rs runs README's examples with them); dkimpy and PyNaCl
+# (tests/send_outgoing.rs verifies DKIM signatures with them too).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -34,6 +35,17 @@ if [ -n "$need" ]; then
   $SUDO apt-get -qq update
   # shellcheck disable=SC2086
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need >/dev/null
+fi
+
+# dkimpy + PyNaCl: the independent DKIM verifier of tests/send_outgoing.rs. pip where it may
+# install (a pyenv or venv python), else Debian's packages.
+if ! python3 -c 'import dkim, nacl' 2>/dev/null; then
+  echo "== installing dkimpy and PyNaCl"
+  python3 -m pip install --quiet --disable-pip-version-check dkimpy pynacl 2>/dev/null \
+    || { SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo";
+         DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-dkim python3-nacl >/dev/null; } \
+    || { echo "!! could not install dkimpy and PyNaCl: run  python3 -m pip install dkimpy pynacl" >&2; exit 1; }
+  python3 -c 'import dkim, nacl'
 fi
 
 # playwright-core from the lock file; only when missing or the lock file changed.
