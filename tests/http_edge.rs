@@ -259,6 +259,53 @@ fn stalled_body_times_out_without_holding_the_api_slot() {
     );
 }
 
+/// A body trickled one byte just inside each per-wait deadline (2 s here) used to be read for
+/// ever; the average-rate floor ends it with 408 soon after the first deadline's worth.
+#[test]
+fn trickled_body_is_cut_off() {
+    let (s, _d) = server();
+    let alice = core_common::basic(ALICE, PASS);
+    let mut c = core_common::connect(s.https);
+    c.write_all(api_head(&alice, "Content-Length: 5000\r\n").as_bytes())
+        .expect("write");
+    c.flush().expect("flush");
+    // One byte a second (each inside the 2 s per-wait deadline), at most 12; after each, look
+    // briefly for the server's answer so we never write into a connection it has closed.
+    c.sock
+        .set_read_timeout(Some(Duration::from_millis(900)))
+        .expect("timeout");
+    let mut all = Vec::new();
+    let mut sent = 0;
+    for _ in 0..12 {
+        let mut buf = [0u8; 4096];
+        match c.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                all.extend_from_slice(&buf[..n]);
+                break;
+            }
+            Err(_) => {} // nothing yet
+        }
+        c.write_all(b" ").expect("write a byte");
+        c.flush().expect("flush");
+        sent += 1;
+    }
+    c.sock
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let _ = c.read_to_end(&mut all);
+    let text = String::from_utf8_lossy(&all);
+    assert_eq!(
+        status_lines(&text),
+        ["HTTP/1.1 408 Request Timeout"],
+        "after {sent} bytes: {text}"
+    );
+    assert!(
+        sent < 12,
+        "the whole trickle was read ({sent} bytes) without a refusal"
+    );
+}
+
 /// Sends `head` followed by a complete request for the session; only the first may be
 /// answered, with 400, and then the connection must close.
 fn assert_refused_without_smuggling(s: &Server, framing: &str, body: &str) {

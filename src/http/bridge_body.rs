@@ -14,13 +14,21 @@ use std::time::Duration;
 /// A response body frame is at most this large (a blob download streams in such pieces).
 const FRAME: usize = 64 * 1024;
 
-/// A request body as tide reads it: hyper's frames, with a deadline on each wait.
+/// After the first `timeout`, a body must average at least this many bytes a second: a deadline
+/// on each wait alone lets a client trickle one byte just inside it for ever (slowloris on the
+/// body). 1 KiB/s lets a 25 MB upload take seven hours.
+const MIN_BYTES_PER_SEC: u64 = 1024;
+
+/// A request body as tide reads it: hyper's frames, with a deadline on each wait and a floor
+/// on the average rate.
 pub struct InBody {
     incoming: Incoming,
     chunk: Bytes,
     done: bool,
     timeout: Duration,
     timer: Option<smol::Timer>,
+    started: std::time::Instant,
+    received: u64,
 }
 
 impl InBody {
@@ -32,7 +40,15 @@ impl InBody {
             done: false,
             timeout,
             timer: None,
+            started: std::time::Instant::now(),
+            received: 0,
         }
+    }
+
+    /// Whether the body, so far, arrives slower than the floor allows.
+    fn too_slow(&self) -> bool {
+        let elapsed = self.started.elapsed();
+        elapsed > self.timeout && self.received < MIN_BYTES_PER_SEC * elapsed.as_secs()
     }
 }
 
@@ -44,7 +60,14 @@ impl AsyncBufRead for InBody {
                 Poll::Ready(Some(Ok(frame))) => {
                     this.timer = None;
                     if let Ok(data) = frame.into_data() {
+                        this.received += data.len() as u64;
                         this.chunk = data;
+                    }
+                    if this.too_slow() {
+                        return Poll::Ready(Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "the request body arrives too slowly",
+                        )));
                     }
                 }
                 Poll::Ready(Some(Err(e))) => {
