@@ -13,6 +13,7 @@ pub mod index;
 pub mod ingest;
 pub mod jmap;
 pub mod logging;
+pub mod memory;
 pub mod mime;
 pub mod outbound;
 pub mod password;

@@ -3,5 +3,6 @@
 //! hasAttachment); JMAP renders it for Email/get and Email/parse. Parsing is mail-parser's.
 
 pub mod header;
+pub mod limits;
 pub mod text;
 pub mod tree;

@@ -1,0 +1,220 @@
+//! How much structure one message may make the server build (issue 13).
+//!
+//! A message is stored byte for byte whatever it holds, but the part tree built from it for the
+//! summary, Email/get, Email/parse, search and snippets is bounded, so one message cannot make
+//! the server recurse without end or allocate in proportion to its part count:
+//!
+//! - mail-parser walks multiparts with its own stack (no recursion), but it materialises every
+//!   part it finds, and each nested `message/rfc822` becomes a nested `Message` whose drop
+//!   recurses. So it is only shown the prefix of the message that holds at most
+//!   [`MAX_DELIMITERS`] boundary delimiters and [`MAX_MESSAGE_TYPES`] `message/` media types
+//!   ([`parse_prefix`], one linear pass, no recursion). Parts after that point are not broken
+//!   out: they stay in the message blob (downloadable, counted in `size`) but are not in
+//!   bodyStructure, bodyValues, the preview or the search index.
+//! - The part tree (`tree.rs`) keeps at most [`MAX_PARTS`] parts; a multipart nested deeper than
+//!   [`MAX_DEPTH`] becomes one opaque `application/octet-stream` leaf whose blob is its raw body
+//!   (RFC 8621 §4.1.4: only multipart/* parts have a null partId, so an opaque part must not
+//!   claim a multipart type). Walks over the tree are then bounded by these constants, not by
+//!   the input.
+//!
+//! RFC 2046 §5.1.1 allows any nesting depth; real mail rarely goes past 5 levels or 100 parts.
+
+/// Multipart nesting kept in the part tree (the root is depth 0).
+pub const MAX_DEPTH: usize = 64;
+/// Parts (containers included) kept in the part tree of one message.
+pub const MAX_PARTS: usize = 1000;
+/// Boundary delimiters mail-parser is shown: each can open one part.
+pub const MAX_DELIMITERS: usize = MAX_PARTS;
+/// `message/...` media types mail-parser is shown: each can nest one more message.
+pub const MAX_MESSAGE_TYPES: usize = 256;
+
+/// Distinct boundary values looked up exactly; past this (or [`MAX_LENGTHS`] distinct lengths)
+/// every `--` counts as a delimiter, which over-counts but stays linear.
+const MAX_BOUNDARIES: usize = 4096;
+const MAX_LENGTHS: usize = 32;
+
+/// The length of the prefix of `raw` that mail-parser may parse: all of it, unless the message
+/// has more delimiters or nested message types than the limits above, in which case the
+/// prefix ends just before the first one over the limit.
+///
+/// mail-parser recognises a delimiter as `--` followed by the boundary *anywhere* in the body
+/// (not only at a line start, and as a prefix of longer text), so the count here does the
+/// same, for every `boundary=` value declared anywhere in the message: an over-count at worst.
+pub fn parse_prefix(raw: &[u8]) -> usize {
+    let boundaries = Boundaries::collect(raw);
+    let mut delimiters = 0usize;
+    let mut messages = 0usize;
+    let mut i = 1;
+    while i < raw.len() {
+        let b = raw[i];
+        if b == b'-' && raw[i - 1] == b'-' && boundaries.matches(&raw[i + 1..]) {
+            delimiters += 1;
+            if delimiters > MAX_DELIMITERS {
+                return i - 1;
+            }
+        } else if b == b'/' && i >= 7 && raw[i - 7..i].eq_ignore_ascii_case(b"message") {
+            messages += 1;
+            if messages > MAX_MESSAGE_TYPES {
+                // Cut at the start of the line naming it.
+                return raw[..i]
+                    .iter()
+                    .rposition(|&c| c == b'\n')
+                    .map_or(0, |p| p + 1);
+            }
+        }
+        i += 1;
+    }
+    raw.len()
+}
+
+/// The boundary values declared in a message, found by a plain byte scan for `boundary=`.
+struct Boundaries<'a> {
+    /// Every `--` is a delimiter (too many boundaries, or one we cannot read exactly).
+    any: bool,
+    set: std::collections::HashSet<&'a [u8]>,
+    lengths: Vec<usize>,
+}
+
+impl<'a> Boundaries<'a> {
+    fn collect(raw: &'a [u8]) -> Boundaries<'a> {
+        let mut b = Boundaries {
+            any: false,
+            set: std::collections::HashSet::new(),
+            lengths: Vec::new(),
+        };
+        const KEY: &[u8] = b"boundary";
+        let mut i = 0;
+        while i + KEY.len() <= raw.len() {
+            if !raw[i..i + KEY.len()].eq_ignore_ascii_case(KEY) {
+                i += 1;
+                continue;
+            }
+            i += KEY.len();
+            let mut j = i;
+            while j < raw.len() && matches!(raw[j], b' ' | b'\t') {
+                j += 1;
+            }
+            match raw.get(j) {
+                // RFC 2231 parameter continuations or charsets: not read here.
+                Some(b'*') => b.any = true,
+                Some(b'=') => {
+                    j += 1;
+                    while j < raw.len() && matches!(raw[j], b' ' | b'\t') {
+                        j += 1;
+                    }
+                    let value = if raw.get(j) == Some(&b'"') {
+                        let start = j + 1;
+                        let end = raw[start..]
+                            .iter()
+                            .position(|&c| c == b'"' || c == b'\n')
+                            .map_or(raw.len(), |p| start + p);
+                        if raw[start..end].contains(&b'\\') {
+                            b.any = true;
+                        }
+                        &raw[start..end]
+                    } else {
+                        let end = raw[j..]
+                            .iter()
+                            .position(|&c| matches!(c, b';' | b' ' | b'\t' | b'\r' | b'\n'))
+                            .map_or(raw.len(), |p| j + p);
+                        &raw[j..end]
+                    };
+                    b.add(value);
+                }
+                _ => {}
+            }
+        }
+        b
+    }
+
+    fn add(&mut self, value: &'a [u8]) {
+        if value.is_empty() || self.any {
+            return;
+        }
+        // mail-parser trims nothing but its header parser drops surrounding white space.
+        let value = value.trim_ascii();
+        if value.is_empty() {
+            return;
+        }
+        self.set.insert(value);
+        if !self.lengths.contains(&value.len()) {
+            self.lengths.push(value.len());
+        }
+        if self.set.len() > MAX_BOUNDARIES || self.lengths.len() > MAX_LENGTHS {
+            self.any = true;
+        }
+    }
+
+    /// Whether `rest` (what follows a `--`) starts with a declared boundary.
+    fn matches(&self, rest: &[u8]) -> bool {
+        if self.any {
+            return true;
+        }
+        self.lengths
+            .iter()
+            .any(|&n| rest.get(..n).is_some_and(|v| self.set.contains(v)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nested(levels: usize) -> Vec<u8> {
+        let mut m = b"Subject: deep\r\n".to_vec();
+        for l in 0..levels {
+            m.extend_from_slice(
+                format!("Content-Type: multipart/mixed; boundary=\"b{l}\"\r\n\r\n--b{l}\r\n")
+                    .as_bytes(),
+            );
+        }
+        m.extend_from_slice(b"Content-Type: text/plain\r\n\r\nbottom\r\n");
+        for l in (0..levels).rev() {
+            m.extend_from_slice(format!("--b{l}--\r\n").as_bytes());
+        }
+        m
+    }
+
+    #[test]
+    fn ordinary_messages_are_parsed_whole() {
+        let m = nested(10);
+        assert_eq!(parse_prefix(&m), m.len());
+        // Dashes in text are no delimiters.
+        let mut t = b"Content-Type: text/plain\r\n\r\n".to_vec();
+        for _ in 0..5000 {
+            t.extend_from_slice(b"------------------------------ <!-- x -->\r\n");
+        }
+        assert_eq!(parse_prefix(&t), t.len());
+    }
+
+    #[test]
+    fn too_many_delimiters_cut_the_prefix() {
+        let m = nested(5000);
+        let cut = parse_prefix(&m);
+        assert!(cut < m.len());
+        assert!(m[cut..].starts_with(b"--b"));
+        let mut flat = b"Content-Type: multipart/mixed; boundary=x\r\n\r\n".to_vec();
+        for _ in 0..100_000 {
+            flat.extend_from_slice(b"--x\r\n\r\n");
+        }
+        let cut = parse_prefix(&flat);
+        assert!(cut < 20_000, "cut at {cut}");
+        // Mid-line delimiters count too (mail-parser finds them anywhere).
+        let mut mid = b"Content-Type: multipart/mixed; boundary=x\r\n\r\n".to_vec();
+        for _ in 0..2000 {
+            mid.extend_from_slice(b"a--x");
+        }
+        assert!(parse_prefix(&mid) < mid.len());
+    }
+
+    #[test]
+    fn nested_messages_cut_the_prefix() {
+        let mut m = Vec::new();
+        for _ in 0..1000 {
+            m.extend_from_slice(b"Content-Type: message/rfc822\r\n\r\n");
+        }
+        m.extend_from_slice(b"Subject: x\r\n\r\nbody\r\n");
+        let cut = parse_prefix(&m);
+        assert_eq!(cut, MAX_MESSAGE_TYPES * 32);
+    }
+}
