@@ -79,7 +79,15 @@ impl<'a> Structure<'a> {
     /// [`limits::MAX_PARTS`] parts, and multiparts deeper than [`limits::MAX_DEPTH`] are opaque.
     pub fn parse(raw: &'a [u8]) -> Structure<'a> {
         let parsed_len = limits::parse_prefix(raw);
-        let msg = MessageParser::default().parse(&raw[..parsed_len]);
+        let prefix = &raw[..parsed_len];
+        // mail-parser 0.11 has debug assertions that some broken MIME trips ("Invalid part ID,
+        // could not find multipart", found by tests/mime_fuzz.rs); in a debug build that panic
+        // would take the thread down. Such a message is read as unparsable instead. (Release
+        // builds compile the assertions out and abort on panic, so this only matters there if
+        // mail-parser grows a real panic; then this is the one place to look.)
+        let msg = std::panic::catch_unwind(|| MessageParser::default().parse(prefix))
+            .ok()
+            .flatten();
         let mut s = Structure {
             raw,
             parsed_len,
