@@ -182,6 +182,15 @@ async fn memory_of_hostile_messages_and_requests() {
     println!("  answer: {} bytes of JSON", answer.to_string().len());
 
     let ids = vec![wide_id.clone(); 1000];
+    let light: Vec<Value> = (0..64)
+        .map(|n| json!(["Email/get", {"accountId": acct, "ids": ids, "properties": ["id"]}, format!("c{n}")]))
+        .collect();
+    let light = json!({"using": [CORE, MAIL], "methodCalls": light}).to_string();
+    f.measure(
+        "64 Email/get x 1,000 copies of one id, properties [id]",
+        || async { s.post_api(USER, PASS, light.clone()).await },
+    )
+    .await;
     let calls: Vec<Value> = (0..64)
         .map(|n| {
             json!(["Email/get", {"accountId": acct, "ids": ids,
@@ -222,28 +231,33 @@ async fn memory_of_hostile_messages_and_requests() {
     })
     .await;
 
-    let text = "0123456789abcdef ".repeat(3 * 1024 * 1024 / 17);
+    let text = "0123456789abcdef ".repeat(4 * 1024 * 1024 / 17);
     let big = message("a@example.net", USER, "big", "<big@x>", &text);
     let big_id = f
-        .measure("SMTP 3 MB text message", || async {
+        .measure("SMTP 4 MB text message", || async {
             deliver_id(&s, USER, PASS, &acct, &big).await
         })
         .await;
     let get = json!({"accountId": acct, "ids": [big_id], "properties": ["bodyValues"],
         "fetchAllBodyValues": true});
     let r = f
-        .measure("3 x Email/get of 3 MB text (over the 8 MB cap)", || async {
-            s.call(
-                USER,
-                PASS,
-                json!([
-                    ["Email/get", get, "a"],
-                    ["Email/get", get, "b"],
-                    ["Email/get", get, "c"]
-                ]),
-            )
-            .await
-        })
+        .measure(
+            "5 x Email/get of 4 MB text (over the 16 MB cap)",
+            || async {
+                s.call(
+                    USER,
+                    PASS,
+                    json!([
+                        ["Email/get", get, "a"],
+                        ["Email/get", get, "b"],
+                        ["Email/get", get, "c"],
+                        ["Email/get", get, "d"],
+                        ["Email/get", get, "e"]
+                    ]),
+                )
+                .await
+            },
+        )
         .await;
     println!(
         "  answers: {:?}",

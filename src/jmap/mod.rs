@@ -69,7 +69,8 @@ pub struct Limits {
     pub max_calls_in_request: usize,
     pub max_objects_in_get: usize,
     pub max_objects_in_set: usize,
-    /// Bytes of method responses one request may produce (`response.rs`); not advertised.
+    /// Bytes the method responses of one request may hold while built (`response.rs`,
+    /// [`response::cost`]); not advertised.
     pub max_size_response: usize,
 }
 
@@ -104,7 +105,7 @@ impl Default for Limits {
             max_calls_in_request: 64,
             max_objects_in_get: 1000,
             max_objects_in_set: 1000,
-            max_size_response: 8 * 1024 * 1024,
+            max_size_response: 16 * 1024 * 1024,
         }
     }
 }
@@ -210,7 +211,7 @@ pub async fn handle(jmap: &Jmap, user: &Account, body: &[u8]) -> Result<Value, R
         // The response cap (response.rs): a read-only answer that does not fit becomes
         // requestTooLarge; what changed state is always answered.
         let outcome = outcome.and_then(|list| {
-            let size: usize = list.iter().map(|(_, v)| response::json_len(v)).sum();
+            let size: usize = list.iter().map(|(_, v)| response::cost(v)).sum();
             if size > budget.remaining() && response::read_only(&call.name) {
                 Err(budget.exceeded())
             } else {

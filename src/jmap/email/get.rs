@@ -193,7 +193,7 @@ impl Wanted {
                     .collect(),
             )
         };
-        let take = |budget: &mut usize, v: &Value| match budget.checked_sub(response::json_len(v)) {
+        let take = |budget: &mut usize, v: &Value| match budget.checked_sub(response::cost(v)) {
             Some(left) => {
                 *budget = left;
                 true
@@ -314,7 +314,7 @@ pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
                     }
                 }
                 let v = Value::Object(wanted.select(full));
-                match budget.checked_sub(response::json_len(&v)) {
+                match budget.checked_sub(response::cost(&v)) {
                     Some(left) => budget = left,
                     None => return Ok(None),
                 }

@@ -99,7 +99,7 @@ pub async fn parse(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
                 out.remove("id");
             }
             let out = Value::Object(out);
-            budget = budget.checked_sub(response::json_len(&out)).ok_or(())?;
+            budget = budget.checked_sub(response::cost(&out)).ok_or(())?;
             Ok(Some((out, budget)))
         })
         .await;
