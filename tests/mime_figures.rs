@@ -142,6 +142,8 @@ async fn memory_of_hostile_messages_and_requests() {
     s.add_user(USER, PASS);
     let acct = s.account_id(USER, PASS).await;
     let pid = s.pid().expect("pid");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let first_idle = rss_kb(pid);
     let mut f = Figures {
         pid,
         worst: Vec::new(),
@@ -272,6 +274,12 @@ async fn memory_of_hostile_messages_and_requests() {
         )
         .await
         .0 == 200
+    );
+    let (end, secs) = settle(pid, first_idle).await;
+    println!(
+        "FIGURE whole run: RSS idle at start {} MB, at the end {} MB (after {secs:.1} s)",
+        first_idle / 1024,
+        end / 1024
     );
     for (label, kb) in &f.worst {
         assert!(

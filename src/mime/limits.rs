@@ -207,6 +207,15 @@ mod tests {
         assert!(parse_prefix(&mid) < mid.len());
     }
 
+    /// DKIM/ARC/DMARC (ingest/auth.rs) read the message with mail-auth, which parses header
+    /// fields and hashes the body as bytes: no MIME walk, so no depth to bound.
+    #[test]
+    fn mail_auth_reads_deep_messages_flat() {
+        let m = nested(100_000);
+        let parsed = mail_auth::AuthenticatedMessage::parse(&m).expect("headers");
+        assert!(parsed.body_offset > 0);
+    }
+
     #[test]
     fn nested_messages_cut_the_prefix() {
         let mut m = Vec::new();
