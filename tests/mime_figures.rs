@@ -233,6 +233,50 @@ async fn memory_of_hostile_messages_and_requests() {
     })
     .await;
 
+    let mut fields = b"From: a@example.net\r\nSubject: many fields\r\n".to_vec();
+    for n in 0..100_000 {
+        fields.extend_from_slice(format!("X-F: {n}\r\n").as_bytes());
+    }
+    fields.extend_from_slice(b"\r\nbody\r\n");
+    let fields_id = f
+        .measure("SMTP 1 MB message of 100,000 header fields", || async {
+            deliver_id(&s, USER, PASS, &acct, &fields).await
+        })
+        .await;
+    let r = f
+        .measure("Email/get headers of it", || async {
+            s.call(
+                USER,
+                PASS,
+                json!([["Email/get", {"accountId": acct, "ids": [fields_id],
+                    "properties": ["headers", "bodyStructure", "header:X-F:all"]}, "h"]]),
+            )
+            .await
+        })
+        .await;
+    println!("  answer: {}", r[0][0]);
+
+    let mut to = b"From: a@example.net\r\nSubject: many recipients\r\nTo: ".to_vec();
+    for n in 0..50_000 {
+        to.extend_from_slice(format!("u{n}@example.org,\r\n ").as_bytes());
+    }
+    to.extend_from_slice(b"last@example.org\r\n\r\nbody\r\n");
+    let to_id = f
+        .measure("SMTP 1 MB To: field of 50,000 addresses", || async {
+            deliver_id(&s, USER, PASS, &acct, &to).await
+        })
+        .await;
+    f.measure("Email/get list properties of it", || async {
+        s.call(
+            USER,
+            PASS,
+            json!([["Email/get", {"accountId": acct, "ids": [to_id],
+                "properties": ["to", "from", "subject", "preview"]}, "h"]]),
+        )
+        .await
+    })
+    .await;
+
     let text = "0123456789abcdef ".repeat(4 * 1024 * 1024 / 17);
     let big = message("a@example.net", USER, "big", "<big@x>", &text);
     let big_id = f

@@ -7,7 +7,8 @@
 //! - mail-parser walks multiparts with its own stack (no recursion), but it materialises every
 //!   part it finds, and each nested `message/rfc822` becomes a nested `Message` whose drop
 //!   recurses. So it is only shown the prefix of the message that holds at most
-//!   [`MAX_DELIMITERS`] boundary delimiters and [`MAX_MESSAGE_TYPES`] `message/` media types
+//!   [`MAX_DELIMITERS`] boundary delimiters, [`MAX_MESSAGE_TYPES`] `message/` media types,
+//!   [`MAX_HEADER_FIELDS`] header fields and [`MAX_HEADER_BYTES`] of header blocks
 //!   ([`parse_prefix`], one linear pass, no recursion). Parts after that point are not broken
 //!   out: they stay in the message blob (downloadable, counted in `size`) but are not in
 //!   bodyStructure, bodyValues, the preview or the search index.
@@ -27,6 +28,12 @@ pub const MAX_PARTS: usize = 1000;
 pub const MAX_DELIMITERS: usize = MAX_PARTS;
 /// `message/...` media types mail-parser is shown: each can nest one more message.
 pub const MAX_MESSAGE_TYPES: usize = 256;
+/// Header fields mail-parser is shown, all parts together: each becomes a parsed header in
+/// mail-parser and a raw one in the tree (RFC 5322 sets no limit; real mail has tens).
+pub const MAX_HEADER_FIELDS: usize = 10_000;
+/// Bytes of header blocks mail-parser is shown, all parts together: it parses every field of a
+/// part (a 1 MB To: is 50,000 parsed addresses). Exim refuses headers over 1 MB too.
+pub const MAX_HEADER_BYTES: usize = 1024 * 1024;
 
 /// Distinct boundary values looked up exactly; past this (or [`MAX_LENGTHS`] distinct lengths)
 /// every `--` counts as a delimiter, which over-counts but stays linear.
@@ -44,27 +51,126 @@ pub fn parse_prefix(raw: &[u8]) -> usize {
     let boundaries = Boundaries::collect(raw);
     let mut delimiters = 0usize;
     let mut messages = 0usize;
-    let mut i = 1;
+    let mut fields = 0usize;
+    let mut header_bytes = 0usize;
+    let mut headers = HeaderBlocks::new();
+    let mut line_start = 0usize;
+    let mut i = 0usize;
     while i < raw.len() {
+        if i == line_start {
+            // A header field starts this line (RFC 5322 §2.2: name, then ':').
+            if headers.in_header && starts_field(&raw[i..]) {
+                fields += 1;
+                if fields > MAX_HEADER_FIELDS {
+                    return i;
+                }
+            }
+        }
         let b = raw[i];
-        if b == b'-' && raw[i - 1] == b'-' && boundaries.matches(&raw[i + 1..]) {
+        if headers.in_header {
+            header_bytes += 1;
+            if header_bytes > MAX_HEADER_BYTES {
+                // Cut before the field this byte belongs to.
+                return last_field_start(raw, line_start);
+            }
+        }
+        if b == b'\n' {
+            let line = &raw[line_start..i];
+            headers.line_end(line);
+            line_start = i + 1;
+        } else if b == b'-' && i > 0 && raw[i - 1] == b'-' && boundaries.matches(&raw[i + 1..]) {
             delimiters += 1;
             if delimiters > MAX_DELIMITERS {
                 return i - 1;
             }
+            headers.delimiter();
         } else if b == b'/' && i >= 7 && raw[i - 7..i].eq_ignore_ascii_case(b"message") {
             messages += 1;
             if messages > MAX_MESSAGE_TYPES {
                 // Cut at the start of the line naming it.
-                return raw[..i]
-                    .iter()
-                    .rposition(|&c| c == b'\n')
-                    .map_or(0, |p| p + 1);
+                return line_start;
             }
+            headers.nested_message();
         }
         i += 1;
     }
     raw.len()
+}
+
+/// Which lines are header fields, as far as a byte scan can tell: the top of the message, the
+/// block after each delimiter, and the block after a header block that names a `message/`
+/// type (or any part block of a multipart/digest, whose parts default to message/rfc822,
+/// RFC 2046 §5.1.5). Over-counting only cuts earlier.
+#[derive(Default)]
+struct HeaderBlocks {
+    /// The current line is in a header block.
+    in_header: bool,
+    /// The block after this header block is a header block too (a nested message).
+    then_header: bool,
+    digest: bool,
+}
+
+impl HeaderBlocks {
+    fn line_end(&mut self, line: &[u8]) {
+        let blank = line.iter().all(|&c| c == b'\r');
+        if self.in_header {
+            if blank {
+                self.in_header = self.then_header;
+                self.then_header = false;
+            } else if contains_ci(line, b"digest") {
+                self.digest = true;
+            }
+        }
+    }
+    fn delimiter(&mut self) {
+        self.in_header = true;
+        self.then_header = self.digest;
+    }
+    fn nested_message(&mut self) {
+        if self.in_header {
+            self.then_header = true;
+        }
+    }
+}
+
+impl HeaderBlocks {
+    /// A message starts with its header block.
+    fn new() -> HeaderBlocks {
+        HeaderBlocks {
+            in_header: true,
+            ..Default::default()
+        }
+    }
+}
+
+fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// The start of the header field the line at `line_start` belongs to (folded lines start with
+/// white space, RFC 5322 §2.2.3). Runs once, over at most [`MAX_HEADER_BYTES`].
+fn last_field_start(raw: &[u8], line_start: usize) -> usize {
+    let mut start = line_start;
+    while start > 0 && matches!(raw.get(start), Some(b' ' | b'\t')) {
+        start = raw[..start - 1]
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(0, |p| p + 1);
+    }
+    start
+}
+
+/// Whether `rest` starts with `name:` (printable, no space or colon in the name).
+fn starts_field(rest: &[u8]) -> bool {
+    for (n, &c) in rest.iter().take(80).enumerate() {
+        match c {
+            b':' => return n > 0,
+            33..=126 => {}
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// The boundary values declared in a message, found by a plain byte scan for `boundary=`.
@@ -214,6 +320,40 @@ mod tests {
         let m = nested(100_000);
         let parsed = mail_auth::AuthenticatedMessage::parse(&m).expect("headers");
         assert!(parsed.body_offset > 0);
+    }
+
+    #[test]
+    fn header_fields_are_bounded() {
+        let mut m = b"Subject: many\r\n".to_vec();
+        for _ in 0..20_000 {
+            m.extend_from_slice(b"X-F: 1\r\n");
+        }
+        m.extend_from_slice(b"\r\nbody\r\n");
+        let cut = parse_prefix(&m);
+        assert_eq!(cut, 15 + (MAX_HEADER_FIELDS - 1) * 8);
+        // Field-like lines in a body are no header fields.
+        let mut body = b"Subject: log\r\n\r\n".to_vec();
+        for _ in 0..20_000 {
+            body.extend_from_slice(b"ERROR: x\r\n");
+        }
+        assert_eq!(parse_prefix(&body), body.len());
+        // A part's header block after a delimiter counts.
+        let mut part = b"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n".to_vec();
+        for _ in 0..20_000 {
+            part.extend_from_slice(b"X-F: 1\r\n");
+        }
+        assert!(parse_prefix(&part) < part.len());
+    }
+
+    #[test]
+    fn header_bytes_are_bounded() {
+        let mut m = b"Subject: wide\r\nTo: ".to_vec();
+        for n in 0..100_000 {
+            m.extend_from_slice(format!("u{n}@example.org,\r\n ").as_bytes());
+        }
+        m.extend_from_slice(b"z@example.org\r\n\r\nbody\r\n");
+        // The whole To: field is left out: the prefix ends before it.
+        assert_eq!(parse_prefix(&m), 15);
     }
 
     #[test]
