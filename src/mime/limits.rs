@@ -97,6 +97,11 @@ pub fn parse_prefix(raw: &[u8]) -> usize {
     raw.len()
 }
 
+/// `raw` cut to [`parse_prefix`]: what any mail-parser call on message bytes should be given.
+pub fn bounded(raw: &[u8]) -> &[u8] {
+    &raw[..parse_prefix(raw)]
+}
+
 /// Which lines are header fields, as far as a byte scan can tell: the top of the message, the
 /// block after each delimiter, and the block after a header block that names a `message/`
 /// type (or any part block of a multipart/digest, whose parts default to message/rfc822,
