@@ -20,8 +20,10 @@
 //!
 //! RFC 2046 §5.1.1 allows any nesting depth; real mail rarely goes past 5 levels or 100 parts.
 
-/// Multipart nesting kept in the part tree (the root is depth 0).
-pub const MAX_DEPTH: usize = 64;
+/// Multipart nesting kept in the part tree (the root is depth 0). Each level is two levels of
+/// JSON in bodyStructure (object, subParts array), and common JSON parsers refuse more than
+/// 128 (serde_json's default), so 32 levels keep a whole response within that.
+pub const MAX_DEPTH: usize = 32;
 /// Parts (containers included) kept in the part tree of one message.
 pub const MAX_PARTS: usize = 1000;
 /// Boundary delimiters mail-parser is shown: each can open one part.

@@ -12,7 +12,7 @@
 //! it becomes one text/plain leaf (RFC 2045 §5.2: the default for an invalid Content-Type)
 //! flagged as an encoding problem, so the text is still readable.
 //!
-//! Bounded (`limits.rs`): at most 1,000 parts and 64 multipart levels; deeper multiparts are
+//! Bounded (`limits.rs`): at most 1,000 parts and 32 multipart levels; deeper multiparts are
 //! opaque `application/octet-stream` leaves, later parts are left out ([`Structure::truncated`]).
 
 use super::header::{self, RawHeader};
