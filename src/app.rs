@@ -45,6 +45,9 @@ pub fn open_index(config: &Config, store: &Store) -> Result<crate::index::Search
 
 pub fn run(config: Config) -> Result<(), String> {
     let started = Instant::now();
+    // Hand memory freed after a burst back to the OS (memory.rs, issue 13).
+    crate::memory::tune();
+    crate::memory::spawn_trimmer();
     config.validate()?;
     let config = Arc::new(config);
     let store = open_store(&config)?;

@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod jmap;
 pub mod logging;
 pub mod login;
+pub mod memory;
 pub mod mime;
 pub mod net_guard;
 pub mod outbound;

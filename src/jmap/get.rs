@@ -20,9 +20,13 @@ pub fn parse(
     let mut allowed = vec!["accountId", "ids", "properties"];
     allowed.extend_from_slice(extra);
     args::only(a, &allowed)?;
+    // RFC 8620 §5.1: an id given more than once is returned once (list or notFound), so a
+    // request naming the same id a thousand times costs one lookup.
     let ids = args::opt_str_list(a, "ids")?.map(|ids| {
+        let mut seen = std::collections::HashSet::with_capacity(ids.len());
         ids.into_iter()
             .map(|id| ctx.resolve_id(&id))
+            .filter(|id| seen.insert(id.clone()))
             .collect::<Vec<_>>()
     });
     if let Some(ids) = &ids

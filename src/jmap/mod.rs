@@ -17,6 +17,7 @@ pub mod push;
 pub mod push_subscription;
 pub mod query_window;
 pub mod request;
+pub mod response;
 pub mod session;
 pub mod set;
 pub mod snippet;
@@ -68,6 +69,9 @@ pub struct Limits {
     pub max_calls_in_request: usize,
     pub max_objects_in_get: usize,
     pub max_objects_in_set: usize,
+    /// Bytes the method responses of one request may hold while built (`response.rs`,
+    /// [`response::cost`]); not advertised.
+    pub max_size_response: usize,
 }
 
 impl Limits {
@@ -80,6 +84,7 @@ impl Limits {
             ("max_calls_in_request", self.max_calls_in_request),
             ("max_objects_in_get", self.max_objects_in_get),
             ("max_objects_in_set", self.max_objects_in_set),
+            ("max_size_response", self.max_size_response),
         ];
         for (name, v) in all {
             if v == 0 {
@@ -100,6 +105,7 @@ impl Default for Limits {
             max_calls_in_request: 64,
             max_objects_in_get: 1000,
             max_objects_in_set: 1000,
+            max_size_response: 16 * 1024 * 1024,
         }
     }
 }
@@ -123,6 +129,8 @@ pub struct Ctx<'a> {
     pub user: &'a Account,
     pub using: &'a [String],
     pub created_ids: &'a mut HashMap<String, String>,
+    /// What is left of the request's response allowance (`response.rs`).
+    pub budget: response::Budget,
 }
 
 impl Ctx<'_> {
@@ -199,6 +207,7 @@ pub async fn handle(jmap: &Jmap, user: &Account, body: &[u8]) -> Result<Value, R
     }
     let mut created_ids = req.created_ids.clone().unwrap_or_default();
     let mut responses: Vec<(String, Value, String)> = Vec::with_capacity(req.calls.len());
+    let mut budget = response::Budget::new(jmap.limits.max_size_response);
     for mut call in req.calls {
         let outcome = match request::resolve_references(&mut call.args, &responses) {
             Err(e) => Err(e),
@@ -208,10 +217,22 @@ pub async fn handle(jmap: &Jmap, user: &Account, body: &[u8]) -> Result<Value, R
                     user,
                     using: &req.using,
                     created_ids: &mut created_ids,
+                    budget,
                 };
                 dispatch::call(&mut ctx, &call.name, call.args).await
             }
         };
+        // The response cap (response.rs): a read-only answer that does not fit becomes
+        // requestTooLarge; what changed state is always answered.
+        let outcome = outcome.and_then(|list| {
+            let size: usize = list.iter().map(|(_, v)| response::cost(v)).sum();
+            if size > budget.remaining() && response::read_only(&call.name) {
+                Err(budget.exceeded())
+            } else {
+                budget.used = budget.used.saturating_add(size);
+                Ok(list)
+            }
+        });
         match outcome {
             Ok(list) => {
                 for (name, value) in list {

@@ -712,6 +712,7 @@ mod store_tests {
             user,
             using: &using,
             created_ids: ids,
+            budget: crate::jmap::response::Budget::unlimited(),
         };
         let Value::Object(a) = a else { panic!() };
         smol::block_on(set(&mut ctx, a, Notes))

@@ -51,10 +51,13 @@ pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
             _ => {}
         }
     }
+    // An id named twice is answered once (as /get does, RFC 8620 §5.1): each costs a parse.
+    let mut seen = HashSet::with_capacity(ids.len());
     let wanted: Vec<(String, Option<u32>)> = ids
         .iter()
+        .map(|s| ctx.resolve_id(s))
+        .filter(|s| seen.insert(s.clone()))
         .map(|s| {
-            let s = ctx.resolve_id(s);
             let n = IdKind::Email.decode(&s);
             (s, n)
         })

@@ -380,7 +380,13 @@ fn encoded_word(w: &str) -> Option<(&'static encoding_rs::Encoding, Vec<u8>)> {
     Some((encoding, bytes))
 }
 
-fn address_json(input: &[u8], name: Option<&str>, email: Option<&str>) -> Value {
+/// Addresses kept from one field, groups together (issue 13): the summary of every list view
+/// carries them, so a 1 MB To: of 50,000 addresses must not become 50,000 JSON objects.
+/// RFC 5322 sets no limit; the rest stays in the raw field.
+pub const MAX_ADDRESSES: usize = 1000;
+
+/// `input` is the field as text, made once per field (a quoted local part is looked up in it).
+fn address_json(input: &str, name: Option<&str>, email: Option<&str>) -> Value {
     let mut name = name.map(|n| nfc(n.trim())).filter(|n| !n.is_empty());
     let mut email = email.unwrap_or_default().trim().to_string();
     // mail-parser reads a quoted local part (`"john.q.public"@example.com`, RFC 5322 §3.4.1)
@@ -400,8 +406,7 @@ fn address_json(input: &[u8], name: Option<&str>, email: Option<&str>) -> Value 
 /// a quoted string whose text starts `name`, followed (CFWS allowed, RFC 5322 §4.4) by `@` and
 /// `domain`. Returns the quoted string as written and what is left of the name after it,
 /// without a comment's parentheses. Found on real mail: `"joko@rs.128.ne.jp"@FreeBSD.ORG`.
-fn quoted_local_part(input: &[u8], name: &str, domain: &str) -> Option<(String, String)> {
-    let text = String::from_utf8_lossy(input);
+fn quoted_local_part(text: &str, name: &str, domain: &str) -> Option<(String, String)> {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -449,43 +454,50 @@ fn quoted_local_part(input: &[u8], name: &str, domain: &str) -> Option<(String, 
     None
 }
 
-/// The Addresses form (§4.1.2.3): every mailbox, groups flattened.
+/// The Addresses form (§4.1.2.3): every mailbox, groups flattened; at most [`MAX_ADDRESSES`].
 pub fn addresses(input: &[u8]) -> Vec<Value> {
+    let text = String::from_utf8_lossy(input);
     match MessageStream::new(input).parse_address() {
         HeaderValue::Address(Address::List(list)) => list
             .iter()
-            .map(|a| address_json(input, a.name.as_deref(), a.address.as_deref()))
+            .take(MAX_ADDRESSES)
+            .map(|a| address_json(&text, a.name.as_deref(), a.address.as_deref()))
             .collect(),
         HeaderValue::Address(Address::Group(groups)) => groups
             .iter()
             .flat_map(|g| g.addresses.iter())
-            .map(|a| address_json(input, a.name.as_deref(), a.address.as_deref()))
+            .take(MAX_ADDRESSES)
+            .map(|a| address_json(&text, a.name.as_deref(), a.address.as_deref()))
             .collect(),
         _ => Vec::new(),
     }
 }
 
 /// The GroupedAddresses form (§4.1.2.4): mailboxes outside a group are collected under a
-/// group with a null name.
+/// group with a null name; at most [`MAX_ADDRESSES`] addresses (and groups) in all.
 fn grouped(input: &[u8]) -> Value {
+    let text = String::from_utf8_lossy(input);
+    let mut left = MAX_ADDRESSES;
+    let mut take = |list: &[mail_parser::Addr<'_>]| -> Vec<Value> {
+        let n = list.len().min(left);
+        left -= n;
+        list[..n]
+            .iter()
+            .map(|a| address_json(&text, a.name.as_deref(), a.address.as_deref()))
+            .collect()
+    };
     let groups: Vec<Value> = match MessageStream::new(input).parse_address() {
         HeaderValue::Address(Address::List(list)) => vec![json!({
             "name": null,
-            "addresses": list
-                .iter()
-                .map(|a| address_json(input, a.name.as_deref(), a.address.as_deref()))
-                .collect::<Vec<_>>(),
+            "addresses": take(&list),
         })],
         HeaderValue::Address(Address::Group(groups)) => groups
             .iter()
+            .take(MAX_ADDRESSES)
             .map(|g| {
                 json!({
                     "name": g.name.as_deref().map(|n| nfc(n.trim())).filter(|n| !n.is_empty()),
-                    "addresses": g
-                        .addresses
-                        .iter()
-                        .map(|a| address_json(input, a.name.as_deref(), a.address.as_deref()))
-                        .collect::<Vec<_>>(),
+                    "addresses": take(&g.addresses),
                 })
             })
             .collect(),

@@ -11,8 +11,12 @@
 //! Broken MIME: a multipart without a boundary, or whose boundary never occurs, cannot be split;
 //! it becomes one text/plain leaf (RFC 2045 §5.2: the default for an invalid Content-Type)
 //! flagged as an encoding problem, so the text is still readable.
+//!
+//! Bounded (`limits.rs`): at most 1,000 parts and 32 multipart levels; deeper multiparts are
+//! opaque `application/octet-stream` leaves, later parts are left out ([`Structure::truncated`]).
 
 use super::header::{self, RawHeader};
+use super::limits;
 use super::text::{self, Decoded};
 use mail_parser::decoders::base64::base64_decode;
 use mail_parser::decoders::quoted_printable::quoted_printable_decode;
@@ -59,6 +63,10 @@ impl Part {
 /// A parsed message: the part tree (index 0 is the root) and the §4.1.4 body lists.
 pub struct Structure<'a> {
     raw: &'a [u8],
+    /// How much of `raw` mail-parser parsed ([`limits::parse_prefix`]).
+    parsed_len: usize,
+    /// Some parts are not in the tree (limits.rs): the message has more than the tree keeps.
+    pub truncated: bool,
     msg: Option<Message<'a>>,
     pub headers: Vec<RawHeader>,
     pub parts: Vec<Part>,
@@ -69,11 +77,24 @@ pub struct Structure<'a> {
 
 impl<'a> Structure<'a> {
     /// Parses raw message bytes. Never fails: bytes without any header field become a message
-    /// with no headers and one text/plain part holding all of them.
+    /// with no headers and one text/plain part holding all of them. The tree is bounded by
+    /// [`limits`]: mail-parser sees at most [`limits::parse_prefix`] bytes, the tree holds at most
+    /// [`limits::MAX_PARTS`] parts, and multiparts deeper than [`limits::MAX_DEPTH`] are opaque.
     pub fn parse(raw: &'a [u8]) -> Structure<'a> {
-        let msg = MessageParser::default().parse(raw);
+        let parsed_len = limits::parse_prefix(raw);
+        let prefix = &raw[..parsed_len];
+        // mail-parser 0.11 has debug assertions that some broken MIME trips ("Invalid part ID,
+        // could not find multipart", found by tests/mime_fuzz.rs); in a debug build that panic
+        // would take the thread down. Such a message is read as unparsable instead. (Release
+        // builds compile the assertions out and abort on panic, so this only matters there if
+        // mail-parser grows a real panic; then this is the one place to look.)
+        let msg = std::panic::catch_unwind(|| MessageParser::default().parse(prefix))
+            .ok()
+            .flatten();
         let mut s = Structure {
             raw,
+            parsed_len,
+            truncated: parsed_len < raw.len(),
             headers: Vec::new(),
             parts: Vec::new(),
             text_body: Vec::new(),
@@ -84,7 +105,7 @@ impl<'a> Structure<'a> {
         match &msg {
             Some(m) if !m.parts.is_empty() => {
                 s.headers = header::raw_headers(raw, &m.parts[0]);
-                s.add(m, 0, "", false);
+                s.build(m);
             }
             _ => s.parts.push(Part {
                 part_id: Some("1".into()),
@@ -111,6 +132,7 @@ impl<'a> Structure<'a> {
             Some(&mut html),
             Some(&mut text),
             &mut att,
+            0,
         );
         s.text_body = text;
         s.html_body = html;
@@ -118,18 +140,74 @@ impl<'a> Structure<'a> {
         s
     }
 
-    /// Adds mail-parser part `src` (and its children) and returns its index.
-    fn add(&mut self, m: &Message<'_>, src: usize, id: &str, in_digest: bool) -> usize {
-        let Some(p) = m.parts.get(src) else {
-            return 0;
-        };
+    /// Builds the part tree from mail-parser's flat part list, depth first in document order
+    /// (index 0 is the root), with an explicit stack: the input decides the shape, so no
+    /// recursion may follow it.
+    fn build(&mut self, m: &Message<'_>) {
+        struct Pending {
+            src: usize,
+            id: String,
+            in_digest: bool,
+            parent: Option<usize>,
+            depth: usize,
+        }
+        let mut stack = vec![Pending {
+            src: 0,
+            id: String::new(),
+            in_digest: false,
+            parent: None,
+            depth: 0,
+        }];
+        while let Some(w) = stack.pop() {
+            if self.parts.len() >= limits::MAX_PARTS {
+                // The rest is in the blob, not in the tree (limits.rs).
+                self.truncated = true;
+                break;
+            }
+            let Some((idx, children)) = self.add(m, w.src, &w.id, w.in_digest, w.depth) else {
+                continue;
+            };
+            if let Some(parent) = w.parent
+                && let Some(subs) = self.parts[parent].sub_parts.as_mut()
+            {
+                subs.push(idx);
+            }
+            let digest = self.parts[idx].ctype == "multipart/digest";
+            for (n, child) in children.iter().enumerate().rev() {
+                let id = if w.id.is_empty() {
+                    (n + 1).to_string()
+                } else {
+                    format!("{}.{}", w.id, n + 1)
+                };
+                stack.push(Pending {
+                    src: *child as usize,
+                    id,
+                    in_digest: digest,
+                    parent: Some(idx),
+                    depth: w.depth + 1,
+                });
+            }
+        }
+    }
+
+    /// Adds mail-parser part `src` at `depth`; returns its index and the mail-parser ids of the
+    /// children still to add (none for a leaf).
+    fn add(
+        &mut self,
+        m: &Message<'_>,
+        src: usize,
+        id: &str,
+        in_digest: bool,
+        depth: usize,
+    ) -> Option<(usize, Vec<u32>)> {
+        let p = m.parts.get(src)?;
         let headers = header::raw_headers(self.raw, p);
         let ct = content_type(p);
         let declared = ct.map(|c| {
             let sub = c.c_subtype.as_deref().unwrap_or_default();
             format!("{}/{}", c.c_type, sub).to_ascii_lowercase()
         });
-        let children = match &p.body {
+        let mut children = match &p.body {
             PartType::Multipart(ids)
                 if declared
                     .as_deref()
@@ -140,7 +218,7 @@ impl<'a> Structure<'a> {
             _ => None,
         };
         let mut problem = p.is_encoding_problem || unknown_transfer_encoding(p);
-        let ctype = match (&declared, &children) {
+        let mut ctype = match (&declared, &children) {
             (Some(t), None) if t.starts_with("multipart/") || !valid_type(t) => {
                 // Broken multipart or unparsable type: RFC 2045 §5.2 default.
                 problem |= t.starts_with("multipart/");
@@ -150,8 +228,16 @@ impl<'a> Structure<'a> {
             (None, _) if in_digest => "message/rfc822".into(),
             (None, _) => "text/plain".into(),
         };
+        if children.is_some() && depth >= limits::MAX_DEPTH {
+            // Too deep to break out (limits.rs): one opaque leaf holding the raw body.
+            children = None;
+            ctype = "application/octet-stream".into();
+            problem = true;
+        }
         let charset = match ct.and_then(|c| c.attribute("charset")) {
-            Some(c) if !c.trim().is_empty() => Some(c.trim().to_string()),
+            Some(c) if !c.trim().is_empty() && ctype != "application/octet-stream" => {
+                Some(c.trim().to_string())
+            }
             _ if ctype.starts_with("text/") => Some("us-ascii".to_string()),
             _ => None,
         };
@@ -208,36 +294,29 @@ impl<'a> Structure<'a> {
         });
         match children {
             Some(ids) => {
-                let digest = self.parts[idx].ctype == "multipart/digest";
-                let mut subs = Vec::with_capacity(ids.len());
-                for (n, child) in ids.iter().enumerate() {
-                    let child_id = if id.is_empty() {
-                        (n + 1).to_string()
-                    } else {
-                        format!("{id}.{}", n + 1)
-                    };
-                    subs.push(self.add(m, *child as usize, &child_id, digest));
-                }
-                self.parts[idx].sub_parts = Some(subs);
+                self.parts[idx].sub_parts = Some(Vec::with_capacity(ids.len()));
                 // A multipart has no blob; its size is that of its raw body.
                 self.parts[idx].size =
                     (p.offset_end as usize).saturating_sub(p.offset_body as usize);
+                Some((idx, ids))
             }
             None => {
                 self.parts[idx].part_id = Some(if id.is_empty() { "1".into() } else { id.into() });
-                self.parts[idx].size = decoded(self.raw, p).len();
+                self.parts[idx].size = decoded(self.raw, self.parsed_len, p).len();
                 if self.parts[idx].size == 0 {
                     // Nothing to decode is no decoding problem (mail-parser flags a message
                     // that ends after its header).
                     self.parts[idx].problem = unknown_transfer_encoding(p);
                 }
+                Some((idx, Vec::new()))
             }
         }
-        idx
     }
 
     /// RFC 8621 §4.1.4's suggested algorithm, as given there in JavaScript. `html`/`text` are
-    /// None once an alternative has settled which list a part belongs to.
+    /// None once an alternative has settled which list a part belongs to. It recurses once per
+    /// multipart level, which [`Structure::build`] bounds by [`limits::MAX_DEPTH`].
+    #[allow(clippy::too_many_arguments)]
     fn classify(
         &self,
         parts: &[usize],
@@ -246,7 +325,11 @@ impl<'a> Structure<'a> {
         mut html: Option<&mut Vec<usize>>,
         mut text: Option<&mut Vec<usize>>,
         attachments: &mut Vec<usize>,
+        depth: usize,
     ) {
+        if depth > limits::MAX_DEPTH {
+            return;
+        }
         let text_len = text.as_ref().map(|t| t.len());
         let html_len = html.as_ref().map(|h| h.len());
         for (i, &pi) in parts.iter().enumerate() {
@@ -265,6 +348,7 @@ impl<'a> Structure<'a> {
                     html.as_deref_mut(),
                     text.as_deref_mut(),
                     attachments,
+                    depth + 1,
                 );
             } else if is_inline {
                 if multipart_type == "alternative" {
@@ -328,7 +412,7 @@ impl<'a> Structure<'a> {
         let part = &self.parts[i];
         match (part.source, &self.msg) {
             (Some(src), Some(m)) => match m.parts.get(src) {
-                Some(p) => decoded(self.raw, p),
+                Some(p) => decoded(self.raw, self.parsed_len, p),
                 None => Cow::Borrowed(&[][..]),
             },
             _ => Cow::Borrowed(self.raw),
@@ -428,13 +512,21 @@ fn language_tags(v: &str) -> Vec<String> {
 /// text parts it converted to Unicode, and parts it could not decode (a base64 part cut short
 /// by a missing closing boundary) it kept raw, so those are decoded here from the raw bytes by
 /// their declared Content-Transfer-Encoding, leniently. Undecodable content stays raw.
-fn decoded<'r>(raw: &'r [u8], p: &'r MessagePart<'_>) -> Cow<'r, [u8]> {
+///
+/// A multipart made opaque (too deep) whose end mail-parser never found runs to the end of what
+/// it parsed (`parsed_len`).
+fn decoded<'r>(raw: &'r [u8], parsed_len: usize, p: &'r MessagePart<'_>) -> Cow<'r, [u8]> {
     if let PartType::Binary(b) | PartType::InlineBinary(b) = &p.body
         && !p.is_encoding_problem
     {
         return Cow::Borrowed(b.as_ref());
     }
-    let Some(body) = raw.get(p.offset_body as usize..p.offset_end as usize) else {
+    let start = p.offset_body as usize;
+    let end = match p.offset_end as usize {
+        e if e < start && matches!(p.body, PartType::Multipart(_)) => parsed_len,
+        e => e,
+    };
+    let Some(body) = raw.get(start..end) else {
         return Cow::Borrowed(&[][..]);
     };
     let cte = p

@@ -52,6 +52,8 @@ fn must_not_reply(sender: &str, header: &[u8]) -> bool {
 /// Called after a message from `sender` was delivered to `accounts`; `header` is the message's
 /// header section. Never fails the delivery: problems are logged.
 pub async fn on_delivery(out: &Outbound, sender: &str, header: &[u8], accounts: &[AccountId]) {
+    // A header section of any size comes in by SMTP: parse at most what mime/limits.rs allows.
+    let header = crate::mime::limits::bounded(header);
     if must_not_reply(sender, header) {
         return;
     }

@@ -89,23 +89,32 @@ pub fn split_part_blob_id(blob_id: &str) -> Option<(&str, Vec<String>)> {
     (!path.is_empty()).then_some((hash, path))
 }
 
-/// Follows a part path from message bytes to the decoded bytes of the part it names.
+/// Follows a part path from message bytes to the decoded bytes of the part it names. A loop,
+/// not recursion: the path comes from the client's blob id, and at most
+/// [`limits::MAX_DEPTH`](crate::mime::limits::MAX_DEPTH) attached messages deep.
 pub fn resolve_part(message: &[u8], path: &[String]) -> Option<Vec<u8>> {
-    let (first, rest) = path.split_first()?;
-    let s = Structure::parse(message);
-    let i = s.find(first)?;
-    let bytes = s.content(i).into_owned();
-    if rest.is_empty() {
-        Some(bytes)
-    } else if matches!(
-        s.parts[i].ctype.as_str(),
-        "message/rfc822" | "message/global"
-    ) {
-        resolve_part(&bytes, rest)
-    } else {
-        // Only an attached message has parts of its own.
-        None
+    if path.is_empty() || path.len() > crate::mime::limits::MAX_DEPTH {
+        return None;
     }
+    let mut bytes: Option<Vec<u8>> = None;
+    for (n, part_id) in path.iter().enumerate() {
+        let current = bytes.as_deref().unwrap_or(message);
+        let s = Structure::parse(current);
+        let i = s.find(part_id)?;
+        // Only an attached message has parts of its own.
+        if n + 1 < path.len()
+            && !matches!(
+                s.parts[i].ctype.as_str(),
+                "message/rfc822" | "message/global"
+            )
+        {
+            return None;
+        }
+        let next = s.content(i).into_owned();
+        drop(s);
+        bytes = Some(next);
+    }
+    bytes
 }
 
 /// The EmailBodyPart object of part `i` with the requested properties.
@@ -171,8 +180,10 @@ pub struct FetchValues {
     pub max_bytes: usize,
 }
 
-/// The bodyValues map: partId -> EmailBodyValue, for the text/* parts `f` selects.
-pub fn body_values(s: &Structure<'_>, f: FetchValues) -> Value {
+/// The bodyValues map: partId -> EmailBodyValue, for the text/* parts `f` selects. None when
+/// the text values alone would pass `budget` bytes (the response cap, jmap/response.rs): the
+/// check runs before each value is put in JSON.
+pub fn body_values(s: &Structure<'_>, f: FetchValues, budget: usize) -> Option<Value> {
     let mut wanted: Vec<usize> = Vec::new();
     if f.all {
         wanted.extend((0..s.parts.len()).filter(|&i| !s.parts[i].is_multipart()));
@@ -184,6 +195,7 @@ pub fn body_values(s: &Structure<'_>, f: FetchValues) -> Value {
         wanted.extend(&s.html_body);
     }
     let mut out = Map::new();
+    let mut size = 0usize;
     for i in wanted {
         let p = &s.parts[i];
         let Some(id) = &p.part_id else { continue };
@@ -193,6 +205,10 @@ pub fn body_values(s: &Structure<'_>, f: FetchValues) -> Value {
         let mut d = s.text(i);
         let truncated =
             crate::mime::text::truncate(&mut d.text, f.max_bytes, p.ctype == "text/html");
+        size = size.saturating_add(d.text.len() + id.len());
+        if size > budget {
+            return None;
+        }
         out.insert(
             id.clone(),
             json!({
@@ -202,7 +218,7 @@ pub fn body_values(s: &Structure<'_>, f: FetchValues) -> Value {
             }),
         );
     }
-    Value::Object(out)
+    Some(Value::Object(out))
 }
 
 #[cfg(test)]

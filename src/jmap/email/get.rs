@@ -5,7 +5,7 @@
 use super::body::{self, BodyProperty, FetchValues};
 use crate::jmap::args::{self, Args};
 use crate::jmap::error::MethodError;
-use crate::jmap::{Ctx, blob, get};
+use crate::jmap::{Ctx, blob, get, response};
 use crate::mime::header::HeaderProperty;
 use crate::mime::tree::Structure;
 use crate::store::model::{DataType, EmailMeta, EmailState, IdKind};
@@ -175,8 +175,17 @@ impl Wanted {
                 .any(|p| BODY_PROPERTIES.contains(&p.as_str()))
     }
 
-    /// Adds the message-derived properties (headers, `header:*`, body parts) to `out`.
-    pub fn render_message(&self, s: &Structure<'_>, blob_id: &str, out: &mut Map<String, Value>) {
+    /// Adds the message-derived properties (headers, `header:*`, body parts) to `out`. Each
+    /// property's JSON size is taken from `budget`; false (and `out` incomplete) as soon as it
+    /// runs out, so an answer over the response cap (jmap/response.rs) stops growing after at
+    /// most one property.
+    pub fn render_message(
+        &self,
+        s: &Structure<'_>,
+        blob_id: &str,
+        out: &mut Map<String, Value>,
+        budget: &mut usize,
+    ) -> bool {
         let parts = |list: &[usize]| {
             Value::Array(
                 list.iter()
@@ -184,21 +193,39 @@ impl Wanted {
                     .collect(),
             )
         };
+        let take = |budget: &mut usize, v: &Value| match budget.checked_sub(response::cost(v)) {
+            Some(left) => {
+                *budget = left;
+                true
+            }
+            None => false,
+        };
         for p in &self.properties {
             let v = match p.as_str() {
                 "headers" => body::headers_json(&s.headers),
                 "bodyStructure" => body::part_json(s, 0, blob_id, &self.body_properties),
-                "bodyValues" => body::body_values(s, self.fetch),
+                "bodyValues" => match body::body_values(s, self.fetch, *budget) {
+                    Some(v) => v,
+                    None => return false,
+                },
                 "textBody" => parts(&s.text_body),
                 "htmlBody" => parts(&s.html_body),
                 "attachments" => parts(&s.attachments),
                 _ => continue,
             };
+            if !take(budget, &v) {
+                return false;
+            }
             out.insert(p.clone(), v);
         }
         for (name, h) in &self.headers {
-            out.insert(name.clone(), h.value(&s.headers));
+            let v = h.value(&s.headers);
+            if !take(budget, &v) {
+                return false;
+            }
+            out.insert(name.clone(), v);
         }
+        true
     }
 
     /// Keeps the requested properties of `full` (and `id` when present).
@@ -249,11 +276,15 @@ pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
                 .collect()
         }
     };
-    let (state, list, not_found) = ctx
+    // The response cap (jmap/response.rs), spent as the list is built: an answer that would
+    // not fit is abandoned as soon as it is known not to.
+    let mut budget = ctx.budget.remaining();
+    let over = ctx.budget.exceeded();
+    let found = ctx
         .jmap
         .store
         .read(move |r| {
-            let mut list = Vec::with_capacity(ids.len());
+            let mut list = Vec::with_capacity(ids.len().min(64));
             let mut not_found = Vec::new();
             for s in ids {
                 let found = match IdKind::Email.decode(&s) {
@@ -271,12 +302,29 @@ pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
                 if wanted.needs_message() {
                     let raw = r.blob(acct, &st.blob)?.unwrap_or_default();
                     let parsed = Structure::parse(&raw);
-                    wanted.render_message(&parsed, &blob::blob_id(&st.blob), &mut full);
+                    // A scratch copy: the whole object is charged below.
+                    let mut scratch = budget;
+                    if !wanted.render_message(
+                        &parsed,
+                        &blob::blob_id(&st.blob),
+                        &mut full,
+                        &mut scratch,
+                    ) {
+                        return Ok(None);
+                    }
                 }
-                list.push(Value::Object(wanted.select(full)));
+                let v = Value::Object(wanted.select(full));
+                match budget.checked_sub(response::cost(&v)) {
+                    Some(left) => budget = left,
+                    None => return Ok(None),
+                }
+                list.push(v);
             }
-            Ok((r.state(acct, DataType::Email)?, list, not_found))
+            Ok(Some((r.state(acct, DataType::Email)?, list, not_found)))
         })
         .await?;
+    let Some((state, list, not_found)) = found else {
+        return Err(over);
+    };
     Ok(get::response(&ctx.account_id(), state, list, not_found))
 }

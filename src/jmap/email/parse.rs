@@ -5,7 +5,7 @@
 use super::get::{Wanted, meta_json};
 use crate::jmap::args::{self, Args};
 use crate::jmap::error::MethodError;
-use crate::jmap::{Ctx, blob};
+use crate::jmap::{Ctx, blob, response};
 use crate::mime::tree::Structure;
 use serde_json::{Map, Value, json};
 
@@ -58,6 +58,14 @@ pub async fn parse(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
         args::opt_str_list(&a, "properties")?,
         &DEFAULT_PROPERTIES,
     )?;
+    // A blob named twice is parsed once (its answer is one map entry anyway).
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    let ids: Vec<String> = ids
+        .into_iter()
+        .filter(|id| seen.insert(id.clone()))
+        .collect();
+    // The response cap (jmap/response.rs), spent as each message is rendered.
+    let mut budget = ctx.budget.remaining();
     let mut parsed = Map::new();
     let mut not_parsable = Vec::new();
     let mut not_found = Vec::new();
@@ -72,7 +80,7 @@ pub async fn parse(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
             let s = Structure::parse(&bytes);
             // The same rule as Email/import's invalidEmail (`ingest/shape.rs`).
             if !s.is_message() || !crate::ingest::shape::looks_like_message(&bytes) {
-                return None;
+                return Ok(None);
             }
             let meta = crate::ingest::parse::summary(&s);
             let mut full = meta_json(&meta);
@@ -81,18 +89,28 @@ pub async fn parse(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
             }
             full.insert("blobId".into(), json!(id2));
             full.insert("size".into(), json!(bytes.len()));
-            w.render_message(&s, &id2, &mut full);
+            // A scratch copy: the whole object is charged below.
+            let mut scratch = budget;
+            if !w.render_message(&s, &id2, &mut full, &mut scratch) {
+                return Err(());
+            }
             let mut out = w.select(full);
             // `id` is only returned when asked for (it is null here).
             if !w.properties.iter().any(|p| p == "id") {
                 out.remove("id");
             }
-            Some(out)
+            let out = Value::Object(out);
+            budget = budget.checked_sub(response::cost(&out)).ok_or(())?;
+            Ok(Some((out, budget)))
         })
         .await;
+        let Ok(one) = one else {
+            return Err(ctx.budget.exceeded());
+        };
         match one {
-            Some(e) => {
-                parsed.insert(id, Value::Object(e));
+            Some((e, left)) => {
+                budget = left;
+                parsed.insert(id, e);
             }
             None => not_parsable.push(id),
         }

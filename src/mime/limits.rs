@@ -1,0 +1,376 @@
+//! How much structure one message may make the server build (issue 13).
+//!
+//! A message is stored byte for byte whatever it holds, but the part tree built from it for the
+//! summary, Email/get, Email/parse, search and snippets is bounded, so one message cannot make
+//! the server recurse without end or allocate in proportion to its part count:
+//!
+//! - mail-parser walks multiparts with its own stack (no recursion), but it materialises every
+//!   part it finds, and each nested `message/rfc822` becomes a nested `Message` whose drop
+//!   recurses. So it is only shown the prefix of the message that holds at most
+//!   [`MAX_DELIMITERS`] boundary delimiters, [`MAX_MESSAGE_TYPES`] `message/` media types,
+//!   [`MAX_HEADER_FIELDS`] header fields and [`MAX_HEADER_BYTES`] of header blocks
+//!   ([`parse_prefix`], one linear pass, no recursion). Parts after that point are not broken
+//!   out: they stay in the message blob (downloadable, counted in `size`) but are not in
+//!   bodyStructure, bodyValues, the preview or the search index.
+//! - The part tree (`tree.rs`) keeps at most [`MAX_PARTS`] parts; a multipart nested deeper than
+//!   [`MAX_DEPTH`] becomes one opaque `application/octet-stream` leaf whose blob is its raw body
+//!   (RFC 8621 §4.1.4: only multipart/* parts have a null partId, so an opaque part must not
+//!   claim a multipart type). Walks over the tree are then bounded by these constants, not by
+//!   the input.
+//!
+//! RFC 2046 §5.1.1 allows any nesting depth; real mail rarely goes past 5 levels or 100 parts.
+
+/// Multipart nesting kept in the part tree (the root is depth 0). Each level is two levels of
+/// JSON in bodyStructure (object, subParts array), and common JSON parsers refuse more than
+/// 128 (serde_json's default), so 32 levels keep a whole response within that.
+pub const MAX_DEPTH: usize = 32;
+/// Parts (containers included) kept in the part tree of one message.
+pub const MAX_PARTS: usize = 1000;
+/// Boundary delimiters mail-parser is shown: each can open one part.
+pub const MAX_DELIMITERS: usize = MAX_PARTS;
+/// `message/...` media types mail-parser is shown: each can nest one more message.
+pub const MAX_MESSAGE_TYPES: usize = 256;
+/// Header fields mail-parser is shown, all parts together: each becomes a parsed header in
+/// mail-parser and a raw one in the tree (RFC 5322 sets no limit; real mail has tens).
+pub const MAX_HEADER_FIELDS: usize = 10_000;
+/// Bytes of header blocks mail-parser is shown, all parts together: it parses every field of a
+/// part (a 1 MB To: is 50,000 parsed addresses). Exim refuses headers over 1 MB too.
+pub const MAX_HEADER_BYTES: usize = 1024 * 1024;
+
+/// Distinct boundary values looked up exactly; past this (or [`MAX_LENGTHS`] distinct lengths)
+/// every `--` counts as a delimiter, which over-counts but stays linear.
+const MAX_BOUNDARIES: usize = 4096;
+const MAX_LENGTHS: usize = 32;
+
+/// The length of the prefix of `raw` that mail-parser may parse: all of it, unless the message
+/// has more delimiters or nested message types than the limits above, in which case the
+/// prefix ends just before the first one over the limit.
+///
+/// mail-parser recognises a delimiter as `--` followed by the boundary *anywhere* in the body
+/// (not only at a line start, and as a prefix of longer text), so the count here does the
+/// same, for every `boundary=` value declared anywhere in the message: an over-count at worst.
+pub fn parse_prefix(raw: &[u8]) -> usize {
+    let boundaries = Boundaries::collect(raw);
+    let mut delimiters = 0usize;
+    let mut messages = 0usize;
+    let mut fields = 0usize;
+    let mut header_bytes = 0usize;
+    let mut headers = HeaderBlocks::new();
+    let mut line_start = 0usize;
+    let mut i = 0usize;
+    while i < raw.len() {
+        if i == line_start {
+            // A header field starts this line (RFC 5322 §2.2: name, then ':').
+            if headers.in_header && starts_field(&raw[i..]) {
+                fields += 1;
+                if fields > MAX_HEADER_FIELDS {
+                    return i;
+                }
+            }
+        }
+        let b = raw[i];
+        if headers.in_header {
+            header_bytes += 1;
+            if header_bytes > MAX_HEADER_BYTES {
+                // Cut before the field this byte belongs to.
+                return last_field_start(raw, line_start);
+            }
+        }
+        if b == b'\n' {
+            let line = &raw[line_start..i];
+            headers.line_end(line);
+            line_start = i + 1;
+        } else if b == b'-' && i > 0 && raw[i - 1] == b'-' && boundaries.matches(&raw[i + 1..]) {
+            delimiters += 1;
+            if delimiters > MAX_DELIMITERS {
+                return i - 1;
+            }
+            headers.delimiter();
+        } else if b == b'/' && i >= 7 && raw[i - 7..i].eq_ignore_ascii_case(b"message") {
+            messages += 1;
+            if messages > MAX_MESSAGE_TYPES {
+                // Cut at the start of the line naming it.
+                return line_start;
+            }
+            headers.nested_message();
+        }
+        i += 1;
+    }
+    raw.len()
+}
+
+/// `raw` cut to [`parse_prefix`]: what any mail-parser call on message bytes should be given.
+pub fn bounded(raw: &[u8]) -> &[u8] {
+    &raw[..parse_prefix(raw)]
+}
+
+/// Which lines are header fields, as far as a byte scan can tell: the top of the message, the
+/// block after each delimiter, and the block after a header block that names a `message/`
+/// type (or any part block of a multipart/digest, whose parts default to message/rfc822,
+/// RFC 2046 §5.1.5). Over-counting only cuts earlier.
+#[derive(Default)]
+struct HeaderBlocks {
+    /// The current line is in a header block.
+    in_header: bool,
+    /// The block after this header block is a header block too (a nested message).
+    then_header: bool,
+    digest: bool,
+}
+
+impl HeaderBlocks {
+    fn line_end(&mut self, line: &[u8]) {
+        let blank = line.iter().all(|&c| c == b'\r');
+        if self.in_header {
+            if blank {
+                self.in_header = self.then_header;
+                self.then_header = false;
+            } else if contains_ci(line, b"digest") {
+                self.digest = true;
+            }
+        }
+    }
+    fn delimiter(&mut self) {
+        self.in_header = true;
+        self.then_header = self.digest;
+    }
+    fn nested_message(&mut self) {
+        if self.in_header {
+            self.then_header = true;
+        }
+    }
+}
+
+impl HeaderBlocks {
+    /// A message starts with its header block.
+    fn new() -> HeaderBlocks {
+        HeaderBlocks {
+            in_header: true,
+            ..Default::default()
+        }
+    }
+}
+
+fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// The start of the header field the line at `line_start` belongs to (folded lines start with
+/// white space, RFC 5322 §2.2.3). Runs once, over at most [`MAX_HEADER_BYTES`].
+fn last_field_start(raw: &[u8], line_start: usize) -> usize {
+    let mut start = line_start;
+    while start > 0 && matches!(raw.get(start), Some(b' ' | b'\t')) {
+        start = raw[..start - 1]
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(0, |p| p + 1);
+    }
+    start
+}
+
+/// Whether `rest` starts with `name:` (printable, no space or colon in the name).
+fn starts_field(rest: &[u8]) -> bool {
+    for (n, &c) in rest.iter().take(80).enumerate() {
+        match c {
+            b':' => return n > 0,
+            33..=126 => {}
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// The boundary values declared in a message, found by a plain byte scan for `boundary=`.
+struct Boundaries<'a> {
+    /// Every `--` is a delimiter (too many boundaries, or one we cannot read exactly).
+    any: bool,
+    set: std::collections::HashSet<&'a [u8]>,
+    lengths: Vec<usize>,
+}
+
+impl<'a> Boundaries<'a> {
+    fn collect(raw: &'a [u8]) -> Boundaries<'a> {
+        let mut b = Boundaries {
+            any: false,
+            set: std::collections::HashSet::new(),
+            lengths: Vec::new(),
+        };
+        const KEY: &[u8] = b"boundary";
+        let mut i = 0;
+        while i + KEY.len() <= raw.len() {
+            if !raw[i..i + KEY.len()].eq_ignore_ascii_case(KEY) {
+                i += 1;
+                continue;
+            }
+            i += KEY.len();
+            let mut j = i;
+            while j < raw.len() && matches!(raw[j], b' ' | b'\t') {
+                j += 1;
+            }
+            match raw.get(j) {
+                // RFC 2231 parameter continuations or charsets: not read here.
+                Some(b'*') => b.any = true,
+                Some(b'=') => {
+                    j += 1;
+                    while j < raw.len() && matches!(raw[j], b' ' | b'\t') {
+                        j += 1;
+                    }
+                    let value = if raw.get(j) == Some(&b'"') {
+                        let start = j + 1;
+                        let end = raw[start..]
+                            .iter()
+                            .position(|&c| c == b'"' || c == b'\n')
+                            .map_or(raw.len(), |p| start + p);
+                        if raw[start..end].contains(&b'\\') {
+                            b.any = true;
+                        }
+                        &raw[start..end]
+                    } else {
+                        let end = raw[j..]
+                            .iter()
+                            .position(|&c| matches!(c, b';' | b' ' | b'\t' | b'\r' | b'\n'))
+                            .map_or(raw.len(), |p| j + p);
+                        &raw[j..end]
+                    };
+                    b.add(value);
+                }
+                _ => {}
+            }
+        }
+        b
+    }
+
+    fn add(&mut self, value: &'a [u8]) {
+        if value.is_empty() || self.any {
+            return;
+        }
+        // mail-parser trims nothing but its header parser drops surrounding white space.
+        let value = value.trim_ascii();
+        if value.is_empty() {
+            return;
+        }
+        self.set.insert(value);
+        if !self.lengths.contains(&value.len()) {
+            self.lengths.push(value.len());
+        }
+        if self.set.len() > MAX_BOUNDARIES || self.lengths.len() > MAX_LENGTHS {
+            self.any = true;
+        }
+    }
+
+    /// Whether `rest` (what follows a `--`) starts with a declared boundary.
+    fn matches(&self, rest: &[u8]) -> bool {
+        if self.any {
+            return true;
+        }
+        self.lengths
+            .iter()
+            .any(|&n| rest.get(..n).is_some_and(|v| self.set.contains(v)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nested(levels: usize) -> Vec<u8> {
+        let mut m = b"Subject: deep\r\n".to_vec();
+        for l in 0..levels {
+            m.extend_from_slice(
+                format!("Content-Type: multipart/mixed; boundary=\"b{l}\"\r\n\r\n--b{l}\r\n")
+                    .as_bytes(),
+            );
+        }
+        m.extend_from_slice(b"Content-Type: text/plain\r\n\r\nbottom\r\n");
+        for l in (0..levels).rev() {
+            m.extend_from_slice(format!("--b{l}--\r\n").as_bytes());
+        }
+        m
+    }
+
+    #[test]
+    fn ordinary_messages_are_parsed_whole() {
+        let m = nested(10);
+        assert_eq!(parse_prefix(&m), m.len());
+        // Dashes in text are no delimiters.
+        let mut t = b"Content-Type: text/plain\r\n\r\n".to_vec();
+        for _ in 0..5000 {
+            t.extend_from_slice(b"------------------------------ <!-- x -->\r\n");
+        }
+        assert_eq!(parse_prefix(&t), t.len());
+    }
+
+    #[test]
+    fn too_many_delimiters_cut_the_prefix() {
+        let m = nested(5000);
+        let cut = parse_prefix(&m);
+        assert!(cut < m.len());
+        assert!(m[cut..].starts_with(b"--b"));
+        let mut flat = b"Content-Type: multipart/mixed; boundary=x\r\n\r\n".to_vec();
+        for _ in 0..100_000 {
+            flat.extend_from_slice(b"--x\r\n\r\n");
+        }
+        let cut = parse_prefix(&flat);
+        assert!(cut < 20_000, "cut at {cut}");
+        // Mid-line delimiters count too (mail-parser finds them anywhere).
+        let mut mid = b"Content-Type: multipart/mixed; boundary=x\r\n\r\n".to_vec();
+        for _ in 0..2000 {
+            mid.extend_from_slice(b"a--x");
+        }
+        assert!(parse_prefix(&mid) < mid.len());
+    }
+
+    /// DKIM/ARC/DMARC (ingest/auth.rs) read the message with mail-auth, which parses header
+    /// fields and hashes the body as bytes: no MIME walk, so no depth to bound.
+    #[test]
+    fn mail_auth_reads_deep_messages_flat() {
+        let m = nested(100_000);
+        let parsed = mail_auth::AuthenticatedMessage::parse(&m).expect("headers");
+        assert!(parsed.body_offset > 0);
+    }
+
+    #[test]
+    fn header_fields_are_bounded() {
+        let mut m = b"Subject: many\r\n".to_vec();
+        for _ in 0..20_000 {
+            m.extend_from_slice(b"X-F: 1\r\n");
+        }
+        m.extend_from_slice(b"\r\nbody\r\n");
+        let cut = parse_prefix(&m);
+        assert_eq!(cut, 15 + (MAX_HEADER_FIELDS - 1) * 8);
+        // Field-like lines in a body are no header fields.
+        let mut body = b"Subject: log\r\n\r\n".to_vec();
+        for _ in 0..20_000 {
+            body.extend_from_slice(b"ERROR: x\r\n");
+        }
+        assert_eq!(parse_prefix(&body), body.len());
+        // A part's header block after a delimiter counts.
+        let mut part = b"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n".to_vec();
+        for _ in 0..20_000 {
+            part.extend_from_slice(b"X-F: 1\r\n");
+        }
+        assert!(parse_prefix(&part) < part.len());
+    }
+
+    #[test]
+    fn header_bytes_are_bounded() {
+        let mut m = b"Subject: wide\r\nTo: ".to_vec();
+        for n in 0..100_000 {
+            m.extend_from_slice(format!("u{n}@example.org,\r\n ").as_bytes());
+        }
+        m.extend_from_slice(b"z@example.org\r\n\r\nbody\r\n");
+        // The whole To: field is left out: the prefix ends before it.
+        assert_eq!(parse_prefix(&m), 15);
+    }
+
+    #[test]
+    fn nested_messages_cut_the_prefix() {
+        let mut m = Vec::new();
+        for _ in 0..1000 {
+            m.extend_from_slice(b"Content-Type: message/rfc822\r\n\r\n");
+        }
+        m.extend_from_slice(b"Subject: x\r\n\r\nbody\r\n");
+        let cut = parse_prefix(&m);
+        assert_eq!(cut, MAX_MESSAGE_TYPES * 32);
+    }
+}
