@@ -55,6 +55,11 @@ pub struct Config {
     /// Wait this long before the greeting; a client that talks first is refused (554) as an
     /// early talker (RFC 5321 §3.1: the client waits for the greeting). 0 turns the check off.
     pub smtp_greeting_delay_ms: u64,
+    /// Networks never delayed before the greeting (CIDR blocks or addresses).
+    pub smtp_greeting_trusted: Vec<String>,
+    /// A client that waited for the greeting once is greeted at once for this long (seconds),
+    /// as Postfix's postscreen remembers a client that passed.
+    pub smtp_greeting_pass_secs: u64,
     /// Error replies tolerated in one session before it is closed with 421.
     pub smtp_max_errors: u32,
     /// Check SPF, DKIM, ARC and DMARC and add an Authentication-Results header (RFC 8601).
@@ -115,6 +120,8 @@ impl Default for Config {
             smtp_max_connections_per_ip: 20,
             smtp_connections_per_minute_per_ip: 120,
             smtp_greeting_delay_ms: 300,
+            smtp_greeting_trusted: vec!["127.0.0.0/8".into(), "::1/128".into()],
+            smtp_greeting_pass_secs: 86_400,
             smtp_max_errors: 10,
             sender_auth: true,
             dns_resolver: None,
@@ -170,6 +177,7 @@ impl Config {
         }
         self.outbound.validate()?;
         self.fetch.validate()?;
+        crate::smtp::greeting::check_trusted(&self.smtp_greeting_trusted)?;
         if self.max_recipients == 0 {
             return Err("max_recipients must be at least 1".into());
         }

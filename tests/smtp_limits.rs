@@ -99,7 +99,11 @@ async fn too_many_errors_closes_the_session() {
 
 #[tokio::test]
 async fn early_talker_is_refused() {
-    let s = start("smtp_greeting_delay_ms = 1000\n", &[]);
+    // Loopback is trusted by default (never delayed); here it is not, to see the check.
+    let s = start(
+        "smtp_greeting_delay_ms = 1000\nsmtp_greeting_trusted = []\n",
+        &[],
+    );
     let (mut w, mut r) = raw_connect(s.smtp);
     w.write_all(b"EHLO spammer\r\nMAIL FROM:<a@b>\r\n").unwrap();
     assert_eq!(
@@ -111,6 +115,25 @@ async fn early_talker_is_refused() {
     // A patient client is greeted after the delay.
     let mut t = Transcript::connect(s.smtp);
     assert_eq!(t.cmd("EHLO patient"), 250);
+    drop(t);
+    // Issue #20: having waited once, the address is remembered and not delayed again, so a
+    // client that now talks at once (as an MTA reconnecting per message may) is served.
+    let (mut w, mut r) = raw_connect(s.smtp);
+    w.write_all(b"EHLO again\r\n").unwrap();
+    assert!(line(&mut r).starts_with("220 "), "greeted, not refused");
+    assert!(line(&mut r).starts_with("250"), "and served");
+}
+
+/// Issue #20: trusted networks (loopback by default) are never delayed, so a local client that
+/// talks first is served rather than refused as an early talker.
+#[tokio::test]
+async fn trusted_networks_are_never_delayed() {
+    let s = start("smtp_greeting_delay_ms = 1000\n", &[]);
+    let (mut w, mut r) = raw_connect(s.smtp);
+    w.write_all(b"EHLO local\r\n").unwrap();
+    assert!(line(&mut r).starts_with("220 "), "greeted, not refused");
+    assert!(line(&mut r).starts_with("250"), "and served");
+    assert!(!s.log().contains("refused early talker"));
 }
 
 #[tokio::test]

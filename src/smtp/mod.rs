@@ -2,6 +2,7 @@
 //! This is the only module that speaks SMTP.
 
 pub mod data;
+pub mod greeting;
 pub mod limits;
 pub mod reply;
 pub mod session;
@@ -32,6 +33,8 @@ pub struct SmtpContext {
     pub outbound: Option<crate::outbound::Outbound>,
     /// The login door shared with HTTP (`src/login.rs`), for AUTH on the submission port.
     pub login: Arc<crate::login::Login>,
+    /// Who is delayed before the greeting (early-talker check, `greeting.rs`).
+    pub greeting: Arc<greeting::GreetingGate>,
 }
 
 impl SmtpContext {
@@ -47,7 +50,13 @@ impl SmtpContext {
             config.smtp_max_connections_per_ip,
             config.smtp_connections_per_minute_per_ip,
         );
+        let greeting = Arc::new(greeting::GreetingGate::new(
+            std::time::Duration::from_millis(config.smtp_greeting_delay_ms),
+            &config.smtp_greeting_trusted,
+            std::time::Duration::from_secs(config.smtp_greeting_pass_secs),
+        ));
         SmtpContext {
+            greeting,
             store,
             config,
             tls,

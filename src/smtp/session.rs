@@ -103,15 +103,19 @@ impl Session {
     }
 
     /// RFC 5321 §3.1: the client waits for the greeting. Spam software often does not; we wait
-    /// `smtp_greeting_delay_ms` and refuse a client that spoke first. True: the session is over.
+    /// `smtp_greeting_delay_ms` and refuse a client that spoke first. A client that waited once
+    /// and trusted networks are not delayed (`greeting.rs`). True: the session is over.
     async fn early_talker(&mut self) -> bool {
-        let delay = Duration::from_millis(self.ctx.config.smtp_greeting_delay_ms);
+        let delay = self.ctx.greeting.delay_for(self.peer.ip());
         if delay.is_zero() {
             return false;
         }
         let mut buf = Vec::new();
         match self.read_some(&mut buf, delay).await {
-            Err(ReadError::Timeout) => false,
+            Err(ReadError::Timeout) => {
+                self.ctx.greeting.pass(self.peer.ip());
+                false
+            }
             Ok(()) => {
                 log::info!(
                     "smtp {}: refused early talker ({} bytes before the greeting)",
