@@ -35,6 +35,14 @@ pub const MAILBOX_THREADS: TableDefinition<(u32, u32, u32), (u32, u32)> =
     TableDefinition::new("mailbox_threads");
 /// (account, thread) -> email ids in thread order (JSON array).
 pub const THREADS: TableDefinition<(u32, u32), &[u8]> = TableDefinition::new("threads");
+/// (account, thread) -> (members, drafts among them, receivedAt of the last member, last
+/// member): lets a new message join a long thread without reading every member (issue #20: the
+/// cost of a delivery grew with the thread). Written by every full rebuild of the order; a
+/// thread without a row, or whose row disagrees with `THREADS` (count or last id, e.g. after an
+/// older binary changed it), is rebuilt in full once. No row is a valid state: older databases
+/// start that way.
+pub const THREAD_TAILS: TableDefinition<(u32, u32), (u32, u32, i64, u32)> =
+    TableDefinition::new("thread_tails");
 /// (account, hash of message-id and base subject) -> thread id.
 pub const THREAD_REFS: TableDefinition<(u32, u128), u32> = TableDefinition::new("thread_refs");
 /// hex SHA-256 -> raw bytes.

@@ -29,6 +29,7 @@ pub struct Writer<'t> {
     pub(super) received: Table<'t, (u32, i64, u32), ()>,
     pub(super) mailbox_threads: Table<'t, (u32, u32, u32), (u32, u32)>,
     pub(super) threads: Table<'t, (u32, u32), &'static [u8]>,
+    pub(super) thread_tails: Table<'t, (u32, u32), (u32, u32, i64, u32)>,
     pub(super) thread_refs: Table<'t, (u32, u128), u32>,
     pub(super) blobs: Table<'t, &'static str, &'static [u8]>,
     pub(super) blob_refs: Table<'t, (&'static str, u32), u32>,
@@ -89,6 +90,7 @@ impl<'t> Writer<'t> {
             received: tx.open_table(RECEIVED)?,
             mailbox_threads: tx.open_table(MAILBOX_THREADS)?,
             threads: tx.open_table(THREADS)?,
+            thread_tails: tx.open_table(THREAD_TAILS)?,
             thread_refs: tx.open_table(THREAD_REFS)?,
             blobs: tx.open_table(BLOBS)?,
             blob_refs: tx.open_table(BLOB_REFS)?,
@@ -230,6 +232,8 @@ impl<'t> Writer<'t> {
             .retain_in((acct, 0, 0)..=(acct, u32::MAX, u32::MAX), |_, _| false)?;
         self.thread_refs
             .retain_in((acct, 0)..=(acct, u128::MAX), |_, _| false)?;
+        self.thread_tails
+            .retain_in((acct, 0)..=(acct, u32::MAX), |_, _| false)?;
         self.changes
             .retain_in((acct, 0, 0)..=(acct, u8::MAX, u64::MAX), |_, _| false)?;
         self.counters
@@ -380,8 +384,22 @@ impl<'t> Writer<'t> {
                 .insert((acct, *m, state.received_at, id), ())?;
         }
         let thread_is_new = members.is_empty();
+        let appends = !thread_is_new
+            && !state.keywords.contains_key("$draft")
+            && self.appends_to_thread(acct, thread_id, &members, state.received_at, id)?;
         members.push(id);
-        self.write_thread(acct, thread_id, members)?;
+        if appends {
+            // The common case, whatever the thread's size: no drafts to place, and the newest
+            // message goes last. Same order a rebuild would give, without reading the members.
+            self.threads
+                .insert((acct, thread_id), json(&members)?.as_slice())?;
+            self.thread_tails.insert(
+                (acct, thread_id),
+                (members.len() as u32, 0, state.received_at, id),
+            )?;
+        } else {
+            self.write_thread(acct, thread_id, members)?;
+        }
         self.adjust_counts(acct, thread_id, None, Some(&state))?;
         self.log(acct, DataType::Email, id, ChangeKind::Created)?;
         let tkind = if thread_is_new {
@@ -392,6 +410,30 @@ impl<'t> Writer<'t> {
         self.log(acct, DataType::Thread, thread_id, tkind)?;
         self.log(acct, DataType::EmailDelivery, id, ChangeKind::Created)?;
         Ok((id, thread_id))
+    }
+
+    /// Whether a new non-draft message (`at`, `id`) simply goes after the last member: the
+    /// thread's tail row agrees with `members`, it holds no drafts, and the new message sorts
+    /// after the last one (receivedAt, then id).
+    fn appends_to_thread(
+        &self,
+        acct: AccountId,
+        thread: u32,
+        members: &[u32],
+        at: i64,
+        id: u32,
+    ) -> Result<bool> {
+        Ok(
+            match self.thread_tails.get((acct, thread))?.map(|v| v.value()) {
+                Some((len, drafts, last_at, last_id)) => {
+                    drafts == 0
+                        && len as usize == members.len()
+                        && members.last() == Some(&last_id)
+                        && (at, id) > (last_at, last_id)
+                }
+                None => false,
+            },
+        )
     }
 
     /// Keeps a thread's email list in receivedAt order (RFC 8621 §3), ties by id, except that a
@@ -406,6 +448,11 @@ impl<'t> Writer<'t> {
             message_id: Vec<String>,
             in_reply_to: Vec<String>,
         }
+        // Tests count these lines: a delivery that appends must not come here (issue #20).
+        log::debug!(
+            "store: thread {thread}: order rebuilt from {} members",
+            members.len()
+        );
         let mut all = Vec::with_capacity(members.len());
         for m in members {
             let st = self.email_state(acct, m)?;
@@ -423,6 +470,7 @@ impl<'t> Writer<'t> {
         }
         all.sort_unstable_by_key(|m| (m.at, m.id));
         let (drafts, rest): (Vec<Member>, Vec<Member>) = all.into_iter().partition(|m| m.draft);
+        let draft_count = drafts.len() as u32;
         let mut order: Vec<Member> = rest;
         for d in drafts {
             let parent = order.iter().rposition(|m| {
@@ -443,6 +491,13 @@ impl<'t> Writer<'t> {
             };
             order.insert(at, d);
         }
+        match order.last() {
+            Some(last) => self.thread_tails.insert(
+                (acct, thread),
+                (order.len() as u32, draft_count, last.at, last.id),
+            )?,
+            None => self.thread_tails.remove((acct, thread))?,
+        };
         let ids: Vec<u32> = order.into_iter().map(|m| m.id).collect();
         self.threads
             .insert((acct, thread), json(&ids)?.as_slice())?;
@@ -517,6 +572,8 @@ impl<'t> Writer<'t> {
             None => Vec::new(),
         };
         let rest: Vec<u32> = members.into_iter().filter(|m| *m != id).collect();
+        // The next delivery into this thread rebuilds its tail (once).
+        self.thread_tails.remove((acct, old.thread_id))?;
         if rest.is_empty() {
             self.threads.remove((acct, old.thread_id))?;
             self.log(acct, DataType::Thread, old.thread_id, ChangeKind::Destroyed)?;
