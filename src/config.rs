@@ -96,6 +96,11 @@ pub struct Config {
     /// HTTPS: how long a keep-alive connection may sit idle between requests, seconds
     /// (RFC 9112 §9.8 lets a server close idle connections at any time).
     pub http_idle_timeout_secs: u64,
+    /// Open HTTPS connections in total, and from one IP address (IPv6 counted per address),
+    /// before a new one is closed unanswered: a flood of idle sockets must not exhaust file
+    /// descriptors or memory (each open connection costs ~30 KB).
+    pub http_max_connections: usize,
+    pub http_max_connections_per_ip: usize,
 }
 
 impl Default for Config {
@@ -136,6 +141,8 @@ impl Default for Config {
             http_header_timeout_secs: 30,
             http_body_timeout_secs: 30,
             http_idle_timeout_secs: 90,
+            http_max_connections: 2048,
+            http_max_connections_per_ip: 128,
         }
     }
 }
@@ -171,6 +178,11 @@ impl Config {
             || self.http_idle_timeout_secs == 0
         {
             return Err("http_header_timeout_secs, http_body_timeout_secs and http_idle_timeout_secs must be at least 1".into());
+        }
+        if self.http_max_connections == 0 || self.http_max_connections_per_ip == 0 {
+            return Err(
+                "http_max_connections and http_max_connections_per_ip must be at least 1".into(),
+            );
         }
         if self.changelog_keep == 0 {
             return Err("changelog_keep must be at least 1".into());

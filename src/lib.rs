@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod activity;
+pub mod admission;
 pub mod app;
 pub mod certs;
 pub mod config;

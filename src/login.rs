@@ -7,10 +7,14 @@
 //! `per_minute`. A failed check takes a token from both; a successful one takes none. When
 //! either bucket is empty the answer is "too many attempts" (`Throttled` with the time until a
 //! token is back: SMTP 454 4.7.0, HTTP 429 + Retry-After) *without hashing*: an empty client
-//! bucket refuses even the right password (guessing must not be able to test it); an empty
-//! account bucket refuses new logins to that account from anywhere, except credentials that
-//! already succeeded within `CACHE_TTL` (the owner's running clients keep working while someone
-//! else guesses). Bearer tokens and other credentials call [`Login::admit`] before their check
+//! bucket refuses even the right password (guessing must not be able to test it), except
+//! credentials that succeeded within `CACHE_TTL` *from that same client* (the rest of a
+//! household behind one address keeps its running clients); an empty account bucket refuses
+//! new logins to that account from anywhere, except credentials that already succeeded within
+//! `CACHE_TTL` (the owner's running clients keep working while someone else guesses). The same
+//! wrong password again (same name, password and stored hash, within `CACHE_TTL`) is answered
+//! `Denied` without a hash and spends no budget: a phone still sending an old password is not a
+//! guesser and must not lock out its address. Bearer tokens and other credentials call [`Login::admit`] before their check
 //! and [`Login::failed`] after a wrong one, so they join the same budget.
 //!
 //! **Same work for unknown users.** An unknown name is verified against a dummy hash made with
@@ -25,8 +29,9 @@
 //! + `hash_concurrency` hashes, not one per connection.
 //!
 //! **Cache.** A JMAP client sends its password with every request; a success is cached for
-//! `CACHE_TTL`, keyed by the SHA-256 of name and password (never the password), and only while
-//! the stored hash is unchanged (a password change or deletion takes effect at once).
+//! `CACHE_TTL` after its last use (sliding), keyed by the SHA-256 of name and password (never
+//! the password), and only while the stored hash is unchanged (a password change or deletion
+//! takes effect at once).
 
 use crate::store::Store;
 use crate::store::model::Account;
@@ -144,11 +149,18 @@ impl<K: std::hash::Hash + Eq + Clone> Buckets<K> {
     }
 }
 
+/// A recent success: the account, when it was last used, and the client it last came from.
+type Success = (Account, Instant, Option<IpAddr>);
+
 pub struct Login {
     policy: Policy,
     ips: Buckets<IpAddr>,
     accounts: Buckets<String>,
-    cache: Mutex<HashMap<[u8; 32], (Account, Instant)>>,
+    /// Recent successes by credential key.
+    cache: Mutex<HashMap<[u8; 32], Success>>,
+    /// Recent failures, keyed by name, password and the stored hash they failed against: a
+    /// client retrying the same stale password is answered without a hash and spends no budget.
+    failures: Mutex<HashMap<[u8; 32], Instant>>,
     hashes: smol::lock::Semaphore,
     /// argon2 memory, one buffer per hash slot, reused (`password::verify_with`).
     memory: Mutex<Vec<Vec<argon2::Block>>>,
@@ -185,6 +197,7 @@ impl Login {
             ips: Buckets::new(policy.ip_burst, policy.ip_per_minute),
             accounts: Buckets::new(policy.account_burst, policy.account_per_minute),
             cache: Mutex::new(HashMap::new()),
+            failures: Mutex::new(HashMap::new()),
             hashes: smol::lock::Semaphore::new(policy.hash_concurrency.max(1)),
             memory: Mutex::new(Vec::new()),
             queued: AtomicUsize::new(0),
@@ -233,16 +246,7 @@ impl Login {
         pass: &str,
     ) -> Outcome {
         let by_ip = ip.map(client_key);
-        if let Some(d) = by_ip.and_then(|k| self.ips.wait(&k)) {
-            self.stats.throttled.fetch_add(1, Ordering::Relaxed);
-            // Debug, not info: a flood of refused attempts must not flood the log too.
-            log::debug!(
-                "login: throttled client {peer} ({} s)",
-                d.as_secs(),
-                peer = crate::logging::Peer(ip)
-            );
-            return Outcome::Throttled(d);
-        }
+        let ip_wait = by_ip.and_then(|k| self.ips.wait(&k));
         let name = user.to_lowercase();
         let key = cache_key(&name, pass);
         // The account is read on every attempt (a cheap redb read) so that a password change
@@ -257,19 +261,38 @@ impl Login {
                 if let Some(a) = self.cached_any(&key) {
                     return Outcome::Ok(a);
                 }
-                log::error!("login: store error: {e}");
+                log::error!("store error: {e}");
                 return Outcome::Throttled(BUSY_RETRY);
             }
         };
+        // A credential that succeeded recently keeps working while its client's budget is
+        // spent by something else behind the same address, but only from the client it last
+        // succeeded from: from elsewhere a throttled client gets no answer about a password.
         if let Some(a) = &account
-            && self.cached(&key, a)
+            && self.cached(&key, a, ip_wait.map(|_| by_ip))
         {
             return Outcome::Ok(a.clone());
+        }
+        if let Some(d) = ip_wait {
+            self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+            // Debug, not info: a flood of refused attempts must not flood the log too.
+            log::debug!(
+                "throttled client {peer} ({} s)",
+                d.as_secs(),
+                peer = crate::logging::Peer(ip)
+            );
+            return Outcome::Throttled(d);
+        }
+        // The same wrong password again (a phone still using the old one): the same answer,
+        // no hash and no budget spent, so one stale client cannot lock out its household.
+        let fkey = failure_key(&name, pass, account.as_ref());
+        if self.failed_recently(&fkey) {
+            return Outcome::Denied;
         }
         if let Some(d) = self.accounts.wait(&name) {
             self.stats.throttled.fetch_add(1, Ordering::Relaxed);
             log::debug!(
-                "login: throttled account {:?} (from {peer}, {} s)",
+                "throttled account {:?} (from {peer}, {} s)",
                 crate::smtp::session::printable(user),
                 d.as_secs(),
                 peer = crate::logging::Peer(ip)
@@ -285,7 +308,7 @@ impl Login {
             // Logged at 1, 2, 4, 8... refusals: visible, but a flood does not flood the log.
             if n.is_power_of_two() {
                 log::warn!(
-                    "login: hash queue full ({n} refusals so far); e.g. {}",
+                    "hash queue full ({n} refusals so far); e.g. {}",
                     crate::logging::Peer(ip)
                 );
             }
@@ -295,7 +318,7 @@ impl Login {
         let _slot = self.hashes.acquire().await;
         // While this check waited, others may have spent the budget or cached this login.
         if let Some(a) = &account
-            && self.cached(&key, a)
+            && self.cached(&key, a, None)
         {
             return Outcome::Ok(a.clone());
         }
@@ -333,22 +356,28 @@ impl Login {
             Some(a) if ok => {
                 if let Ok(mut c) = self.cache.lock() {
                     if c.len() > 1000 {
-                        c.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
+                        c.retain(|_, (_, at, _)| at.elapsed() < CACHE_TTL);
                     }
-                    c.insert(key, (a.clone(), Instant::now()));
+                    c.insert(key, (a.clone(), Instant::now(), by_ip));
                 }
                 Outcome::Ok(a)
             }
             found => {
                 self.failed(ip, Some(&name));
+                if let Ok(mut f) = self.failures.lock() {
+                    if f.len() > PRUNE_ABOVE {
+                        f.retain(|_, at| at.elapsed() < CACHE_TTL);
+                    }
+                    f.insert(fkey, Instant::now());
+                }
                 match found {
                     Some(a) => log::info!(
-                        "login: wrong password for {} from {}",
+                        "wrong password for {} from {}",
                         a.name,
                         crate::logging::Peer(ip)
                     ),
                     None => log::info!(
-                        "login: unknown user {:?} from {}",
+                        "unknown user {:?} from {}",
                         crate::smtp::session::printable(user),
                         crate::logging::Peer(ip)
                     ),
@@ -362,17 +391,36 @@ impl Login {
     fn cached_any(&self, key: &[u8; 32]) -> Option<Account> {
         let c = self.cache.lock().ok()?;
         c.get(key)
-            .filter(|(_, at)| at.elapsed() < CACHE_TTL)
-            .map(|(a, _)| a.clone())
+            .filter(|(_, at, _)| at.elapsed() < CACHE_TTL)
+            .map(|(a, _, _)| a.clone())
     }
 
-    fn cached(&self, key: &[u8; 32], account: &Account) -> bool {
-        let Ok(c) = self.cache.lock() else {
+    /// Whether these credentials succeeded within `CACHE_TTL` against the stored hash; with
+    /// `only_from`, only if that success came from that client. A hit slides the window: a
+    /// client in use stays signed in (README: running clients keep working).
+    fn cached(&self, key: &[u8; 32], account: &Account, only_from: Option<Option<IpAddr>>) -> bool {
+        let Ok(mut c) = self.cache.lock() else {
             return false;
         };
-        matches!(c.get(key), Some((a, at)) if at.elapsed() < CACHE_TTL
-            && a.password_hash == account.password_hash
-            && a.id == account.id)
+        match c.get_mut(key) {
+            Some((a, at, from))
+                if at.elapsed() < CACHE_TTL
+                    && a.password_hash == account.password_hash
+                    && a.id == account.id
+                    && only_from.is_none_or(|client| client.is_some() && client == *from) =>
+            {
+                *at = Instant::now();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn failed_recently(&self, key: &[u8; 32]) -> bool {
+        self.failures
+            .lock()
+            .map(|f| f.get(key).is_some_and(|at| at.elapsed() < CACHE_TTL))
+            .unwrap_or(false)
     }
 }
 
@@ -381,6 +429,22 @@ fn cache_key(name: &str, pass: &str) -> [u8; 32] {
     ctx.update(name.as_bytes());
     ctx.update(&[0]);
     ctx.update(pass.as_bytes());
+    let mut k = [0u8; 32];
+    k.copy_from_slice(ctx.finish().as_ref());
+    k
+}
+
+/// A failed attempt's key: name, password and the stored hash it failed against (so a
+/// password change to exactly that value is checked afresh), hashed: no password is kept.
+fn failure_key(name: &str, pass: &str, account: Option<&Account>) -> [u8; 32] {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    ctx.update(b"failed\0");
+    ctx.update(&cache_key(name, pass));
+    ctx.update(
+        account
+            .map(|a| a.password_hash.as_bytes())
+            .unwrap_or_default(),
+    );
     let mut k = [0u8; 32];
     k.copy_from_slice(ctx.finish().as_ref());
     k

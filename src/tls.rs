@@ -361,7 +361,9 @@ pub fn server_config(
         .with_no_client_auth()
         .with_single_cert(certs, key)
         .map_err(|e| format!("certificate and key do not match: {e}"))?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // Both HTTP/1 names (IANA ALPN registry): an HTTP/1.0 client that offers only
+    // "http/1.0" (curl --http1.0) is otherwise refused in the handshake (no_application_protocol).
+    config.alpn_protocols = vec![b"http/1.1".to_vec(), b"http/1.0".to_vec()];
     Ok(Arc::new(config))
 }
 

@@ -306,7 +306,14 @@ async fn one_budget_for_jmap_admin_and_smtp_per_client_and_per_account() {
     // is refused for a while.
     for ip in 3..7u8 {
         for i in 0..5 {
-            let (st, _) = session(&s, [127, 0, 0, ip], "bob@example.org", &format!("x{i}")).await;
+            // Distinct guesses: the same wrong password again spends no budget (see below).
+            let (st, _) = session(
+                &s,
+                [127, 0, 0, ip],
+                "bob@example.org",
+                &format!("x{ip}-{i}"),
+            )
+            .await;
             assert_eq!(st, 401);
         }
     }
@@ -316,7 +323,13 @@ async fn one_budget_for_jmap_admin_and_smtp_per_client_and_per_account() {
     // An unknown name goes the same way (same budget, same dummy-hash path).
     for ip in 10..14u8 {
         for i in 0..5 {
-            let (st, _) = session(&s, [127, 0, 0, ip], "ghost@example.org", &format!("x{i}")).await;
+            let (st, _) = session(
+                &s,
+                [127, 0, 0, ip],
+                "ghost@example.org",
+                &format!("x{ip}-{i}"),
+            )
+            .await;
             assert_eq!(st, 401);
         }
     }
@@ -355,4 +368,81 @@ async fn unknown_and_known_users_spend_the_same_budget() {
     let log = s.log();
     assert_eq!(log.matches("login: unknown user").count(), 5, "{log}");
     assert_eq!(log.matches("login: wrong password").count(), 5, "{log}");
+}
+
+/// Found by trying it (after the limiter landed): a phone still sending the old password made
+/// every account behind the same address answer 429 for good, and a client that was signed in
+/// was locked out five minutes after its last full check while someone guessed its account.
+/// Now the same wrong password again costs no budget, a recent success keeps working from the
+/// client it came from, and a throttled client elsewhere still learns nothing from a guess.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_client_locks_out_nobody_and_signed_in_clients_keep_working() {
+    let s = Server::start();
+    s.add_user(USER, PASS);
+    s.add_user("bob@example.org", "bob's password here");
+    s.add_user("carol@example.org", "carol's password here");
+    s.add_user("dave@example.org", "dave's password here");
+    let home = [127, 0, 0, 20];
+    // A stale phone: the same old password, far more often than the budget of 10.
+    for _ in 0..15 {
+        assert_eq!(session(&s, home, USER, "the old password").await.0, 401);
+    }
+    // The rest of the household still signs in from the same address.
+    assert_eq!(
+        session(&s, home, "bob@example.org", "bob's password here")
+            .await
+            .0,
+        200,
+        "one stale client must not lock out its address"
+    );
+    // Carol signs in at home and from her office.
+    let office = [127, 0, 0, 21];
+    assert_eq!(
+        session(&s, home, "carol@example.org", "carol's password here")
+            .await
+            .0,
+        200
+    );
+    // Real guessing from home spends the address's budget: ten different wrong passwords.
+    for i in 0..10 {
+        session(&s, home, "bob@example.org", &format!("guess {i}")).await;
+    }
+    assert_eq!(
+        session(&s, home, "dave@example.org", "dave's password here")
+            .await
+            .0,
+        429,
+        "a guessing address is throttled, even with a right password not used there before"
+    );
+    // Carol's client at home, already signed in, keeps working...
+    assert_eq!(
+        session(&s, home, "carol@example.org", "carol's password here")
+            .await
+            .0,
+        200
+    );
+    // ...but the throttled address gets no answer about a password that succeeded elsewhere.
+    let guesser = [127, 0, 0, 22];
+    assert_eq!(
+        session(&s, office, "carol@example.org", "carol's password here")
+            .await
+            .0,
+        200
+    );
+    for i in 0..10 {
+        session(&s, guesser, "nobody@example.org", &format!("g{i}")).await;
+    }
+    assert_eq!(
+        session(&s, guesser, "carol@example.org", "carol's password here")
+            .await
+            .0,
+        429,
+        "a throttled client must not test passwords against the cache"
+    );
+    let log = s.log();
+    assert_eq!(
+        log.matches("wrong password for alice@example.org").count(),
+        1,
+        "the stale password was checked once: {log}"
+    );
 }

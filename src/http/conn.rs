@@ -57,6 +57,10 @@ pub async fn serve(listener: smol::net::TcpListener, state: State) {
         idle: Duration::from_secs(c.http_idle_timeout_secs),
     };
     let local = listener.local_addr().ok();
+    // No rate limit here (0): a browser opens several connections at once, and a JMAP client
+    // reconnects freely; the counts bound what idle sockets can hold.
+    let admission =
+        crate::admission::Limits::new(c.http_max_connections, c.http_max_connections_per_ip, 0);
     loop {
         let (tcp, peer) = match listener.accept().await {
             Ok(x) => x,
@@ -66,16 +70,23 @@ pub async fn serve(listener: smol::net::TcpListener, state: State) {
                 continue;
             }
         };
+        let permit = match admission.admit(peer.ip()) {
+            Ok(p) => p,
+            Err(refusal) => {
+                // Closed before the handshake: no TLS state, no task. Logged at debug: a flood
+                // of refusals must not flood the log.
+                log::debug!("https {peer}: refused connection ({})", refusal.reason());
+                drop(tcp);
+                continue;
+            }
+        };
         let _ = tcp.set_nodelay(true);
         let acceptor = futures_rustls::TlsAcceptor::from(state.tls.config());
-        smol::spawn(connection(
-            tcp,
-            peer,
-            local,
-            acceptor,
-            app.clone(),
-            timeouts,
-        ))
+        let app = app.clone();
+        smol::spawn(async move {
+            connection(tcp, peer, local, acceptor, app, timeouts).await;
+            drop(permit);
+        })
         .detach();
     }
 }

@@ -90,9 +90,26 @@ pub fn strip(raw: &[u8], name: &str) -> Vec<u8> {
     out
 }
 
-/// The message without its Bcc: fields (RFC 5322 §3.6.3; RFC 8621 §7.5 and RFC 6409 §8).
+/// The message without its Bcc: and Resent-Bcc: fields (RFC 5322 §3.6.3 and §3.6.6; RFC 8621
+/// §7.5 and RFC 6409 §8): blind recipients of a resend are as blind as any others.
 pub fn strip_bcc(raw: &[u8]) -> Vec<u8> {
-    strip(raw, "Bcc")
+    strip(&strip(raw, "Bcc"), "Resent-Bcc")
+}
+
+/// Whether every Date: field holds a date that can be read (RFC 5322 §3.3, with the obsolete
+/// forms `mime::date` accepts). An empty or unreadable one counts as missing (§8.2): receivers
+/// penalise it as they do a missing one, and it would be signed as it is.
+fn dates_readable(raw: &[u8], list: &[Field<'_>]) -> bool {
+    list.iter()
+        .filter(|f| f.name.eq_ignore_ascii_case(b"Date"))
+        .all(|f| {
+            let field = &raw[f.start..f.end];
+            let value = field
+                .iter()
+                .position(|b| *b == b':')
+                .map_or(&field[field.len()..], |i| &field[i + 1..]);
+            crate::mime::header::date(value).is_some()
+        })
 }
 
 /// A new Message-ID (RFC 5322 §3.6.4): time and 96 random bits, at our host name.
@@ -111,7 +128,13 @@ pub fn new_message_id(hostname: &str, now: i64) -> String {
 /// The submission port's fixes (RFC 6409 §8): Bcc: removed, Date: and Message-ID: added when
 /// missing. Added fields go at the end of the header, in the message's own line-break style.
 pub fn complete_for_sending(raw: &[u8], hostname: &str, now: i64) -> Vec<u8> {
-    let stripped = strip_bcc(raw);
+    let mut stripped = strip_bcc(raw);
+    {
+        let (list, _) = fields(&stripped);
+        if !dates_readable(&stripped, &list) {
+            stripped = strip(&stripped, "Date");
+        }
+    }
     let (list, end) = fields(&stripped);
     let has = |n: &str| {
         list.iter()
@@ -232,6 +255,30 @@ mod tests {
         );
         assert_eq!(strip_bcc(b"Subject: x\r\n"), b"Subject: x\r\n".to_vec());
         assert_eq!(strip_bcc(b"Bcc : a@b.c\nX: y\n\nz"), b"X: y\n\nz".to_vec());
+    }
+
+    /// Found by trying it: Resent-Bcc went out, and an empty Date: was kept as it was.
+    #[test]
+    fn resent_bcc_goes_and_an_unreadable_date_is_replaced() {
+        let raw = b"From: a@x.org\r\nResent-Bcc: hidden@y.org\r\nTo: b@x.org\r\n\r\nbody\r\n";
+        assert_eq!(
+            strip_bcc(raw),
+            b"From: a@x.org\r\nTo: b@x.org\r\n\r\nbody\r\n".to_vec()
+        );
+        for bad in [&b"Date: \r\n"[..], b"Date: yesterday\r\n"] {
+            let mut raw = b"From: a@x.org\r\n".to_vec();
+            raw.extend_from_slice(bad);
+            raw.extend_from_slice(b"Message-ID: <m@x.org>\r\n\r\nbody\r\n");
+            let out = String::from_utf8(complete_for_sending(&raw, "mx.x.org", 1_790_000_000))
+                .expect("utf-8");
+            assert_eq!(out.matches("Date:").count(), 1, "{out}");
+            assert!(
+                !out.contains("yesterday") && !out.contains("Date: \r\n"),
+                "{out}"
+            );
+        }
+        let good = b"From: a@x.org\r\nDate: Mon, 2 Sep 2002 10:11:12 +0000\r\nMessage-ID: <m@x.org>\r\n\r\nb\r\n";
+        assert_eq!(complete_for_sending(good, "mx.x.org", 1), good.to_vec());
     }
 
     #[test]

@@ -3,7 +3,9 @@
 
 pub mod data;
 pub mod greeting;
-pub mod limits;
+/// Connection admission, shared with the HTTPS listener (`src/admission.rs`).
+pub use crate::admission as limits;
+
 pub mod reply;
 pub mod session;
 pub mod submission;

@@ -1,7 +1,8 @@
-//! Connection admission: open connections in total and per IP address, and a per-IP rate of new
-//! connections (a token bucket refilled continuously). A refused connection gets one 421 line
-//! (RFC 5321 §3.8: the server may close with 421 when it cannot serve) and is closed at once,
-//! so a flood costs a socket for a moment, never a session.
+//! Connection admission for every listener (SMTP, submission, HTTPS): open connections in
+//! total and per IP address, and a per-IP rate of new connections (a token bucket refilled
+//! continuously). A refused SMTP connection gets one 421 line (RFC 5321 §3.8: the server may
+//! close with 421 when it cannot serve); a refused HTTPS connection is closed before the TLS
+//! handshake. Either way a flood costs a socket for a moment, never a session.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
