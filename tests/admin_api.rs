@@ -91,8 +91,9 @@ async fn sign_in_sets_a_hardened_cookie_and_the_page_reads_without_js() {
 #[tokio::test]
 async fn wrong_passwords_are_refused_logged_and_rate_limited_per_ip() {
     let s = Server::start();
-    for _ in 0..10 {
-        let res = post_login(&s, &s.admin, "wrong password").await;
+    // Ten different guesses (the same wrong password again spends no budget: a stale client).
+    for i in 0..10 {
+        let res = post_login(&s, &s.admin, &format!("wrong password {i}")).await;
         assert_eq!(res.status().as_u16(), 401);
         assert!(session_cookie(&res).is_none());
     }

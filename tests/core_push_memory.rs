@@ -37,7 +37,11 @@ fn rss_kb(pid: u32) -> u64 {
 
 #[test]
 fn idle_event_source_connections_are_cheap() {
-    let s = Server::start();
+    // Hundreds of connections from one address: above the per-address cap of a default server.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("mailnook.toml");
+    std::fs::write(&cfg, "http_max_connections_per_ip = 2048\n").expect("config");
+    let s = Server::start_with(&["--config", cfg.to_str().expect("path")]);
     s.add_user(USER, PASS);
     let pid = server_pid(&s).expect("server pid");
     let auth = basic(USER, PASS);

@@ -52,15 +52,16 @@ async fn replies_once_per_sender_and_not_to_lists() {
     send("erin@remote.example", "three", "");
 
     // Erin's reply was the last one queued; once it is out, every earlier decision was made.
-    eventually("the reply to erin", || {
-        let m = fake.messages();
-        async move {
-            m.iter()
-                .any(|s| s.rcpts == ["erin@remote.example"])
-                .then_some(())
-        }
-    })
-    .await;
+    // Replies are decided at delivery, in order, but the queue sends them in parallel: wait for
+    // both repliable senders (with the greeting no longer delayed on loopback, the five
+    // deliveries take milliseconds and erin's reply can leave before carol's).
+    for who in ["carol@remote.example", "erin@remote.example"] {
+        eventually("the replies to carol and erin", || {
+            let m = fake.messages();
+            async move { m.iter().any(|s| s.rcpts == [who]).then_some(()) }
+        })
+        .await;
+    }
     let replies = fake.messages();
     let to = |who: &str| replies.iter().filter(|s| s.rcpts == [who]).count();
     assert_eq!(to("carol@remote.example"), 1, "{replies:?}");
