@@ -130,6 +130,15 @@ impl<K: std::hash::Hash + Eq + Clone> Buckets<K> {
         Some(Duration::from_secs_f64(secs.ceil().max(1.0)))
     }
 
+    fn refund(&self, key: &K) {
+        let now = Instant::now();
+        let mut m = self.lock();
+        if let Some(b) = m.get_mut(key) {
+            b.refill(now, self.burst, self.per_minute);
+            b.tokens = (b.tokens + 1.0).min(self.burst);
+        }
+    }
+
     fn spend(&self, key: &K) {
         let now = Instant::now();
         let mut m = self.lock();
@@ -161,7 +170,7 @@ pub struct Login {
     /// Recent failures, keyed by name, password and the stored hash they failed against: a
     /// client retrying the same stale password is answered without a hash and spends no budget.
     failures: Mutex<HashMap<[u8; 32], Instant>>,
-    hashes: smol::lock::Semaphore,
+    hashes: std::sync::Arc<smol::lock::Semaphore>,
     /// argon2 memory, one buffer per hash slot, reused (`password::verify_with`).
     memory: Mutex<Vec<Vec<argon2::Block>>>,
     /// Checks waiting for or holding a hash slot.
@@ -198,7 +207,7 @@ impl Login {
             accounts: Buckets::new(policy.account_burst, policy.account_per_minute),
             cache: Mutex::new(HashMap::new()),
             failures: Mutex::new(HashMap::new()),
-            hashes: smol::lock::Semaphore::new(policy.hash_concurrency.max(1)),
+            hashes: std::sync::Arc::new(smol::lock::Semaphore::new(policy.hash_concurrency.max(1))),
             memory: Mutex::new(Vec::new()),
             queued: AtomicUsize::new(0),
             stats: Stats::default(),
@@ -228,6 +237,14 @@ impl Login {
         if let Some(n) = name {
             self.accounts.spend(&n.to_lowercase());
         }
+    }
+
+    /// Gives back the tokens a successful check spent up front.
+    fn refund(&self, ip: Option<IpAddr>, name: &str) {
+        if let Some(ip) = ip {
+            self.ips.refund(&client_key(ip));
+        }
+        self.accounts.refund(&name.to_lowercase());
     }
 
     /// Drops cached logins (after a password change or account deletion).
@@ -265,16 +282,34 @@ impl Login {
                 return Outcome::Throttled(BUSY_RETRY);
             }
         };
-        // A credential that succeeded recently keeps working while its client's budget is
-        // spent by something else behind the same address, but only from the client it last
-        // succeeded from: from elsewhere a throttled client gets no answer about a password.
-        if let Some(a) = &account
-            && self.cached(&key, a, ip_wait.map(|_| by_ip))
-        {
-            return Outcome::Ok(a.clone());
+        // The same wrong password again (a phone still using the old one): the same answer,
+        // no hash and no budget spent, so one stale client cannot lock out its household. It
+        // tells nobody anything new: that password is already known to be wrong.
+        let fkey = failure_key(&name, pass, account.as_ref());
+        if self.failed_recently(&fkey) {
+            return Outcome::Denied;
+        }
+        let account_wait = self.accounts.wait(&name);
+        // A credential that succeeded recently keeps working while *one* budget (its client's
+        // address, or its account's) is spent by someone else, but only from the client it last
+        // succeeded from; with both spent, nothing bypasses. Every cache miss on a throttled
+        // path spends the other budget, so a throttled client cannot use the cache as a free
+        // oracle for the right password (found in review).
+        if let Some(a) = &account {
+            let only_from = match (ip_wait.is_some(), account_wait.is_some()) {
+                (false, false) => Some(None),
+                (true, false) | (false, true) => Some(Some(by_ip)),
+                (true, true) => None,
+            };
+            if let Some(only_from) = only_from
+                && self.cached(&key, a, only_from)
+            {
+                return Outcome::Ok(a.clone());
+            }
         }
         if let Some(d) = ip_wait {
             self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+            self.accounts.spend(&name);
             // Debug, not info: a flood of refused attempts must not flood the log too.
             log::debug!(
                 "throttled client {peer} ({} s)",
@@ -283,14 +318,11 @@ impl Login {
             );
             return Outcome::Throttled(d);
         }
-        // The same wrong password again (a phone still using the old one): the same answer,
-        // no hash and no budget spent, so one stale client cannot lock out its household.
-        let fkey = failure_key(&name, pass, account.as_ref());
-        if self.failed_recently(&fkey) {
-            return Outcome::Denied;
-        }
-        if let Some(d) = self.accounts.wait(&name) {
+        if let Some(d) = account_wait {
             self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+            if let Some(k) = by_ip {
+                self.ips.spend(&k);
+            }
             log::debug!(
                 "throttled account {:?} (from {peer}, {} s)",
                 crate::smtp::session::printable(user),
@@ -315,7 +347,9 @@ impl Login {
             return Outcome::Throttled(BUSY_RETRY);
         }
         let _queued = Queued(&self.queued);
-        let _slot = self.hashes.acquire().await;
+        // An owned permit: it moves into the hash job below, so a caller that goes away (the
+        // client closed the connection) cannot free the slot while the hash still runs.
+        let slot = self.hashes.acquire_arc().await;
         // While this check waited, others may have spent the budget or cached this login.
         if let Some(a) = &account
             && self.cached(&key, a, None)
@@ -331,6 +365,9 @@ impl Login {
         };
         let p = pass.to_string();
         self.stats.hashes.fetch_add(1, Ordering::Relaxed);
+        // Spent before the hash and given back on success: a check cancelled half-way (the
+        // client hung up, found in review) has paid for its hash like a failure.
+        self.failed(ip, Some(&name));
         // A slot holds a semaphore permit, so at most `hash_concurrency` buffers exist.
         let mut memory = self
             .memory
@@ -339,6 +376,7 @@ impl Login {
             .and_then(|mut m| m.pop())
             .unwrap_or_default();
         let (ok, memory) = smol::unblock(move || {
+            let _slot = slot;
             // Unknown names are checked against a dummy hash: the same work, always false.
             let phc = if hash.is_empty() {
                 dummy_hash()
@@ -354,6 +392,7 @@ impl Login {
         }
         match account {
             Some(a) if ok => {
+                self.refund(ip, &name);
                 if let Ok(mut c) = self.cache.lock() {
                     if c.len() > 1000 {
                         c.retain(|_, (_, at, _)| at.elapsed() < CACHE_TTL);
@@ -363,7 +402,6 @@ impl Login {
                 Outcome::Ok(a)
             }
             found => {
-                self.failed(ip, Some(&name));
                 if let Ok(mut f) = self.failures.lock() {
                     if f.len() > PRUNE_ABOVE {
                         f.retain(|_, at| at.elapsed() < CACHE_TTL);
@@ -399,6 +437,7 @@ impl Login {
     /// `only_from`, only if that success came from that client. A hit slides the window: a
     /// client in use stays signed in (README: running clients keep working).
     fn cached(&self, key: &[u8; 32], account: &Account, only_from: Option<Option<IpAddr>>) -> bool {
+        // only_from: None = from any client; Some(client) = only if it last succeeded there.
         let Ok(mut c) = self.cache.lock() else {
             return false;
         };

@@ -515,3 +515,25 @@ fn connections_per_address_are_capped() {
         "after the held connections closed, requests are served again"
     );
 }
+
+/// Found in review: the Host header went into the URL tide routes by, so `Host: x/admin?`
+/// sent a request for `/jmap/session` to `/admin`. A Host that is not `host[:port]` is refused.
+#[test]
+fn host_header_cannot_rewrite_the_path() {
+    let (s, _d) = server();
+    for host in ["x/admin?", "a@b", "x#frag", "x/admin/assets/admin.css#"] {
+        let mut c = core_common::connect(s.https);
+        c.write_all(
+            format!("GET /jmap/session HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .expect("write");
+        c.flush().expect("flush");
+        let text = read_to_close(&mut c);
+        assert_eq!(
+            status_lines(&text),
+            ["HTTP/1.1 400 Bad Request"],
+            "Host {host:?}: {text}"
+        );
+    }
+}

@@ -446,3 +446,59 @@ async fn a_stale_client_locks_out_nobody_and_signed_in_clients_keep_working() {
         "the stale password was checked once: {log}"
     );
 }
+
+/// Found in review: once an account's budget was spent, a fresh address could test passwords
+/// against the success cache for free (a wrong one cost nothing, the right one got in). Now a
+/// cache hit past a spent account budget counts only from the client that signed in, and a
+/// miss there spends the client's own budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_account_budget_is_no_password_oracle() {
+    let s = Server::start();
+    s.add_user("erin@example.org", "erin's password here");
+    let owner = [127, 0, 0, 30];
+    assert_eq!(
+        session(&s, owner, "erin@example.org", "erin's password here")
+            .await
+            .0,
+        200
+    );
+    // Twenty different guesses from two addresses spend erin's account budget.
+    for (n, ip) in [31u8, 32].into_iter().enumerate() {
+        for i in 0..10 {
+            session(
+                &s,
+                [127, 0, 0, ip],
+                "erin@example.org",
+                &format!("g{n}-{i}"),
+            )
+            .await;
+        }
+    }
+    // Her own client keeps working...
+    assert_eq!(
+        session(&s, owner, "erin@example.org", "erin's password here")
+            .await
+            .0,
+        200
+    );
+    // ...but from a fresh address the right password is refused like any guess, and guesses
+    // there spend that address's budget: after ten, it is throttled for everything.
+    let fresh = [127, 0, 0, 33];
+    assert_eq!(
+        session(&s, fresh, "erin@example.org", "erin's password here")
+            .await
+            .0,
+        429
+    );
+    for i in 0..10 {
+        session(&s, fresh, "erin@example.org", &format!("free guess {i}")).await;
+    }
+    s.add_user("frank@example.org", "frank's password here");
+    assert_eq!(
+        session(&s, fresh, "frank@example.org", "frank's password here")
+            .await
+            .0,
+        429,
+        "the guessing address spent its own budget"
+    );
+}

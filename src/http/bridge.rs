@@ -149,7 +149,15 @@ fn to_tide(req: hyper::Request<Incoming>, ctx: &ConnCtx) -> Result<tide::http::R
     if !target.starts_with('/') {
         return Err(bad("unsupported request target"));
     }
-    let url = url::Url::parse(&format!("https://{host}{target}")).map_err(|_| bad("bad Host"))?;
+    // RFC 9110 §7.2: Host is `uri-host [ ":" port ]`. Anything else (`x/admin?`, `a@b`, `x#`)
+    // would rewrite the URL built below and route the request to another path than its
+    // target (found in review): refused.
+    let authority: hyper::http::uri::Authority = host.parse().map_err(|_| bad("bad Host"))?;
+    if authority.as_str().contains('@') || authority.as_str().is_empty() {
+        return Err(bad("bad Host"));
+    }
+    let url =
+        url::Url::parse(&format!("https://{authority}{target}")).map_err(|_| bad("bad Host"))?;
     let mut treq = tide::http::Request::new(method, url);
     treq.set_version(Some(if http10 {
         tide::http::Version::Http1_0

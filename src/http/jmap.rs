@@ -47,6 +47,17 @@ pub async fn api(mut req: Request<State>) -> tide::Result {
         return Ok(problem(&e.problem()));
     }
     let limit = state.jmap.limits.max_size_request;
+    // Memory for the body is reserved before a byte is read (`body_budget.rs`).
+    let Some(_reserved) = state
+        .bodies
+        .reserve(&user.name, req.len().unwrap_or(limit).min(limit))
+    else {
+        let e = jmap::error::RequestError::Limit {
+            limit: "maxConcurrentRequests",
+            detail: "too many request bodies being sent at once".into(),
+        };
+        return Ok(problem(&e.problem()));
+    };
     let body = match read_body(&mut req, limit).await {
         Ok(b) => b,
         Err(None) => {

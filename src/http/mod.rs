@@ -10,6 +10,7 @@ pub mod admin_session;
 pub mod admin_setup;
 pub mod admin_status;
 pub mod auth;
+pub mod body_budget;
 pub mod bridge;
 pub mod bridge_body;
 pub mod conn;
@@ -43,6 +44,8 @@ pub struct State {
     pub activity: Arc<crate::activity::Activity>,
     /// Signed-in admin page sessions (`admin_session.rs`).
     pub admin_sessions: Arc<admin_session::Sessions>,
+    /// Bytes of API request bodies held while they are read (`body_budget.rs`).
+    pub bodies: Arc<body_budget::BodyBudget>,
 }
 
 pub fn routes(state: State) -> tide::Server<State> {

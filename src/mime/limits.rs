@@ -40,6 +40,11 @@ pub const MAX_HEADER_BYTES: usize = 1024 * 1024;
 /// Distinct boundary values looked up exactly; past this (or [`MAX_LENGTHS`] distinct lengths)
 /// every `--` counts as a delimiter, which over-counts but stays linear.
 const MAX_BOUNDARIES: usize = 4096;
+/// Bytes of boundary lookups per message before every `--` counts (ordinary mail hashes a few
+/// thousand; ~0.1-0.5 s of hashing at most).
+const LOOKUP_BUDGET: usize = 64 * 1024 * 1024;
+/// The longest boundary value read exactly (RFC 2046 §5.1.1: 70 characters).
+const MAX_VALUE: usize = 70;
 const MAX_LENGTHS: usize = 32;
 
 /// The length of the prefix of `raw` that mail-parser may parse: all of it, unless the message
@@ -50,7 +55,7 @@ const MAX_LENGTHS: usize = 32;
 /// (not only at a line start, and as a prefix of longer text), so the count here does the
 /// same, for every `boundary=` value declared anywhere in the message: an over-count at worst.
 pub fn parse_prefix(raw: &[u8]) -> usize {
-    let boundaries = Boundaries::collect(raw);
+    let mut boundaries = Boundaries::collect(raw);
     let mut delimiters = 0usize;
     let mut messages = 0usize;
     let mut fields = 0usize;
@@ -86,7 +91,7 @@ pub fn parse_prefix(raw: &[u8]) -> usize {
                 return i - 1;
             }
             headers.delimiter();
-        } else if b == b'/' && i >= 7 && raw[i - 7..i].eq_ignore_ascii_case(b"message") {
+        } else if b == b'/' && names_message(raw, i) {
             messages += 1;
             if messages > MAX_MESSAGE_TYPES {
                 // Cut at the start of the line naming it.
@@ -97,6 +102,32 @@ pub fn parse_prefix(raw: &[u8]) -> usize {
         i += 1;
     }
     raw.len()
+}
+
+/// Whether the `/` at `slash` ends a `message` type name as mail-parser reads it: white
+/// space, line folds, quotes and a comment may stand between (`message /rfc822`,
+/// `"message"/rfc822`, `message(x)/rfc822`, RFC 2045 §5.1 CFWS). Looks back at most
+/// [`LOOKBACK`] bytes, so the scan stays linear.
+fn names_message(raw: &[u8], slash: usize) -> bool {
+    const LOOKBACK: usize = 64;
+    let floor = slash.saturating_sub(LOOKBACK);
+    let mut j = slash;
+    loop {
+        while j > floor && matches!(raw[j - 1], b' ' | b'\t' | b'\r' | b'\n' | b'"') {
+            j -= 1;
+        }
+        if j > floor && raw[j - 1] == b')' {
+            match raw[floor..j - 1].iter().rposition(|&c| c == b'(') {
+                Some(p) => {
+                    j = floor + p;
+                    continue;
+                }
+                None => return false,
+            }
+        }
+        break;
+    }
+    j >= 7 && raw[j - 7..j].eq_ignore_ascii_case(b"message")
 }
 
 /// `raw` cut to [`parse_prefix`]: what any mail-parser call on message bytes should be given.
@@ -186,6 +217,8 @@ struct Boundaries<'a> {
     any: bool,
     set: std::collections::HashSet<&'a [u8]>,
     lengths: Vec<usize>,
+    /// Bytes hashed by lookups so far.
+    hashed: usize,
 }
 
 impl<'a> Boundaries<'a> {
@@ -194,6 +227,7 @@ impl<'a> Boundaries<'a> {
             any: false,
             set: std::collections::HashSet::new(),
             lengths: Vec::new(),
+            hashed: 0,
         };
         const KEY: &[u8] = b"boundary";
         let mut i = 0;
@@ -215,23 +249,38 @@ impl<'a> Boundaries<'a> {
                     while j < raw.len() && matches!(raw[j], b' ' | b'\t') {
                         j += 1;
                     }
-                    let value = if raw.get(j) == Some(&b'"') {
-                        let start = j + 1;
-                        let end = raw[start..]
-                            .iter()
-                            .position(|&c| c == b'"' || c == b'\n')
-                            .map_or(raw.len(), |p| start + p);
-                        if raw[start..end].contains(&b'\\') {
-                            b.any = true;
-                        }
-                        &raw[start..end]
+                    // A value is read over at most MAX_VALUE + 1 bytes (RFC 2046 §5.1.1: a
+                    // boundary is 1 to 70 characters), so `boundary=boundary=...` cannot make
+                    // the scan quadratic. Anything longer, or a form mail-parser rewrites
+                    // (quoted-pair, encoded word, comment), is not read exactly: every `--`
+                    // counts then.
+                    let (start, quoted) = if raw.get(j) == Some(&b'"') {
+                        (j + 1, true)
                     } else {
-                        let end = raw[j..]
-                            .iter()
-                            .position(|&c| matches!(c, b';' | b' ' | b'\t' | b'\r' | b'\n'))
-                            .map_or(raw.len(), |p| j + p);
-                        &raw[j..end]
+                        (j, false)
                     };
+                    let window = &raw[start..raw.len().min(start + MAX_VALUE + 1)];
+                    let end = window.iter().position(|&c| {
+                        if quoted {
+                            c == b'"' || c == b'\n'
+                        } else {
+                            matches!(c, b';' | b' ' | b'\t' | b'\r' | b'\n')
+                        }
+                    });
+                    let value = match end {
+                        Some(e) => &window[..e],
+                        None if window.len() <= MAX_VALUE => window,
+                        None => {
+                            b.any = true;
+                            &window[..0]
+                        }
+                    };
+                    if value.contains(&b'\\')
+                        || value.starts_with(b"(")
+                        || value.windows(2).any(|w| w == b"=?")
+                    {
+                        b.any = true;
+                    }
                     b.add(value);
                 }
                 _ => {}
@@ -258,9 +307,17 @@ impl<'a> Boundaries<'a> {
         }
     }
 
-    /// Whether `rest` (what follows a `--`) starts with a declared boundary.
-    fn matches(&self, rest: &[u8]) -> bool {
+    /// Whether `rest` (what follows a `--`) starts with a declared boundary. Each lookup hashes
+    /// up to one prefix per distinct length; past [`LOOKUP_BUDGET`] bytes hashed in one message
+    /// (a body of dashes against many long boundaries, found in review) every `--` counts, so
+    /// the work stays linear in the message size.
+    fn matches(&mut self, rest: &[u8]) -> bool {
         if self.any {
+            return true;
+        }
+        self.hashed += self.lengths.iter().sum::<usize>();
+        if self.hashed > LOOKUP_BUDGET {
+            self.any = true;
             return true;
         }
         self.lengths
@@ -286,6 +343,44 @@ mod tests {
             m.extend_from_slice(format!("--b{l}--\r\n").as_bytes());
         }
         m
+    }
+
+    /// Found in review: forms of `message/` that mail-parser reads but a plain match missed,
+    /// and boundary values that made the scan quadratic or that mail-parser rewrites.
+    #[test]
+    fn disguised_types_and_hostile_boundaries() {
+        for ty in [
+            "message /rfc822",
+            "\"message\"/rfc822",
+            "message(x)/rfc822",
+            "message\r\n /rfc822",
+        ] {
+            let mut m = Vec::new();
+            for _ in 0..(MAX_MESSAGE_TYPES + 50) {
+                m.extend_from_slice(format!("Content-Type: {ty}\r\n\r\n").as_bytes());
+            }
+            assert!(parse_prefix(&m) < m.len(), "{ty:?} nesting is cut");
+        }
+        // `boundary=boundary=...` without separators: linear now (quadratic before: this
+        // 1.8 MB would have taken hours; no timing is asserted, a hang is the failure).
+        let mut m = b"Content-Type: multipart/mixed; ".to_vec();
+        m.extend(std::iter::repeat_n(b"boundary=".as_slice(), 200_000).flatten());
+        let _ = parse_prefix(&m);
+        // Values mail-parser rewrites: every `--` counts, so the delimiter cap applies.
+        for decl in [
+            "boundary=a\\b",
+            "boundary= =?us-ascii?q?x?=",
+            "boundary=(c)x",
+        ] {
+            let mut m = format!("Content-Type: multipart/mixed; {decl}\r\n\r\n").into_bytes();
+            for _ in 0..(MAX_DELIMITERS + 10) {
+                m.extend_from_slice(b"--x\r\n\r\n");
+            }
+            assert!(
+                parse_prefix(&m) < m.len(),
+                "{decl:?}: delimiters are counted"
+            );
+        }
     }
 
     #[test]

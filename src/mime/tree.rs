@@ -75,6 +75,25 @@ pub struct Structure<'a> {
     pub attachments: Vec<usize>,
 }
 
+/// mail-parser's `Message` drops its nested messages recursively; a message that nests
+/// `message/rfc822` deeply would overflow the stack when the structure is dropped. Drop them
+/// from a work list instead (found in review; `limits.rs` also caps the nesting it shows).
+impl Drop for Structure<'_> {
+    fn drop(&mut self) {
+        let Some(first) = self.msg.take() else {
+            return;
+        };
+        let mut pending = vec![first];
+        while let Some(mut m) = pending.pop() {
+            for part in &mut m.parts {
+                if let PartType::Message(inner) = &mut part.body {
+                    pending.push(std::mem::take(inner));
+                }
+            }
+        }
+    }
+}
+
 impl<'a> Structure<'a> {
     /// Parses raw message bytes. Never fails: bytes without any header field become a message
     /// with no headers and one text/plain part holding all of them. The tree is bounded by
