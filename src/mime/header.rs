@@ -386,7 +386,15 @@ fn encoded_word(w: &str) -> Option<(&'static encoding_rs::Encoding, Vec<u8>)> {
 pub const MAX_ADDRESSES: usize = 1000;
 
 /// `input` is the field as text, made once per field (a quoted local part is looked up in it).
-fn address_json(input: &str, name: Option<&str>, email: Option<&str>) -> Value {
+/// `cursor`: where in `input` the previous address's quoted local part ended; addresses come in
+/// order, so each search starts there and one field is scanned once, not once per address
+/// (found in review: 1,000 such addresses in a 1 MB field cost seconds per parse).
+fn address_json(
+    input: &str,
+    cursor: &std::cell::Cell<usize>,
+    name: Option<&str>,
+    email: Option<&str>,
+) -> Value {
     let mut name = name.map(|n| nfc(n.trim())).filter(|n| !n.is_empty());
     let mut email = email.unwrap_or_default().trim().to_string();
     // mail-parser reads a quoted local part (`"john.q.public"@example.com`, RFC 5322 §3.4.1)
@@ -394,10 +402,17 @@ fn address_json(input: &str, name: Option<&str>, email: Option<&str>) -> Value {
     // e.g. a trailing `(comment)`, kept as the name).
     if email.starts_with('@')
         && let Some(n) = &name
-        && let Some((local, rest)) = quoted_local_part(input, n, &email[1..])
     {
-        email = format!("{local}{email}");
-        name = Some(rest).filter(|r| !r.is_empty());
+        match quoted_local_part(input, cursor.get(), n, &email[1..]) {
+            Some((local, rest, end)) => {
+                cursor.set(end);
+                email = format!("{local}{email}");
+                name = Some(rest).filter(|r| !r.is_empty());
+            }
+            // Not found after the cursor: later ones will not be either; stop searching so a
+            // field of such addresses is still scanned once.
+            None => cursor.set(input.len()),
+        }
     }
     json!({ "name": name, "email": email })
 }
@@ -406,9 +421,14 @@ fn address_json(input: &str, name: Option<&str>, email: Option<&str>) -> Value {
 /// a quoted string whose text starts `name`, followed (CFWS allowed, RFC 5322 §4.4) by `@` and
 /// `domain`. Returns the quoted string as written and what is left of the name after it,
 /// without a comment's parentheses. Found on real mail: `"joko@rs.128.ne.jp"@FreeBSD.ORG`.
-fn quoted_local_part(text: &str, name: &str, domain: &str) -> Option<(String, String)> {
+fn quoted_local_part(
+    text: &str,
+    from: usize,
+    name: &str,
+    domain: &str,
+) -> Option<(String, String, usize)> {
     let bytes = text.as_bytes();
-    let mut i = 0;
+    let mut i = from;
     while i < bytes.len() {
         if bytes[i] != b'"' {
             i += 1;
@@ -448,7 +468,7 @@ fn quoted_local_part(text: &str, name: &str, domain: &str) -> Option<(String, St
                 .and_then(|r| r.strip_suffix(')'))
                 .unwrap_or(rest)
                 .trim();
-            return Some((quoted.to_string(), rest.to_string()));
+            return Some((quoted.to_string(), rest.to_string(), i));
         }
     }
     None
@@ -457,17 +477,18 @@ fn quoted_local_part(text: &str, name: &str, domain: &str) -> Option<(String, St
 /// The Addresses form (§4.1.2.3): every mailbox, groups flattened; at most [`MAX_ADDRESSES`].
 pub fn addresses(input: &[u8]) -> Vec<Value> {
     let text = String::from_utf8_lossy(input);
+    let cursor = std::cell::Cell::new(0);
     match MessageStream::new(input).parse_address() {
         HeaderValue::Address(Address::List(list)) => list
             .iter()
             .take(MAX_ADDRESSES)
-            .map(|a| address_json(&text, a.name.as_deref(), a.address.as_deref()))
+            .map(|a| address_json(&text, &cursor, a.name.as_deref(), a.address.as_deref()))
             .collect(),
         HeaderValue::Address(Address::Group(groups)) => groups
             .iter()
             .flat_map(|g| g.addresses.iter())
             .take(MAX_ADDRESSES)
-            .map(|a| address_json(&text, a.name.as_deref(), a.address.as_deref()))
+            .map(|a| address_json(&text, &cursor, a.name.as_deref(), a.address.as_deref()))
             .collect(),
         _ => Vec::new(),
     }
@@ -477,13 +498,14 @@ pub fn addresses(input: &[u8]) -> Vec<Value> {
 /// group with a null name; at most [`MAX_ADDRESSES`] addresses (and groups) in all.
 fn grouped(input: &[u8]) -> Value {
     let text = String::from_utf8_lossy(input);
+    let cursor = std::cell::Cell::new(0);
     let mut left = MAX_ADDRESSES;
     let mut take = |list: &[mail_parser::Addr<'_>]| -> Vec<Value> {
         let n = list.len().min(left);
         left -= n;
         list[..n]
             .iter()
-            .map(|a| address_json(&text, a.name.as_deref(), a.address.as_deref()))
+            .map(|a| address_json(&text, &cursor, a.name.as_deref(), a.address.as_deref()))
             .collect()
     };
     let groups: Vec<Value> = match MessageStream::new(input).parse_address() {
