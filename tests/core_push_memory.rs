@@ -4,7 +4,7 @@
 
 mod common;
 mod core_common;
-use common::{Server, message};
+use common::{Server, message, rss_kb};
 use core_common::{basic, event_source};
 
 const USER: &str = "alice@example.org";
@@ -24,15 +24,6 @@ fn server_pid(s: &Server) -> Option<u32> {
         }
     }
     None
-}
-
-fn rss_kb(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 #[test]

@@ -15,7 +15,7 @@
 
 mod common;
 mod core_common;
-use common::{CORE, Server};
+use common::{CORE, Server, rss_kb};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::time::Duration;
@@ -73,16 +73,6 @@ fn status_lines(text: &str) -> Vec<&str> {
 fn fd_count(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd"))
         .map(|d| d.count())
-        .unwrap_or(0)
-}
-
-fn rss_kb(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
         .unwrap_or(0)
 }
 

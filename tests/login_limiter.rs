@@ -14,7 +14,7 @@ mod common;
 mod core_common;
 mod smtp_support;
 use base64::Engine;
-use common::{Server, code};
+use common::{Server, code, rss_kb};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, StreamOwned};
 use std::io::{BufRead, BufReader, Write};
@@ -90,15 +90,6 @@ impl Sub {
         let b = base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{pass}"));
         self.cmd(&format!("AUTH PLAIN {b}"))
     }
-}
-
-fn rss_kb(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 /// A reqwest client whose connections come from `ip` (any 127.0.0.0/8 address reaches the

@@ -21,15 +21,6 @@ const PASS: &str = "numbers not feelings";
 const BOUND_KB: u64 = 64 * 1024;
 const SETTLE_KB: u64 = 10 * 1024;
 
-fn rss_kb(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 /// Samples RSS every 5 ms until dropped; `peak` is the highest seen.
 struct Sampler {
     stop: Arc<AtomicBool>,

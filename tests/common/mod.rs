@@ -29,6 +29,18 @@ pub struct Server {
     pub stdout: Vec<String>,
 }
 
+/// The resident set size of a process in KiB (VmRSS in /proc/PID/status), 0 if unreadable: the
+/// memory figure every test that measures the server reads.
+pub fn rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_mailnook"))
 }
