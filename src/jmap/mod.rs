@@ -131,6 +131,9 @@ pub struct Ctx<'a> {
     pub created_ids: &'a mut HashMap<String, String>,
     /// What is left of the request's response allowance (`response.rs`).
     pub budget: response::Budget,
+    /// When waits for the search index to catch up must end, for the whole request: many
+    /// text queries in one request share one bound, not one each (found in review).
+    pub index_deadline: std::time::Instant,
 }
 
 impl Ctx<'_> {
@@ -208,6 +211,7 @@ pub async fn handle(jmap: &Jmap, user: &Account, body: &[u8]) -> Result<Value, R
     let mut created_ids = req.created_ids.clone().unwrap_or_default();
     let mut responses: Vec<(String, Value, String)> = Vec::with_capacity(req.calls.len());
     let mut budget = response::Budget::new(jmap.limits.max_size_response);
+    let index_deadline = std::time::Instant::now() + email::query_run::INDEX_WAIT;
     for mut call in req.calls {
         let outcome = match request::resolve_references(&mut call.args, &responses) {
             Err(e) => Err(e),
@@ -218,6 +222,7 @@ pub async fn handle(jmap: &Jmap, user: &Account, body: &[u8]) -> Result<Value, R
                     using: &req.using,
                     created_ids: &mut created_ids,
                     budget,
+                    index_deadline,
                 };
                 dispatch::call(&mut ctx, &call.name, call.args).await
             }

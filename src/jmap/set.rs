@@ -713,6 +713,7 @@ mod store_tests {
             using: &using,
             created_ids: ids,
             budget: crate::jmap::response::Budget::unlimited(),
+            index_deadline: std::time::Instant::now(),
         };
         let Value::Object(a) = a else { panic!() };
         smol::block_on(set(&mut ctx, a, Notes))

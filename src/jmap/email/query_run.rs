@@ -39,7 +39,8 @@ impl Plan {
     }
 }
 
-/// How long a text query waits for the index to catch up with what was committed before it.
+/// How long the text queries of one request wait, together, for the index to catch up with
+/// what was committed before them (`Ctx::index_deadline`).
 pub const INDEX_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The index snapshot for a query. With text conditions it waits (at most [`INDEX_WAIT`]) until
@@ -59,7 +60,10 @@ pub async fn snapshot(
         .store
         .read(move |r| r.state(acct, DataType::Email))
         .await?;
-    Ok(index.caught_up(acct, state, INDEX_WAIT).await)
+    let left = ctx
+        .index_deadline
+        .saturating_duration_since(std::time::Instant::now());
+    Ok(index.caught_up(acct, state, left).await)
 }
 
 /// The query state (RFC 8620 §5.5 queryState): the Email state, or, when text conditions are
