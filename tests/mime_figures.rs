@@ -101,32 +101,6 @@ impl Figures {
     }
 }
 
-fn empty_parts(n: usize) -> Vec<u8> {
-    let mut m =
-        b"From: a@example.net\r\nSubject: wide\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n"
-            .to_vec();
-    for _ in 0..n {
-        m.extend_from_slice(b"--x\r\n\r\n");
-    }
-    m.extend_from_slice(b"--x--\r\n");
-    m
-}
-
-fn nested_multipart(levels: usize) -> Vec<u8> {
-    let mut m = b"From: a@example.net\r\nSubject: deep\r\n".to_vec();
-    for l in 0..levels {
-        m.extend_from_slice(
-            format!("Content-Type: multipart/mixed; boundary=\"b{l}\"\r\n\r\n--b{l}\r\n")
-                .as_bytes(),
-        );
-    }
-    m.extend_from_slice(b"Content-Type: text/plain\r\n\r\nthe bottom\r\n");
-    for l in (0..levels).rev() {
-        m.extend_from_slice(format!("--b{l}--\r\n").as_bytes());
-    }
-    m
-}
-
 #[tokio::test]
 async fn memory_of_hostile_messages_and_requests() {
     let s = Server::start();

@@ -23,46 +23,6 @@ use serde_json::{Value, json};
 const USER: &str = "deep@example.org";
 const PASS: &str = "nested all the way down";
 
-/// `levels` nested multipart/mixed parts (a distinct boundary per level), a text at the bottom.
-fn nested_multipart(levels: usize) -> Vec<u8> {
-    let mut m = b"From: a@example.net\r\nTo: deep@example.org\r\nSubject: deep\r\n".to_vec();
-    for l in 0..levels {
-        m.extend_from_slice(
-            format!("Content-Type: multipart/mixed; boundary=\"b{l}\"\r\n\r\n--b{l}\r\n")
-                .as_bytes(),
-        );
-    }
-    m.extend_from_slice(b"Content-Type: text/plain\r\n\r\nthe bottom\r\n");
-    for l in (0..levels).rev() {
-        m.extend_from_slice(format!("--b{l}--\r\n").as_bytes());
-    }
-    m
-}
-
-/// `levels` nested message/rfc822 parts.
-fn nested_messages(levels: usize) -> Vec<u8> {
-    let mut m = b"From: a@example.net\r\nSubject: deep messages\r\n".to_vec();
-    for l in 0..levels {
-        m.extend_from_slice(
-            format!("Content-Type: message/rfc822\r\n\r\nSubject: {l}\r\n").as_bytes(),
-        );
-    }
-    m.extend_from_slice(b"\r\nthe bottom\r\n");
-    m
-}
-
-/// `n` empty parts in one multipart.
-fn empty_parts(n: usize) -> Vec<u8> {
-    let mut m =
-        b"From: a@example.net\r\nSubject: wide\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n"
-            .to_vec();
-    for _ in 0..n {
-        m.extend_from_slice(b"--x\r\n\r\n");
-    }
-    m.extend_from_slice(b"--x--\r\n");
-    m
-}
-
 async fn download(s: &Server, acct: &str, blob: &str) -> Vec<u8> {
     let res = s
         .http()

@@ -14,6 +14,7 @@
 //! Nesting deeper than [`MAX_DEPTH`] is not converted: the caller then refuses the hop with
 //! 5.6.3 (conversion required but not supported, RFC 3463) instead of sending 8-bit octets.
 
+use super::headers::split;
 use mail_builder::encoders::{Base64Encoder, QuotedPrintableEncoder};
 use mail_parser::MimeHeaders;
 
@@ -29,24 +30,6 @@ pub fn body_is_8bit(raw: &[u8]) -> bool {
 /// `raw` with every 8-bit body part re-encoded to 7-bit; None if the structure is too deep.
 pub fn to_seven_bit(raw: &[u8]) -> Option<Vec<u8>> {
     entity(raw, 0)
-}
-
-/// The header (fields plus the empty line) and the body. A message without an empty line is
-/// all header.
-fn split(raw: &[u8]) -> (&[u8], &[u8]) {
-    let mut pos = 0;
-    while pos < raw.len() {
-        let end = raw[pos..]
-            .iter()
-            .position(|b| *b == b'\n')
-            .map_or(raw.len(), |i| pos + i + 1);
-        let line = &raw[pos..end];
-        if line == b"\r\n" || line == b"\n" {
-            return (&raw[..end], &raw[end..]);
-        }
-        pos = end;
-    }
-    (raw, &[])
 }
 
 /// The part's header with its Content-Transfer-Encoding replaced by `cte` (the field is added

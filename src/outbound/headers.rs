@@ -65,6 +65,20 @@ fn trim(s: &[u8]) -> &[u8] {
     &s[start..end.max(start)]
 }
 
+/// The header (its fields and the empty line) and the body. A message without an empty line
+/// is all header.
+pub fn split(raw: &[u8]) -> (&[u8], &[u8]) {
+    let (_, end) = fields(raw);
+    let blank = if raw[end..].starts_with(b"\r\n") {
+        2
+    } else if raw[end..].starts_with(b"\n") {
+        1
+    } else {
+        0
+    };
+    raw.split_at(end + blank)
+}
+
 /// How many header fields named `name` (case-insensitive) the message has.
 pub fn count(raw: &[u8], name: &str) -> usize {
     fields(raw)
