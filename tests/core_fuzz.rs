@@ -3,27 +3,12 @@
 //! The property: never a panic; every request gets either a request-level error or one
 //! response per call (plus implicit ones); every accepted patch sets exactly what it says.
 
+#[path = "common/rng.rs"]
+mod rng;
 use mailnook::jmap::{self, Jmap, Limits, patch};
 use mailnook::store::Store;
+use rng::Rng;
 use serde_json::{Map, Value, json};
-
-/// xorshift64*: small, deterministic, good enough to explore shapes.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len())]
-    }
-}
 
 const WORDS: &[&str] = &[
     "",

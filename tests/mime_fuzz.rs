@@ -7,6 +7,9 @@
 //! afterwards. The seed is printed so a failure reproduces (MIME_FUZZ_SEED=n to replay).
 
 mod common;
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
 mod mail_support;
 use common::*;
 use mail_support::*;
@@ -16,25 +19,6 @@ const USER: &str = "fuzz@example.org";
 const PASS: &str = "random trees all day";
 const MESSAGES: usize = 300;
 const BATCH: usize = 25;
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len())]
-    }
-}
 
 const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -59,7 +43,7 @@ fn words(r: &mut Rng, n: usize) -> String {
         "line\r\n",
         "\r\n.\r\n",
     ];
-    (0..n).map(|_| r.pick(&pool)).collect::<Vec<_>>().join(" ")
+    (0..n).map(|_| *r.pick(&pool)).collect::<Vec<_>>().join(" ")
 }
 
 fn base64(bytes: &[u8], r: &mut Rng, broken: bool) -> String {
@@ -102,7 +86,8 @@ fn qp(text: &str, r: &mut Rng, broken: bool) -> String {
             col = 0;
         }
         if broken && r.chance(3) {
-            out.push_str(r.pick(&["=ZZ", "=", "=\r", "=4", "= \r\n"]));
+            let bad = *r.pick(&["=ZZ", "=", "=\r", "=4", "= \r\n"]);
+            out.push_str(bad);
         }
     }
     out
@@ -119,19 +104,19 @@ fn part(r: &mut Rng, depth: usize) -> String {
             format!(
                 "Content-Type: application/octet-stream; name=\"f{}.bin\"\r\nContent-Disposition: {}; filename=\"f.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n",
                 r.below(100),
-                r.pick(&["attachment", "inline", "bogus"]),
+                *r.pick(&["attachment", "inline", "bogus"]),
                 base64(&data, r, broken)
             )
         }
         4 => format!(
             "Content-Type: {}\r\n\r\n{}\r\n",
-            r.pick(&["image/png", "text/calendar", "x/y", "/", "nonsense", ""]),
+            *r.pick(&["image/png", "text/calendar", "x/y", "/", "nonsense", ""]),
             words(r, 5)
         ),
         5 | 6 => multipart(r, depth - 1),
         _ => format!(
             "Content-Type: {}\r\n{}\r\n{}",
-            r.pick(&["message/rfc822", "message/global", "message/rfc822; x=y"]),
+            *r.pick(&["message/rfc822", "message/global", "message/rfc822; x=y"]),
             if r.chance(10) {
                 "Content-Transfer-Encoding: base64\r\n"
             } else {
@@ -143,8 +128,8 @@ fn part(r: &mut Rng, depth: usize) -> String {
 }
 
 fn text_part(r: &mut Rng) -> String {
-    let ctype = r.pick(&["text/plain", "text/html", "text/enriched", "TEXT/PLAIN"]);
-    let charset = r.pick(&[
+    let ctype = *r.pick(&["text/plain", "text/html", "text/enriched", "TEXT/PLAIN"]);
+    let charset = *r.pick(&[
         "; charset=utf-8",
         "; charset=iso-8859-1",
         "; charset=\"x-nope\"",
@@ -174,7 +159,7 @@ fn text_part(r: &mut Rng) -> String {
 }
 
 fn multipart(r: &mut Rng, depth: usize) -> String {
-    let sub = r.pick(&[
+    let sub = *r.pick(&[
         "mixed",
         "alternative",
         "related",
@@ -184,7 +169,7 @@ fn multipart(r: &mut Rng, depth: usize) -> String {
     ]);
     let boundary = format!(
         "{}{}",
-        r.pick(&["b", "=_", "----=_Part_", "a b", ""]),
+        *r.pick(&["b", "=_", "----=_Part_", "a b", ""]),
         r.below(1000)
     );
     let declared = match r.below(10) {
@@ -224,7 +209,7 @@ fn message(r: &mut Rng, depth: usize) -> String {
     if !r.chance(5) {
         m.push_str(&format!(
             "From: {}\r\nTo: fuzz@example.org\r\nSubject: {}\r\nMessage-ID: <{}@fuzz>\r\nDate: Tue, 1 Dec 2026 10:00:00 +0000\r\n",
-            r.pick(&["a@example.net", "\"Q\" <q@x>", "=?utf-8?q?=C3=A9?= <e@x>", "broken <", ""]),
+            *r.pick(&["a@example.net", "\"Q\" <q@x>", "=?utf-8?q?=C3=A9?= <e@x>", "broken <", ""]),
             words(r, 3).replace("\r\n", " "),
             r.next()
         ));

@@ -4,6 +4,9 @@
 //! works afterwards. The seed is printed so a failure reproduces.
 
 mod common;
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
 #[path = "smtp_support/mod.rs"]
 mod support;
 
@@ -13,19 +16,6 @@ use std::time::Duration;
 use support::{deliver, start};
 
 const USER: &str = "alice@example.org";
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 const VERBS: [&str; 16] = [
     "EHLO",
