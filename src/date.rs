@@ -1,6 +1,14 @@
 //! Date formatting for the wire: RFC 5322 §3.3 (Received headers) and RFC 3339 UTC (JMAP
 //! UTCDate, RFC 8620 §1.4). Civil-from-days after Howard Hinnant's public-domain algorithm.
 
+/// Now, in Unix seconds (0 if the system clock is before 1970).
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
 fn civil(secs: i64) -> (i64, u32, u32, u32, u32, u32, u32) {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400) as u32;

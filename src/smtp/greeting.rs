@@ -9,6 +9,7 @@
 //! first, then arbitrary ones (a forgotten client only waits once more). IPv6 clients are
 //! remembered by /64, the block one host usually holds.
 
+use crate::login::client_key;
 use crate::net_guard::Cidr;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -41,7 +42,7 @@ impl GreetingGate {
         if self.delay.is_zero() || self.trusted.iter().any(|c| c.contains(ip)) {
             return Duration::ZERO;
         }
-        let key = key(ip);
+        let key = client_key(ip);
         let passed = self.passed.lock().unwrap_or_else(|p| p.into_inner());
         match passed.get(&key) {
             Some(at) if at.elapsed() < self.pass_for => Duration::ZERO,
@@ -61,7 +62,7 @@ impl GreetingGate {
                 passed.remove(&k);
             }
         }
-        passed.insert(key(ip), Instant::now());
+        passed.insert(client_key(ip), Instant::now());
     }
 
     /// How many clients are remembered (for tests and the admin page).
@@ -76,19 +77,6 @@ pub fn check_trusted(trusted: &[String]) -> Result<(), String> {
         Cidr::parse(c).map_err(|e| format!("smtp_greeting_trusted: {e}"))?;
     }
     Ok(())
-}
-
-fn key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let s = v6.segments();
-                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-        },
-    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 //! cleanly. The state is in [`Health`], shown on the admin page and logged on each change.
 
 use super::super::error::StoreError;
+use crate::date::now;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -43,13 +44,6 @@ pub struct Db {
     /// True while the slot is empty because of an I/O error.
     broken: bool,
     last_attempt: Option<Instant>,
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 impl Db {
