@@ -270,6 +270,7 @@
     api('GET', 'status').then(function (s) {
       setFig('uptime', humanDuration(s.uptime_secs));
       setFig('storage', s.storage);
+      setFig('logins', s.logins_refused + ' of ' + (s.logins_refused + s.logins_checked));
       setFig('rss', humanBytes(s.rss_bytes) || 'unknown');
       setFig('db', humanBytes(s.db_bytes) || 'unknown');
       setFig('index', humanBytes(s.index_bytes) || 'none yet');

@@ -492,4 +492,17 @@ async fn a_spent_account_budget_is_no_password_oracle() {
         429,
         "the guessing address spent its own budget"
     );
+    // The admin page counts what the door did: hashes run, and attempts refused unchecked.
+    let status: serde_json::Value = http_from([127, 0, 0, 40])
+        .get(format!("{}/admin/api/status", s.base_url()))
+        .basic_auth(&s.admin, Some(&s.admin_password))
+        .send()
+        .await
+        .expect("status")
+        .json()
+        .await
+        .expect("status json");
+    let checked = status["logins_checked"].as_u64().expect("logins_checked");
+    let refused = status["logins_refused"].as_u64().expect("logins_refused");
+    assert!(checked >= 20 && refused >= 2, "{status}");
 }

@@ -184,6 +184,16 @@ pub fn status_section(s: &Status) -> String {
     figure(&mut out, "accounts", "Accounts", &s.accounts.to_string());
     figure(
         &mut out,
+        "logins",
+        "Sign-ins refused unchecked",
+        &format!(
+            "{} of {}",
+            s.logins_refused,
+            s.logins_refused + s.logins_checked
+        ),
+    );
+    figure(
+        &mut out,
         "today",
         "Received today",
         &s.messages_today.to_string(),

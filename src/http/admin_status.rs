@@ -31,6 +31,10 @@ pub struct Status {
     pub storage: String,
     /// Failed writes since the server started made it reopen the database this many times.
     pub storage_recoveries: u64,
+    /// Password checks since start (`src/login.rs`): hashed, and refused without a check
+    /// (a client or account past its failure budget, or too many checks at once).
+    pub logins_checked: u64,
+    pub logins_refused: u64,
 }
 
 /// The storage line of the status view: "ok" or what is wrong.
@@ -91,7 +95,10 @@ pub async fn gather(state: &State) -> Status {
     .await;
     let activity = state.activity.snapshot();
     let health = state.jmap.store.health();
+    let (logins_checked, logins_refused) = state.auth.counters();
     Status {
+        logins_checked,
+        logins_refused,
         storage: storage_text(&health),
         storage_recoveries: health.recoveries,
         version: env!("CARGO_PKG_VERSION"),

@@ -40,6 +40,16 @@ impl Authenticator {
         self.login.forget_all();
     }
 
+    /// The login door's counters since start: (passwords hashed, attempts refused unchecked).
+    pub fn counters(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let s = &self.login.stats;
+        (
+            s.hashes.load(Relaxed) as u64,
+            (s.throttled.load(Relaxed) + s.busy.load(Relaxed)) as u64,
+        )
+    }
+
     /// Checks a username and password (the admin sign-in form).
     pub async fn check_password(
         &self,
