@@ -4,6 +4,7 @@
 //! close with 421 when it cannot serve); a refused HTTPS connection is closed before the TLS
 //! handshake. Either way a flood costs a socket for a moment, never a session.
 
+use crate::rate::TokenBucket;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -44,8 +45,7 @@ impl Refusal {
 
 struct PerIp {
     open: usize,
-    tokens: f64,
-    refilled: Instant,
+    rate: TokenBucket,
 }
 
 struct Inner {
@@ -99,10 +99,9 @@ impl Limits {
         let now = Instant::now();
         let mut g = self.lock();
         if g.ips.len() > PRUNE_ABOVE {
-            let full = f64::from(self.per_minute);
-            g.ips.retain(|_, p| {
-                p.open > 0 || (now.duration_since(p.refilled).as_secs_f64() * full / 60.0) < full
-            });
+            let full = f64::from(self.per_minute.max(1));
+            g.ips
+                .retain(|_, p| p.open > 0 || !p.rate.full_by(now, full, full));
         }
         if g.open >= self.max_total {
             return Err(Refusal::TooManyConnections);
@@ -110,20 +109,13 @@ impl Limits {
         let burst = f64::from(self.per_minute.max(1));
         let p = g.ips.entry(ip).or_insert(PerIp {
             open: 0,
-            tokens: burst,
-            refilled: now,
+            rate: TokenBucket::full(burst, now),
         });
         if p.open >= self.max_per_ip {
             return Err(Refusal::TooManyFromIp);
         }
-        if self.per_minute > 0 {
-            let elapsed = now.duration_since(p.refilled).as_secs_f64();
-            p.tokens = (p.tokens + elapsed * burst / 60.0).min(burst);
-            p.refilled = now;
-            if p.tokens < 1.0 {
-                return Err(Refusal::RateLimited);
-            }
-            p.tokens -= 1.0;
+        if self.per_minute > 0 && !p.rate.take(now, burst, burst) {
+            return Err(Refusal::RateLimited);
         }
         p.open += 1;
         g.open += 1;

@@ -20,6 +20,7 @@ pub mod mime;
 pub mod net_guard;
 pub mod outbound;
 pub mod password;
+pub mod rate;
 pub mod smtp;
 pub mod store;
 pub mod tls;

@@ -33,6 +33,7 @@
 //! the password), and only while the stored hash is unchanged (a password change or deletion
 //! takes effect at once).
 
+use crate::rate::TokenBucket;
 use crate::store::Store;
 use crate::store::model::Account;
 use std::collections::HashMap;
@@ -84,24 +85,11 @@ pub enum Outcome {
     Throttled(Duration),
 }
 
-struct Bucket {
-    tokens: f64,
-    refilled: Instant,
-}
-
-impl Bucket {
-    fn refill(&mut self, now: Instant, burst: f64, per_minute: f64) {
-        let elapsed = now.duration_since(self.refilled).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * per_minute / 60.0).min(burst);
-        self.refilled = now;
-    }
-}
-
 /// One family of buckets (per client or per account).
 struct Buckets<K> {
     burst: f64,
     per_minute: f64,
-    map: Mutex<HashMap<K, Bucket>>,
+    map: Mutex<HashMap<K, TokenBucket>>,
 }
 
 impl<K: std::hash::Hash + Eq + Clone> Buckets<K> {
@@ -113,7 +101,7 @@ impl<K: std::hash::Hash + Eq + Clone> Buckets<K> {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, Bucket>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, TokenBucket>> {
         self.map.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -149,10 +137,9 @@ impl<K: std::hash::Hash + Eq + Clone> Buckets<K> {
                 b.tokens < burst
             });
         }
-        let b = m.entry(key.clone()).or_insert(Bucket {
-            tokens: self.burst,
-            refilled: now,
-        });
+        let b = m
+            .entry(key.clone())
+            .or_insert(TokenBucket::full(self.burst, now));
         b.refill(now, self.burst, self.per_minute);
         b.tokens = (b.tokens - 1.0).max(0.0);
     }

@@ -20,6 +20,7 @@
 use super::push_client::{Answer, Failure, PushClient};
 use super::webpush;
 use crate::jmap::push::{PUSHED, state_change};
+use crate::rate::TokenBucket;
 use crate::store::Store;
 use crate::store::model::{AccountId, DataType, PushSubscription};
 use base64::Engine;
@@ -44,46 +45,23 @@ struct Sub {
     failures: u32,
 }
 
-/// Per-account token bucket for POSTs: `rate` per minute, bursts up to `rate`.
-struct Bucket {
-    tokens: f64,
-    at: Instant,
-}
-
-impl Bucket {
-    fn take(&mut self, rate: u32, now: Instant) -> bool {
-        let per_sec = f64::from(rate) / 60.0;
-        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * per_sec).min(f64::from(rate));
-        self.at = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
 /// What the pusher keeps between wake-ups.
 struct Pusher {
     subs: HashMap<(AccountId, String), Sub>,
-    buckets: HashMap<AccountId, Bucket>,
+    /// Per-account allowance of POSTs: `rate` per minute, bursts up to `rate`.
+    buckets: HashMap<AccountId, TokenBucket>,
     /// POSTs per account per minute (`[fetch] pushes_per_minute`).
     rate: u32,
 }
 
 /// Takes one POST from the account's allowance, or says to wait.
-fn allow(buckets: &mut HashMap<AccountId, Bucket>, rate: u32, acct: AccountId) -> bool {
+fn allow(buckets: &mut HashMap<AccountId, TokenBucket>, rate: u32, acct: AccountId) -> bool {
     let now = Instant::now();
-    let rate = rate.max(1);
+    let rate = f64::from(rate.max(1));
     buckets
         .entry(acct)
-        .or_insert(Bucket {
-            tokens: f64::from(rate),
-            at: now,
-        })
-        .take(rate, now)
+        .or_insert(TokenBucket::full(rate, now))
+        .take(now, rate, rate)
 }
 
 enum Wake {
@@ -373,10 +351,10 @@ mod tests {
         assert!(allow(&mut buckets, 3, 8));
         // A minute later the allowance is back (refill is proportional to the time passed).
         let b = buckets.get_mut(&7).unwrap();
-        let later = b.at + Duration::from_secs(60);
-        assert!(b.take(3, later));
-        assert!(b.take(3, later));
-        assert!(b.take(3, later));
-        assert!(!b.take(3, later));
+        let later = b.refilled + Duration::from_secs(60);
+        assert!(b.take(later, 3.0, 3.0));
+        assert!(b.take(later, 3.0, 3.0));
+        assert!(b.take(later, 3.0, 3.0));
+        assert!(!b.take(later, 3.0, 3.0));
     }
 }
