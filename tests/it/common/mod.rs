@@ -3,7 +3,10 @@
 //! exactly what a user runs.
 #![allow(dead_code)]
 
+pub mod account;
 pub mod rng;
+
+pub use account::Account;
 
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
@@ -240,6 +243,27 @@ impl Server {
         child.wait_with_output().expect("cli output")
     }
 
+    /// Delivers `raw` byte for byte to port 25 over a raw conversation (lettre's send_raw
+    /// appends a CRLF to a message that already ends with one) and returns the final reply.
+    pub fn deliver(&self, from: &str, to: &[&str], raw: &[u8]) -> String {
+        let mut t = Transcript::connect(self.smtp);
+        assert_eq!(t.cmd("EHLO test.example"), 250);
+        let reply = t.deliver(from, to, raw);
+        t.cmd("QUIT");
+        reply
+    }
+
+    /// Creates an account (through the CLI) and returns its handle.
+    pub async fn new_account(&self, address: &str, password: &str) -> Account<'_> {
+        self.add_user(address, password);
+        self.account(address, password).await
+    }
+
+    /// The handle of an existing account.
+    pub async fn account(&self, address: &str, password: &str) -> Account<'_> {
+        Account::open(self, address, password).await
+    }
+
     /// Sends a raw message with a real SMTP client (lettre).
     pub fn send(&self, from: &str, to: &[&str], raw: &[u8]) -> Result<(), String> {
         use lettre::Transport;
@@ -412,6 +436,47 @@ impl Transcript {
     pub fn cmd(&mut self, line: &str) -> u16 {
         self.send(format!("{line}\r\n").as_bytes());
         code(&self.reply())
+    }
+
+    /// THE one SMTP delivery of the suite: one transaction on this (greeted, EHLO'd)
+    /// conversation, `msg` sent byte for byte with dot-stuffing (RFC 5321 §4.5.2). Returns the
+    /// reply to the end of DATA, or the first refusal (or "no recipient").
+    pub fn deliver(&mut self, from: &str, to: &[&str], msg: &[u8]) -> String {
+        self.send(format!("MAIL FROM:<{from}>\r\n").as_bytes());
+        let r = self.reply();
+        if !r.starts_with("250") {
+            return r;
+        }
+        let mut ok = 0;
+        for rcpt in to {
+            self.send(format!("RCPT TO:<{rcpt}>\r\n").as_bytes());
+            if self.reply().starts_with("250") {
+                ok += 1;
+            }
+        }
+        if ok == 0 {
+            self.send(b"RSET\r\n");
+            self.reply();
+            return "no recipient".into();
+        }
+        self.send(b"DATA\r\n");
+        let r = self.reply();
+        if !r.starts_with("354") {
+            return r;
+        }
+        let mut data = Vec::with_capacity(msg.len() + 16);
+        for line in msg.split_inclusive(|b| *b == b'\n') {
+            if line.starts_with(b".") {
+                data.push(b'.');
+            }
+            data.extend_from_slice(line);
+        }
+        if !data.ends_with(b"\r\n") {
+            data.extend_from_slice(b"\r\n");
+        }
+        data.extend_from_slice(b".\r\n");
+        self.send(&data);
+        self.reply()
     }
 }
 

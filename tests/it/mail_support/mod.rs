@@ -1,32 +1,12 @@
-//! Helpers shared by the tests/mail_*.rs suites: exact SMTP delivery and JMAP shorthands.
+//! Helpers shared by the mail_* test modules: exact SMTP delivery and JMAP shorthands.
 #![allow(dead_code)]
 
 use crate::common::*;
 use serde_json::{Value, json};
 
-/// Delivers `raw` byte for byte over a raw SMTP conversation (lettre's send_raw appends a CRLF
-/// to a message that already ends with one). Returns the final reply code.
+/// Delivers `raw` byte for byte to `to`; the final reply code.
 pub fn deliver(s: &Server, to: &str, raw: &[u8]) -> u16 {
-    let mut t = Transcript::connect(s.smtp);
-    assert_eq!(t.cmd("EHLO test.example"), 250);
-    assert_eq!(t.cmd("MAIL FROM:<sender@example.net>"), 250);
-    assert_eq!(t.cmd(&format!("RCPT TO:<{to}>")), 250);
-    assert_eq!(t.cmd("DATA"), 354);
-    let mut data = Vec::with_capacity(raw.len() + 16);
-    for line in raw.split_inclusive(|b| *b == b'\n') {
-        if line.starts_with(b".") {
-            data.push(b'.');
-        }
-        data.extend_from_slice(line);
-    }
-    if !data.ends_with(b"\r\n") {
-        data.extend_from_slice(b"\r\n");
-    }
-    data.extend_from_slice(b".\r\n");
-    t.send(&data);
-    let code = code(&t.reply());
-    t.cmd("QUIT");
-    code
+    code(&s.deliver("sender@example.net", &[to], raw))
 }
 
 /// The ids in the account, in no particular order.

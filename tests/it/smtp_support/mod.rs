@@ -76,41 +76,7 @@ pub const PLAIN: &str = "smtp_greeting_delay_ms = 0\n";
 
 /// Sends one message over a raw transcript and returns the final reply line.
 pub fn deliver(t: &mut Transcript, from: &str, to: &[&str], msg: &[u8]) -> String {
-    t.send(format!("MAIL FROM:<{from}>\r\n").as_bytes());
-    let r = t.reply();
-    if !r.starts_with("250") {
-        return r;
-    }
-    let mut ok = 0;
-    for rcpt in to {
-        t.send(format!("RCPT TO:<{rcpt}>\r\n").as_bytes());
-        if t.reply().starts_with("250") {
-            ok += 1;
-        }
-    }
-    if ok == 0 {
-        t.send(b"RSET\r\n");
-        t.reply();
-        return "no recipient".into();
-    }
-    t.send(b"DATA\r\n");
-    let r = t.reply();
-    if !r.starts_with("354") {
-        return r;
-    }
-    let mut data = Vec::new();
-    for line in msg.split_inclusive(|b| *b == b'\n') {
-        if line.starts_with(b".") {
-            data.push(b'.');
-        }
-        data.extend_from_slice(line);
-    }
-    if !data.ends_with(b"\r\n") {
-        data.extend_from_slice(b"\r\n");
-    }
-    data.extend_from_slice(b".\r\n");
-    t.send(&data);
-    t.reply()
+    t.deliver(from, to, msg)
 }
 
 /// A minimal DNS server: answers TXT, MX, A and AAAA queries from a table, NXDOMAIN for
