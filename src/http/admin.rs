@@ -245,7 +245,7 @@ fn decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-async fn small_body(req: &mut Request<State>) -> Option<String> {
+pub async fn small_body(req: &mut Request<State>) -> Option<String> {
     let mut buf = Vec::new();
     req.take_body()
         .take(16 * 1024)

@@ -4,6 +4,7 @@
 
 // Shared harness and helpers.
 mod admin_support;
+mod browser_support;
 mod common;
 mod core_common;
 mod mail_support;
@@ -58,3 +59,5 @@ mod smtp_fuzz;
 mod smtp_limits;
 mod smtp_transcript;
 mod store_disk_full;
+mod webmail;
+mod webmail_browser;
