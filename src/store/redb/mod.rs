@@ -1,5 +1,6 @@
 //! The redb implementation of the store: tables, reads, writes, changelog, group commit.
 
+pub mod app_passwords;
 pub mod blob_codec;
 pub mod changes;
 pub mod commit;
@@ -12,6 +13,7 @@ pub mod read_addresses;
 pub mod read_stats;
 pub mod recover;
 pub mod tables;
+pub mod tokens;
 pub mod trim;
 pub mod uploads;
 pub mod write;
