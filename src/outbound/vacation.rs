@@ -114,13 +114,13 @@ pub async fn on_delivery(out: &Outbound, sender: &str, header: &[u8], accounts: 
             .unwrap_or_else(|| "I am away and will read your message when I am back.".into());
         let mut raw = format!(
             "From: <{from}>\r\nTo: <{}>\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: <vacation.{now}.{acct}@{}>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n",
-            crate::smtp::session::printable(sender),
-            crate::smtp::session::printable(&reply_subject),
+            crate::wire::printable(sender),
+            crate::wire::printable(&reply_subject),
             crate::date::rfc5322(now),
             out.inner.config.hostname
         );
         if let Some(id) = &message_id {
-            let id = crate::smtp::session::printable(id);
+            let id = crate::wire::printable(id);
             raw.push_str(&format!("In-Reply-To: <{id}>\r\nReferences: <{id}>\r\n"));
         }
         raw.push_str("\r\n");
@@ -138,7 +138,7 @@ pub async fn on_delivery(out: &Outbound, sender: &str, header: &[u8], accounts: 
         match out.enqueue(msg, raw.into_bytes()).await {
             Ok(id) => log::info!(
                 "vacation: reply from {from} to <{}> queued as q{id}",
-                crate::smtp::session::printable(sender)
+                crate::wire::printable(sender)
             ),
             Err(e) => log::warn!("vacation: cannot queue a reply: {e}"),
         }

@@ -1,7 +1,6 @@
 //! The SMTP listener (RFC 5321): accepts connections and runs one [`session::Session`] each.
 //! This is the only module that speaks SMTP.
 
-pub mod data;
 pub mod greeting;
 /// Connection admission, shared with the HTTPS listener (`src/admission.rs`).
 pub use crate::admission as limits;
@@ -11,14 +10,12 @@ pub mod session;
 pub mod submission;
 
 use crate::config::Config;
-use crate::store::Recipient;
 use crate::store::Store;
 use crate::tls::Tls;
-use futures_lite::{AsyncRead, AsyncWrite};
 use std::sync::Arc;
 
-pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+/// The stream a session runs over (`src/wire/`, shared with the outbound client).
+pub use crate::wire::Io;
 
 #[derive(Clone)]
 pub struct SmtpContext {
@@ -123,11 +120,4 @@ pub(crate) async fn refuse(mut stream: smol::net::TcpStream, refusal: limits::Re
         smol::Timer::after(std::time::Duration::from_secs(5)).await;
     };
     write.or(timeout).await;
-}
-
-/// Where mail for a recipient goes: account addresses, aliases, plus-addressing (`user+tag`)
-/// and catch-alls, case-insensitively (`store/redb/read_addresses.rs`).
-pub async fn resolve(store: &Store, address: &str) -> crate::store::Result<Recipient> {
-    let address = address.to_string();
-    store.read(move |r| r.resolve_recipient(&address)).await
 }

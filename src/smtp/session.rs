@@ -4,13 +4,14 @@
 //! input runs dry (RFC 2920 §3.1). After STARTTLS every byte received before the handshake is
 //! thrown away (RFC 3207 §6) and the session starts over without a HELO.
 
-use super::data::{DataReader, Feed};
 use super::reply::{self, Reply};
 use super::{Io, SmtpContext};
 use crate::ingest::auth::{Action, Envelope};
 use crate::ingest::{self, IngestError, Target};
 use crate::store::Recipient;
 use crate::store::model::AccountId;
+use crate::wire::dot::{DataReader, Feed};
+use crate::wire::printable;
 use futures_lite::{AsyncReadExt, AsyncWriteExt, FutureExt};
 use smtp_proto::{Error as ParseError, Request};
 use std::net::SocketAddr;
@@ -296,7 +297,7 @@ impl Session {
                     self.reply(reply::TOO_MANY_RECIPIENTS.line().as_bytes());
                     return Ok(true);
                 }
-                match super::resolve(&self.ctx.store, &to.address).await {
+                match crate::ingest::resolve(&self.ctx.store, &to.address).await {
                     Ok(Recipient::Local(accts)) => {
                         if !self
                             .rcpts
@@ -724,14 +725,6 @@ fn unsupported_mail_param(from: &smtp_proto::MailFrom<String>) -> Option<&'stati
         return Some("(BY, HOLDFOR, HOLDUNTIL or MT-PRIORITY)");
     }
     None
-}
-
-/// Makes client-controlled text safe for logs and headers: control characters become '?'.
-pub fn printable(s: &str) -> String {
-    s.chars()
-        .take(256)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
 }
 
 /// The header section of a message (up to and including the empty line).

@@ -8,12 +8,12 @@
 //! §8), delivers local recipients at once and relays the rest; 250 is sent only once the
 //! message is durable in the queue.
 
-use super::data::{DataReader, Feed};
 use super::reply;
 use super::{Io, SmtpContext};
 use crate::login::Outcome;
 use crate::outbound::{NewMessage, Outbound};
 use crate::store::model::AccountId;
+use crate::wire::dot::{DataReader, Feed};
 use base64::Engine;
 use futures_lite::{AsyncReadExt, AsyncWriteExt, FutureExt};
 use smtp_proto::{AUTH_LOGIN, AUTH_PLAIN, Request};
@@ -126,7 +126,7 @@ impl Submission {
         };
         match req {
             Request::Ehlo { host } => {
-                self.helo = Some(super::session::printable(&host));
+                self.helo = Some(crate::wire::printable(&host));
                 self.reset();
                 let mut r = format!(
                     "250-{} greets {}\r\n250-SIZE {}\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n",
@@ -144,7 +144,7 @@ impl Submission {
                 self.send(&r).await?;
             }
             Request::Helo { host } => {
-                self.helo = Some(super::session::printable(&host));
+                self.helo = Some(crate::wire::printable(&host));
                 self.reset();
                 let r = format!("250 {}\r\n", self.ctx.config.hostname);
                 self.send(&r).await?;
@@ -210,7 +210,7 @@ impl Submission {
                         log::info!(
                             "submission {}: login for {} refused for {} s (limiter)",
                             self.peer,
-                            super::session::printable(&user),
+                            crate::wire::printable(&user),
                             wait.as_secs().max(1)
                         );
                         let _ = self
@@ -227,7 +227,7 @@ impl Submission {
                         log::info!(
                             "submission {}: failed login for {}",
                             self.peer,
-                            super::session::printable(&user)
+                            crate::wire::printable(&user)
                         );
                         // Slow down guessing: each failure costs the client a second.
                         smol::Timer::after(Duration::from_secs(1)).await;
@@ -257,7 +257,7 @@ impl Submission {
                     log::info!(
                         "submission {}: refused MAIL FROM <{}>: not an address of the user",
                         self.peer,
-                        super::session::printable(&address)
+                        crate::wire::printable(&address)
                     );
                     return self.error(&reply::FOREIGN_MAIL_FROM.line()).await;
                 }
@@ -422,7 +422,7 @@ impl Submission {
             log::info!(
                 "submission {}: refused message from {login}: {field}: {} is not theirs",
                 self.peer,
-                super::session::printable(address.as_deref().unwrap_or("(no address)"))
+                crate::wire::printable(address.as_deref().unwrap_or("(no address)"))
             );
             self.send(&r.line()).await?;
             return Ok(true);
@@ -443,7 +443,7 @@ impl Submission {
                 log::info!(
                     "submission {}: {login} queued {size} bytes from <{}> for {} recipients as q{id}",
                     self.peer,
-                    super::session::printable(&from),
+                    crate::wire::printable(&from),
                     rcpts.len()
                 );
                 self.send(&reply::QUEUED.with(&format!("Message queued as q{id}")))
