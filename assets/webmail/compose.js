@@ -104,7 +104,7 @@ export class Compose {
 
   renderFiles() {
     const ul = this.form.querySelector('.files');
-    ul.replaceChildren(...this.files.map((f, i) => h('li', null, '📎 ' + f.name + ' ',
+    ul.replaceChildren(...this.files.map((f, i) => h('li', null, h('span', { class: 'clip', 'aria-hidden': 'true' }), f.name + ' ',
       f.done ? h('span', { class: 'muted' }, size(f.size)) : h('progress', { max: '1', value: String(f.progress || 0), 'aria-label': 'Uploading ' + f.name }),
       h('button', { type: 'button', class: 'link', 'aria-label': 'Remove ' + f.name, onclick: () => { this.files.splice(i, 1); this.renderFiles(); this.dirty(); } }, '✕'))));
   }

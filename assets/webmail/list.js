@@ -108,7 +108,7 @@ export class List {
         h('span', { class: 'subject' }, snip && snip.subject ? marked(snip.subject) : (e.subject || '(no subject)')),
         h('span', { class: 'preview' }, snip && snip.preview ? marked(snip.preview) : (e.preview || '')),
         h('span', { class: 'marks' }, k.$flagged ? h('span', { title: 'Flagged', class: 'flag' }, '★') : null,
-          e.hasAttachment ? h('span', { title: 'Has attachments', class: 'clip' }, '📎') : null),
+          e.hasAttachment ? h('span', { title: 'Has attachments', class: 'clip', 'aria-label': 'Has attachments' }) : null),
         h('time', { datetime: e.receivedAt }, shortDate(e.receivedAt))));
     li.addEventListener('dragstart', (ev) => {
       const ids = this.selected.has(id) ? [...this.selected] : [id];
@@ -121,7 +121,7 @@ export class List {
     const rows = this.ids.map((id, i) => this.row(id, i)).filter(Boolean);
     const ul = h('ul', { class: 'rows', role: 'listbox', 'aria-label': this.search ? 'Search results' : 'Conversations' }, rows);
     const head = h('div', { class: 'list-head' },
-      h('span', { class: 'muted' }, this.search ? this.total + ' found' : this.total + ' conversations'),
+      h('span', { class: 'muted' }, this.search ? this.total + ' found' : this.total + (this.total === 1 ? ' conversation' : ' conversations')),
       this.selected.size ? this.app.actions.bar([...this.selected]) : null);
     const parts = [head, rows.length ? ul : h('p', { class: 'muted pad empty' }, this.search ? 'Nothing found.' : 'No messages here.')];
     if (this.ids.length < this.total) {

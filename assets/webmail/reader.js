@@ -100,7 +100,7 @@ export class Reader {
     if (files.length) {
       box.append(h('ul', { class: 'files', 'aria-label': 'Attachments' }, files.map((a) => h('li', null,
         h('a', { href: this.app.jmap.downloadUrl(a.blobId, a.name || 'attachment', a.type), download: a.name || 'attachment' },
-          '📎 ' + (a.name || 'attachment')), h('span', { class: 'muted' }, ' ' + size(a.size))))));
+          h('span', { class: 'clip', 'aria-hidden': 'true' }), a.name || 'attachment'), h('span', { class: 'muted' }, ' ' + size(a.size))))));
     }
   }
 
