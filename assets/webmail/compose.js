@@ -207,6 +207,17 @@ export class Compose {
     });
   }
 
+  // A saved draft, back in the editor; saving replaces it.
+  edit(e) {
+    const list = (x) => (x || []).map(fullAddr).join(', ');
+    const text = (e.textBody || []).map((p) => (e.bodyValues && e.bodyValues[p.partId] || {}).value || '').join('\n\n');
+    this.open({
+      title: 'Draft', draftId: e.id, to: list(e.to), cc: list(e.cc), bcc: list(e.bcc), subject: e.subject || '',
+      body: text, attachments: e.attachments || [],
+      reply: e.inReplyTo ? { inReplyTo: e.inReplyTo, references: e.references } : null
+    });
+  }
+
   forward(e) {
     const subject = /^fwd?:/i.test(e.subject || '') ? e.subject : 'Fwd: ' + (e.subject || '');
     const head = '\n\n---------- Forwarded message ----------\nFrom: ' + (e.from || []).map(fullAddr).join(', ') +

@@ -79,6 +79,7 @@ export class Reader {
       h('span', { class: 'preview muted' }, e.preview || ''));
     art.append(summary, h('div', { class: 'msg-body' }),
       h('div', { class: 'msg-actions' },
+        (e.keywords || {}).$draft ? h('button', { type: 'button', class: 'primary', onclick: () => this.app.compose.edit(e) }, 'Edit draft') : null,
         h('button', { type: 'button', onclick: () => this.app.compose.reply(e, false) }, 'Reply'),
         h('button', { type: 'button', onclick: () => this.app.compose.reply(e, true) }, 'Reply all'),
         h('button', { type: 'button', onclick: () => this.app.compose.forward(e) }, 'Forward')));

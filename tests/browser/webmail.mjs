@@ -163,6 +163,30 @@ try {
   await rowWith('Lunch on Friday').waitFor();
   console.log('moved to Junk and back');
 
+  // 9a. Folders: create one inside Archive's level, rename it; a draft is saved as one types.
+  await page.click('#mailboxes >> text=+ New folder');
+  await page.fill('dialog input[name=name]', 'Receipts');
+  await page.click('dialog button[type=submit]');
+  await page.locator('#mailboxes a', { hasText: 'Receipts' }).click();
+  await page.click('#mailboxes >> text=Rename');
+  await page.fill('dialog input[name=name]', 'Receipts 2026');
+  await page.click('dialog button[type=submit]');
+  await page.locator('#mailboxes a', { hasText: 'Receipts 2026' }).waitFor();
+  console.log('folder created and renamed');
+  await page.click('#write');
+  await page.fill('#compose input[name=to]', peer);
+  await page.fill('#compose input[name=subject]', 'Half-written thought');
+  await page.fill('#compose textarea', 'to be continued');
+  await page.locator('#compose .status', { hasText: 'Draft saved' }).waitFor();
+  await page.click('#compose header button');
+  const draftsHref = await page.getAttribute('#mailboxes a[data-role=drafts]', 'href');
+  await show(draftsHref);
+  await rowWith('Half-written thought').locator('a.open').click();
+  await page.click('#reader >> text=Edit draft');
+  if (!(await page.inputValue('#compose textarea')).includes('to be continued')) throw new Error('the draft did not reopen');
+  await page.click('#compose header button');
+  console.log('draft saved while typing and reopened');
+
   // 9. The vacation response.
   await show('#/settings');
   await page.check('#vacation input[name=on]');
