@@ -38,7 +38,17 @@ class App {
     if (!location.hash) location.replace('#/m/' + (this.state.role('inbox') || this.state.mailboxes.values().next().value).id);
     else await this.go();
     this.live();
-    if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
+    if ('serviceWorker' in navigator) {
+      navigator.serviceWorker.register('/sw.js').catch(() => {});
+      // A push subscription's verification code (RFC 8620 §7.2.2), relayed by sw.js.
+      navigator.serviceWorker.addEventListener('message', (ev) => {
+        const v = ev.data;
+        if (v && v['@type'] === 'PushVerification') {
+          this.jmap.one('PushSubscription/set', { update: { [v.pushSubscriptionId]: { verificationCode: v.verificationCode } } })
+            .then(() => toast('Notifications for new mail are on')).catch(errorToast);
+        }
+      });
+    }
     document.body.classList.add('ready');
   }
 
