@@ -51,6 +51,18 @@ fn must_not_reply(sender: &str, header: &[u8]) -> bool {
 
 /// Called after a message from `sender` was delivered to `accounts`; `header` is the message's
 /// header section. Never fails the delivery: problems are logged.
+/// The receive step (`ingest/receive.rs`) calls this after a delivery committed.
+impl crate::ingest::receive::Outgoing for Outbound {
+    fn delivered(&self, sender: &str, header: Vec<u8>, accounts: Vec<AccountId>) {
+        let out = self.clone();
+        let sender = sender.to_string();
+        smol::spawn(async move {
+            on_delivery(&out, &sender, &header, &accounts).await;
+        })
+        .detach();
+    }
+}
+
 pub async fn on_delivery(out: &Outbound, sender: &str, header: &[u8], accounts: &[AccountId]) {
     // A header section of any size comes in by SMTP: parse at most what mime/limits.rs allows.
     let header = crate::mime::limits::bounded(header);

@@ -81,6 +81,11 @@ impl Conn {
         self.tls
     }
 
+    /// Octets received and not yet consumed.
+    pub fn buffered(&self) -> usize {
+        self.input.len()
+    }
+
     /// A complete line is already waiting (the peer pipelined).
     pub fn line_waiting(&self) -> bool {
         self.input.contains(&b'\n')

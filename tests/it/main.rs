@@ -57,6 +57,7 @@ mod smtp_crash;
 mod smtp_figures;
 mod smtp_fuzz;
 mod smtp_limits;
+mod smtp_ports;
 mod smtp_transcript;
 mod store_disk_full;
 mod webmail;
