@@ -10,8 +10,6 @@ pub mod error;
 pub mod get;
 pub mod identity;
 pub mod mailbox;
-pub mod mailbox_query;
-pub mod mailbox_set;
 pub mod patch;
 pub mod push;
 pub mod push_subscription;

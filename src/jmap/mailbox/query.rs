@@ -12,10 +12,10 @@
 //! changed id is in `removed`, and those still in the results are in `added` with their index,
 //! as §5.6 allows. In tree mode a change can move a whole subtree, so any change reports all.
 
-use super::Ctx;
-use super::args::{self, Args};
-use super::error::MethodError;
-use super::query_window::{ChangesArgs, Filter as QueryFilter, Window, comparators};
+use crate::jmap::Ctx;
+use crate::jmap::args::{self, Args};
+use crate::jmap::error::MethodError;
+use crate::jmap::query_window::{ChangesArgs, Filter as QueryFilter, Window, comparators};
 use crate::store::StoreError;
 use crate::store::model::{ChangeKind, DataType, IdKind, Mailbox};
 use serde_json::{Map, Value, json};
