@@ -13,7 +13,7 @@ pub mod mailbox;
 pub mod patch;
 pub mod push;
 pub mod push_subscription;
-pub mod query_window;
+pub mod query;
 pub mod request;
 pub mod response;
 pub mod session;

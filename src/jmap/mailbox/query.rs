@@ -1,117 +1,108 @@
-//! Mailbox/query and Mailbox/queryChanges (RFC 8621 §2.3-2.4, RFC 8620 §5.5-5.6).
+//! Mailbox/query and Mailbox/queryChanges (RFC 8621 §2.3-2.4) on the shared /query path
+//! (`jmap/query/`).
 //!
 //! An account has few mailboxes, so a query reads them all and filters and sorts in memory.
-//! Filters: parentId, name (contains, case-insensitive), role, hasAnyRole, isSubscribed, nested
-//! in AND/OR/NOT operators. Sorts: sortOrder, name (optionally with a collation), and as a
+//! Conditions ([`Cond`]): parentId, name (contains, case-insensitive), role, hasAnyRole,
+//! isSubscribed. Sorts ([`Sort`]): sortOrder, name (under the comparator's collation), and as a
 //! tiebreak the id. `sortAsTree` orders the whole forest depth-first with siblings sorted by the
 //! comparators, then keeps the matches in that order; `filterAsTree` also drops a match whose
 //! ancestors do not all match.
 //!
 //! The query state is the Mailbox state. queryChanges replays the Mailbox changelog since the
-//! client's state, ignoring count-only changes (no filter or sort looks at counts): every
-//! changed id is in `removed`, and those still in the results are in `added` with their index,
-//! as §5.6 allows. In tree mode a change can move a whole subtree, so any change reports all.
+//! client's state, ignoring count-only changes (no filter or sort looks at counts). In tree
+//! mode a change can move a whole subtree, so any change reports all results.
 
 use crate::jmap::Ctx;
 use crate::jmap::args::{self, Args};
 use crate::jmap::error::MethodError;
-use crate::jmap::query_window::{ChangesArgs, Filter as QueryFilter, Window, comparators};
-use crate::store::StoreError;
+use crate::jmap::query::{
+    Comparator, Condition, Filter, QueryChangesRequest, QueryRequest, SortProperty, changes,
+};
 use crate::store::model::{ChangeKind, DataType, IdKind, Mailbox};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use std::cmp::Ordering;
 use std::collections::HashSet;
 
-const QUERY_ARGS: [&str; 10] = [
-    "accountId",
-    "filter",
-    "sort",
-    "position",
-    "anchor",
-    "anchorOffset",
-    "limit",
-    "calculateTotal",
-    "sortAsTree",
-    "filterAsTree",
-];
+/// The arguments Mailbox/query and /queryChanges add (RFC 8621 §2.3).
+const TREE_ARGS: [&str; 2] = ["sortAsTree", "filterAsTree"];
 
-type Filter = QueryFilter<Map<String, Value>>;
+/// One FilterCondition property (RFC 8621 §2.3).
+#[derive(Debug, Clone)]
+pub enum Cond {
+    /// `None`: a top-level mailbox. `Some(None)`: an id that names no mailbox (matches none).
+    ParentId(Option<Option<u32>>),
+    /// Lowercased; matches a name containing it.
+    Name(String),
+    Role(Option<String>),
+    HasAnyRole(bool),
+    IsSubscribed(bool),
+}
 
-fn parse_condition(m: &Map<String, Value>) -> Result<Map<String, Value>, MethodError> {
-    for (k, v) in m {
-        let ok = match k.as_str() {
-            "parentId" | "role" => v.is_null() || v.is_string(),
-            "name" => v.is_string(),
-            "hasAnyRole" | "isSubscribed" => v.is_boolean(),
-            _ => {
-                return Err(MethodError::unsupported_filter(format!(
-                    "unknown condition '{k}'"
-                )));
-            }
+fn wrong_type(name: &str) -> MethodError {
+    MethodError::invalid_arguments(format!("wrong type for filter condition '{name}'"))
+}
+
+impl Condition for Cond {
+    fn parse(ctx: &Ctx<'_>, name: &str, v: &Value) -> Result<Option<Cond>, MethodError> {
+        let string = || v.as_str().ok_or_else(|| wrong_type(name));
+        let nullable = || match v {
+            Value::Null => Ok(None),
+            Value::String(s) => Ok(Some(s.as_str())),
+            _ => Err(wrong_type(name)),
         };
-        if !ok {
-            return Err(MethodError::invalid_arguments(format!(
-                "wrong type for filter condition '{k}'"
-            )));
+        let boolean = || v.as_bool().ok_or_else(|| wrong_type(name));
+        Ok(Some(match name {
+            "parentId" => {
+                Cond::ParentId(nullable()?.map(|id| IdKind::Mailbox.decode(&ctx.resolve_id(id))))
+            }
+            "name" => Cond::Name(string()?.to_lowercase()),
+            "role" => Cond::Role(nullable()?.map(str::to_string)),
+            "hasAnyRole" => Cond::HasAnyRole(boolean()?),
+            "isSubscribed" => Cond::IsSubscribed(boolean()?),
+            _ => return Ok(None),
+        }))
+    }
+}
+
+impl Cond {
+    fn matches(&self, m: &Mailbox) -> bool {
+        match self {
+            Cond::ParentId(p) => match p {
+                None => m.parent_id.is_none(),
+                Some(p) => p.is_some() && m.parent_id == *p,
+            },
+            Cond::Name(n) => m.name.to_lowercase().contains(n.as_str()),
+            Cond::Role(r) => m.role == *r,
+            Cond::HasAnyRole(b) => m.role.is_some() == *b,
+            Cond::IsSubscribed(b) => m.is_subscribed == *b,
         }
     }
-    Ok(m.clone())
 }
 
-fn matches(f: &Filter, m: &Mailbox) -> bool {
-    f.matches(&|c: &Map<String, Value>| {
-        c.iter().all(|(k, v)| match k.as_str() {
-            "parentId" => json!(m.parent_id.map(|p| IdKind::Mailbox.encode(p))) == *v,
-            "name" => v
-                .as_str()
-                .is_some_and(|n| m.name.to_lowercase().contains(&n.to_lowercase())),
-            "role" => json!(m.role) == *v,
-            "hasAnyRole" => v.as_bool() == Some(m.role.is_some()),
-            "isSubscribed" => v.as_bool() == Some(m.is_subscribed),
-            _ => false,
+/// One sort property (RFC 8621 §2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    SortOrder,
+    Name,
+}
+
+impl SortProperty for Sort {
+    fn parse(property: &str, _: &Map<String, Value>) -> Result<Option<Sort>, MethodError> {
+        Ok(match property {
+            "sortOrder" => Some(Sort::SortOrder),
+            "name" => Some(Sort::Name),
+            _ => None,
         })
-    })
+    }
 }
 
-struct Sort {
-    property: String,
-    ascending: bool,
-    ascii: bool,
-}
-
-fn parse_sort(v: Option<&Value>) -> Result<Vec<Sort>, MethodError> {
-    comparators(v, &["sortOrder", "name"], "mailboxes")?
-        .into_iter()
-        .map(|c| {
-            let ascii = match c.collation.as_deref() {
-                None | Some("i;unicode-casemap") => false,
-                Some("i;ascii-casemap" | "i;ascii-numeric") => true,
-                Some(other) => {
-                    return Err(MethodError::unsupported_sort(format!(
-                        "unknown collation '{other}'"
-                    )));
-                }
-            };
-            Ok(Sort {
-                property: c.property,
-                ascending: c.ascending,
-                ascii,
-            })
-        })
-        .collect()
-}
-
-fn compare(sorts: &[Sort], a: &Mailbox, b: &Mailbox) -> Ordering {
+fn compare(sorts: &[Comparator<Sort>], a: &Mailbox, b: &Mailbox) -> Ordering {
     for s in sorts {
-        let o = match s.property.as_str() {
-            "sortOrder" => a.sort_order.cmp(&b.sort_order),
-            _ if s.ascii => a
-                .name
-                .to_ascii_lowercase()
-                .cmp(&b.name.to_ascii_lowercase()),
-            _ => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+        let o = match s.property {
+            Sort::SortOrder => a.sort_order.cmp(&b.sort_order),
+            Sort::Name => s.collation.key(&a.name).cmp(&s.collation.key(&b.name)),
         };
-        let o = if s.ascending { o } else { o.reverse() };
+        let o = s.order(o);
         if o != Ordering::Equal {
             return o;
         }
@@ -119,29 +110,26 @@ fn compare(sorts: &[Sort], a: &Mailbox, b: &Mailbox) -> Ordering {
     a.id.cmp(&b.id)
 }
 
-/// The query's parsed arguments.
-struct Query {
-    filter: Option<Filter>,
-    sorts: Vec<Sort>,
+/// What decides the results: the filter, the sort and the tree arguments.
+struct Shape<'q> {
+    filter: Option<&'q Filter<Cond>>,
+    sorts: &'q [Comparator<Sort>],
     as_tree: bool,
     filter_as_tree: bool,
 }
 
-fn parse_query(a: &Args) -> Result<Query, MethodError> {
-    Ok(Query {
-        filter: match a.get("filter") {
-            Some(f) => Filter::parse(f, &parse_condition)?,
-            None => None,
-        },
-        sorts: parse_sort(a.get("sort"))?,
-        as_tree: args::opt_bool(a, "sortAsTree", false)?,
-        filter_as_tree: args::opt_bool(a, "filterAsTree", false)?,
-    })
+impl Shape<'_> {
+    fn tree(a: &Args) -> Result<(bool, bool), MethodError> {
+        Ok((
+            args::opt_bool(a, "sortAsTree", false)?,
+            args::opt_bool(a, "filterAsTree", false)?,
+        ))
+    }
 }
 
 /// The full ordered result ids.
-fn run(q: &Query, all: &[Mailbox]) -> Vec<u32> {
-    let ok = |m: &Mailbox| q.filter.as_ref().is_none_or(|f| matches(f, m));
+fn run(q: &Shape<'_>, all: &[Mailbox]) -> Vec<u32> {
+    let ok = |m: &Mailbox| q.filter.is_none_or(|f| f.matches(&|c: &Cond| c.matches(m)));
     let mut ordered: Vec<&Mailbox> = if q.as_tree {
         let mut out = Vec::with_capacity(all.len());
         let ids: HashSet<u32> = all.iter().map(|m| m.id).collect();
@@ -150,11 +138,11 @@ fn run(q: &Query, all: &[Mailbox]) -> Vec<u32> {
             .iter()
             .filter(|m| m.parent_id.is_none_or(|p| !ids.contains(&p)))
             .collect();
-        roots.sort_by(|a, b| compare(&q.sorts, a, b));
+        roots.sort_by(|a, b| compare(q.sorts, a, b));
         fn walk<'a>(
             m: &'a Mailbox,
             all: &'a [Mailbox],
-            sorts: &[Sort],
+            sorts: &[Comparator<Sort>],
             out: &mut Vec<&'a Mailbox>,
             depth: usize,
         ) {
@@ -170,12 +158,12 @@ fn run(q: &Query, all: &[Mailbox]) -> Vec<u32> {
             }
         }
         for r in roots {
-            walk(r, all, &q.sorts, &mut out, 0);
+            walk(r, all, q.sorts, &mut out, 0);
         }
         out
     } else {
         let mut v: Vec<&Mailbox> = all.iter().collect();
-        v.sort_by(|a, b| compare(&q.sorts, a, b));
+        v.sort_by(|a, b| compare(q.sorts, a, b));
         v
     };
     ordered.retain(|m| {
@@ -204,80 +192,59 @@ fn run(q: &Query, all: &[Mailbox]) -> Vec<u32> {
 }
 
 pub async fn query(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
-    args::only(&a, &QUERY_ARGS)?;
     let acct = ctx.account(&a)?;
-    let q = parse_query(&a)?;
-    let window = Window::parse(&a)?;
+    let q = QueryRequest::<Cond, Sort>::parse(ctx, &a, &TREE_ARGS)?;
+    let (as_tree, filter_as_tree) = Shape::tree(&a)?;
     let (state, all) = ctx
         .jmap
         .store
         .read(move |r| Ok((r.state(acct, DataType::Mailbox)?, r.mailboxes(acct)?)))
         .await?;
-    window.response(ctx.account_id(), state, &run(&q, &all), IdKind::Mailbox)
+    let shape = Shape {
+        filter: q.filter.as_ref(),
+        sorts: &q.sort,
+        as_tree,
+        filter_as_tree,
+    };
+    q.window
+        .response(ctx, state, &run(&shape, &all), IdKind::Mailbox, None)
 }
 
 pub async fn query_changes(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
-    args::only(
-        &a,
-        &[
-            "accountId",
-            "filter",
-            "sort",
-            "sortAsTree",
-            "filterAsTree",
-            "sinceQueryState",
-            "maxChanges",
-            "upToId",
-            "calculateTotal",
-        ],
-    )?;
     let acct = ctx.account(&a)?;
-    let q = parse_query(&a)?;
-    let c = ChangesArgs::parse(&a)?;
-    let since = c.since;
-    let read = ctx
+    let q = QueryChangesRequest::<Cond, Sort>::parse(ctx, &a, &TREE_ARGS)?;
+    let (as_tree, filter_as_tree) = Shape::tree(&a)?;
+    let since = q.since.since;
+    let (state, all, rows) = ctx
         .jmap
         .store
         .read(move |r| {
-            // Validity of the old state: from the future is Invalid, trimmed is None.
-            let valid = r.changes(acct, DataType::Mailbox, since, 1)?.is_some();
-            let rows = r.change_rows(acct, DataType::Mailbox, since, usize::MAX)?;
-            Ok((
-                valid,
-                r.state(acct, DataType::Mailbox)?,
-                r.mailboxes(acct)?,
-                rows,
-            ))
+            Ok((|| {
+                let rows = changes::rows_since(r, acct, DataType::Mailbox, since)?;
+                Ok::<_, MethodError>((r.state(acct, DataType::Mailbox)?, r.mailboxes(acct)?, rows))
+            })())
         })
-        .await;
-    let (valid, state, all, rows) = match read {
-        Ok(v) => v,
-        Err(StoreError::Invalid(_)) => return Err(MethodError::cannot_calculate_changes()),
-        Err(e) => return Err(e.into()),
+        .await??;
+    let shape = Shape {
+        filter: q.filter.as_ref(),
+        sorts: &q.sort,
+        as_tree,
+        filter_as_tree,
     };
-    if !valid {
-        return Err(MethodError::cannot_calculate_changes());
+    let ids = run(&shape, &all);
+    let mut changed = changes::distinct_ids(&rows, &|c| c.kind == ChangeKind::CountsUpdated);
+    if (as_tree || filter_as_tree) && !changed.is_empty() {
+        let known: HashSet<u32> = changed.iter().copied().collect();
+        changed.extend(ids.iter().filter(|i| !known.contains(i)));
     }
-    let ids = run(&q, &all);
-    let mut changed: Vec<u32> = Vec::new();
-    for row in rows {
-        if row.kind != ChangeKind::CountsUpdated && !changed.contains(&row.id) {
-            changed.push(row.id);
-        }
-    }
-    if (q.as_tree || q.filter_as_tree) && !changed.is_empty() {
-        for i in &ids {
-            if !changed.contains(i) {
-                changed.push(*i);
-            }
-        }
-    }
-    c.response(ctx.account_id(), state, &ids, &changed, IdKind::Mailbox)
+    q.since
+        .response(ctx, state, &ids, &changed, IdKind::Mailbox)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jmap::query::Collation;
 
     fn mb(id: u32, name: &str, parent: Option<u32>, sort: u32) -> Mailbox {
         Mailbox {
@@ -300,25 +267,24 @@ mod tests {
             mb(4, "c", Some(1), 0),
             mb(5, "y", Some(2), 0),
         ];
-        let sort = vec![Sort {
-            property: "name".into(),
+        let sort = vec![Comparator {
+            property: Sort::Name,
             ascending: true,
-            ascii: false,
+            collation: Collation::UnicodeCasemap,
         }];
-        let q = Query {
+        let q = Shape {
             filter: None,
-            sorts: sort,
+            sorts: &sort,
             as_tree: true,
             filter_as_tree: false,
         };
         assert_eq!(run(&q, &all), vec![2, 5, 1, 4, 3]);
-        let mut cond = Map::new();
-        cond.insert("name".into(), json!("z"));
-        let q2 = Query {
-            filter: Some(Filter::Or(vec![
-                Filter::Cond(cond),
-                Filter::Cond(Map::from_iter([("parentId".to_string(), json!(null))])),
-            ])),
+        let f = Filter::Or(vec![
+            Filter::Cond(Cond::Name("z".into())),
+            Filter::Cond(Cond::ParentId(None)),
+        ]);
+        let q2 = Shape {
+            filter: Some(&f),
             filter_as_tree: true,
             ..q
         };
