@@ -26,3 +26,4 @@ pub mod smtp;
 pub mod store;
 pub mod tls;
 pub mod tokens;
+pub mod wire;
