@@ -1,7 +1,7 @@
 //! App passwords (issue #15) through the real binary: made by the CLI and the admin API (one
 //! implementation), shown once, used over JMAP (Basic) and SMTP AUTH on the submission port,
 //! listed with their last use, revoked, and refused afterwards; never accepted by the admin
-//! page or its API, whose doors take the account password only.
+//! page, its API or the webmail sign-in, whose doors take the account password only.
 
 use crate::admin_support::{self, jmap_ok};
 use crate::common::{Server, eventually, message};
@@ -128,6 +128,23 @@ async fn app_passwords_from_the_admin_api_and_never_for_the_admin_page() {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 401);
+    // ...nor the webmail sign-in (its session can change the account password).
+    let res = admin_support::client()
+        .post(format!("{}/webmail/login", s.base_url()))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Origin", s.base_url())
+        .body(format!(
+            "address={}&password={}",
+            admin_support::urlencode(&s.admin),
+            admin_support::urlencode(&app)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 401);
+    // The account password still signs in to the admin page.
+    let res = admin_support::post_login(&s, &s.admin, &s.admin_password).await;
+    assert_eq!(res.status().as_u16(), 303);
 
     // Listed, then revoked by id through the API.
     let path = format!("/admin/api/app-password/list?address={}", s.admin);
