@@ -23,6 +23,7 @@ mod core_push;
 mod core_push_guard;
 mod core_push_memory;
 mod core_push_subscription;
+mod core_query;
 mod core_requests;
 mod first_start;
 mod http_edge;
