@@ -21,6 +21,7 @@ pub mod net_guard;
 pub mod outbound;
 pub mod password;
 pub mod rate;
+pub mod sieve;
 pub mod smtp;
 pub mod store;
 pub mod tls;

@@ -508,7 +508,41 @@ impl Session {
             )),
             _ => None,
         };
-        let result = ingest::deliver(&self.ctx.store, raw, targets, now).await;
+        // Sieve (issue #17): the recipients' scripts decide where the copies go. This is the
+        // one Sieve call of the delivery path; it moves into ingest::receive with the rest.
+        let sieve_env = ingest::sieve::Envelope {
+            mail_from: &from,
+            rcpts: &self.rcpts,
+            spamtest: None,
+        };
+        let result = ingest::sieve::deliver_filtered(
+            &self.ctx.store,
+            self.ctx.outbound.as_ref(),
+            sieve_env,
+            raw,
+            targets,
+            now,
+        )
+        .await;
+        if let Ok(ingest::sieve::Filtered {
+            rejected: Some(reason),
+            ..
+        }) = &result
+        {
+            // RFC 5429 §2.1: every recipient's script rejected it; refuse in the transaction.
+            let line = reply::SIEVE_REJECT.with(&printable(reason).replace(['\r', '\n'], " "));
+            log::info!(
+                "smtp {}: message from <{}> for {:?} rejected by Sieve",
+                self.peer,
+                printable(&from),
+                rcpt_list
+            );
+            self.record(&line, rcpt_list, verdicts);
+            self.reset();
+            self.reply(line.as_bytes());
+            return Ok(true);
+        }
+        let result = result.map(|f| f.delivered);
         if let (Ok(_), Some((out, header, accounts))) = (&result, vacation) {
             let sender = from.clone();
             smol::spawn(async move {

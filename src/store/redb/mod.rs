@@ -11,6 +11,7 @@ pub mod read;
 pub mod read_addresses;
 pub mod read_stats;
 pub mod recover;
+pub mod sieve;
 pub mod tables;
 pub mod trim;
 pub mod uploads;
