@@ -14,6 +14,7 @@ pub mod index;
 pub mod ingest;
 pub mod jmap;
 pub mod logging;
+pub mod managesieve;
 pub mod login;
 pub mod memory;
 pub mod mime;

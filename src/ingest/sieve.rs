@@ -280,11 +280,27 @@ pub async fn deliver_filtered(
                         }
                     }
                 }
-                Action::Redirect { address } => effects.push(Effect::Redirect {
-                    account: s.account,
-                    login: s.login.clone(),
-                    to: address,
-                }),
+                Action::Redirect { address } => {
+                    // Loop check before storing, so a refused redirect keeps the message.
+                    if sieve_effects::redirect_loops(&raw, &s.login, &address) {
+                        log::warn!(
+                            "sieve: account {}: redirect to <{}> refused: mail loop (Delivered-To), kept",
+                            s.account,
+                            crate::smtp::session::printable(&address)
+                        );
+                        effects.push(Effect::Report {
+                            account: s.account,
+                            text: format!("A redirect of your Sieve filter to <{address}> was refused: the message had already passed through your account (a mail loop). It was kept in your Inbox.\r\n"),
+                        });
+                        keep_base = true;
+                    } else {
+                        effects.push(Effect::Redirect {
+                            account: s.account,
+                            login: s.login.clone(),
+                            to: address,
+                        });
+                    }
+                }
                 Action::Reject { reason, ereject } => rejects.push((s.account, reason, ereject)),
                 Action::Vacation(v) => effects.push(Effect::Vacation {
                     account: s.account,

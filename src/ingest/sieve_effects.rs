@@ -107,14 +107,6 @@ async fn run(store: &Store, out: Option<&Outbound>, mail_from: &str, raw: &[u8],
                 log::warn!("sieve: account {account}: redirect to <{}> impossible: no outbound queue", printable(&to));
                 return;
             };
-            if redirect_loops(raw, &login, &to) {
-                log::warn!(
-                    "sieve: account {account}: redirect to <{}> refused: mail loop (Delivered-To)",
-                    printable(&to)
-                );
-                report(store, account, &format!("A redirect of your Sieve filter to <{to}> was refused: the message had already passed through your account (a mail loop). The message was not redirected.\r\n")).await;
-                return;
-            }
             let mut bytes = format!("Delivered-To: {login}\r\n").into_bytes();
             bytes.extend_from_slice(raw);
             let msg = NewMessage {

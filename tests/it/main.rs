@@ -43,6 +43,8 @@ mod readme;
 mod search_after_write;
 mod search_repair;
 mod search_text;
+mod sieve_delivery;
+mod sieve_managesieve;
 mod send_direct_mx;
 mod send_jmap;
 mod send_outgoing;
