@@ -143,8 +143,9 @@ pub async fn deliver_filtered(
                         account: a,
                         login,
                         program: script.map(|s| {
-                            serde_json::from_str::<Program>(&s.compiled)
-                                .map_err(|e| format!("stored script \"{}\" unreadable: {e}", s.name))
+                            serde_json::from_str::<Program>(&s.compiled).map_err(|e| {
+                                format!("stored script \"{}\" unreadable: {e}", s.name)
+                            })
                         }),
                         mailboxes,
                     });
@@ -221,7 +222,10 @@ pub async fn deliver_filtered(
                 continue;
             }
             Some(Err(e)) => {
-                log::warn!("sieve: account {}: script failed, kept in Inbox: {e}", s.account);
+                log::warn!(
+                    "sieve: account {}: script failed, kept in Inbox: {e}",
+                    s.account
+                );
                 effects.push(Effect::Report {
                     account: s.account,
                     text: format!("Your Sieve filter failed and a message was kept in the Inbox:\r\n\r\n  {e}\r\n"),
@@ -234,7 +238,7 @@ pub async fn deliver_filtered(
         let mut mailbox_ids: Vec<u32> = Vec::new();
         let mut keywords: BTreeMap<String, bool> = base.keywords.clone();
         let mut keep_base = false;
-        let mut add_flags = |flags: &[String], kw: &mut BTreeMap<String, bool>| {
+        let add_flags = |flags: &[String], kw: &mut BTreeMap<String, bool>| {
             for f in flags {
                 // IMAP system flags map to JMAP keywords (RFC 8621 §4.1.1).
                 let k = match f.to_ascii_lowercase().as_str() {
@@ -245,7 +249,10 @@ pub async fn deliver_filtered(
                     "\\deleted" | "\\recent" => continue,
                     other => other.to_string(),
                 };
-                if k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic() && !b"()]{%*\"\\".contains(&b)) {
+                if k.len() <= 255
+                    && k.bytes()
+                        .all(|b| b.is_ascii_graphic() && !b"()]{%*\"\\".contains(&b))
+                {
                     kw.insert(k, true);
                 }
             }
@@ -317,7 +324,11 @@ pub async fn deliver_filtered(
                 s.mailboxes
                     .iter()
                     .find(|m| m.role.as_deref() == Some(role))
-                    .or_else(|| s.mailboxes.iter().find(|m| m.role.as_deref() == Some("inbox")))
+                    .or_else(|| {
+                        s.mailboxes
+                            .iter()
+                            .find(|m| m.role.as_deref() == Some("inbox"))
+                    })
                     .map(|m| m.id)
             } else {
                 base.mailbox_ids.first().copied()

@@ -38,7 +38,13 @@ pub enum Effect {
     },
 }
 
-pub fn spawn(store: Store, outbound: Option<Outbound>, mail_from: String, raw: Arc<Vec<u8>>, effects: Vec<Effect>) {
+pub fn spawn(
+    store: Store,
+    outbound: Option<Outbound>,
+    mail_from: String,
+    raw: Arc<Vec<u8>>,
+    effects: Vec<Effect>,
+) {
     if effects.is_empty() {
         return;
     }
@@ -94,7 +100,14 @@ async fn report(store: &Store, account: AccountId, text: &str) {
         "From: Mail system <postmaster@localhost>\r\nSubject: Your mail filter needs attention\r\nDate: {}\r\nAuto-Submitted: auto-generated\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}",
         crate::date::rfc5322(now)
     );
-    if let Err(e) = super::deliver(store, msg.into_bytes(), vec![super::Target::inbox(account)], now).await {
+    if let Err(e) = super::deliver(
+        store,
+        msg.into_bytes(),
+        vec![super::Target::inbox(account)],
+        now,
+    )
+    .await
+    {
         log::warn!("sieve: cannot report to account {account}: {e}");
     }
 }
@@ -104,7 +117,10 @@ async fn run(store: &Store, out: Option<&Outbound>, mail_from: &str, raw: &[u8],
         Effect::Report { account, text } => report(store, account, &text).await,
         Effect::Redirect { account, login, to } => {
             let Some(out) = out else {
-                log::warn!("sieve: account {account}: redirect to <{}> impossible: no outbound queue", printable(&to));
+                log::warn!(
+                    "sieve: account {account}: redirect to <{}> impossible: no outbound queue",
+                    printable(&to)
+                );
                 return;
             };
             let mut bytes = format!("Delivered-To: {login}\r\n").into_bytes();
@@ -119,15 +135,26 @@ async fn run(store: &Store, out: Option<&Outbound>, mail_from: &str, raw: &[u8],
                 size: bytes.len() as u64,
             };
             match out.enqueue(msg, bytes).await {
-                Ok(id) => log::info!("sieve: account {account}: redirected to <{}> as q{id}", printable(&to)),
+                Ok(id) => log::info!(
+                    "sieve: account {account}: redirected to <{}> as q{id}",
+                    printable(&to)
+                ),
                 Err(e) => log::warn!("sieve: account {account}: cannot queue a redirect: {e}"),
             }
         }
-        Effect::Vacation { account, login, reply } => {
+        Effect::Vacation {
+            account,
+            login,
+            reply,
+        } => {
             let Some(out) = out else { return };
             vacation(store, out, mail_from, raw, account, &login, reply).await;
         }
-        Effect::Dsn { account, rcpt, reason } => {
+        Effect::Dsn {
+            account,
+            rcpt,
+            reason,
+        } => {
             let Some(out) = out else { return };
             // RFC 5429 §2.1: never a DSN to the null sender (or to a daemon).
             if mail_from.is_empty() {
@@ -162,7 +189,15 @@ async fn run(store: &Store, out: Option<&Outbound>, mail_from: &str, raw: &[u8],
 /// A Sieve vacation reply (RFC 5230). It shares the once-per-sender memory
 /// (`VACATION_REPLIES`, keyed by account and sender) with VacationResponse: whichever replies
 /// first, the other stays quiet for its period.
-async fn vacation(store: &Store, out: &Outbound, sender: &str, raw: &[u8], account: AccountId, login: &str, v: VacationReply) {
+async fn vacation(
+    store: &Store,
+    out: &Outbound,
+    sender: &str,
+    raw: &[u8],
+    account: AccountId,
+    login: &str,
+    v: VacationReply,
+) {
     let header = header_section(raw);
     if crate::outbound::vacation::must_not_reply(sender, header)
         || sender.eq_ignore_ascii_case(login)
@@ -187,10 +222,18 @@ async fn vacation(store: &Store, out: &Outbound, sender: &str, raw: &[u8], accou
         return;
     }
     let parsed = mail_parser::MessageParser::new().parse_headers(header);
-    let orig_subject = parsed.as_ref().and_then(|m| m.subject().map(str::to_string)).unwrap_or_default();
-    let message_id = parsed.as_ref().and_then(|m| m.message_id().map(str::to_string));
+    let orig_subject = parsed
+        .as_ref()
+        .and_then(|m| m.subject().map(str::to_string))
+        .unwrap_or_default();
+    let message_id = parsed
+        .as_ref()
+        .and_then(|m| m.message_id().map(str::to_string));
     // RFC 5230 §5.6: the default subject is "Auto: " and the original subject.
-    let subject = v.subject.clone().unwrap_or_else(|| format!("Auto: {orig_subject}"));
+    let subject = v
+        .subject
+        .clone()
+        .unwrap_or_else(|| format!("Auto: {orig_subject}"));
     let from = v.from.clone().unwrap_or_else(|| login.to_string());
     let host = out.config().hostname.clone();
     let mut text = format!(
@@ -208,7 +251,9 @@ async fn vacation(store: &Store, out: &Outbound, sender: &str, raw: &[u8], accou
         // :mime: the reason is a MIME entity with its own headers (§4.6).
         text.push_str(&v.reason.replace("\r\n", "\n").replace('\n', "\r\n"));
     } else {
-        text.push_str("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n");
+        text.push_str(
+            "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+        );
         text.push_str(&v.reason.replace("\r\n", "\n").replace('\n', "\r\n"));
     }
     text.push_str("\r\n");
@@ -222,7 +267,10 @@ async fn vacation(store: &Store, out: &Outbound, sender: &str, raw: &[u8], accou
         size: text.len() as u64,
     };
     match out.enqueue(msg, text.into_bytes()).await {
-        Ok(id) => log::info!("sieve: account {account}: vacation reply to <{}> queued as q{id}", printable(sender)),
+        Ok(id) => log::info!(
+            "sieve: account {account}: vacation reply to <{}> queued as q{id}",
+            printable(sender)
+        ),
         Err(e) => log::warn!("sieve: vacation: cannot queue a reply: {e}"),
     }
 }
@@ -238,6 +286,10 @@ mod tests {
         assert!(!redirect_loops(raw, "b@x.example", "c@y.example"));
         assert!(redirect_loops(b"\r\n", "a@x.example", "A@x.example"));
         let many = "Delivered-To: z@z.example\r\n".repeat(MAX_DELIVERED_TO) + "\r\n";
-        assert!(redirect_loops(many.as_bytes(), "a@x.example", "b@y.example"));
+        assert!(redirect_loops(
+            many.as_bytes(),
+            "a@x.example",
+            "b@y.example"
+        ));
     }
 }

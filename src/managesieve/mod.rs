@@ -44,7 +44,10 @@ pub async fn serve(listener: smol::net::TcpListener, ctx: Ctx) {
                 let permit = match limits.admit(peer.ip()) {
                     Ok(p) => p,
                     Err(refusal) => {
-                        log::info!("managesieve {peer}: refused connection: {}", refusal.reason());
+                        log::info!(
+                            "managesieve {peer}: refused connection: {}",
+                            refusal.reason()
+                        );
                         smol::spawn(async move {
                             use futures_lite::AsyncWriteExt;
                             let mut s = stream;
@@ -56,7 +59,9 @@ pub async fn serve(listener: smol::net::TcpListener, ctx: Ctx) {
                 };
                 let ctx = ctx.clone();
                 smol::spawn(async move {
-                    session::Session::new(ctx, peer, Box::new(stream)).run().await;
+                    session::Session::new(ctx, peer, Box::new(stream))
+                        .run()
+                        .await;
                     drop(permit);
                 })
                 .detach();

@@ -36,13 +36,14 @@ pub enum ReadError {
 }
 
 /// A buffered reader over the connection.
+#[derive(Default)]
 pub struct Reader {
     pub buf: Vec<u8>,
 }
 
 impl Reader {
     pub fn new() -> Reader {
-        Reader { buf: Vec::new() }
+        Reader::default()
     }
 
     async fn fill<R: AsyncRead + Unpin + ?Sized>(&mut self, io: &mut R) -> Result<(), ReadError> {
@@ -56,7 +57,10 @@ impl Reader {
     }
 
     /// One line without its CRLF.
-    pub async fn line<R: AsyncRead + Unpin + ?Sized>(&mut self, io: &mut R) -> Result<Vec<u8>, ReadError> {
+    pub async fn line<R: AsyncRead + Unpin + ?Sized>(
+        &mut self,
+        io: &mut R,
+    ) -> Result<Vec<u8>, ReadError> {
         loop {
             if let Some(p) = self.buf.iter().position(|b| *b == b'\n') {
                 let mut line: Vec<u8> = self.buf.drain(..=p).collect();
@@ -74,7 +78,11 @@ impl Reader {
         }
     }
 
-    async fn exact<R: AsyncRead + Unpin + ?Sized>(&mut self, io: &mut R, n: usize) -> Result<Vec<u8>, ReadError> {
+    async fn exact<R: AsyncRead + Unpin + ?Sized>(
+        &mut self,
+        io: &mut R,
+        n: usize,
+    ) -> Result<Vec<u8>, ReadError> {
         while self.buf.len() < n {
             self.fill(io).await?;
         }
@@ -82,7 +90,10 @@ impl Reader {
     }
 
     /// One command: its name (upper-cased) and arguments.
-    pub async fn command<R: AsyncRead + Unpin + ?Sized>(&mut self, io: &mut R) -> Result<(String, Vec<Arg>), ReadError> {
+    pub async fn command<R: AsyncRead + Unpin + ?Sized>(
+        &mut self,
+        io: &mut R,
+    ) -> Result<(String, Vec<Arg>), ReadError> {
         let mut line = self.line(io).await?;
         let mut args: Vec<Arg> = Vec::new();
         let mut name: Option<String> = None;
@@ -103,7 +114,11 @@ impl Reader {
                                     break;
                                 }
                                 Some(b'\\') => {
-                                    s.push(*line.get(i + 1).ok_or_else(|| ReadError::Bad("bad escape".into()))?);
+                                    s.push(
+                                        *line
+                                            .get(i + 1)
+                                            .ok_or_else(|| ReadError::Bad("bad escape".into()))?,
+                                    );
                                     i += 2;
                                 }
                                 Some(c) => {
@@ -186,12 +201,21 @@ mod tests {
             let mut r = Reader::new();
             let (n, a) = r.command(&mut input).await.unwrap();
             assert_eq!(n, "PUTSCRIPT");
-            assert_eq!(a, vec![Arg::Str(b"a \"b".to_vec()), Arg::Str(b"keep;\r\nx ".to_vec())]);
+            assert_eq!(
+                a,
+                vec![
+                    Arg::Str(b"a \"b".to_vec()),
+                    Arg::Str(b"keep;\r\nx ".to_vec())
+                ]
+            );
             let (n, a) = r.command(&mut input).await.unwrap();
             assert_eq!(n, "AUTHENTICATE");
             assert_eq!(a.len(), 2);
             let mut big: &[u8] = b"PUTSCRIPT \"x\" {999999999+}\r\n";
-            assert!(matches!(Reader::new().command(&mut big).await, Err(ReadError::Bad(_))));
+            assert!(matches!(
+                Reader::new().command(&mut big).await,
+                Err(ReadError::Bad(_))
+            ));
         });
     }
 }

@@ -34,7 +34,9 @@ pub struct Session {
 }
 
 fn quote(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace(['\r', '\n'], " ")
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace(['\r', '\n'], " ")
 }
 
 enum Flow {
@@ -66,8 +68,14 @@ impl Session {
     fn capabilities(&self) -> String {
         let l = Limits::default();
         let mut s = String::new();
-        s.push_str(&format!("\"IMPLEMENTATION\" \"mailnook {}\"\r\n", env!("CARGO_PKG_VERSION")));
-        s.push_str(&format!("\"SIEVE\" \"{}\"\r\n", crate::sieve::capability_string()));
+        s.push_str(&format!(
+            "\"IMPLEMENTATION\" \"mailnook {}\"\r\n",
+            env!("CARGO_PKG_VERSION")
+        ));
+        s.push_str(&format!(
+            "\"SIEVE\" \"{}\"\r\n",
+            crate::sieve::capability_string()
+        ));
         if self.tls {
             s.push_str("\"SASL\" \"PLAIN\"\r\n");
         } else {
@@ -82,7 +90,10 @@ impl Session {
     }
 
     pub async fn run(mut self) {
-        let greeting = format!("{}OK \"mailnook ManageSieve ready\"\r\n", self.capabilities());
+        let greeting = format!(
+            "{}OK \"mailnook ManageSieve ready\"\r\n",
+            self.capabilities()
+        );
         if self.send(&greeting).await.is_err() {
             return;
         }
@@ -108,7 +119,11 @@ impl Session {
                         let _ = self.send("BYE \"Too many errors\"\r\n").await;
                         return;
                     }
-                    if self.send(&format!("NO \"{}\"\r\n", quote(&why))).await.is_err() {
+                    if self
+                        .send(&format!("NO \"{}\"\r\n", quote(&why)))
+                        .await
+                        .is_err()
+                    {
                         return;
                     }
                 }
@@ -132,13 +147,17 @@ impl Session {
         match name {
             "CAPABILITY" => {
                 let caps = self.capabilities();
-                self.send(&format!("{caps}OK \"Capability completed\"\r\n")).await?;
+                self.send(&format!("{caps}OK \"Capability completed\"\r\n"))
+                    .await?;
                 return Ok(Flow::Go);
             }
             "NOOP" => {
                 match arg(0) {
                     // RFC 5804 §2.11: the tag is echoed back.
-                    Some(tag) => self.send(&format!("OK (TAG {}) \"Done\"\r\n", string(&tag))).await?,
+                    Some(tag) => {
+                        self.send(&format!("OK (TAG {}) \"Done\"\r\n", string(&tag)))
+                            .await?
+                    }
                     None => self.send("OK \"Done\"\r\n").await?,
                 }
                 return Ok(Flow::Go);
@@ -167,7 +186,8 @@ impl Session {
                 self.tls = true;
                 // §2.2: the server sends its capabilities again after the handshake.
                 let caps = self.capabilities();
-                self.send(&format!("{caps}OK \"TLS negotiation successful\"\r\n")).await?;
+                self.send(&format!("{caps}OK \"TLS negotiation successful\"\r\n"))
+                    .await?;
                 return Ok(Flow::Go);
             }
             "AUTHENTICATE" => return self.authenticate(&args).await,
@@ -192,16 +212,27 @@ impl Session {
                 Ok(Flow::Go)
             }
             "HAVESPACE" => {
-                let (Some(n), Some(size)) = (arg(0), arg(1).and_then(|s| s.parse::<u64>().ok())) else {
+                let (Some(n), Some(size)) = (arg(0), arg(1).and_then(|s| s.parse::<u64>().ok()))
+                else {
                     return self.no("\"HAVESPACE name size\"").await;
                 };
                 let l = Limits::default();
                 if size > l.max_script_bytes as u64 {
-                    return self.no(&format!("(QUOTA/MAXSIZE) \"Scripts may be at most {} bytes\"", l.max_script_bytes)).await;
+                    return self
+                        .no(&format!(
+                            "(QUOTA/MAXSIZE) \"Scripts may be at most {} bytes\"",
+                            l.max_script_bytes
+                        ))
+                        .await;
                 }
                 let scripts = self.scripts(acct).await?;
                 if !scripts.iter().any(|s| s.name == n) && scripts.len() >= l.max_scripts {
-                    return self.no(&format!("(QUOTA/MAXSCRIPTS) \"At most {} scripts\"", l.max_scripts)).await;
+                    return self
+                        .no(&format!(
+                            "(QUOTA/MAXSCRIPTS) \"At most {} scripts\"",
+                            l.max_scripts
+                        ))
+                        .await;
                 }
                 self.send("OK \"Putscript would succeed\"\r\n").await?;
                 Ok(Flow::Go)
@@ -260,7 +291,12 @@ impl Session {
                 match res {
                     Ok(()) => self.send("OK \"Putscript completed\"\r\n").await?,
                     Err(StoreError::Invalid(_)) => {
-                        return self.no(&format!("(QUOTA/MAXSCRIPTS) \"At most {} scripts\"", Limits::default().max_scripts)).await;
+                        return self
+                            .no(&format!(
+                                "(QUOTA/MAXSCRIPTS) \"At most {} scripts\"",
+                                Limits::default().max_scripts
+                            ))
+                            .await;
                     }
                     Err(e) => return self.store_failed(e).await,
                 }
@@ -274,7 +310,8 @@ impl Session {
                     .ctx
                     .store
                     .read(move |r| {
-                        let Some(s) = r.sieve_scripts(acct)?.into_iter().find(|s| s.name == n) else {
+                        let Some(s) = r.sieve_scripts(acct)?.into_iter().find(|s| s.name == n)
+                        else {
                             return Ok(None);
                         };
                         r.blob(acct, &s.blob)
@@ -316,7 +353,9 @@ impl Session {
                     .await;
                 match res {
                     Ok(()) => self.send("OK \"Setactive completed\"\r\n").await?,
-                    Err(StoreError::NotFound) => return self.no("(NONEXISTENT) \"No such script\"").await,
+                    Err(StoreError::NotFound) => {
+                        return self.no("(NONEXISTENT) \"No such script\"").await;
+                    }
                     Err(e) => return self.store_failed(e).await,
                 }
                 Ok(Flow::Go)
@@ -329,7 +368,8 @@ impl Session {
                     .ctx
                     .store
                     .write(move |w| {
-                        let Some(s) = w.sieve_scripts(acct)?.into_iter().find(|s| s.name == n) else {
+                        let Some(s) = w.sieve_scripts(acct)?.into_iter().find(|s| s.name == n)
+                        else {
                             return Err(StoreError::NotFound);
                         };
                         if s.is_active {
@@ -340,8 +380,12 @@ impl Session {
                     .await;
                 match res {
                     Ok(()) => self.send("OK \"Deletescript completed\"\r\n").await?,
-                    Err(StoreError::NotFound) => return self.no("(NONEXISTENT) \"No such script\"").await,
-                    Err(StoreError::Invalid(_)) => return self.no("(ACTIVE) \"Deactivate the script first\"").await,
+                    Err(StoreError::NotFound) => {
+                        return self.no("(NONEXISTENT) \"No such script\"").await;
+                    }
+                    Err(StoreError::Invalid(_)) => {
+                        return self.no("(ACTIVE) \"Deactivate the script first\"").await;
+                    }
                     Err(e) => return self.store_failed(e).await,
                 }
                 Ok(Flow::Go)
@@ -370,8 +414,12 @@ impl Session {
                     .await;
                 match res {
                     Ok(()) => self.send("OK \"Renamescript completed\"\r\n").await?,
-                    Err(StoreError::NotFound) => return self.no("(NONEXISTENT) \"No such script\"").await,
-                    Err(StoreError::Invalid(_)) => return self.no("(ALREADYEXISTS) \"A script has that name\"").await,
+                    Err(StoreError::NotFound) => {
+                        return self.no("(NONEXISTENT) \"No such script\"").await;
+                    }
+                    Err(StoreError::Invalid(_)) => {
+                        return self.no("(ALREADYEXISTS) \"A script has that name\"").await;
+                    }
                     Err(e) => return self.store_failed(e).await,
                 }
                 Ok(Flow::Go)
@@ -382,7 +430,8 @@ impl Session {
 
     async fn store_failed(&mut self, e: StoreError) -> Result<Flow, ()> {
         log::error!("managesieve {}: store error: {e}", self.peer);
-        self.send("NO (TRYLATER) \"Server error, try again later\"\r\n").await?;
+        self.send("NO (TRYLATER) \"Server error, try again later\"\r\n")
+            .await?;
         Ok(Flow::Go)
     }
 
@@ -448,7 +497,11 @@ impl Session {
             .login
             .check_password(&self.ctx.store, Some(self.peer.ip()), &user, &pass)
             .await;
-        let shown: String = user.chars().take(256).map(|c| if c.is_control() { '?' } else { c }).collect();
+        let shown: String = user
+            .chars()
+            .take(256)
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect();
         match outcome {
             Outcome::Ok(acct) => {
                 log::info!("managesieve {}: {shown} logged in", self.peer);
@@ -457,7 +510,10 @@ impl Session {
                 Ok(Flow::Go)
             }
             Outcome::Throttled(wait) => {
-                log::info!("managesieve {}: login for {shown} refused (limiter)", self.peer);
+                log::info!(
+                    "managesieve {}: login for {shown} refused (limiter)",
+                    self.peer
+                );
                 let _ = self
                     .send(&format!(
                         "NO (TRYLATER) \"Too many attempts, try again in {} seconds\"\r\n",

@@ -4,9 +4,9 @@
 //! a script cannot spend unbounded CPU on one message (`:matches "*a*a*a*b"` over a long header
 //! costs its length times its pattern, and is stopped when the budget runs out).
 
+use super::RunError;
 use super::interp::Budget;
 use super::program::{Comparator, Rel};
-use super::RunError;
 
 fn fold(cmp: Comparator, c: char) -> char {
     match cmp {
@@ -24,7 +24,11 @@ fn numeric(s: &str) -> Option<u128> {
     }
     // Leading zeros do not count; more than 38 significant digits saturate.
     let trimmed = digits.trim_start_matches('0');
-    Some(trimmed.parse::<u128>().unwrap_or(if trimmed.is_empty() { 0 } else { u128::MAX }))
+    Some(
+        trimmed
+            .parse::<u128>()
+            .unwrap_or(if trimmed.is_empty() { 0 } else { u128::MAX }),
+    )
 }
 
 fn ordering(cmp: Comparator, a: &str, b: &str) -> std::cmp::Ordering {
@@ -43,7 +47,13 @@ fn ordering(cmp: Comparator, a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
-pub fn relation(cmp: Comparator, rel: Rel, a: &str, b: &str, budget: &mut Budget) -> Result<bool, RunError> {
+pub fn relation(
+    cmp: Comparator,
+    rel: Rel,
+    a: &str,
+    b: &str,
+    budget: &mut Budget,
+) -> Result<bool, RunError> {
     budget.charge(a.len() + b.len() + 1)?;
     let o = ordering(cmp, a, b);
     use std::cmp::Ordering::*;
@@ -61,11 +71,18 @@ pub fn is(cmp: Comparator, value: &str, key: &str, budget: &mut Budget) -> Resul
     relation(cmp, Rel::Eq, value, key, budget)
 }
 
-pub fn contains(cmp: Comparator, value: &str, key: &str, budget: &mut Budget) -> Result<bool, RunError> {
+pub fn contains(
+    cmp: Comparator,
+    value: &str,
+    key: &str,
+    budget: &mut Budget,
+) -> Result<bool, RunError> {
     budget.charge(value.len().saturating_mul(key.len().max(1)) / 8 + 1)?;
     Ok(match cmp {
         Comparator::Octet => value.contains(key),
-        _ => value.to_ascii_lowercase().contains(&key.to_ascii_lowercase()),
+        _ => value
+            .to_ascii_lowercase()
+            .contains(&key.to_ascii_lowercase()),
     })
 }
 
@@ -172,10 +189,28 @@ mod tests {
     fn glob_and_captures() {
         let mut caps = Vec::new();
         let s = "[acme-users] [fwd] version 1.0 is out";
-        assert!(matches(Comparator::AsciiCasemap, s, "[*] *", Some(&mut caps), &mut b()).unwrap());
+        assert!(
+            matches(
+                Comparator::AsciiCasemap,
+                s,
+                "[*] *",
+                Some(&mut caps),
+                &mut b()
+            )
+            .unwrap()
+        );
         assert_eq!(caps[1], "acme-users");
         assert_eq!(caps[2], "[fwd] version 1.0 is out");
-        assert!(matches(Comparator::AsciiCasemap, "Coyote <coyote@example.com>", "*<*@*", Some(&mut caps), &mut b()).unwrap());
+        assert!(
+            matches(
+                Comparator::AsciiCasemap,
+                "Coyote <coyote@example.com>",
+                "*<*@*",
+                Some(&mut caps),
+                &mut b()
+            )
+            .unwrap()
+        );
         assert_eq!(caps[2], "coyote");
         assert!(matches(Comparator::AsciiCasemap, "MONEY", "m?n*", None, &mut b()).unwrap());
         assert!(!matches(Comparator::Octet, "MONEY", "m?n*", None, &mut b()).unwrap());
@@ -192,6 +227,14 @@ mod tests {
         assert!(relation(n, Rel::Eq, "007", "7", &mut b()).unwrap());
         assert!(relation(n, Rel::Gt, "abc", "99999", &mut b()).unwrap());
         assert!(relation(Comparator::AsciiCasemap, Rel::Lt, "abc", "ABD", &mut b()).unwrap());
-        assert!(contains(Comparator::AsciiCasemap, "Make MONEY fast", "money", &mut b()).unwrap());
+        assert!(
+            contains(
+                Comparator::AsciiCasemap,
+                "Make MONEY fast",
+                "money",
+                &mut b()
+            )
+            .unwrap()
+        );
     }
 }

@@ -160,7 +160,12 @@ struct Args {
 
 impl Args {
     /// `with_value` lists the tags that take the following argument.
-    fn split(cx: &Ctx, args: &[Arg], allowed: &[&str], with_value: &[&str]) -> Result<Args, SieveError> {
+    fn split(
+        cx: &Ctx,
+        args: &[Arg],
+        allowed: &[&str],
+        with_value: &[&str],
+    ) -> Result<Args, SieveError> {
         let mut tags: Vec<(String, Option<Arg>)> = Vec::new();
         let mut pos = Vec::new();
         let mut it = args.iter();
@@ -196,7 +201,10 @@ impl Args {
         self.tags.iter().any(|(x, _)| x == t)
     }
     fn value(&self, t: &str) -> Option<&Arg> {
-        self.tags.iter().find(|(x, _)| x == t).and_then(|(_, v)| v.as_ref())
+        self.tags
+            .iter()
+            .find(|(x, _)| x == t)
+            .and_then(|(_, v)| v.as_ref())
     }
 }
 
@@ -316,7 +324,15 @@ fn command(cx: &mut Ctx, c: &Command) -> Result<Cmd, SieveError> {
             let a = Args::split(
                 cx,
                 &c.args,
-                &["days", "seconds", "subject", "from", "addresses", "mime", "handle"],
+                &[
+                    "days",
+                    "seconds",
+                    "subject",
+                    "from",
+                    "addresses",
+                    "mime",
+                    "handle",
+                ],
                 &["days", "seconds", "subject", "from", "addresses", "handle"],
             )?;
             positional(cx, &a, 1, name)?;
@@ -393,7 +409,10 @@ fn command(cx: &mut Ctx, c: &Command) -> Result<Cmd, SieveError> {
                 .collect();
             mods.sort_by_key(|m| std::cmp::Reverse(m.precedence()));
             // RFC 5229 §4.1: two modifiers of one precedence is an error.
-            if mods.windows(2).any(|w| w[0].precedence() == w[1].precedence()) {
+            if mods
+                .windows(2)
+                .any(|w| w[0].precedence() == w[1].precedence())
+            {
                 return Err(cx.err("two set modifiers of the same precedence"));
             }
             Cmd::Set {
@@ -404,7 +423,12 @@ fn command(cx: &mut Ctx, c: &Command) -> Result<Cmd, SieveError> {
         }
         "include" => {
             cx.need("include", name)?;
-            let a = Args::split(cx, &c.args, &["personal", "global", "once", "optional"], &[])?;
+            let a = Args::split(
+                cx,
+                &c.args,
+                &["personal", "global", "once", "optional"],
+                &[],
+            )?;
             positional(cx, &a, 1, name)?;
             if a.has("personal") && a.has("global") {
                 return Err(cx.err(":personal and :global together"));
@@ -443,7 +467,9 @@ fn unreachable_if(cx: &Ctx) -> Result<Cmd, SieveError> {
 fn check_var_name(cx: &Ctx, v: &str) -> Result<(), SieveError> {
     let ok = !v.is_empty()
         && v.split('.').all(|p| {
-            p.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            p.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         });
     if ok {
@@ -459,7 +485,10 @@ const ADDR_TAGS: &[&str] = &["all", "localpart", "domain", "user", "detail"];
 fn match_of(cx: &Ctx, a: &Args) -> Result<Match, SieveError> {
     let cmp = match a.value("comparator") {
         None => Comparator::AsciiCasemap,
-        Some(v) => match string(cx, Some(v), ":comparator")?.to_ascii_lowercase().as_str() {
+        Some(v) => match string(cx, Some(v), ":comparator")?
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "i;octet" => Comparator::Octet,
             "i;ascii-casemap" => Comparator::AsciiCasemap,
             "i;ascii-numeric" => {
@@ -588,7 +617,11 @@ fn test(cx: &mut Ctx, t: &PTest) -> Result<Test, SieveError> {
                 return Err(cx.err(format!("{name} takes no arguments")));
             }
             no_tests(cx)?;
-            if name == "true" { Test::True } else { Test::False }
+            if name == "true" {
+                Test::True
+            } else {
+                Test::False
+            }
         }
         "not" => {
             if !t.args.is_empty() || t.tests.len() != 1 {
@@ -605,7 +638,11 @@ fn test(cx: &mut Ctx, t: &PTest) -> Result<Test, SieveError> {
                 .iter()
                 .map(|x| test(cx, x))
                 .collect::<Result<Vec<_>, _>>()?;
-            if name == "allof" { Test::AllOf(list) } else { Test::AnyOf(list) }
+            if name == "allof" {
+                Test::AllOf(list)
+            } else {
+                Test::AnyOf(list)
+            }
         }
         "exists" => {
             no_tests(cx)?;
@@ -648,7 +685,10 @@ fn test(cx: &mut Ctx, t: &PTest) -> Result<Test, SieveError> {
                     [k] => (Vec::new(), strings(cx, Some(k), "the flags")?),
                     [v, k] => {
                         cx.need("variables", "a variable list")?;
-                        (strings(cx, Some(v), "the variables")?, strings(cx, Some(k), "the flags")?)
+                        (
+                            strings(cx, Some(v), "the variables")?,
+                            strings(cx, Some(k), "the flags")?,
+                        )
                     }
                     _ => return Err(cx.err("hasflag takes [variables] flags")),
                 };
@@ -658,7 +698,9 @@ fn test(cx: &mut Ctx, t: &PTest) -> Result<Test, SieveError> {
                 positional(cx, &a, 1, name)?;
                 let transform = match (a.has("raw"), a.value("content"), a.has("text")) {
                     (true, None, false) => BodyTransform::Raw,
-                    (false, Some(v), false) => BodyTransform::Content(strings(cx, Some(v), ":content")?),
+                    (false, Some(v), false) => {
+                        BodyTransform::Content(strings(cx, Some(v), ":content")?)
+                    }
                     (false, None, _) => BodyTransform::Text,
                     _ => return Err(cx.err("only one body transform")),
                 };

@@ -13,7 +13,11 @@ pub fn parse_zone(z: &str) -> Option<i32> {
     if h > 23 || m > 59 {
         return None;
     }
-    Some(if b[0] == b'-' { -(h * 60 + m) } else { h * 60 + m })
+    Some(if b[0] == b'-' {
+        -(h * 60 + m)
+    } else {
+        h * 60 + m
+    })
 }
 
 /// A header field's date: (Unix time, the zone it was written in, in minutes east).

@@ -51,14 +51,21 @@ pub struct VacationReply {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// File into the Inbox (RFC 5228 §4.3) with these IMAP keywords.
-    Keep { flags: Vec<String> },
+    Keep {
+        flags: Vec<String>,
+    },
     FileInto {
         mailbox: String,
         flags: Vec<String>,
         create: bool,
     },
-    Redirect { address: String },
-    Reject { reason: String, ereject: bool },
+    Redirect {
+        address: String,
+    },
+    Reject {
+        reason: String,
+        ereject: bool,
+    },
     Vacation(VacationReply),
     /// Recorded for the log only; delivery does nothing for it.
     Discard,
@@ -102,7 +109,12 @@ struct Run<'a> {
 
 /// Runs `program` on `msg`. An `Err` means the script failed: the caller keeps the message in
 /// the Inbox and tells the owner (RFC 5228 §2.10.6: a run-time error keeps implicitly).
-pub fn run(program: &Program, msg: Message<'_>, env: &dyn Env, limits: &Limits) -> Result<Outcome, RunError> {
+pub fn run(
+    program: &Program,
+    msg: Message<'_>,
+    env: &dyn Env,
+    limits: &Limits,
+) -> Result<Outcome, RunError> {
     let mut r = Run {
         msg,
         env,
@@ -210,7 +222,9 @@ impl<'a> Run<'a> {
     }
 
     fn has_reject(&self) -> bool {
-        self.actions.iter().any(|a| matches!(a, Action::Reject { .. }))
+        self.actions
+            .iter()
+            .any(|a| matches!(a, Action::Reject { .. }))
     }
 
     // ----- variables (RFC 5229) -----
@@ -264,7 +278,9 @@ impl<'a> Run<'a> {
             let end = after.find('}');
             let name = end.map(|e| &after[..e]);
             let valid = name.is_some_and(|n| {
-                !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+                !n.is_empty()
+                    && n.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
             });
             match (name, end) {
                 (Some(n), Some(e)) if valid => {
@@ -331,8 +347,10 @@ impl<'a> Run<'a> {
                 let flags = self.flags_for(f, flags.as_deref())?;
                 self.cancel_keep = true;
                 self.explicit_keep = true;
-                if let Some(Action::Keep { flags: old }) =
-                    self.actions.iter_mut().find(|a| matches!(a, Action::Keep { .. }))
+                if let Some(Action::Keep { flags: old }) = self
+                    .actions
+                    .iter_mut()
+                    .find(|a| matches!(a, Action::Keep { .. }))
                 {
                     *old = normalise_flags(old.drain(..).chain(flags));
                 } else {
@@ -352,7 +370,9 @@ impl<'a> Run<'a> {
                 flags,
             } => {
                 if self.has_reject() {
-                    return Err(RunError("fileinto cannot follow reject (RFC 5429 §2.1)".into()));
+                    return Err(RunError(
+                        "fileinto cannot follow reject (RFC 5429 §2.1)".into(),
+                    ));
                 }
                 let mailbox = self.expand(f, mailbox)?;
                 let flags = self.flags_for(f, flags.as_deref())?;
@@ -360,9 +380,11 @@ impl<'a> Run<'a> {
                     self.cancel_keep = true;
                 }
                 // RFC 5228 §4.1: filing twice into one mailbox files once.
-                if let Some(Action::FileInto { flags: old, .. }) = self.actions.iter_mut().find(
-                    |a| matches!(a, Action::FileInto { mailbox: m, .. } if *m == mailbox),
-                ) {
+                if let Some(Action::FileInto { flags: old, .. }) = self
+                    .actions
+                    .iter_mut()
+                    .find(|a| matches!(a, Action::FileInto { mailbox: m, .. } if *m == mailbox))
+                {
                     *old = normalise_flags(old.drain(..).chain(flags));
                 } else {
                     self.push(Action::FileInto {
@@ -374,7 +396,9 @@ impl<'a> Run<'a> {
             }
             Cmd::Redirect { address, copy } => {
                 if self.has_reject() {
-                    return Err(RunError("redirect cannot follow reject (RFC 5429 §2.1)".into()));
+                    return Err(RunError(
+                        "redirect cannot follow reject (RFC 5429 §2.1)".into(),
+                    ));
                 }
                 let address = self.expand(f, address)?;
                 if !plausible_address(&address) {
@@ -515,7 +539,11 @@ impl<'a> Run<'a> {
         Ok(Flow::Next)
     }
 
-    fn flags_for(&mut self, f: &Frame<'_>, explicit: Option<&[String]>) -> Result<Vec<String>, RunError> {
+    fn flags_for(
+        &mut self,
+        f: &Frame<'_>,
+        explicit: Option<&[String]>,
+    ) -> Result<Vec<String>, RunError> {
         match explicit {
             Some(list) => Ok(normalise_flags(self.expand_all(f, list)?)),
             None => Ok(self.flags.clone()),
@@ -524,9 +552,15 @@ impl<'a> Run<'a> {
 
     fn vacation(&mut self, f: &Frame<'_>, v: &Vacation) -> Result<(), RunError> {
         if self.has_reject() {
-            return Err(RunError("vacation cannot follow reject (RFC 5429 §2.1)".into()));
+            return Err(RunError(
+                "vacation cannot follow reject (RFC 5429 §2.1)".into(),
+            ));
         }
-        if self.actions.iter().any(|a| matches!(a, Action::Vacation(_))) {
+        if self
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::Vacation(_)))
+        {
             return Err(RunError("more than one vacation (RFC 5230 §4.7)".into()));
         }
         let reason = self.expand(f, &v.reason)?;
@@ -571,8 +605,13 @@ impl<'a> Run<'a> {
             Some(h) => self.expand(f, h)?,
             // §4.2: without :handle, the reply's text and subject identify it.
             None => crate::store::hex_sha256(
-                format!("{reason}\0{}\0{}\0{}", subject.as_deref().unwrap_or(""), from.as_deref().unwrap_or(""), v.mime)
-                    .as_bytes(),
+                format!(
+                    "{reason}\0{}\0{}\0{}",
+                    subject.as_deref().unwrap_or(""),
+                    from.as_deref().unwrap_or(""),
+                    v.mime
+                )
+                .as_bytes(),
             ),
         };
         self.push(Action::Vacation(VacationReply {
@@ -740,12 +779,19 @@ impl<'a> Run<'a> {
                     self.matches(f, *m, &values, keys)?
                 }
             }
-            Test::CurrentDate { m, zone, part, keys } => {
+            Test::CurrentDate {
+                m,
+                zone,
+                part,
+                keys,
+            } => {
                 let off = match zone {
                     Zone::Offset(o) => *o,
                     _ => 0,
                 };
-                let values: Vec<String> = super::date::part(self.env.now(), off, part).into_iter().collect();
+                let values: Vec<String> = super::date::part(self.env.now(), off, part)
+                    .into_iter()
+                    .collect();
                 if values.is_empty() {
                     false
                 } else {
@@ -758,7 +804,7 @@ impl<'a> Run<'a> {
             }
             Test::SpamTest { m, percent, key } => {
                 // RFC 5235 §3.2: "0" means not tested; 1..10 from surely ham to surely spam.
-                let v = match (self.msg.spamtest, percent) {
+                let v = match (self.msg.spamtest, *percent) {
                     (None, _) => 0u32,
                     (Some(v), false) => u32::from(v.min(10)),
                     (Some(v), true) => (u32::from(v.clamp(1, 10)) - 1) * 100 / 9,
@@ -792,7 +838,11 @@ impl<'a> Run<'a> {
         all
     }
 
-    fn body_values(&mut self, f: &Frame<'_>, transform: &BodyTransform) -> Result<Vec<String>, RunError> {
+    fn body_values(
+        &mut self,
+        f: &Frame<'_>,
+        transform: &BodyTransform,
+    ) -> Result<Vec<String>, RunError> {
         let max = self.limits.max_body_bytes;
         let types = match transform {
             BodyTransform::Content(t) => Some(self.expand_all(f, t)?),
@@ -824,7 +874,8 @@ impl<'a> Run<'a> {
                             let t = t.to_ascii_lowercase();
                             t.is_empty()
                                 || p.ctype == t
-                                || (!t.contains('/') && p.ctype.split('/').next() == Some(t.as_str()))
+                                || (!t.contains('/')
+                                    && p.ctype.split('/').next() == Some(t.as_str()))
                         }),
                     };
                     if !wanted {
@@ -852,7 +903,13 @@ impl<'a> Run<'a> {
 
     /// Compares `values` against `keys` with the match type and comparator. True when any
     /// pair matches (RFC 5228 §2.7.1); `:count` compares the number of values (RFC 5231 §4.2).
-    fn matches(&mut self, f: &mut Frame<'_>, m: Match, values: &[String], keys: &[String]) -> Result<bool, RunError> {
+    fn matches(
+        &mut self,
+        f: &mut Frame<'_>,
+        m: Match,
+        values: &[String],
+        keys: &[String],
+    ) -> Result<bool, RunError> {
         let keys = self.expand_all(f, keys)?;
         if let MatchKind::Count(rel) = m.kind {
             let n = values.len().to_string();

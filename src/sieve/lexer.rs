@@ -159,7 +159,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, SieveError> {
                 }
             }
             _ => {
-                let what = src[c.i..].chars().next().unwrap_or('?');
+                let what = src.get(c.i..).and_then(|s| s.chars().next()).unwrap_or('?');
                 return Err(c.err(format!("unexpected character {what:?}")));
             }
         };

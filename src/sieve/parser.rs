@@ -10,7 +10,10 @@ pub enum Arg {
     Tag(String),
     Number(u64),
     /// A single string (`Str`) or a string list; `list` says which was written.
-    Strings { list: bool, items: Vec<String> },
+    Strings {
+        list: bool,
+        items: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone)]

@@ -16,7 +16,11 @@ async fn upload(acct: &Account<'_>, text: &str) -> String {
     let res = acct
         .server
         .http()
-        .post(format!("{}/jmap/upload/{}", acct.server.base_url(), acct.id))
+        .post(format!(
+            "{}/jmap/upload/{}",
+            acct.server.base_url(),
+            acct.id
+        ))
         .basic_auth(&acct.address, Some(&acct.password))
         .header("Content-Type", "application/sieve")
         .body(text.as_bytes().to_vec())
@@ -111,10 +115,19 @@ if header :contains "subject" "club" {
 }
 "#;
     let r = activate(&alice, "main", script).await;
-    let id = r["created"]["s1"]["id"].as_str().expect("created").to_string();
+    let id = r["created"]["s1"]["id"]
+        .as_str()
+        .expect("created")
+        .to_string();
     assert_eq!(r["updated"][&id]["isActive"], json!(true), "{r}");
 
-    for subject in ["club meeting", "spam offer", "to nowhere", "plain note", "nowhere again"] {
+    for subject in [
+        "club meeting",
+        "spam offer",
+        "to nowhere",
+        "plain note",
+        "nowhere again",
+    ] {
         let reply = alice.deliver(&msg(subject));
         assert!(reply.starts_with("250"), "{subject}: {reply}");
     }
@@ -141,13 +154,22 @@ if header :contains "subject" "club" {
     let g = sieve(&alice, "SieveScript/get", json!({"ids": null})).await;
     assert_eq!(g["list"][0]["name"], json!("main"));
     assert_eq!(g["list"][0]["isActive"], json!(true));
-    let q = sieve(&alice, "SieveScript/query", json!({"filter": {"isActive": true}})).await;
+    let q = sieve(
+        &alice,
+        "SieveScript/query",
+        json!({"filter": {"isActive": true}}),
+    )
+    .await;
     assert_eq!(q["ids"], json!([id]));
     // The script text downloads from its blob, as uploaded.
     let blob = g["list"][0]["blobId"].as_str().unwrap();
     let text = s
         .http()
-        .get(format!("{}/jmap/download/{}/{blob}/main.sieve", s.base_url(), alice.id))
+        .get(format!(
+            "{}/jmap/download/{}/{blob}/main.sieve",
+            s.base_url(),
+            alice.id
+        ))
         .basic_auth(ALICE, Some(PW))
         .send()
         .await
@@ -162,7 +184,11 @@ if header :contains "subject" "club" {
 async fn errors_have_line_and_column_and_the_active_script_is_protected() {
     let s = Server::start();
     let alice = s.new_account(ALICE, PW).await;
-    let bad = upload(&alice, "require \"fileinto\";\nif header :is \"a\" \"b\" {\n  fileinto \"x\"\n}\n").await;
+    let bad = upload(
+        &alice,
+        "require \"fileinto\";\nif header :is \"a\" \"b\" {\n  fileinto \"x\"\n}\n",
+    )
+    .await;
     let v = sieve(&alice, "SieveScript/validate", json!({"blobId": bad})).await;
     assert_eq!(v["error"]["type"], json!("invalidSieve"), "{v}");
     let d = v["error"]["description"].as_str().unwrap();
@@ -176,7 +202,13 @@ async fn errors_have_line_and_column_and_the_active_script_is_protected() {
     assert_eq!(r["notCreated"]["x"]["type"], json!("invalidSieve"), "{r}");
     let unknown = upload(&alice, "require \"frobnicate\";").await;
     let v = sieve(&alice, "SieveScript/validate", json!({"blobId": unknown})).await;
-    assert!(v["error"]["description"].as_str().unwrap().contains("frobnicate"), "{v}");
+    assert!(
+        v["error"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("frobnicate"),
+        "{v}"
+    );
     let good = upload(&alice, "keep;").await;
     let v = sieve(&alice, "SieveScript/validate", json!({"blobId": good})).await;
     assert_eq!(v["error"], Value::Null);
@@ -184,7 +216,11 @@ async fn errors_have_line_and_column_and_the_active_script_is_protected() {
     let r = activate(&alice, "ok", "keep;").await;
     let id = r["created"]["s1"]["id"].as_str().unwrap().to_string();
     let r = sieve(&alice, "SieveScript/set", json!({"destroy": [id]})).await;
-    assert_eq!(r["notDestroyed"][&id]["type"], json!("sieveIsActive"), "{r}");
+    assert_eq!(
+        r["notDestroyed"][&id]["type"],
+        json!("sieveIsActive"),
+        "{r}"
+    );
     let r = sieve(
         &alice,
         "SieveScript/set",
@@ -214,7 +250,8 @@ async fn reject_in_the_transaction_and_a_hostile_script_keeps_mail() {
     // A script that would spend far more than its CPU budget on a long header: the run is
     // stopped, the message kept in the Inbox, and the owner told.
     let tests = vec![r#"header :matches "subject" "*a*a*a*a*a*a*a*a*b""#; 300].join(",\n  ");
-    let hostile = format!("require \"fileinto\";\nif anyof(\n  {tests}) {{ fileinto \"never\"; }}\n");
+    let hostile =
+        format!("require \"fileinto\";\nif anyof(\n  {tests}) {{ fileinto \"never\"; }}\n");
     activate(&alice, "hostile", &hostile).await;
     let long = format!("{}", "a".repeat(20_000));
     assert!(alice.deliver(&msg(&long)).starts_with("250"));
@@ -228,7 +265,11 @@ async fn reject_in_the_transaction_and_a_hostile_script_keeps_mail() {
         }
     })
     .await;
-    assert!(got.iter().any(|(s, b, _)| s == &long && b == &vec!["Inbox".to_string()]), "{got:?}");
+    assert!(
+        got.iter()
+            .any(|(s, b, _)| s == &long && b == &vec!["Inbox".to_string()]),
+        "{got:?}"
+    );
     assert!(!got.iter().any(|(s, _, _)| s == "reject me please"));
     assert!(s.log().contains("CPU budget"), "{}", s.log());
 }
@@ -237,7 +278,9 @@ async fn reject_in_the_transaction_and_a_hostile_script_keeps_mail() {
 async fn redirect_goes_through_the_queue_and_a_loop_is_refused() {
     let s = Server::start();
     let alice = s.new_account(ALICE, PW).await;
-    let bob = s.new_account("bob@example.org", "bob's long password").await;
+    let bob = s
+        .new_account("bob@example.org", "bob's long password")
+        .await;
     activate(&alice, "fwd", "redirect \"bob@example.org\";").await;
     assert!(alice.deliver(&msg("for bob")).starts_with("250"));
     let got = eventually("the redirected copy at bob", || {
@@ -254,7 +297,14 @@ async fn redirect_goes_through_the_queue_and_a_loop_is_refused() {
     looped.extend_from_slice(&msg("came back"));
     assert!(alice.deliver(&looped).starts_with("250"));
     let a = mail(&alice).await;
-    assert!(a.iter().any(|(s, b, _)| s == "came back" && b == &vec!["Inbox".to_string()]), "{a:?}");
-    assert!(!a.iter().any(|(s, _, _)| s == "for bob"), "redirect without :copy: {a:?}");
+    assert!(
+        a.iter()
+            .any(|(s, b, _)| s == "came back" && b == &vec!["Inbox".to_string()]),
+        "{a:?}"
+    );
+    assert!(
+        !a.iter().any(|(s, _, _)| s == "for bob"),
+        "redirect without :copy: {a:?}"
+    );
     assert!(s.log().contains("mail loop"), "{}", s.log());
 }

@@ -76,10 +76,17 @@ async fn raw_transcript_starttls_plain_and_script_commands() {
     let mut w = tcp.try_clone().unwrap();
     let greeting = response(&mut plain);
     assert!(greeting.contains("\"STARTTLS\""), "{greeting}");
-    assert!(greeting.contains("\"SASL\" \"\""), "no PLAIN before TLS: {greeting}");
-    assert!(greeting.contains("fileinto") && greeting.ends_with("\r\n"), "{greeting}");
+    assert!(
+        greeting.contains("\"SASL\" \"\""),
+        "no PLAIN before TLS: {greeting}"
+    );
+    assert!(
+        greeting.contains("fileinto") && greeting.ends_with("\r\n"),
+        "{greeting}"
+    );
     let b64 = base64::engine::general_purpose::STANDARD.encode(format!("\0{ALICE}\0{PW}"));
-    w.write_all(format!("AUTHENTICATE \"PLAIN\" \"{b64}\"\r\n").as_bytes()).unwrap();
+    w.write_all(format!("AUTHENTICATE \"PLAIN\" \"{b64}\"\r\n").as_bytes())
+        .unwrap();
     let r = response(&mut plain);
     assert!(r.starts_with("NO (ENCRYPT-NEEDED)"), "{r}");
     w.write_all(b"STARTTLS\r\n").unwrap();
@@ -92,42 +99,82 @@ async fn raw_transcript_starttls_plain_and_script_commands() {
     };
     // RFC 5804 §2.2: capabilities again after the handshake, now with PLAIN.
     let caps = response(&mut t.r);
-    assert!(caps.contains("\"SASL\" \"PLAIN\"") && !caps.contains("STARTTLS"), "{caps}");
+    assert!(
+        caps.contains("\"SASL\" \"PLAIN\"") && !caps.contains("STARTTLS"),
+        "{caps}"
+    );
 
-    assert!(t.cmd("LISTSCRIPTS").starts_with("NO"), "commands need a login");
+    assert!(
+        t.cmd("LISTSCRIPTS").starts_with("NO"),
+        "commands need a login"
+    );
     let bad = base64::engine::general_purpose::STANDARD.encode(format!("\0{ALICE}\0wrong"));
-    assert!(t.cmd(&format!("AUTHENTICATE \"PLAIN\" \"{bad}\"")).starts_with("NO"));
+    assert!(
+        t.cmd(&format!("AUTHENTICATE \"PLAIN\" \"{bad}\""))
+            .starts_with("NO")
+    );
     let r = t.cmd(&format!("AUTHENTICATE \"PLAIN\" \"{b64}\""));
     assert!(r.starts_with("OK"), "{r}");
 
     let script = "require \"fileinto\";\r\nif header :contains \"subject\" \"club\" { fileinto \"club\"; }\r\n";
     let r = t.cmd(&format!("PUTSCRIPT \"club\" {}", literal(script)));
     assert!(r.starts_with("OK"), "{r}");
-    let r = t.cmd(&format!("PUTSCRIPT \"broken\" {}", literal("keep;\r\n  fileinto \"x\";\r\n")));
+    let r = t.cmd(&format!(
+        "PUTSCRIPT \"broken\" {}",
+        literal("keep;\r\n  fileinto \"x\";\r\n")
+    ));
     assert!(r.starts_with("NO") && r.contains("line 2, column 3"), "{r}");
     let r = t.cmd(&format!("CHECKSCRIPT {}", literal("if true { stop; }")));
     assert!(r.starts_with("OK"), "{r}");
     let r = t.cmd("HAVESPACE \"club\" 10000000");
     assert!(r.starts_with("NO (QUOTA/MAXSIZE)"), "{r}");
     assert!(t.cmd("HAVESPACE \"club\" 100").starts_with("OK"));
-    assert_eq!(t.cmd("LISTSCRIPTS"), "\"club\"\r\nOK \"Listscripts completed\"\r\n");
+    assert_eq!(
+        t.cmd("LISTSCRIPTS"),
+        "\"club\"\r\nOK \"Listscripts completed\"\r\n"
+    );
     assert!(t.cmd("SETACTIVE \"nope\"").starts_with("NO (NONEXISTENT)"));
     assert!(t.cmd("SETACTIVE \"club\"").starts_with("OK"));
-    assert_eq!(t.cmd("LISTSCRIPTS"), "\"club\" ACTIVE\r\nOK \"Listscripts completed\"\r\n");
+    assert_eq!(
+        t.cmd("LISTSCRIPTS"),
+        "\"club\" ACTIVE\r\nOK \"Listscripts completed\"\r\n"
+    );
     let r = t.cmd("GETSCRIPT \"club\"");
-    assert!(r.starts_with(&format!("{{{}}}\r\n{script}", script.len())), "{r}");
+    assert!(
+        r.starts_with(&format!("{{{}}}\r\n{script}", script.len())),
+        "{r}"
+    );
     assert!(t.cmd("DELETESCRIPT \"club\"").starts_with("NO (ACTIVE)"));
-    assert!(t.cmd(&format!("PUTSCRIPT \"other\" {}", literal("keep;"))).starts_with("OK"));
-    assert!(t.cmd("RENAMESCRIPT \"other\" \"club\"").starts_with("NO (ALREADYEXISTS)"));
+    assert!(
+        t.cmd(&format!("PUTSCRIPT \"other\" {}", literal("keep;")))
+            .starts_with("OK")
+    );
+    assert!(
+        t.cmd("RENAMESCRIPT \"other\" \"club\"")
+            .starts_with("NO (ALREADYEXISTS)")
+    );
     assert!(t.cmd("RENAMESCRIPT \"other\" \"spare\"").starts_with("OK"));
     assert!(t.cmd("DELETESCRIPT \"spare\"").starts_with("OK"));
     assert!(t.cmd("NOOP \"t1\"").starts_with("OK (TAG \"t1\")"));
     assert!(t.cmd("LOGOUT").starts_with("OK"));
 
     // The script stored over ManageSieve decides where SMTP mail lands, and JMAP shows it.
-    assert!(alice.deliver(&common::message("c@remote.example", ALICE, "club news", "m1@remote.example", "x")).starts_with("250"));
+    assert!(
+        alice
+            .deliver(&common::message(
+                "c@remote.example",
+                ALICE,
+                "club news",
+                "m1@remote.example",
+                "x"
+            ))
+            .starts_with("250")
+    );
     let got = alice
-        .call1("Email/query", json!({"filter": {"inMailbox": mailbox_id(&alice, "club").await}}))
+        .call1(
+            "Email/query",
+            json!({"filter": {"inMailbox": mailbox_id(&alice, "club").await}}),
+        )
         .await;
     assert_eq!(got["ids"].as_array().map(Vec::len), Some(1), "{got}");
     let r = alice
@@ -206,14 +253,22 @@ c.logout()
     assert!(stdout.contains("body: True"), "{stdout}");
     assert!(stdout.contains("error: line 1, column 1"), "{stdout}");
 
-    let raw = common::message("mum@family.example", ALICE, "sunday lunch", "m2@family.example", "x");
+    let raw = common::message(
+        "mum@family.example",
+        ALICE,
+        "sunday lunch",
+        "m2@family.example",
+        "x",
+    );
     assert!(alice.deliver(&raw).starts_with("250"));
     let family = mailbox_id(&alice, "family").await;
     eventually("the message in family", || {
         let a = &alice;
         let f = family.clone();
         async move {
-            let r = a.call1("Email/query", json!({"filter": {"inMailbox": f}})).await;
+            let r = a
+                .call1("Email/query", json!({"filter": {"inMailbox": f}}))
+                .await;
             (r["ids"].as_array().map(Vec::len) == Some(1)).then_some(())
         }
     })

@@ -12,7 +12,12 @@ pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<serde_json::Value, Method
     let (state, scripts) = ctx
         .jmap
         .store
-        .read(move |r| Ok((r.state(acct, DataType::SieveScript)?, r.sieve_scripts(acct)?)))
+        .read(move |r| {
+            Ok((
+                r.state(acct, DataType::SieveScript)?,
+                r.sieve_scripts(acct)?,
+            ))
+        })
         .await?;
     let mut list = Vec::new();
     let mut not_found = Vec::new();

@@ -30,7 +30,11 @@ pub fn id(n: u32) -> String {
 
 pub fn parse_id(s: &str) -> Option<u32> {
     let n = s.strip_prefix('S')?;
-    if n.is_empty() || n.len() > 10 || !n.bytes().all(|b| b.is_ascii_digit()) || n.starts_with('0') && n.len() > 1 {
+    if n.is_empty()
+        || n.len() > 10
+        || !n.bytes().all(|b| b.is_ascii_digit())
+        || n.starts_with('0') && n.len() > 1
+    {
         return None;
     }
     n.parse().ok()

@@ -50,12 +50,24 @@ pub async fn query(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
     let acct = ctx.account(&a)?;
     args::only(
         &a,
-        &["accountId", "filter", "sort", "position", "limit", "calculateTotal"],
+        &[
+            "accountId",
+            "filter",
+            "sort",
+            "position",
+            "limit",
+            "calculateTotal",
+        ],
     )?;
     let (state, mut scripts) = ctx
         .jmap
         .store
-        .read(move |r| Ok((r.state(acct, DataType::SieveScript)?, r.sieve_scripts(acct)?)))
+        .read(move |r| {
+            Ok((
+                r.state(acct, DataType::SieveScript)?,
+                r.sieve_scripts(acct)?,
+            ))
+        })
         .await?;
     if let Some(f) = a.get("filter").filter(|f| !f.is_null()) {
         let f = f
@@ -76,9 +88,14 @@ pub async fn query(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
         let mut keys = Vec::new();
         for c in sort.iter().rev() {
             let prop = c.get("property").and_then(Value::as_str).unwrap_or("");
-            let asc = c.get("isAscending").and_then(Value::as_bool).unwrap_or(true);
+            let asc = c
+                .get("isAscending")
+                .and_then(Value::as_bool)
+                .unwrap_or(true);
             if !matches!(prop, "name" | "isActive") {
-                return Err(MethodError::unsupported_sort(format!("cannot sort by '{prop}'")));
+                return Err(MethodError::unsupported_sort(format!(
+                    "cannot sort by '{prop}'"
+                )));
             }
             keys.push((prop.to_string(), asc));
         }
@@ -102,7 +119,11 @@ pub async fn query(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
         (position as usize).min(total)
     };
     let limit = args::opt_uint(&a, "limit")?.map_or(total, |l| l as usize);
-    let ids: Vec<String> = scripts[start..].iter().take(limit).map(|s| id(s.id)).collect();
+    let ids: Vec<String> = scripts[start..]
+        .iter()
+        .take(limit)
+        .map(|s| id(s.id))
+        .collect();
     let mut out = json!({
         "accountId": ctx.account_id(),
         "queryState": state_string(state),

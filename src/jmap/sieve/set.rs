@@ -15,7 +15,12 @@ use serde_json::{Value, json};
 
 struct SieveSet;
 
-fn name_taken(w: &Writer<'_>, acct: u32, name: &str, except: Option<u32>) -> Result<bool, SetError> {
+fn name_taken(
+    w: &Writer<'_>,
+    acct: u32,
+    name: &str,
+    except: Option<u32>,
+) -> Result<bool, SetError> {
     Ok(w.sieve_scripts(acct)?
         .iter()
         .any(|s| s.name == name && Some(s.id) != except))
@@ -31,12 +36,15 @@ fn load_text(w: &Writer<'_>, acct: u32, blob_id: &str) -> Result<(Vec<u8>, Strin
     if bytes.len() > Limits::default().max_script_bytes {
         return Err(SetError::new(
             "tooLarge",
-            format!("scripts may be at most {} bytes", Limits::default().max_script_bytes),
+            format!(
+                "scripts may be at most {} bytes",
+                Limits::default().max_script_bytes
+            ),
         ));
     }
     let program = super::validate::compile(&bytes)?;
-    let compiled = serde_json::to_string(&program)
-        .map_err(|e| SetError::new("serverFail", e.to_string()))?;
+    let compiled =
+        serde_json::to_string(&program).map_err(|e| SetError::new("serverFail", e.to_string()))?;
     Ok((bytes, compiled))
 }
 
@@ -71,7 +79,12 @@ impl SetHandler for SieveSet {
         }
         let blob_id = match obj.get("blobId") {
             Some(Value::String(b)) => cx.resolve(b).unwrap_or_else(|| b.clone()),
-            _ => return Err(SetError::invalid_properties(&["blobId"], "blobId is required")),
+            _ => {
+                return Err(SetError::invalid_properties(
+                    &["blobId"],
+                    "blobId is required",
+                ));
+            }
         };
         let (text, compiled) = load_text(w, acct, &blob_id)?;
         let chosen = name_of(&obj, None)?;
@@ -84,7 +97,10 @@ impl SetHandler for SieveSet {
                 .unwrap_or_default(),
         };
         if name_taken(w, acct, &name, None)? {
-            return Err(SetError::new("alreadyExists", format!("a script is named \"{name}\"")));
+            return Err(SetError::new(
+                "alreadyExists",
+                format!("a script is named \"{name}\""),
+            ));
         }
         let s = w.put_sieve_script(
             acct,
@@ -134,7 +150,12 @@ impl SetHandler for SieveSet {
         if old.get("blobId") != new.get("blobId") {
             let blob_id = match new.get("blobId") {
                 Some(Value::String(b)) => cx.resolve(b).unwrap_or_else(|| b.clone()),
-                _ => return Err(SetError::invalid_properties(&["blobId"], "blobId must be an id")),
+                _ => {
+                    return Err(SetError::invalid_properties(
+                        &["blobId"],
+                        "blobId must be an id",
+                    ));
+                }
             };
             let (t, compiled) = load_text(w, acct, &blob_id)?;
             cur.compiled = compiled;
@@ -142,7 +163,10 @@ impl SetHandler for SieveSet {
         }
         if let Some(name) = name_of(&new, Some(&cur.name))? {
             if name != cur.name && name_taken(w, acct, &name, Some(n))? {
-                return Err(SetError::new("alreadyExists", format!("a script is named \"{name}\"")));
+                return Err(SetError::new(
+                    "alreadyExists",
+                    format!("a script is named \"{name}\""),
+                ));
             }
             cur.name = name;
         }
@@ -158,7 +182,10 @@ impl SetHandler for SieveSet {
             .ok_or_else(SetError::not_found)?;
         // RFC 9661 §2.3: the active script cannot be destroyed.
         if s.is_active {
-            return Err(SetError::new("sieveIsActive", "deactivate the script first"));
+            return Err(SetError::new(
+                "sieveIsActive",
+                "deactivate the script first",
+            ));
         }
         w.remove_sieve_script(cx.account, n)?;
         Ok(())
@@ -168,7 +195,10 @@ impl SetHandler for SieveSet {
 fn all_succeeded(resp: &Value) -> bool {
     ["notCreated", "notUpdated", "notDestroyed"]
         .iter()
-        .all(|k| resp.get(*k).is_none_or(|v| v.is_null() || v.as_object().is_some_and(|o| o.is_empty())))
+        .all(|k| {
+            resp.get(*k)
+                .is_none_or(|v| v.is_null() || v.as_object().is_some_and(|o| o.is_empty()))
+        })
 }
 
 pub async fn set(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {

@@ -64,8 +64,7 @@ impl Writer<'_> {
                 self.release_blob(acct, &old)?;
             }
         }
-        let bytes =
-            serde_json::to_vec(&script).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let bytes = serde_json::to_vec(&script).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         {
             let mut t = self.tx.open_table(SIEVE_SCRIPTS)?;
             t.insert((acct, script.id), bytes.as_slice())?;
