@@ -177,6 +177,20 @@ fn address_part(addr: &str, part: AddrPart) -> Option<String> {
     }
 }
 
+/// The addresses of an address-list field value (RFC 5322 §3.4), groups flattened.
+fn emails(value: &[u8]) -> Vec<String> {
+    use crate::mime::header::{Form, form_value};
+    match form_value(value, Form::Addresses) {
+        serde_json::Value::Array(list) => list
+            .iter()
+            .filter_map(|a| a.get("email").and_then(|e| e.as_str()))
+            .filter(|e| !e.is_empty())
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn normalise_flags(list: impl IntoIterator<Item = String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for s in list {
@@ -586,10 +600,7 @@ impl<'a> Run<'a> {
                 continue;
             }
             self.budget.charge(h.value.len() + 1)?;
-            for a in crate::mime::header::addresses(&h.value) {
-                let Some(e) = a.get("email").and_then(|e| e.as_str()) else {
-                    continue;
-                };
+            for e in emails(&h.value) {
                 let e = e.to_ascii_lowercase();
                 let stripped = match e.rsplit_once('@') {
                     Some((l, d)) => format!("{}@{d}", l.split_once('+').map_or(l, |(u, _)| u)),
@@ -685,10 +696,8 @@ impl<'a> Run<'a> {
                 for n in &names {
                     for field in self.fields(n, *index) {
                         self.budget.charge(field.len() + 1)?;
-                        for a in crate::mime::header::addresses(&field) {
-                            if let Some(e) = a.get("email").and_then(|e| e.as_str()) {
-                                values.extend(address_part(e, *part));
-                            }
+                        for e in emails(&field) {
+                            values.extend(address_part(&e, *part));
                         }
                     }
                 }

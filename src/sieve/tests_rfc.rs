@@ -276,11 +276,15 @@ else
         vec![into("spam")]
     );
     assert_eq!(
-        r(&m("To: me@example.com\r\nSubject: MAKE MONEY FAST now")),
+        r(&m(
+            "To: list@lists.example\r\nCc: me@example.com\r\nSubject: MAKE MONEY FAST now"
+        )),
         vec![into("spam")]
     );
     assert_eq!(
-        r(&m("To: me@example.com\r\nSubject: hello")),
+        r(&m(
+            "To: list@lists.example\r\nCc: me@example.com\r\nSubject: hello"
+        )),
         vec![into("personal")]
     );
 }

@@ -253,7 +253,7 @@ async fn reject_in_the_transaction_and_a_hostile_script_keeps_mail() {
     let hostile =
         format!("require \"fileinto\";\nif anyof(\n  {tests}) {{ fileinto \"never\"; }}\n");
     activate(&alice, "hostile", &hostile).await;
-    let long = format!("{}", "a".repeat(20_000));
+    let long = "a".repeat(20_000);
     assert!(alice.deliver(&msg(&long)).starts_with("250"));
     let got = eventually("the report of the failed script", || {
         let a = &alice;
@@ -307,4 +307,56 @@ async fn redirect_goes_through_the_queue_and_a_loop_is_refused() {
         "redirect without :copy: {a:?}"
     );
     assert!(s.log().contains("mail loop"), "{}", s.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sieve_vacation_replies_once_per_sender_sharing_vacation_response_memory() {
+    use crate::send_support::{FakeSmtp, smarthost_config};
+    let fake = FakeSmtp::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = smarthost_config(dir.path(), &fake, 3600);
+    let s = Server::start_with(&["--config", &cfg]);
+    let alice = s.new_account(ALICE, PW).await;
+    activate(
+        &alice,
+        "away",
+        "require \"vacation\";\nvacation :days 7 :subject \"Away this week\" \"Back on Monday.\";\n",
+    )
+    .await;
+    // The VacationResponse is on too: one mechanism, one reply per sender.
+    let r = alice
+        .call_using(
+            &[CORE, MAIL, "urn:ietf:params:jmap:vacationresponse"],
+            json!([["VacationResponse/set", {"accountId": alice.id, "update": {"singleton": {
+                "isEnabled": true, "subject": "JMAP away", "textBody": "JMAP text"}}}, "v"]]),
+        )
+        .await;
+    assert!(r[0][1]["updated"].is_object(), "{}", r[0]);
+    let send = |from: &str, subject: &str| {
+        let raw = format!(
+            "From: {from}\r\nTo: {ALICE}\r\nSubject: {subject}\r\nMessage-ID: <{subject}@remote.example>\r\n\r\nhello\r\n"
+        );
+        let from = from.to_string();
+        tokio::task::block_in_place(|| s.send(&from, &[ALICE], raw.as_bytes())).unwrap();
+    };
+    send("carol@remote.example", "one");
+    send("carol@remote.example", "two");
+    send("erin@remote.example", "three");
+    for who in ["carol@remote.example", "erin@remote.example"] {
+        eventually("the replies", || {
+            let m = fake.messages();
+            async move { m.iter().any(|x| x.rcpts == [who]).then_some(()) }
+        })
+        .await;
+    }
+    let replies = fake.messages();
+    let carol: Vec<_> = replies
+        .iter()
+        .filter(|x| x.rcpts == ["carol@remote.example"])
+        .collect();
+    assert_eq!(carol.len(), 1, "{replies:?}");
+    let text = String::from_utf8_lossy(carol[0].data.as_ref().unwrap()).to_string();
+    assert_eq!(carol[0].mail_from, "", "auto-replies use the null sender");
+    assert!(text.contains("Auto-Submitted: auto-replied"), "{text}");
+    assert!(text.contains("In-Reply-To: <one@remote.example>"), "{text}");
 }
