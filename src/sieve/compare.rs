@@ -123,7 +123,7 @@ pub fn matches(
     let mut steps = 0usize;
     while vi < v.len() {
         steps += 1;
-        if steps % 1024 == 0 {
+        if steps.is_multiple_of(1024) {
             budget.charge(1024)?;
         }
         match pat.get(pi) {
