@@ -53,30 +53,37 @@ export class Actions {
       { 'keywords/$flagged': all ? true : null });
   }
 
-  // Every message of the conversations behind these ids (the list shows one per thread).
-  expand(ids) {
-    if (this.app.route.thread) return ids;
-    const out = new Set();
-    for (const id of ids) {
-      const e = this.state.emails.get(id);
-      for (const t of (e && this.app.list.threads.get(e.threadId)) || [id]) out.add(t);
-    }
-    return [...out];
+  // The messages a conversation action applies to: every message of the conversations behind
+  // these ids that is in the mailbox being looked at (a reply in Sent stays in Sent when the
+  // conversation is archived from the Inbox); in a search, the messages listed.
+  async members(ids) {
+    const threads = new Set(ids.map((id) => (this.state.emails.get(id) || {}).threadId).filter(Boolean));
+    const r = await this.app.jmap.call([
+      ['Thread/get', { ids: [...threads] }, 't'],
+      ['Email/get', { '#ids': { resultOf: 't', name: 'Thread/get', path: '/list/*/emailIds' }, properties: ['threadId', 'mailboxIds', 'keywords'] }, 'e']
+    ]);
+    this.state.remember(r.e.list);
+    const here = this.app.route.mailbox;
+    return r.e.list.filter((e) => (here ? e.mailboxIds[here] : ids.includes(e.id)));
   }
 
-  // Moves to one mailbox (replacing all others); undo puts each back where it was.
+  // Moves out of the mailbox being looked at into `to` (RFC 8621 §4.6 patches, so other
+  // mailboxes a message is in are kept); undo reverses exactly that.
   async move(ids, to, label, extra) {
-    ids = this.expand(ids);
-    const before = new Map(ids.map((id) => [id, (this.state.emails.get(id) || {}).mailboxIds]));
-    const update = {}, undo = {};
-    for (const id of ids) {
-      update[id] = Object.assign({ mailboxIds: { [to]: true } }, extra || {});
-      const was = before.get(id);
-      if (was) undo[id] = { mailboxIds: was };
-    }
+    const here = this.app.route.mailbox;
     this.app.list.drop(ids);
     if (this.app.route.thread) history.back();
     try {
+      const list = await this.members(ids);
+      const update = {}, undo = {};
+      for (const e of list) {
+        const p = Object.assign({}, extra || {}), back = {};
+        if (here && here !== to) { p['mailboxIds/' + here] = null; back['mailboxIds/' + here] = true; }
+        if (!here) { p.mailboxIds = { [to]: true }; back.mailboxIds = e.mailboxIds; }
+        else { p['mailboxIds/' + to] = true; if (!e.mailboxIds[to]) back['mailboxIds/' + to] = null; }
+        update[e.id] = p;
+        undo[e.id] = back;
+      }
       await this.set(update);
       const name = this.app.mailboxes.label(this.state.mailboxes.get(to) || { name: 'folder' });
       toast(label || 'Moved to ' + name, async () => {
@@ -95,7 +102,7 @@ export class Actions {
   async remove(ids) {
     const trash = this.state.role('trash');
     if (trash && this.app.route.mailbox !== trash.id) return this.move(ids, trash.id, 'Moved to Trash');
-    ids = this.expand(ids);
+    ids = (await this.members(ids)).map((e) => e.id);
     if (!confirm('Delete ' + ids.length + ' message(s) for ever?')) return;
     this.app.list.drop(ids);
     try { await this.app.jmap.one('Email/set', { destroy: ids }); toast('Deleted for ever'); } catch (e) { errorToast(e); }

@@ -38,7 +38,17 @@ class App {
     if (!location.hash) location.replace('#/m/' + (this.state.role('inbox') || this.state.mailboxes.values().next().value).id);
     else await this.go();
     this.live();
-    if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
+    if ('serviceWorker' in navigator) {
+      navigator.serviceWorker.register('/sw.js').catch(() => {});
+      // A push subscription's verification code (RFC 8620 §7.2.2), relayed by sw.js.
+      navigator.serviceWorker.addEventListener('message', (ev) => {
+        const v = ev.data;
+        if (v && v['@type'] === 'PushVerification') {
+          this.jmap.one('PushSubscription/set', { update: { [v.pushSubscriptionId]: { verificationCode: v.verificationCode } } })
+            .then(() => toast('Notifications for new mail are on')).catch(errorToast);
+        }
+      });
+    }
     document.body.classList.add('ready');
   }
 
@@ -69,6 +79,8 @@ class App {
     if (this.route.thread) await this.reader.show(this.route.thread, this.route.email);
     else if (this.route.settings) await this.settings.show();
     else $('#reader').replaceChildren(h('p', { class: 'muted pad empty' }, 'Select a conversation to read it.'));
+    // What is on screen now (tests and screen readers wait for it, not for a timer).
+    document.body.dataset.shown = location.hash;
   }
 
   open(id) {

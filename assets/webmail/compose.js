@@ -104,7 +104,7 @@ export class Compose {
 
   renderFiles() {
     const ul = this.form.querySelector('.files');
-    ul.replaceChildren(...this.files.map((f, i) => h('li', null, '📎 ' + f.name + ' ',
+    ul.replaceChildren(...this.files.map((f, i) => h('li', null, h('span', { class: 'clip', 'aria-hidden': 'true' }), f.name + ' ',
       f.done ? h('span', { class: 'muted' }, size(f.size)) : h('progress', { max: '1', value: String(f.progress || 0), 'aria-label': 'Uploading ' + f.name }),
       h('button', { type: 'button', class: 'link', 'aria-label': 'Remove ' + f.name, onclick: () => { this.files.splice(i, 1); this.renderFiles(); this.dirty(); } }, '✕'))));
   }
@@ -204,6 +204,17 @@ export class Compose {
       title: all ? 'Reply all' : 'Reply', to: to.map(fullAddr).join(', '), cc: cc.map(fullAddr).join(', '),
       subject, body: quote(e, bodyText(e)),
       reply: { inReplyTo: e.messageId || null, references: (e.references || []).concat(e.messageId || []) }
+    });
+  }
+
+  // A saved draft, back in the editor; saving replaces it.
+  edit(e) {
+    const list = (x) => (x || []).map(fullAddr).join(', ');
+    const text = (e.textBody || []).map((p) => (e.bodyValues && e.bodyValues[p.partId] || {}).value || '').join('\n\n');
+    this.open({
+      title: 'Draft', draftId: e.id, to: list(e.to), cc: list(e.cc), bcc: list(e.bcc), subject: e.subject || '',
+      body: text, attachments: e.attachments || [],
+      reply: e.inReplyTo ? { inReplyTo: e.inReplyTo, references: e.references } : null
     });
   }
 

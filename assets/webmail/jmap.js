@@ -40,7 +40,8 @@ export class Jmap {
   // Runs method calls ([name, args, id] with accountId filled in); returns a map id -> args.
   // A method error becomes a rejected promise naming the method.
   async call(calls) {
-    for (const c of calls) if (c[1].accountId === undefined) c[1].accountId = this.accountId;
+    // PushSubscription has no account (RFC 8620 §7.2); every other method here has one.
+    for (const c of calls) if (c[1].accountId === undefined && !c[0].startsWith('PushSubscription/')) c[1].accountId = this.accountId;
     const r = await fetch(this.session.apiUrl, {
       method: 'POST',
       credentials: 'same-origin',

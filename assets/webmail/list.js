@@ -101,14 +101,14 @@ export class List {
     const who = inSent ? 'To: ' + (e.to || []).map(addr).join(', ') : (e.from || []).map(addr).join(', ');
     const snip = this.snippets.get(id);
     const cls = ['row', k.$seen ? 'read' : 'unread', k.$flagged ? 'flagged' : '', this.selected.has(id) ? 'selected' : '', i === this.cursor ? 'cursor' : ''].join(' ');
-    const li = h('li', { class: cls, 'data-id': id, draggable: 'true', role: 'option', 'aria-selected': i === this.cursor ? 'true' : 'false' },
+    const li = h('li', { class: cls, 'data-id': id, draggable: 'true', 'aria-current': i === this.cursor ? 'true' : null },
       h('input', { type: 'checkbox', 'aria-label': 'Select', checked: this.selected.has(id), onclick: (ev) => { ev.stopPropagation(); this.toggle(id); } }),
       h('a', { href: '#/t/' + e.threadId + '/' + id, class: 'open' },
         h('span', { class: 'from' }, who || '(nobody)', n > 1 ? h('span', { class: 'n' }, String(n)) : null),
         h('span', { class: 'subject' }, snip && snip.subject ? marked(snip.subject) : (e.subject || '(no subject)')),
         h('span', { class: 'preview' }, snip && snip.preview ? marked(snip.preview) : (e.preview || '')),
         h('span', { class: 'marks' }, k.$flagged ? h('span', { title: 'Flagged', class: 'flag' }, '★') : null,
-          e.hasAttachment ? h('span', { title: 'Has attachments', class: 'clip' }, '📎') : null),
+          e.hasAttachment ? h('span', { title: 'Has attachments', class: 'clip', 'aria-label': 'Has attachments' }) : null),
         h('time', { datetime: e.receivedAt }, shortDate(e.receivedAt))));
     li.addEventListener('dragstart', (ev) => {
       const ids = this.selected.has(id) ? [...this.selected] : [id];
@@ -119,9 +119,9 @@ export class List {
 
   render() {
     const rows = this.ids.map((id, i) => this.row(id, i)).filter(Boolean);
-    const ul = h('ul', { class: 'rows', role: 'listbox', 'aria-label': this.search ? 'Search results' : 'Conversations' }, rows);
+    const ul = h('ul', { class: 'rows', 'aria-label': this.search ? 'Search results' : 'Conversations' }, rows);
     const head = h('div', { class: 'list-head' },
-      h('span', { class: 'muted' }, this.search ? this.total + ' found' : this.total + ' conversations'),
+      h('span', { class: 'muted' }, this.search ? this.total + ' found' : this.total + (this.total === 1 ? ' conversation' : ' conversations')),
       this.selected.size ? this.app.actions.bar([...this.selected]) : null);
     const parts = [head, rows.length ? ul : h('p', { class: 'muted pad empty' }, this.search ? 'Nothing found.' : 'No messages here.')];
     if (this.ids.length < this.total) {

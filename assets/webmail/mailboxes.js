@@ -25,7 +25,7 @@ export class Mailboxes {
     const tree = (parentId, depth) => {
       const ul = h('ul', { role: depth ? 'group' : 'tree', 'aria-label': depth ? null : 'Mailboxes' });
       for (const m of this.sorted(parentId)) {
-        const icon = m.role && ROLES[m.role] ? ROLES[m.role][1] : '📁';
+        const icon = m.role && ROLES[m.role] ? ROLES[m.role][1] : '▸';
         const unread = m.role === 'drafts' ? m.totalEmails : m.unreadEmails;
         const a = h('a', {
           href: '#/m/' + m.id, class: m.id === current ? 'current' : null,

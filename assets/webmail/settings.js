@@ -3,10 +3,43 @@
 import { h, toast, errorToast } from './ui.js';
 import { parseAddrs } from './compose.js';
 
+const b64url = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const fromB64url = (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+
 export class Settings {
   constructor(app) {
     this.app = app;
     this.el = document.getElementById('reader');
+  }
+
+  // New-mail notifications through Web Push: the browser's push subscription (with our VAPID
+  // key) becomes a JMAP PushSubscription (RFC 8620 §7.2); the service worker (sw.js) hands the
+  // server's verification code back to this page, which confirms it (app.js).
+  notifications() {
+    const card = h('div', { class: 'card' }, h('h2', null, 'Notifications'));
+    if (!('serviceWorker' in navigator) || !('PushManager' in window)) {
+      card.append(h('p', { class: 'muted' }, 'This browser cannot show notifications for new mail.'));
+      return card;
+    }
+    const status = h('p', { class: 'muted', 'aria-live': 'polite' });
+    card.append(h('p', null, 'Get a notification when new mail arrives, even with this page closed.'),
+      h('button', { type: 'button', onclick: () => this.subscribe(status) }, 'Notify me of new mail'), status);
+    return card;
+  }
+
+  async subscribe(status) {
+    try {
+      if ((await Notification.requestPermission()) !== 'granted') { status.textContent = 'Notifications are blocked for this site.'; return; }
+      const key = await (await fetch('/webmail/push-key', { credentials: 'same-origin' })).json();
+      const reg = await navigator.serviceWorker.ready;
+      const sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: fromB64url(key.publicKey) });
+      const r = await this.app.jmap.one('PushSubscription/set', { create: { p: {
+        deviceClientId: 'webmail-' + b64url(crypto.getRandomValues(new Uint8Array(12))), url: sub.endpoint,
+        keys: { p256dh: b64url(sub.getKey('p256dh')), auth: b64url(sub.getKey('auth')) }, types: ['Email', 'EmailDelivery']
+      } } });
+      if (!r.created || !r.created.p) throw new Error(JSON.stringify(r.notCreated));
+      status.textContent = 'Waiting for the push service to confirm…';
+    } catch (e) { status.textContent = 'Not available: ' + e.message; }
   }
 
   async show() {
@@ -72,7 +105,7 @@ export class Settings {
       if (r.ok) { pw.reset(); toast('Password changed; other devices must sign in again'); }
       else { const j = await r.json().catch(() => ({})); toast('Not changed: ' + (j.detail || r.status)); }
     });
-    parts.push(pw, h('p', { class: 'muted pad' }, 'Keyboard: press ? for shortcuts.'));
+    parts.push(pw, this.notifications(), h('p', { class: 'muted pad' }, 'Keyboard: press ? for shortcuts.'));
     this.el.replaceChildren(...parts);
   }
 }

@@ -20,3 +20,27 @@ self.addEventListener('fetch', (ev) => {
       { headers: { 'Content-Type': 'text/html; charset=utf-8' } })));
   }
 });
+
+// Web Push (RFC 8030, keys per RFC 8291, our VAPID key per RFC 8292): the server pushes JMAP
+// objects (RFC 8620 §7.2). A PushVerification goes to an open window, which confirms the
+// subscription over JMAP; a StateChange with new mail shows a notification.
+self.addEventListener('push', (ev) => {
+  let v = null;
+  try { v = ev.data ? ev.data.json() : null; } catch (e) { v = null; }
+  if (!v) return;
+  if (v['@type'] === 'PushVerification') {
+    ev.waitUntil(self.clients.matchAll({ type: 'window' }).then((cs) => cs.forEach((c) => c.postMessage(v))));
+    return;
+  }
+  const emails = v['@type'] === 'StateChange' && Object.values(v.changed || {}).some((t) => t.Email || t.EmailDelivery);
+  if (!emails) return;
+  ev.waitUntil(self.clients.matchAll({ type: 'window' }).then((cs) => {
+    if (cs.some((c) => c.visibilityState === 'visible')) return undefined;
+    return self.registration.showNotification('New mail', { body: 'You have new mail.', tag: 'mailnook-new', icon: '/webmail/v/current/icon.svg' });
+  }));
+});
+
+self.addEventListener('notificationclick', (ev) => {
+  ev.notification.close();
+  ev.waitUntil(self.clients.matchAll({ type: 'window' }).then((cs) => (cs.length ? cs[0].focus() : self.clients.openWindow('/'))));
+});

@@ -19,9 +19,10 @@ export function h(tag, attrs, ...children) {
 export const $ = (sel, root) => (root || document).querySelector(sel);
 
 // Role -> [usual name, icon]. RFC 8621 §2 roles (IANA "IMAP Mailbox Name Attributes").
+// The icons are plain text symbols every system font has (no emoji font needed).
 export const ROLES = {
-  inbox: ['Inbox', '📥'], drafts: ['Drafts', '📝'], sent: ['Sent', '📤'], archive: ['Archive', '🗄'],
-  junk: ['Junk', '⚠'], trash: ['Trash', '🗑'], important: ['Important', '❗'], flagged: ['Flagged', '⭐']
+  inbox: ['Inbox', '✉'], drafts: ['Drafts', '✎'], sent: ['Sent', '➤'], archive: ['Archive', '▤'],
+  junk: ['Junk', '⚠'], trash: ['Trash', '✖'], important: ['Important', '!'], flagged: ['Flagged', '★']
 };
 export const ROLE_ORDER = ['inbox', 'drafts', 'sent', 'archive', 'junk', 'trash'];
 

@@ -20,6 +20,7 @@ pub mod jmap;
 pub mod push_client;
 pub mod pusher;
 pub mod upload;
+pub mod vapid;
 pub mod webmail;
 pub mod webmail_assets;
 pub mod webmail_session;
@@ -51,6 +52,8 @@ pub struct State {
     pub bodies: Arc<body_budget::BodyBudget>,
     /// Signed-in webmail sessions (`webmail_session.rs`).
     pub web_sessions: Arc<admin_session::Sessions>,
+    /// The server's Web Push identity (`vapid.rs`), whose public key the webmail gives browsers.
+    pub vapid: Option<Arc<vapid::Vapid>>,
 }
 
 pub fn routes(state: State) -> tide::Server<State> {

@@ -39,6 +39,7 @@ pub fn mount(app: &mut tide::Server<State>) {
     app.at("/webmail/logout").post(logout);
     app.at("/webmail/password").post(password);
     app.at("/webmail/frame").get(frame);
+    app.at("/webmail/push-key").get(push_key);
     app.at("/webmail/v/:version/:name").get(file);
     app.at("/sw.js").get(service_worker);
     app.at("/manifest.webmanifest").get(manifest);
@@ -273,6 +274,22 @@ async fn password(mut req: Request<State>) -> tide::Result {
     state.admin_sessions.remove_account(user.account.id, None);
     log::info!("webmail: {} changed their password", user.account.name);
     Ok(Response::new(StatusCode::NoContent))
+}
+
+/// The server's VAPID public key (RFC 8292 §3.2), the browser's `applicationServerKey` when
+/// the webmail asks for notifications. Public, but only handed to signed-in users.
+async fn push_key(req: Request<State>) -> tide::Result {
+    if session::session_user(&req).await.is_none() {
+        return Ok(Response::new(StatusCode::Unauthorized));
+    }
+    let Some(v) = &req.state().vapid else {
+        return Ok(Response::new(StatusCode::NotFound));
+    };
+    let mut res = Response::new(StatusCode::Ok);
+    res.set_body(json!({ "publicKey": v.public_key() }).to_string());
+    res.insert_header("Content-Type", "application/json");
+    res.insert_header("Cache-Control", "no-store");
+    Ok(res)
 }
 
 /// The empty document HTML mail is rendered into (see FRAME_CSP).

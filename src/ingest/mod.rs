@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod parse;
+pub mod receive;
 pub mod shape;
 pub mod sieve;
 pub mod sieve_effects;
@@ -154,3 +155,4 @@ pub fn insert(
 
 /// The clock lives in `date.rs` (neutral: the store needs it too); kept here for its callers.
 pub use crate::date::now;
+pub use receive::resolve;

@@ -115,6 +115,29 @@ impl sieve::Env for StoreEnv<'_> {
     }
 }
 
+/// The compiled form of a stored script. One written by a binary with another
+/// `program::VERSION` (or unreadable) is compiled again from its text, so a format change
+/// needs no migration; only if that fails too is the script an error.
+fn stored_program(
+    r: &crate::store::Reader,
+    account: AccountId,
+    s: &crate::store::model::SieveScript,
+) -> crate::store::Result<Result<Program, String>> {
+    if let Ok(p) = serde_json::from_str::<Program>(&s.compiled)
+        && p.version == crate::sieve::program::VERSION
+    {
+        return Ok(Ok(p));
+    }
+    let Some(text) = r.blob(account, &s.blob)? else {
+        return Ok(Err(format!("the text of script \"{}\" is missing", s.name)));
+    };
+    Ok(std::str::from_utf8(&text)
+        .map_err(|_| format!("script \"{}\" is not UTF-8", s.name))
+        .and_then(|t| {
+            sieve::compile(t, &Limits::default()).map_err(|e| format!("script \"{}\": {e}", s.name))
+        }))
+}
+
 /// Runs the recipients' Sieve scripts, stores the copies they ask for, and carries out the
 /// rest after the commit. The one Sieve call of the delivery path (see the module doc).
 pub async fn deliver_filtered(
@@ -142,11 +165,10 @@ pub async fn deliver_filtered(
                     out.push(AccountScript {
                         account: a,
                         login,
-                        program: script.map(|s| {
-                            serde_json::from_str::<Program>(&s.compiled).map_err(|e| {
-                                format!("stored script \"{}\" unreadable: {e}", s.name)
-                            })
-                        }),
+                        program: match script {
+                            None => None,
+                            Some(s) => Some(stored_program(r, a, &s)?),
+                        },
                         mailboxes,
                     });
                 }
@@ -275,7 +297,7 @@ pub async fn deliver_filtered(
                             log::info!(
                                 "sieve: account {}: fileinto \"{}\": no such mailbox, filed in the Inbox",
                                 s.account,
-                                crate::smtp::session::printable(&mailbox)
+                                crate::wire::printable(&mailbox)
                             );
                             effects.push(Effect::Report {
                                 account: s.account,
@@ -293,7 +315,7 @@ pub async fn deliver_filtered(
                         log::warn!(
                             "sieve: account {}: redirect to <{}> refused: mail loop (Delivered-To), kept",
                             s.account,
-                            crate::smtp::session::printable(&address)
+                            crate::wire::printable(&address)
                         );
                         effects.push(Effect::Report {
                             account: s.account,

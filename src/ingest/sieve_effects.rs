@@ -5,9 +5,9 @@
 
 use crate::outbound::{NewMessage, Outbound};
 use crate::sieve::interp::VacationReply;
-use crate::smtp::session::printable;
 use crate::store::Store;
 use crate::store::model::AccountId;
+use crate::wire::printable;
 use std::sync::Arc;
 
 /// Redirected copies carry `Delivered-To: <account>` on top; a message that already says it
