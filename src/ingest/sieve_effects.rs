@@ -234,7 +234,31 @@ async fn vacation(
         .subject
         .clone()
         .unwrap_or_else(|| format!("Auto: {orig_subject}"));
-    let from = v.from.clone().unwrap_or_else(|| login.to_string());
+    // :from (RFC 5230 §4.3) must be one of the account's own addresses: a script may not
+    // send auto-replies in someone else's name (the rule submission enforces, RFC 6409 §8.1).
+    let own = store
+        .read(move |r| r.addresses_of(account))
+        .await
+        .unwrap_or_default();
+    let from = match &v.from {
+        Some(f) => {
+            let addr = f
+                .rsplit_once('<')
+                .map_or(f.as_str(), |(_, a)| a.trim_end_matches('>'))
+                .trim()
+                .to_ascii_lowercase();
+            if own.iter().any(|o| o.eq_ignore_ascii_case(&addr)) || addr == login {
+                f.clone()
+            } else {
+                log::info!(
+                    "sieve: account {account}: vacation :from <{}> is not the account's; using its own",
+                    printable(&addr)
+                );
+                login.to_string()
+            }
+        }
+        None => login.to_string(),
+    };
     let host = out.config().hostname.clone();
     let mut text = format!(
         "From: {}\r\nTo: <{}>\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: <sieve-vacation.{now}.{account}@{host}>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n",
