@@ -101,6 +101,14 @@ pub fn run(config: Config) -> Result<(), String> {
                     config.submission_listen
                 )
             })?;
+        let managesieve_listener = smol::net::TcpListener::bind(config.managesieve_listen)
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot listen for ManageSieve on {}: {e}",
+                    config.managesieve_listen
+                )
+            })?;
         let outbound = crate::outbound::Outbound::new(store.clone(), config.clone())?;
         let control = crate::control::bind(&config.control_socket())
             .map_err(|e| format!("cannot create {}: {e}", config.control_socket().display()))?;
@@ -153,7 +161,19 @@ pub fn run(config: Config) -> Result<(), String> {
             sender_auth,
         );
         smtp_ctx.outbound = Some(outbound.clone());
-        smtp_ctx.login = login;
+        smtp_ctx.login = login.clone();
+        let managesieve_addr = managesieve_listener
+            .local_addr()
+            .map_err(|e| e.to_string())?;
+        let managesieve_task = smol::spawn(crate::managesieve::serve(
+            managesieve_listener,
+            crate::managesieve::Ctx {
+                store: store.clone(),
+                tls: tls.clone(),
+                login,
+                hostname: config.hostname.clone(),
+            },
+        ));
 
         println!(
             "mailnook {} data in {}",
@@ -162,6 +182,7 @@ pub fn run(config: Config) -> Result<(), String> {
         );
         println!("SMTP  listening on {smtp_addr}");
         println!("SUBMISSION listening on {submission_addr} (STARTTLS, then AUTH)");
+        println!("MANAGESIEVE listening on {managesieve_addr} (STARTTLS, then AUTHENTICATE PLAIN)");
         println!(
             "HTTPS listening on https://{https_addr}/ (JMAP session: https://{https_addr}/.well-known/jmap)"
         );
@@ -208,7 +229,7 @@ pub fn run(config: Config) -> Result<(), String> {
         // (each was acknowledged only after its commit), so nothing acknowledged is lost.
         log::info!("{signal}: shutting down");
         drop((smtp_task, control_task, sweep_task, push_task, http_task));
-        drop((submission_task, outbound_task));
+        drop((submission_task, outbound_task, managesieve_task));
         let s = store.clone();
         smol::unblock(move || s.shutdown()).await;
         let _ = std::fs::remove_file(config.control_socket());

@@ -33,6 +33,9 @@ pub struct Config {
     /// SMTP submission listener for mail clients (RFC 6409; port 587 in production): STARTTLS,
     /// then AUTH PLAIN/LOGIN; the authenticated user may send only as their own addresses.
     pub submission_listen: SocketAddr,
+    /// ManageSieve listener (RFC 5804; port 4190 in production): STARTTLS, then SASL PLAIN,
+    /// for filter editors to manage the account's Sieve scripts (`src/managesieve/`).
+    pub managesieve_listen: SocketAddr,
     /// Outbound delivery: smarthost, retries, DKIM (table `[outbound]`, `src/outbound/`).
     pub outbound: crate::outbound::OutboundConfig,
     /// JMAP limits advertised in the Session and enforced (RFC 8620 §2), table `[limits]`.
@@ -136,6 +139,7 @@ impl Default for Config {
             arc_trusted_sealers: Vec::new(),
             changelog_keep: 100_000,
             submission_listen: SocketAddr::from(([127, 0, 0, 1], 5587)),
+            managesieve_listen: SocketAddr::from(([127, 0, 0, 1], 4190)),
             outbound: crate::outbound::OutboundConfig::default(),
             index_batch_ms: 100,
             http_header_timeout_secs: 30,

@@ -9,7 +9,8 @@ pub fn now() -> i64 {
         .unwrap_or(0)
 }
 
-fn civil(secs: i64) -> (i64, u32, u32, u32, u32, u32, u32) {
+/// (year, month, day, hour, minute, second, weekday with Sunday = 0) of a Unix time in UTC.
+pub fn civil(secs: i64) -> (i64, u32, u32, u32, u32, u32, u32) {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400) as u32;
     let z = days + 719_468;

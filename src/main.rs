@@ -59,6 +59,9 @@ enum Cmd {
         /// SMTP submission listen address (mail clients), e.g. 0.0.0.0:587. Default 127.0.0.1:5587
         #[arg(long)]
         submission_listen: Option<SocketAddr>,
+        /// ManageSieve listen address (filter editors), e.g. 0.0.0.0:4190. Default 127.0.0.1:4190
+        #[arg(long)]
+        managesieve_listen: Option<SocketAddr>,
         /// An address block (CIDR) the server may contact for users although it is not public
         /// internet, e.g. a push relay on the LAN; repeatable, added to `[fetch] allow_private`.
         #[arg(long, value_name = "CIDR")]
@@ -591,6 +594,7 @@ fn main() -> ExitCode {
             sender_auth,
             dns_resolver,
             submission_listen,
+            managesieve_listen,
             fetch_allow_private,
         } => load_config(&common).and_then(|mut c| {
             c.fetch.allow_private.extend(fetch_allow_private);
@@ -611,6 +615,9 @@ fn main() -> ExitCode {
             }
             if let Some(a) = submission_listen {
                 c.submission_listen = a;
+            }
+            if let Some(a) = managesieve_listen {
+                c.managesieve_listen = a;
             }
             mailnook::app::run(c)
         }),

@@ -7,6 +7,8 @@ pub mod auth;
 pub mod parse;
 pub mod receive;
 pub mod shape;
+pub mod sieve;
+pub mod sieve_effects;
 pub mod thread;
 
 use crate::store::model::{AccountId, NewEmail};

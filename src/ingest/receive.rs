@@ -7,7 +7,9 @@
 //!    the whole message ([`Verdict::Rejected`], SMTP `550 5.7.1`); `Junk` files it in each
 //!    account's Junk mailbox.
 //! 2. **Junk score** — extension point, not built yet: see [`plan`].
-//! 3. **The owner's Sieve script** — extension point, not built yet: see [`plan`].
+//! 3. **The owner's Sieve script** (`ingest/sieve.rs`, [`super::sieve::deliver_filtered`]):
+//!    fileinto/keep/discard/imap4flags shape the targets; reject of every recipient refuses
+//!    the message ([`Verdict::SieveRejected`]); redirect, vacation and DSNs follow the commit.
 //! 4. **Delivery**: one copy per distinct account in one durable commit (`ingest::deliver`).
 //!    RFC 8601 §5: `Authentication-Results:` claiming our host name that came with the
 //!    message are removed first, even when sender authentication is off.
@@ -40,6 +42,11 @@ pub trait Outgoing: Send + Sync {
     /// The message from `sender` (the envelope sender, empty for `<>`) with this header
     /// section was committed for `accounts`: send their vacation replies, in the background.
     fn delivered(&self, sender: &str, header: Vec<u8>, accounts: Vec<AccountId>);
+    /// The queue itself, for Sieve's redirects, vacation replies and rejection notices
+    /// (`ingest/sieve_effects.rs`). None: those effects are logged and dropped.
+    fn outbound(&self) -> Option<crate::outbound::Outbound> {
+        None
+    }
 }
 
 /// What the receive step works with: the store, our name, the authenticator (None when
@@ -78,6 +85,9 @@ pub enum Verdict {
     Accepted { id: String },
     /// The sender's domain publishes DMARC `p=reject` and the message failed DMARC.
     Rejected { policy_domain: String },
+    /// Every recipient's Sieve script rejected it (RFC 5429 §2.1: refused in the transaction;
+    /// nothing was stored).
+    SieveRejected { reason: String },
     /// Nobody to deliver to.
     NoRecipients,
     /// The store could not take it (full disk, database error): try again later.
@@ -199,7 +209,34 @@ pub async fn receive(
             t
         })
         .collect();
-    let result = super::deliver(rx.store, raw, targets, now).await;
+    // 3-4. The owners' Sieve scripts decide the copies (ingest/sieve.rs), then one commit.
+    let pairs: Vec<(String, Vec<AccountId>)> = rcpts
+        .iter()
+        .map(|r| (r.address.clone(), r.accounts.clone()))
+        .collect();
+    let outbound = rx.outgoing.and_then(|o| o.outbound());
+    let sieve_env = super::sieve::Envelope {
+        mail_from: &mail_from,
+        rcpts: &pairs,
+        spamtest: None,
+    };
+    let result =
+        super::sieve::deliver_filtered(rx.store, outbound.as_ref(), sieve_env, raw, targets, now)
+            .await;
+    let result = match result {
+        Ok(super::sieve::Filtered {
+            rejected: Some(reason),
+            ..
+        }) => {
+            return Receipt {
+                verdict: Verdict::SieveRejected { reason },
+                recipients: everyone(Disposition::Rejected),
+                auth: verdicts,
+                size,
+            };
+        }
+        other => other.map(|f| f.delivered),
+    };
 
     // 5. After the commit.
     let verdict = match result {

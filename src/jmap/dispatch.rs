@@ -23,6 +23,7 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
         // RFC 8621 §1.3: Identity belongs to submission, VacationResponse to its own.
         Some("Identity" | "EmailSubmission") => CAP_SUBMISSION,
         Some("VacationResponse") => CAP_VACATION,
+        Some("SieveScript") => super::sieve::CAP_SIEVE,
         _ => return Err(MethodError::unknown_method(name)),
     };
     if !ctx.uses(cap) {
@@ -71,6 +72,10 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
         "Email/query" => one(email::query::query(ctx, args).await?),
         "Email/queryChanges" => one(email::query_changes::query_changes(ctx, args).await?),
         "SearchSnippet/get" => one(snippet::get(ctx, args).await?),
+        "SieveScript/get" => one(super::sieve::get::get(ctx, args).await?),
+        "SieveScript/set" => one(super::sieve::set::set(ctx, args).await?),
+        "SieveScript/query" => one(super::sieve::query::query(ctx, args).await?),
+        "SieveScript/validate" => one(super::sieve::validate::validate(ctx, args).await?),
         _ => Err(MethodError::unknown_method(name)),
     }
 }

@@ -18,6 +18,7 @@ pub mod request;
 pub mod response;
 pub mod session;
 pub mod set;
+pub mod sieve;
 pub mod snippet;
 pub mod submission;
 pub mod thread;

@@ -24,6 +24,7 @@ fn capabilities(jmap: &Jmap) -> Value {
         CAP_MAIL: {},
         CAP_SUBMISSION: {},
         CAP_VACATION: {},
+        super::sieve::CAP_SIEVE: {},
     })
 }
 
@@ -83,6 +84,7 @@ pub fn session(jmap: &Jmap, user: &Account, base_url: &str) -> Value {
                     CAP_MAIL: mail_account_capability(),
                     CAP_SUBMISSION: submission_account_capability(jmap),
                     CAP_VACATION: {},
+                    super::sieve::CAP_SIEVE: super::sieve::account_capability(),
                 },
             }
         },
@@ -90,6 +92,7 @@ pub fn session(jmap: &Jmap, user: &Account, base_url: &str) -> Value {
             CAP_MAIL: account_id,
             CAP_SUBMISSION: account_id,
             CAP_VACATION: account_id,
+            super::sieve::CAP_SIEVE: account_id,
         },
         "username": user.name,
         "apiUrl": format!("{base}/jmap/api"),

@@ -15,7 +15,7 @@ use crate::store::model::AccountId;
 const DEFAULT_PERIOD: i64 = 7 * 86_400;
 
 /// Whether the message's header says it must not get an automatic reply (RFC 3834 §2).
-fn must_not_reply(sender: &str, header: &[u8]) -> bool {
+pub(crate) fn must_not_reply(sender: &str, header: &[u8]) -> bool {
     let s = sender.to_ascii_lowercase();
     let local = s.split('@').next().unwrap_or("");
     if s.is_empty()
@@ -60,6 +60,9 @@ impl crate::ingest::receive::Outgoing for Outbound {
             on_delivery(&out, &sender, &header, &accounts).await;
         })
         .detach();
+    }
+    fn outbound(&self) -> Option<Outbound> {
+        Some(self.clone())
     }
 }
 

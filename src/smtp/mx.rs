@@ -42,6 +42,15 @@ pub async fn deliver(s: &mut Session, message: Vec<u8>) -> String {
                 printable(policy_domain)
             ))
         }
+        Verdict::SieveRejected { reason } => {
+            log::info!(
+                "smtp {}: message from <{}> for {:?} rejected by Sieve",
+                s.peer,
+                printable(&from),
+                rcpt_list
+            );
+            reply::SIEVE_REJECT.with(&printable(reason).replace(['\r', '\n'], " "))
+        }
         Verdict::NoRecipients => reply::NO_RECIPIENTS.line(),
         Verdict::Failed(e) => {
             log::error!(

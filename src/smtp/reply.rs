@@ -59,6 +59,8 @@ replies! {
     RELAY_DENIED = 550, "5.7.1", "Relaying denied";
     /// RFC 7489 §6.6.2 / RFC 7372: the sender's domain asks us to reject what fails DMARC.
     DMARC_REJECT = 550, "5.7.1", "Rejected by the sender domain's DMARC policy";
+    /// RFC 5429 §2.1: the recipient's Sieve script rejected the message.
+    SIEVE_REJECT = 550, "5.7.1", "Rejected by the recipient's filter";
     /// RFC 6409 §8.1: MAIL FROM must be one of the authenticated user's addresses.
     FOREIGN_MAIL_FROM = 550, "5.7.1", "You may only send as your own addresses";
     /// RFC 6409 §8.1: the From: header must name the user's own addresses.

@@ -22,10 +22,12 @@ pub enum DataType {
     PushSubscription = 7,
     /// Deliveries and flag changes that alter Email/query results; used for queryState.
     EmailDelivery = 8,
+    /// Sieve scripts (RFC 9661).
+    SieveScript = 12,
 }
 
 impl DataType {
-    pub const ALL: [DataType; 8] = [
+    pub const ALL: [DataType; 9] = [
         DataType::Mailbox,
         DataType::Email,
         DataType::Thread,
@@ -34,6 +36,7 @@ impl DataType {
         DataType::VacationResponse,
         DataType::PushSubscription,
         DataType::EmailDelivery,
+        DataType::SieveScript,
     ];
     pub fn from_u8(v: u8) -> Option<DataType> {
         DataType::ALL.into_iter().find(|t| *t as u8 == v)
@@ -49,6 +52,7 @@ impl DataType {
             DataType::VacationResponse => "VacationResponse",
             DataType::PushSubscription => "PushSubscription",
             DataType::EmailDelivery => "EmailDelivery",
+            DataType::SieveScript => "SieveScript",
         }
     }
 }
@@ -296,4 +300,17 @@ mod tests {
         assert_eq!(IdKind::Email.decode("maab"), None);
         assert_eq!(IdKind::Email.decode("m!"), None);
     }
+}
+
+/// A Sieve script of an account (RFC 9661 SieveScript, RFC 5804 scripts). The text is a blob
+/// (content-addressed, referenced by the account); `compiled` is the serialised compiled form
+/// (`sieve::Program` as JSON, made when the script is stored) so a delivery never reparses it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SieveScript {
+    pub id: u32,
+    pub name: String,
+    /// Hex SHA-256 of the script text in `BLOBS`.
+    pub blob: String,
+    pub is_active: bool,
+    pub compiled: String,
 }

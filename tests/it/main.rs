@@ -52,6 +52,8 @@ mod send_outgoing;
 mod send_remote_jmap;
 mod send_smarthost;
 mod send_vacation;
+mod sieve_delivery;
+mod sieve_managesieve;
 mod skeleton;
 mod smtp_addresses;
 mod smtp_auth;

@@ -7,7 +7,8 @@
 #
 # Peers today: Debian's chromium + node/npm (playwright-core drives the browser, tests/browser);
 # curl, python3 and swaks (tests/it/readme.rs runs README's examples with them); dkimpy and PyNaCl
-# (tests/it/send_outgoing.rs verifies DKIM signatures with them too).
+# (tests/it/send_outgoing.rs verifies DKIM signatures with them too); sievelib (a ManageSieve
+# client, tests/it/sieve_managesieve.rs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -46,6 +47,14 @@ if ! python3 -c 'import dkim, nacl' 2>/dev/null; then
          DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-dkim python3-nacl >/dev/null; } \
     || { echo "!! could not install dkimpy and PyNaCl: run  python3 -m pip install dkimpy pynacl" >&2; exit 1; }
   python3 -c 'import dkim, nacl'
+fi
+
+# sievelib: a real ManageSieve client (RFC 5804) for tests/it/sieve_managesieve.rs.
+if ! python3 -c 'import sievelib.managesieve' 2>/dev/null; then
+  echo "== installing sievelib"
+  python3 -m pip install --quiet --disable-pip-version-check 'sievelib==1.6.0' \
+    || { echo "!! could not install sievelib: run  python3 -m pip install sievelib" >&2; exit 1; }
+  python3 -c 'import sievelib.managesieve'
 fi
 
 # playwright-core from the lock file; only when missing or the lock file changed.

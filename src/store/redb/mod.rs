@@ -12,6 +12,7 @@ pub mod read;
 pub mod read_addresses;
 pub mod read_stats;
 pub mod recover;
+pub mod sieve;
 pub mod tables;
 pub mod tokens;
 pub mod trim;

@@ -96,6 +96,13 @@ pub const APP_PASSWORDS: TableDefinition<(u32, &str), &[u8]> =
 pub const TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("tokens");
 
 /// Counter slots in `COUNTERS`.
+/// (account, script id) -> SieveScript (JSON, with its compiled form): RFC 9661 / RFC 5804
+/// scripts. At most one per account has `is_active`; its text is a blob in `BLOBS`.
+pub const SIEVE_SCRIPTS: TableDefinition<(u32, u32), &[u8]> = TableDefinition::new("sieve_scripts");
+/// account -> what the last Sieve failure reported to the owner was about (script blob and
+/// error), so one broken script is reported once, not at every delivery.
+pub const SIEVE_REPORTED: TableDefinition<u32, &str> = TableDefinition::new("sieve_reported");
+
 pub mod slot {
     /// The account's modseq: bumped by every change of any type.
     pub const MODSEQ: u8 = 0;
@@ -104,6 +111,8 @@ pub mod slot {
     pub const NEXT_THREAD: u8 = 3;
     pub const NEXT_IDENTITY: u8 = 4;
     pub const NEXT_SUBMISSION: u8 = 5;
+    /// Sieve script ids (a distinct number so other new slots do not collide).
+    pub const NEXT_SIEVE: u8 = 12;
     /// `TYPE_HIGH + type`: highest modseq of a change of that type (its state).
     pub const TYPE_HIGH: u8 = 16;
     /// `TYPE_LOW + type`: changes at or below this modseq have been trimmed from the log.

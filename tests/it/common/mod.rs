@@ -27,6 +27,8 @@ pub struct Server {
     pub https: SocketAddr,
     /// The SMTP submission listener (RFC 6409: STARTTLS + AUTH).
     pub submission: SocketAddr,
+    /// The ManageSieve listener (RFC 5804: STARTTLS + AUTHENTICATE PLAIN).
+    pub managesieve: SocketAddr,
     /// The generated admin account (first start only; empty after a restart).
     pub admin: String,
     pub admin_password: String,
@@ -92,6 +94,8 @@ impl Server {
                 "off",
                 "--submission-listen",
                 "127.0.0.1:0",
+                "--managesieve-listen",
+                "127.0.0.1:0",
             ])
             .args(extra)
             .env("MAILNOOK_LOG", "debug")
@@ -104,6 +108,7 @@ impl Server {
         let mut reader = BufReader::new(stdout);
         let mut lines = Vec::new();
         let (mut smtp, mut https, mut submission) = (None, None, None);
+        let mut managesieve = None;
         let (mut admin, mut admin_password, mut fingerprint) =
             (String::new(), String::new(), String::new());
         loop {
@@ -126,6 +131,10 @@ impl Server {
             if let Some(rest) = line.strip_prefix("SUBMISSION listening on ") {
                 let addr = rest.split(' ').next().expect("submission addr");
                 submission = Some(addr.parse().expect("submission addr"));
+            }
+            if let Some(rest) = line.strip_prefix("MANAGESIEVE listening on ") {
+                let addr = rest.split(' ').next().expect("managesieve addr");
+                managesieve = Some(addr.parse().expect("managesieve addr"));
             }
             if let Some(rest) = line.strip_prefix("HTTPS listening on https://") {
                 let addr = rest.split('/').next().expect("https addr");
@@ -154,6 +163,7 @@ impl Server {
             smtp: smtp.expect("smtp address printed"),
             https: https.expect("https address printed"),
             submission: submission.expect("submission address printed"),
+            managesieve: managesieve.expect("managesieve address printed"),
             admin,
             admin_password,
             fingerprint,

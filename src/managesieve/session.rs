@@ -1,0 +1,543 @@
+//! One ManageSieve connection (RFC 5804 §2): greeting with capabilities, STARTTLS, then
+//! AUTHENTICATE "PLAIN" over TLS only, then the script commands. Answers are `OK`, `NO` (with
+//! a response code where §1.3 defines one) or `BYE`.
+
+use super::Ctx;
+use super::parse::{Arg, ReadError, Reader, string};
+use crate::login::Outcome;
+use crate::sieve::Limits;
+use crate::store::StoreError;
+use crate::store::model::{AccountId, SieveScript};
+use base64::Engine;
+use futures_lite::{AsyncRead, AsyncWrite, AsyncWriteExt, FutureExt};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// An idle connection is closed after this long (RFC 5804 §2 leaves it to the server).
+const IDLE: Duration = Duration::from_secs(300);
+/// Protocol errors before the connection is closed.
+const MAX_ERRORS: u32 = 10;
+const MAX_AUTH_FAILURES: u32 = 3;
+
+pub struct Session {
+    ctx: Ctx,
+    peer: SocketAddr,
+    io: Option<Box<dyn Io>>,
+    reader: Reader,
+    tls: bool,
+    user: Option<(AccountId, String)>,
+    errors: u32,
+    auth_failures: u32,
+}
+
+fn quote(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace(['\r', '\n'], " ")
+}
+
+enum Flow {
+    Go,
+    Close,
+}
+
+impl Session {
+    pub fn new(ctx: Ctx, peer: SocketAddr, io: Box<dyn Io>) -> Session {
+        Session {
+            ctx,
+            peer,
+            io: Some(io),
+            reader: Reader::new(),
+            tls: false,
+            user: None,
+            errors: 0,
+            auth_failures: 0,
+        }
+    }
+
+    async fn send(&mut self, s: &str) -> Result<(), ()> {
+        let io = self.io.as_mut().ok_or(())?;
+        io.write_all(s.as_bytes()).await.map_err(|_| ())?;
+        io.flush().await.map_err(|_| ())
+    }
+
+    /// The capability lines (RFC 5804 §1.7): PLAIN only once TLS is up, STARTTLS only before.
+    fn capabilities(&self) -> String {
+        let l = Limits::default();
+        let mut s = String::new();
+        s.push_str(&format!(
+            "\"IMPLEMENTATION\" \"mailnook {}\"\r\n",
+            env!("CARGO_PKG_VERSION")
+        ));
+        s.push_str(&format!(
+            "\"SIEVE\" \"{}\"\r\n",
+            crate::sieve::capability_string()
+        ));
+        if self.tls {
+            s.push_str("\"SASL\" \"PLAIN\"\r\n");
+        } else {
+            s.push_str("\"SASL\" \"\"\r\n\"STARTTLS\"\r\n");
+        }
+        s.push_str(&format!("\"MAXREDIRECTS\" \"{}\"\r\n", l.max_redirects));
+        if let Some((_, name)) = &self.user {
+            s.push_str(&format!("\"OWNER\" \"{}\"\r\n", quote(name)));
+        }
+        s.push_str("\"VERSION\" \"1.0\"\r\n");
+        s
+    }
+
+    pub async fn run(mut self) {
+        let greeting = format!(
+            "{}OK \"mailnook ManageSieve ready\"\r\n",
+            self.capabilities()
+        );
+        if self.send(&greeting).await.is_err() {
+            return;
+        }
+        loop {
+            let io = match self.io.as_mut() {
+                Some(io) => io,
+                None => return,
+            };
+            let read = self.reader.command(io.as_mut());
+            let timeout = async {
+                smol::Timer::after(IDLE).await;
+                Err(ReadError::Closed)
+            };
+            match read.or(timeout).await {
+                Ok((name, args)) => match self.command(&name, args).await {
+                    Ok(Flow::Go) => {}
+                    _ => return,
+                },
+                Err(ReadError::Closed) => return,
+                Err(ReadError::Bad(why)) => {
+                    self.errors += 1;
+                    if self.errors >= MAX_ERRORS {
+                        let _ = self.send("BYE \"Too many errors\"\r\n").await;
+                        return;
+                    }
+                    if self
+                        .send(&format!("NO \"{}\"\r\n", quote(&why)))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn no(&mut self, text: &str) -> Result<Flow, ()> {
+        self.errors += 1;
+        if self.errors >= MAX_ERRORS {
+            let _ = self.send("BYE \"Too many errors\"\r\n").await;
+            return Ok(Flow::Close);
+        }
+        self.send(&format!("NO {text}\r\n")).await?;
+        Ok(Flow::Go)
+    }
+
+    async fn command(&mut self, name: &str, args: Vec<Arg>) -> Result<Flow, ()> {
+        let texts: Vec<Option<String>> = args.iter().map(Arg::text).collect();
+        let arg = |i: usize| texts.get(i).cloned().flatten();
+        match name {
+            "CAPABILITY" => {
+                let caps = self.capabilities();
+                self.send(&format!("{caps}OK \"Capability completed\"\r\n"))
+                    .await?;
+                return Ok(Flow::Go);
+            }
+            "NOOP" => {
+                match arg(0) {
+                    // RFC 5804 §2.11: the tag is echoed back.
+                    Some(tag) => {
+                        self.send(&format!("OK (TAG {}) \"Done\"\r\n", string(&tag)))
+                            .await?
+                    }
+                    None => self.send("OK \"Done\"\r\n").await?,
+                }
+                return Ok(Flow::Go);
+            }
+            "LOGOUT" => {
+                let _ = self.send("OK \"Logout complete\"\r\n").await;
+                return Ok(Flow::Close);
+            }
+            "STARTTLS" => {
+                if self.tls || self.user.is_some() {
+                    return self.no("\"TLS is already active\"").await;
+                }
+                self.send("OK \"Begin TLS negotiation now\"\r\n").await?;
+                // Anything the client sent after STARTTLS before the handshake is dropped, so
+                // no plaintext can be injected into the TLS session (RFC 5804 §2.2).
+                self.reader.buf.clear();
+                let io = self.io.take().ok_or(())?;
+                let acceptor = futures_rustls::TlsAcceptor::from(self.ctx.tls.config());
+                let handshake = async { acceptor.accept(io).await.map_err(|_| ()) };
+                let timeout = async {
+                    smol::Timer::after(Duration::from_secs(30)).await;
+                    Err(())
+                };
+                let stream = handshake.or(timeout).await?;
+                self.io = Some(Box::new(stream));
+                self.tls = true;
+                // §2.2: the server sends its capabilities again after the handshake.
+                let caps = self.capabilities();
+                self.send(&format!("{caps}OK \"TLS negotiation successful\"\r\n"))
+                    .await?;
+                return Ok(Flow::Go);
+            }
+            "AUTHENTICATE" => return self.authenticate(&args).await,
+            _ => {}
+        }
+        let Some((acct, _)) = self.user.clone() else {
+            return self.no("\"Authenticate first\"").await;
+        };
+        match name {
+            "LISTSCRIPTS" => {
+                let scripts = self.scripts(acct).await?;
+                let mut out = String::new();
+                for s in scripts {
+                    out.push_str(&string(&s.name));
+                    if s.is_active {
+                        out.push_str(" ACTIVE");
+                    }
+                    out.push_str("\r\n");
+                }
+                out.push_str("OK \"Listscripts completed\"\r\n");
+                self.send(&out).await?;
+                Ok(Flow::Go)
+            }
+            "HAVESPACE" => {
+                let (Some(n), Some(size)) = (arg(0), arg(1).and_then(|s| s.parse::<u64>().ok()))
+                else {
+                    return self.no("\"HAVESPACE name size\"").await;
+                };
+                let l = Limits::default();
+                if size > l.max_script_bytes as u64 {
+                    return self
+                        .no(&format!(
+                            "(QUOTA/MAXSIZE) \"Scripts may be at most {} bytes\"",
+                            l.max_script_bytes
+                        ))
+                        .await;
+                }
+                let scripts = self.scripts(acct).await?;
+                if !scripts.iter().any(|s| s.name == n) && scripts.len() >= l.max_scripts {
+                    return self
+                        .no(&format!(
+                            "(QUOTA/MAXSCRIPTS) \"At most {} scripts\"",
+                            l.max_scripts
+                        ))
+                        .await;
+                }
+                self.send("OK \"Putscript would succeed\"\r\n").await?;
+                Ok(Flow::Go)
+            }
+            "CHECKSCRIPT" => {
+                let Some(Arg::Str(body)) = args.first() else {
+                    return self.no("\"CHECKSCRIPT script\"").await;
+                };
+                match compile(body) {
+                    Ok(_) => self.send("OK \"Script is valid\"\r\n").await?,
+                    Err(e) => return self.no(&format!("\"{}\"", quote(&e))).await,
+                }
+                Ok(Flow::Go)
+            }
+            "PUTSCRIPT" => {
+                let (Some(n), Some(Arg::Str(body))) = (arg(0), args.get(1)) else {
+                    return self.no("\"PUTSCRIPT name script\"").await;
+                };
+                if !crate::jmap::sieve::valid_name(&n) {
+                    return self.no("\"Invalid script name\"").await;
+                }
+                let program = match compile(body) {
+                    Ok(p) => p,
+                    Err(e) => return self.no(&format!("\"{}\"", quote(&e))).await,
+                };
+                let compiled = serde_json::to_string(&program).map_err(|_| ())?;
+                let body = body.clone();
+                let res = self
+                    .ctx
+                    .store
+                    .write(move |w| {
+                        let existing = w.sieve_scripts(acct)?;
+                        match existing.iter().find(|s| s.name == n) {
+                            Some(s) => {
+                                let mut s = s.clone();
+                                s.compiled = compiled.clone();
+                                w.put_sieve_script(acct, s, Some(&body), false)?;
+                            }
+                            None => {
+                                if existing.len() >= Limits::default().max_scripts {
+                                    return Err(StoreError::Invalid("maxscripts".into()));
+                                }
+                                let s = SieveScript {
+                                    id: 0,
+                                    name: n.clone(),
+                                    blob: String::new(),
+                                    is_active: false,
+                                    compiled: compiled.clone(),
+                                };
+                                w.put_sieve_script(acct, s, Some(&body), true)?;
+                            }
+                        }
+                        Ok(())
+                    })
+                    .await;
+                match res {
+                    Ok(()) => self.send("OK \"Putscript completed\"\r\n").await?,
+                    Err(StoreError::Invalid(_)) => {
+                        return self
+                            .no(&format!(
+                                "(QUOTA/MAXSCRIPTS) \"At most {} scripts\"",
+                                Limits::default().max_scripts
+                            ))
+                            .await;
+                    }
+                    Err(e) => return self.store_failed(e).await,
+                }
+                Ok(Flow::Go)
+            }
+            "GETSCRIPT" => {
+                let Some(n) = arg(0) else {
+                    return self.no("\"GETSCRIPT name\"").await;
+                };
+                let text = self
+                    .ctx
+                    .store
+                    .read(move |r| {
+                        let Some(s) = r.sieve_scripts(acct)?.into_iter().find(|s| s.name == n)
+                        else {
+                            return Ok(None);
+                        };
+                        r.blob(acct, &s.blob)
+                    })
+                    .await;
+                match text {
+                    Ok(Some(t)) => {
+                        let mut out = format!("{{{}}}\r\n", t.len()).into_bytes();
+                        out.extend_from_slice(&t);
+                        out.extend_from_slice(b"\r\nOK \"Getscript completed\"\r\n");
+                        let io = self.io.as_mut().ok_or(())?;
+                        io.write_all(&out).await.map_err(|_| ())?;
+                        io.flush().await.map_err(|_| ())?;
+                    }
+                    Ok(None) => return self.no("(NONEXISTENT) \"No such script\"").await,
+                    Err(e) => return self.store_failed(e).await,
+                }
+                Ok(Flow::Go)
+            }
+            "SETACTIVE" => {
+                let Some(n) = arg(0) else {
+                    return self.no("\"SETACTIVE name\"").await;
+                };
+                let res = self
+                    .ctx
+                    .store
+                    .write(move |w| {
+                        // §2.8: the empty name deactivates.
+                        let target = if n.is_empty() {
+                            None
+                        } else {
+                            match w.sieve_scripts(acct)?.into_iter().find(|s| s.name == n) {
+                                Some(s) => Some(s.id),
+                                None => return Err(StoreError::NotFound),
+                            }
+                        };
+                        w.activate_sieve_script(acct, target)
+                    })
+                    .await;
+                match res {
+                    Ok(()) => self.send("OK \"Setactive completed\"\r\n").await?,
+                    Err(StoreError::NotFound) => {
+                        return self.no("(NONEXISTENT) \"No such script\"").await;
+                    }
+                    Err(e) => return self.store_failed(e).await,
+                }
+                Ok(Flow::Go)
+            }
+            "DELETESCRIPT" => {
+                let Some(n) = arg(0) else {
+                    return self.no("\"DELETESCRIPT name\"").await;
+                };
+                let res = self
+                    .ctx
+                    .store
+                    .write(move |w| {
+                        let Some(s) = w.sieve_scripts(acct)?.into_iter().find(|s| s.name == n)
+                        else {
+                            return Err(StoreError::NotFound);
+                        };
+                        if s.is_active {
+                            return Err(StoreError::Invalid("active".into()));
+                        }
+                        w.remove_sieve_script(acct, s.id).map(|_| ())
+                    })
+                    .await;
+                match res {
+                    Ok(()) => self.send("OK \"Deletescript completed\"\r\n").await?,
+                    Err(StoreError::NotFound) => {
+                        return self.no("(NONEXISTENT) \"No such script\"").await;
+                    }
+                    Err(StoreError::Invalid(_)) => {
+                        return self.no("(ACTIVE) \"Deactivate the script first\"").await;
+                    }
+                    Err(e) => return self.store_failed(e).await,
+                }
+                Ok(Flow::Go)
+            }
+            "RENAMESCRIPT" => {
+                let (Some(old), Some(new)) = (arg(0), arg(1)) else {
+                    return self.no("\"RENAMESCRIPT old new\"").await;
+                };
+                if !crate::jmap::sieve::valid_name(&new) {
+                    return self.no("\"Invalid script name\"").await;
+                }
+                let res = self
+                    .ctx
+                    .store
+                    .write(move |w| {
+                        let all = w.sieve_scripts(acct)?;
+                        if all.iter().any(|s| s.name == new) {
+                            return Err(StoreError::Invalid("exists".into()));
+                        }
+                        let Some(mut s) = all.into_iter().find(|s| s.name == old) else {
+                            return Err(StoreError::NotFound);
+                        };
+                        s.name = new.clone();
+                        w.put_sieve_script(acct, s, None, false).map(|_| ())
+                    })
+                    .await;
+                match res {
+                    Ok(()) => self.send("OK \"Renamescript completed\"\r\n").await?,
+                    Err(StoreError::NotFound) => {
+                        return self.no("(NONEXISTENT) \"No such script\"").await;
+                    }
+                    Err(StoreError::Invalid(_)) => {
+                        return self.no("(ALREADYEXISTS) \"A script has that name\"").await;
+                    }
+                    Err(e) => return self.store_failed(e).await,
+                }
+                Ok(Flow::Go)
+            }
+            _ => self.no("\"Unknown command\"").await,
+        }
+    }
+
+    async fn store_failed(&mut self, e: StoreError) -> Result<Flow, ()> {
+        log::error!("managesieve {}: store error: {e}", self.peer);
+        self.send("NO (TRYLATER) \"Server error, try again later\"\r\n")
+            .await?;
+        Ok(Flow::Go)
+    }
+
+    async fn scripts(&mut self, acct: AccountId) -> Result<Vec<SieveScript>, ()> {
+        match self.ctx.store.read(move |r| r.sieve_scripts(acct)).await {
+            Ok(s) => Ok(s),
+            Err(e) => {
+                log::error!("managesieve {}: store error: {e}", self.peer);
+                Err(())
+            }
+        }
+    }
+
+    /// AUTHENTICATE "PLAIN" [initial response] (RFC 5804 §2.1, RFC 4616).
+    async fn authenticate(&mut self, args: &[Arg]) -> Result<Flow, ()> {
+        if !self.tls {
+            return self.no("(ENCRYPT-NEEDED) \"Use STARTTLS first\"").await;
+        }
+        if self.user.is_some() {
+            return self.no("\"Already authenticated\"").await;
+        }
+        let mech = args.first().and_then(Arg::text).unwrap_or_default();
+        if !mech.eq_ignore_ascii_case("PLAIN") {
+            return self.no("\"Only PLAIN is supported\"").await;
+        }
+        let response = match args.get(1).and_then(Arg::text) {
+            Some(r) => r,
+            None => {
+                // An empty challenge; the client answers with a string.
+                self.send("\"\"\r\n").await?;
+                let io = self.io.as_mut().ok_or(())?;
+                let line = self.reader.line(io.as_mut()).await.map_err(|_| ())?;
+                let text = String::from_utf8_lossy(&line).trim().to_string();
+                if text == "\"*\"" || text == "*" {
+                    return self.no("\"Authentication cancelled\"").await;
+                }
+                text.trim_matches('"').to_string()
+            }
+        };
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(response.trim())
+            .ok();
+        // authzid NUL authcid NUL password; an authzid other than the user is refused.
+        let creds = decoded.and_then(|d| {
+            let parts: Vec<&[u8]> = d.split(|b| *b == 0).collect();
+            match parts.as_slice() {
+                [authz, user, pass] => {
+                    let user = std::str::from_utf8(user).ok()?.to_string();
+                    let authz = std::str::from_utf8(authz).ok()?;
+                    if !authz.is_empty() && !authz.eq_ignore_ascii_case(&user) {
+                        return None;
+                    }
+                    Some((user, std::str::from_utf8(pass).ok()?.to_string()))
+                }
+                _ => None,
+            }
+        });
+        let Some((user, pass)) = creds else {
+            return self.no("\"Cannot decode the response\"").await;
+        };
+        let outcome = self
+            .ctx
+            .login
+            .check_password(&self.ctx.store, Some(self.peer.ip()), &user, &pass)
+            .await;
+        let shown: String = user
+            .chars()
+            .take(256)
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect();
+        match outcome {
+            Outcome::Ok(acct) => {
+                log::info!("managesieve {}: {shown} logged in", self.peer);
+                self.user = Some((acct.id, acct.name));
+                self.send("OK \"Authenticated\"\r\n").await?;
+                Ok(Flow::Go)
+            }
+            Outcome::Throttled(wait) => {
+                log::info!(
+                    "managesieve {}: login for {shown} refused (limiter)",
+                    self.peer
+                );
+                let _ = self
+                    .send(&format!(
+                        "NO (TRYLATER) \"Too many attempts, try again in {} seconds\"\r\n",
+                        wait.as_secs().max(1)
+                    ))
+                    .await;
+                Ok(Flow::Close)
+            }
+            Outcome::Denied => {
+                self.auth_failures += 1;
+                log::info!("managesieve {}: failed login for {shown}", self.peer);
+                smol::Timer::after(Duration::from_secs(1)).await;
+                self.send("NO \"Authentication failed\"\r\n").await?;
+                if self.auth_failures >= MAX_AUTH_FAILURES {
+                    let _ = self.send("BYE \"Too many failed logins\"\r\n").await;
+                    return Ok(Flow::Close);
+                }
+                Ok(Flow::Go)
+            }
+        }
+    }
+}
+
+fn compile(body: &[u8]) -> Result<crate::sieve::Program, String> {
+    let text = std::str::from_utf8(body).map_err(|_| "the script is not UTF-8".to_string())?;
+    crate::sieve::compile(text, &Limits::default()).map_err(|e| e.to_string())
+}

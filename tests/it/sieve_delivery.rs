@@ -1,0 +1,362 @@
+//! Sieve filters (issue #17) end to end: scripts uploaded as blobs and stored with JMAP
+//! SieveScript/set (RFC 9661) decide where mail delivered over SMTP lands: fileinto with
+//! imap4flags keywords, discard, a missing mailbox falling back to the Inbox (and the owner
+//! told once), reject answered in the SMTP transaction, redirect through the outbound queue
+//! with its loop check, a hostile script stopped by its CPU budget without losing the message,
+//! and errors reported with line and column.
+
+use crate::common::{self, Account, CORE, MAIL, Server, eventually};
+use serde_json::{Value, json};
+
+const SIEVE: &str = "urn:ietf:params:jmap:sieve";
+const ALICE: &str = "alice@example.org";
+const PW: &str = "alice's long password";
+
+async fn upload(acct: &Account<'_>, text: &str) -> String {
+    let res = acct
+        .server
+        .http()
+        .post(format!(
+            "{}/jmap/upload/{}",
+            acct.server.base_url(),
+            acct.id
+        ))
+        .basic_auth(&acct.address, Some(&acct.password))
+        .header("Content-Type", "application/sieve")
+        .body(text.as_bytes().to_vec())
+        .send()
+        .await
+        .expect("upload");
+    let v: Value = res.json().await.expect("upload json");
+    v["blobId"].as_str().expect("blobId").to_string()
+}
+
+async fn sieve(acct: &Account<'_>, name: &str, mut args: Value) -> Value {
+    args["accountId"] = json!(acct.id);
+    let r = acct
+        .call_using(&[CORE, MAIL, SIEVE], json!([[name, args, "s"]]))
+        .await;
+    assert_eq!(r[0][0], json!(name), "{name}: {}", r[0]);
+    r[0][1].clone()
+}
+
+/// Uploads `text`, stores it as the active script; the SieveScript/set response.
+async fn activate(acct: &Account<'_>, name: &str, text: &str) -> Value {
+    let blob = upload(acct, text).await;
+    sieve(
+        acct,
+        "SieveScript/set",
+        json!({"create": {"s1": {"name": name, "blobId": blob}}, "onSuccessActivateScript": "#s1"}),
+    )
+    .await
+}
+
+/// (subject, mailbox names, keywords) of every email in the account.
+async fn mail(acct: &Account<'_>) -> Vec<(String, Vec<String>, Vec<String>)> {
+    let boxes = acct.call1("Mailbox/get", json!({})).await;
+    let name_of = |id: &str| -> String {
+        boxes["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == json!(id))
+            .map(|m| m["name"].as_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    let ids = acct.email_ids().await;
+    let got = acct
+        .call1(
+            "Email/get",
+            json!({"ids": ids, "properties": ["subject", "mailboxIds", "keywords"]}),
+        )
+        .await;
+    let mut out = Vec::new();
+    for e in got["list"].as_array().unwrap() {
+        let mut boxes: Vec<String> = e["mailboxIds"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| name_of(k))
+            .collect();
+        boxes.sort();
+        let mut kw: Vec<String> = e["keywords"].as_object().unwrap().keys().cloned().collect();
+        kw.sort();
+        out.push((e["subject"].as_str().unwrap_or("").to_string(), boxes, kw));
+    }
+    out
+}
+
+fn msg(subject: &str) -> Vec<u8> {
+    common::message(
+        "carol@remote.example",
+        ALICE,
+        subject,
+        &format!("{}@remote.example", subject.replace(' ', ".")),
+        "hello",
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jmap_script_decides_where_smtp_mail_lands() {
+    let s = Server::start();
+    let alice = s.new_account(ALICE, PW).await;
+    alice
+        .call1("Mailbox/set", json!({"create": {"c": {"name": "club"}}}))
+        .await;
+    let script = r#"require ["fileinto", "imap4flags"];
+# The club's mail goes to its own folder, flagged.
+if header :contains "subject" "club" {
+    addflag "\\Flagged";
+    fileinto "club";
+} elsif header :contains "subject" "spam" {
+    discard;
+} elsif header :contains "subject" "nowhere" {
+    fileinto "No Such Folder";
+}
+"#;
+    let r = activate(&alice, "main", script).await;
+    let id = r["created"]["s1"]["id"]
+        .as_str()
+        .expect("created")
+        .to_string();
+    assert_eq!(r["updated"][&id]["isActive"], json!(true), "{r}");
+
+    for subject in [
+        "club meeting",
+        "spam offer",
+        "to nowhere",
+        "plain note",
+        "nowhere again",
+    ] {
+        let reply = alice.deliver(&msg(subject));
+        assert!(reply.starts_with("250"), "{subject}: {reply}");
+    }
+    let got = eventually("the owner's report", || {
+        let a = &alice;
+        async move {
+            let m = mail(a).await;
+            m.iter()
+                .any(|(s, _, _)| s == "Your mail filter needs attention")
+                .then_some(m)
+        }
+    })
+    .await;
+    let find = |subj: &str| got.iter().filter(|(s, _, _)| s == subj).collect::<Vec<_>>();
+    assert_eq!(find("club meeting")[0].1, vec!["club"]);
+    assert_eq!(find("club meeting")[0].2, vec!["$flagged"]);
+    assert!(find("spam offer").is_empty(), "discarded: {got:?}");
+    assert_eq!(find("to nowhere")[0].1, vec!["Inbox"]);
+    assert_eq!(find("nowhere again")[0].1, vec!["Inbox"]);
+    assert_eq!(find("plain note")[0].1, vec!["Inbox"]);
+    // Two deliveries into the missing folder, one report.
+    assert_eq!(find("Your mail filter needs attention").len(), 1, "{got:?}");
+
+    let g = sieve(&alice, "SieveScript/get", json!({"ids": null})).await;
+    assert_eq!(g["list"][0]["name"], json!("main"));
+    assert_eq!(g["list"][0]["isActive"], json!(true));
+    let q = sieve(
+        &alice,
+        "SieveScript/query",
+        json!({"filter": {"isActive": true}}),
+    )
+    .await;
+    assert_eq!(q["ids"], json!([id]));
+    // The script text downloads from its blob, as uploaded.
+    let blob = g["list"][0]["blobId"].as_str().unwrap();
+    let text = s
+        .http()
+        .get(format!(
+            "{}/jmap/download/{}/{blob}/main.sieve",
+            s.base_url(),
+            alice.id
+        ))
+        .basic_auth(ALICE, Some(PW))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(text, script);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_have_line_and_column_and_the_active_script_is_protected() {
+    let s = Server::start();
+    let alice = s.new_account(ALICE, PW).await;
+    let bad = upload(
+        &alice,
+        "require \"fileinto\";\nif header :is \"a\" \"b\" {\n  fileinto \"x\"\n}\n",
+    )
+    .await;
+    let v = sieve(&alice, "SieveScript/validate", json!({"blobId": bad})).await;
+    assert_eq!(v["error"]["type"], json!("invalidSieve"), "{v}");
+    let d = v["error"]["description"].as_str().unwrap();
+    assert!(d.starts_with("line 4, column 1:"), "{d}");
+    let r = sieve(
+        &alice,
+        "SieveScript/set",
+        json!({"create": {"x": {"name": "bad", "blobId": bad}}}),
+    )
+    .await;
+    assert_eq!(r["notCreated"]["x"]["type"], json!("invalidSieve"), "{r}");
+    let unknown = upload(&alice, "require \"frobnicate\";").await;
+    let v = sieve(&alice, "SieveScript/validate", json!({"blobId": unknown})).await;
+    assert!(
+        v["error"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("frobnicate"),
+        "{v}"
+    );
+    let good = upload(&alice, "keep;").await;
+    let v = sieve(&alice, "SieveScript/validate", json!({"blobId": good})).await;
+    assert_eq!(v["error"], Value::Null);
+
+    let r = activate(&alice, "ok", "keep;").await;
+    let id = r["created"]["s1"]["id"].as_str().unwrap().to_string();
+    let r = sieve(&alice, "SieveScript/set", json!({"destroy": [id]})).await;
+    assert_eq!(
+        r["notDestroyed"][&id]["type"],
+        json!("sieveIsActive"),
+        "{r}"
+    );
+    let r = sieve(
+        &alice,
+        "SieveScript/set",
+        json!({"onSuccessDeactivateScript": true}),
+    )
+    .await;
+    assert_eq!(r["updated"][&id]["isActive"], json!(false), "{r}");
+    let r = sieve(&alice, "SieveScript/set", json!({"destroy": [id]})).await;
+    assert_eq!(r["destroyed"], json!([id]), "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reject_in_the_transaction_and_a_hostile_script_keeps_mail() {
+    let s = Server::start();
+    let alice = s.new_account(ALICE, PW).await;
+    activate(
+        &alice,
+        "rejecter",
+        "require \"reject\";\nif header :contains \"subject\" \"reject me\" { reject \"Not from you, thanks.\"; }",
+    )
+    .await;
+    let reply = alice.deliver(&msg("reject me please"));
+    assert!(reply.starts_with("550 5.7.1"), "{reply}");
+    assert!(reply.contains("Not from you, thanks."), "{reply}");
+    assert!(alice.deliver(&msg("welcome")).starts_with("250"));
+
+    // A script that would spend far more than its CPU budget on a long header: the run is
+    // stopped, the message kept in the Inbox, and the owner told.
+    let tests = vec![r#"header :matches "subject" "*a*a*a*a*a*a*a*a*b""#; 300].join(",\n  ");
+    let hostile =
+        format!("require \"fileinto\";\nif anyof(\n  {tests}) {{ fileinto \"never\"; }}\n");
+    activate(&alice, "hostile", &hostile).await;
+    let long = "a".repeat(20_000);
+    assert!(alice.deliver(&msg(&long)).starts_with("250"));
+    let got = eventually("the report of the failed script", || {
+        let a = &alice;
+        async move {
+            let m = mail(a).await;
+            m.iter()
+                .any(|(s, _, _)| s == "Your mail filter needs attention")
+                .then_some(m)
+        }
+    })
+    .await;
+    assert!(
+        got.iter()
+            .any(|(s, b, _)| s == &long && b == &vec!["Inbox".to_string()]),
+        "{got:?}"
+    );
+    assert!(!got.iter().any(|(s, _, _)| s == "reject me please"));
+    assert!(s.log().contains("CPU budget"), "{}", s.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirect_goes_through_the_queue_and_a_loop_is_refused() {
+    let s = Server::start();
+    let alice = s.new_account(ALICE, PW).await;
+    let bob = s
+        .new_account("bob@example.org", "bob's long password")
+        .await;
+    activate(&alice, "fwd", "redirect \"bob@example.org\";").await;
+    assert!(alice.deliver(&msg("for bob")).starts_with("250"));
+    let got = eventually("the redirected copy at bob", || {
+        let b = &bob;
+        async move {
+            let m = mail(b).await;
+            m.iter().any(|(s, _, _)| s == "for bob").then_some(m)
+        }
+    })
+    .await;
+    assert_eq!(got.len(), 1);
+    // A message that already passed through alice is not redirected again: kept instead.
+    let mut looped = b"Delivered-To: alice@example.org\r\n".to_vec();
+    looped.extend_from_slice(&msg("came back"));
+    assert!(alice.deliver(&looped).starts_with("250"));
+    let a = mail(&alice).await;
+    assert!(
+        a.iter()
+            .any(|(s, b, _)| s == "came back" && b == &vec!["Inbox".to_string()]),
+        "{a:?}"
+    );
+    assert!(
+        !a.iter().any(|(s, _, _)| s == "for bob"),
+        "redirect without :copy: {a:?}"
+    );
+    assert!(s.log().contains("mail loop"), "{}", s.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sieve_vacation_replies_once_per_sender_sharing_vacation_response_memory() {
+    use crate::send_support::{FakeSmtp, smarthost_config};
+    let fake = FakeSmtp::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = smarthost_config(dir.path(), &fake, 3600);
+    let s = Server::start_with(&["--config", &cfg]);
+    let alice = s.new_account(ALICE, PW).await;
+    activate(
+        &alice,
+        "away",
+        "require \"vacation\";\nvacation :days 7 :subject \"Away this week\" \"Back on Monday.\";\n",
+    )
+    .await;
+    // The VacationResponse is on too: one mechanism, one reply per sender.
+    let r = alice
+        .call_using(
+            &[CORE, MAIL, "urn:ietf:params:jmap:vacationresponse"],
+            json!([["VacationResponse/set", {"accountId": alice.id, "update": {"singleton": {
+                "isEnabled": true, "subject": "JMAP away", "textBody": "JMAP text"}}}, "v"]]),
+        )
+        .await;
+    assert!(r[0][1]["updated"].is_object(), "{}", r[0]);
+    let send = |from: &str, subject: &str| {
+        let raw = format!(
+            "From: {from}\r\nTo: {ALICE}\r\nSubject: {subject}\r\nMessage-ID: <{subject}@remote.example>\r\n\r\nhello\r\n"
+        );
+        let from = from.to_string();
+        tokio::task::block_in_place(|| s.send(&from, &[ALICE], raw.as_bytes())).unwrap();
+    };
+    send("carol@remote.example", "one");
+    send("carol@remote.example", "two");
+    send("erin@remote.example", "three");
+    for who in ["carol@remote.example", "erin@remote.example"] {
+        eventually("the replies", || {
+            let m = fake.messages();
+            async move { m.iter().any(|x| x.rcpts == [who]).then_some(()) }
+        })
+        .await;
+    }
+    let replies = fake.messages();
+    let carol: Vec<_> = replies
+        .iter()
+        .filter(|x| x.rcpts == ["carol@remote.example"])
+        .collect();
+    assert_eq!(carol.len(), 1, "{replies:?}");
+    let text = String::from_utf8_lossy(carol[0].data.as_ref().unwrap()).to_string();
+    assert_eq!(carol[0].mail_from, "", "auto-replies use the null sender");
+    assert!(text.contains("Auto-Submitted: auto-replied"), "{text}");
+    assert!(text.contains("In-Reply-To: <one@remote.example>"), "{text}");
+}
