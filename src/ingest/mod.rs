@@ -149,6 +149,3 @@ pub fn insert(
     };
     w.insert_email(&new, &p.raw, &p.keys)
 }
-
-/// The clock lives in `date.rs` (neutral: the store needs it too); kept here for its callers.
-pub use crate::date::now;

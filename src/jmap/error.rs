@@ -123,10 +123,25 @@ impl From<StoreError> for MethodError {
             StoreError::Closed => {
                 MethodError::new("serverUnavailable", "the server is shutting down")
             }
+            // RFC 8620 §3.6.2 serverUnavailable: "attempting the same operation later ... may
+            // succeed" — true of a full disk and of the reopen that follows it.
             StoreError::Unavailable(_) => MethodError::new(
                 "serverUnavailable",
                 "storage cannot be written just now (disk full?); try again shortly",
             ),
+            StoreError::DiskFull(e) => {
+                log::error!("jmap: the disk is full: {e}");
+                MethodError::new(
+                    "serverUnavailable",
+                    "the server's disk is full; nothing was changed; try again later",
+                )
+            }
+            // RFC 8620 §5.2: the log cannot answer from this state; the client resyncs.
+            StoreError::StateTooOld => MethodError::cannot_calculate_changes(),
+            StoreError::Aborted(d) => {
+                log::error!("jmap: aborted {d}");
+                MethodError::server_fail("internal storage error; nothing was changed")
+            }
             other => {
                 log::error!("jmap: store error: {other}");
                 MethodError::server_fail("internal storage error")

@@ -8,6 +8,7 @@ pub use crate::admission as limits;
 
 pub mod reply;
 pub mod session;
+pub mod store_reply;
 pub mod submission;
 
 use crate::config::Config;
@@ -90,7 +91,7 @@ pub async fn serve(listener: smol::net::TcpListener, ctx: SmtpContext) {
                     Err(refusal) => {
                         log::info!("smtp {peer}: refused connection: {}", refusal.reason());
                         ctx.activity.record(crate::activity::Transaction {
-                            time: crate::ingest::now(),
+                            time: crate::date::now(),
                             client_ip: peer.ip(),
                             helo: None,
                             sender: None,

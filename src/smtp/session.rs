@@ -322,7 +322,8 @@ impl Session {
                     }
                     Err(e) => {
                         log::warn!("smtp {}: recipient lookup failed: {e}", self.peer);
-                        self.reply(reply::LOCAL_ERROR.line().as_bytes());
+                        let r = super::store_reply::reply_for(&e);
+                        self.reply(r.line().as_bytes());
                     }
                 }
             }
@@ -473,7 +474,7 @@ impl Session {
             }
             None => (String::new(), None, Action::Deliver),
         };
-        let now = ingest::now();
+        let now = crate::date::now();
         let mut raw = auth_header.into_bytes();
         raw.extend_from_slice(self.received_header(now).as_bytes());
         // RFC 8601 §5: results claiming our name that arrived with the message are forged; they
@@ -525,7 +526,7 @@ impl Session {
                 reply::QUEUED.with(&format!("Message accepted as {id}"))
             }
             Err(IngestError::NoRecipients) => reply::NO_RECIPIENTS.line(),
-            Err(IngestError::Store(_)) => reply::LOCAL_ERROR.line(),
+            Err(IngestError::Store(e)) => super::store_reply::reply_for(e).line(),
         };
         self.record(&line, rcpt_list.clone(), verdicts.clone());
         self.reset();
@@ -593,7 +594,7 @@ impl Session {
         let line = reply_line.trim_end();
         let code = line.get(..3).and_then(|c| c.parse().ok()).unwrap_or(0);
         self.ctx.activity.record(crate::activity::Transaction {
-            time: ingest::now(),
+            time: crate::date::now(),
             client_ip: self.peer.ip(),
             helo: self.helo.as_deref().map(printable),
             sender: self.mail_from.as_deref().map(printable),

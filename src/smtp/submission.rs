@@ -413,7 +413,7 @@ impl Submission {
             Err(e) => {
                 log::error!("submission {}: cannot check the sender: {e}", self.peer);
                 self.reset();
-                self.send(&reply::LOCAL_ERROR.line()).await?;
+                self.send(&super::store_reply::reply_for(&e).line()).await?;
                 return Ok(true);
             }
         };
@@ -451,7 +451,7 @@ impl Submission {
             }
             Err(e) => {
                 log::error!("submission {}: cannot queue: {e}", self.peer);
-                self.send(&reply::LOCAL_ERROR.line()).await?;
+                self.send(&super::store_reply::reply_for(&e).line()).await?;
             }
         }
         Ok(true)

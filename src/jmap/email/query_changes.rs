@@ -55,7 +55,7 @@ pub async fn query_changes(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodEr
                 let new_state = query_run::query_state(r, &snap, acct, &plan)?;
                 let changes = |ty| match r.changes(acct, ty, since, usize::MAX) {
                     Ok(Some(c)) => Ok(c),
-                    Ok(None) | Err(StoreError::Invalid(_)) => {
+                    Ok(None) | Err(StoreError::StateTooOld) => {
                         Err(MethodError::cannot_calculate_changes())
                     }
                     Err(e) => Err(MethodError::from(e)),

@@ -202,7 +202,7 @@ pub async fn query_changes(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodEr
         .await;
     let (valid, state, all, rows) = match read {
         Ok(v) => v,
-        Err(StoreError::Invalid(_)) => return Err(MethodError::cannot_calculate_changes()),
+        Err(StoreError::StateTooOld) => return Err(MethodError::cannot_calculate_changes()),
         Err(e) => return Err(e.into()),
     };
     if !valid {

@@ -1,8 +1,10 @@
 //! The redb implementation of the store: tables, reads, writes, changelog, group commit.
 
+mod backend;
 pub mod blob_codec;
 pub mod changes;
 pub mod commit;
+mod error;
 pub mod identity;
 pub mod index_marks;
 pub mod outbound;

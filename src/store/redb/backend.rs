@@ -1,0 +1,78 @@
+//! redb as a [`Backend`](crate::store::backend::Backend): transactions and ordered tables.
+//!
+//! redb's own key order for a tuple is field by field, which is the order the interface
+//! promises. Tables are implemented for the key/value types the backend-neutral mail
+//! operations use (`store/mail/`); add a line to `tables!` when a mail operation needs another.
+
+use crate::store::backend::{Backend, Table, TableMut};
+use crate::store::error::Result;
+use redb::{ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
+
+impl Backend for redb::Database {
+    type Snapshot = ReadTransaction;
+    type Txn = WriteTransaction;
+    fn begin_read(&self) -> Result<ReadTransaction> {
+        Ok(ReadableDatabase::begin_read(self)?)
+    }
+    fn begin_write(&self) -> Result<WriteTransaction> {
+        Ok(redb::Database::begin_write(self)?)
+    }
+    /// redb's default durability is `Immediate`: the commit is fsynced before it returns.
+    fn commit(&self, tx: WriteTransaction) -> Result<()> {
+        Ok(tx.commit()?)
+    }
+}
+
+fn range<K, V, T>(t: &T, lo: K, hi: K, each: &mut dyn FnMut(K, V) -> Result<bool>) -> Result<()>
+where
+    K: redb::Key + 'static + for<'a> redb::Value<SelfType<'a> = K>,
+    V: redb::Value + 'static + for<'a> redb::Value<SelfType<'a> = V>,
+    T: ReadableTable<K, V>,
+{
+    for row in t.range(lo..=hi)? {
+        let (k, v) = row?;
+        if !each(k.value(), v.value())? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// `Table`/`TableMut` for redb tables of fixed-size keys and values.
+macro_rules! tables {
+    ($(($k:ty, $v:ty)),* $(,)?) => {$(
+        impl Table<$k, $v> for redb::ReadOnlyTable<$k, $v> {
+            fn get(&self, key: $k) -> Result<Option<$v>> {
+                Ok(ReadableTable::get(self, key)?.map(|v| v.value()))
+            }
+            fn range(&self, lo: $k, hi: $k, each: &mut dyn FnMut($k, $v) -> Result<bool>) -> Result<()> {
+                range(self, lo, hi, each)
+            }
+        }
+        impl Table<$k, $v> for redb::Table<'_, $k, $v> {
+            fn get(&self, key: $k) -> Result<Option<$v>> {
+                Ok(ReadableTable::get(self, key)?.map(|v| v.value()))
+            }
+            fn range(&self, lo: $k, hi: $k, each: &mut dyn FnMut($k, $v) -> Result<bool>) -> Result<()> {
+                range(self, lo, hi, each)
+            }
+        }
+        impl TableMut<$k, $v> for redb::Table<'_, $k, $v> {
+            fn insert(&mut self, key: $k, value: $v) -> Result<()> {
+                redb::Table::insert(self, key, value)?;
+                Ok(())
+            }
+            fn remove(&mut self, key: $k) -> Result<()> {
+                redb::Table::remove(self, key)?;
+                Ok(())
+            }
+        }
+    )*};
+}
+
+tables!(
+    // COUNTERS: (account, slot) -> value (modseq, id counters, type states)
+    ((u32, u8), u64),
+    // CHANGES: (account, type, modseq) -> (id, kind)
+    ((u32, u8, u64), (u32, u8)),
+);
