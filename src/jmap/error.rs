@@ -217,3 +217,31 @@ impl From<StoreError> for SetError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 21: store errors are typed and mapped here only. (A full disk cannot be made to
+    /// hit a JMAP write reliably in tests/it/store_disk_full.rs: redb reuses free pages, so a
+    /// small /set often still commits; SMTP's 452 is tested there.)
+    #[test]
+    fn store_errors_map_to_method_errors() {
+        let full = StoreError::io(std::io::Error::from(std::io::ErrorKind::StorageFull));
+        assert_eq!(MethodError::from(full).kind, "serverUnavailable");
+        let gone = StoreError::Unavailable("reopening".into());
+        assert_eq!(MethodError::from(gone).kind, "serverUnavailable");
+        assert_eq!(
+            MethodError::from(StoreError::StateTooOld).kind,
+            "cannotCalculateChanges"
+        );
+        let aborted = StoreError::Aborted("/set: x".into());
+        assert_eq!(MethodError::from(aborted).kind, "serverFail");
+        let io = StoreError::io(std::io::Error::other("eio"));
+        assert_eq!(MethodError::from(io).kind, "serverFail");
+        assert_eq!(
+            MethodError::from(StoreError::Invalid("x".into())).kind,
+            "invalidArguments"
+        );
+    }
+}

@@ -414,7 +414,10 @@ fn bare_lf_request_does_not_swallow_the_next() {
     let text = read_to_close(&mut c);
     let lines = status_lines(&text);
     assert_eq!(lines.len(), 2, "{text}");
-    assert_eq!(lines[0], "HTTP/1.1 200 OK", "the webmail's sign-in page: {text}");
+    assert_eq!(
+        lines[0], "HTTP/1.1 200 OK",
+        "the webmail's sign-in page: {text}"
+    );
     assert_eq!(lines[1], "HTTP/1.1 404 Not Found", "{text}");
 }
 
