@@ -59,5 +59,6 @@ mod smtp_fuzz;
 mod smtp_limits;
 mod smtp_transcript;
 mod store_disk_full;
+mod store_errors;
 mod webmail;
 mod webmail_browser;
