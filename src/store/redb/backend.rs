@@ -75,4 +75,63 @@ tables!(
     ((u32, u8), u64),
     // CHANGES: (account, type, modseq) -> (id, kind)
     ((u32, u8, u64), (u32, u8)),
+    // MAILBOX_THREADS: (account, mailbox, thread) -> (emails, unread)
+    ((u32, u32, u32), (u32, u32)),
+);
+
+/// `Table`/`TableMut` for redb tables of fixed-size keys and byte-string (record) values; the
+/// interface hands out owned bytes.
+macro_rules! record_tables {
+    ($($k:ty),* $(,)?) => {$(
+        impl Table<$k, Vec<u8>> for redb::ReadOnlyTable<$k, &'static [u8]> {
+            fn get(&self, key: $k) -> Result<Option<Vec<u8>>> {
+                Ok(ReadableTable::get(self, key)?.map(|v| v.value().to_vec()))
+            }
+            fn range(&self, lo: $k, hi: $k, each: &mut dyn FnMut($k, Vec<u8>) -> Result<bool>) -> Result<()> {
+                record_range(self, lo, hi, each)
+            }
+        }
+        impl Table<$k, Vec<u8>> for redb::Table<'_, $k, &'static [u8]> {
+            fn get(&self, key: $k) -> Result<Option<Vec<u8>>> {
+                Ok(ReadableTable::get(self, key)?.map(|v| v.value().to_vec()))
+            }
+            fn range(&self, lo: $k, hi: $k, each: &mut dyn FnMut($k, Vec<u8>) -> Result<bool>) -> Result<()> {
+                record_range(self, lo, hi, each)
+            }
+        }
+        impl TableMut<$k, Vec<u8>> for redb::Table<'_, $k, &'static [u8]> {
+            fn insert(&mut self, key: $k, value: Vec<u8>) -> Result<()> {
+                redb::Table::insert(self, key, value.as_slice())?;
+                Ok(())
+            }
+            fn remove(&mut self, key: $k) -> Result<()> {
+                redb::Table::remove(self, key)?;
+                Ok(())
+            }
+        }
+    )*};
+}
+
+fn record_range<K, T>(
+    t: &T,
+    lo: K,
+    hi: K,
+    each: &mut dyn FnMut(K, Vec<u8>) -> Result<bool>,
+) -> Result<()>
+where
+    K: redb::Key + 'static + for<'a> redb::Value<SelfType<'a> = K>,
+    T: ReadableTable<K, &'static [u8]>,
+{
+    for row in t.range(lo..=hi)? {
+        let (k, v) = row?;
+        if !each(k.value(), v.value().to_vec())? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+record_tables!(
+    // MAILBOXES, EMAILS, EMAIL_META, THREADS, SUBMISSIONS, IDENTITIES: (account, id) -> record
+    (u32, u32),
 );

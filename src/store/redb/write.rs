@@ -485,7 +485,8 @@ impl<'t> Writer<'t> {
         Ok(())
     }
 
-    /// Moves the per-mailbox counters from `old` to `new` (either may be absent).
+    /// Moves the per-mailbox counters from `old` to `new` (either may be absent); the rule is
+    /// `mail::counts::adjust`, over the backend interface.
     fn adjust_counts(
         &mut self,
         acct: AccountId,
@@ -493,42 +494,16 @@ impl<'t> Writer<'t> {
         old: Option<&EmailState>,
         new: Option<&EmailState>,
     ) -> Result<()> {
-        let mut touched: BTreeMap<u32, Mailbox> = BTreeMap::new();
-        let mut apply = |w: &mut Self, st: &EmailState, sign: i64| -> Result<()> {
-            let unread = st.is_unread();
-            for m in &st.mailbox_ids {
-                if !touched.contains_key(m) {
-                    touched.insert(*m, w.mailbox(acct, *m)?);
-                }
-                let Some(mb) = touched.get_mut(m) else {
-                    continue;
-                };
-                let before = w
-                    .mailbox_threads
-                    .get((acct, *m, thread))?
-                    .map(|v| v.value())
-                    .unwrap_or((0, 0));
-                let (e2, u2) = mail::counts::apply(&mut mb.counts, before, sign, unread);
-                if e2 == 0 {
-                    w.mailbox_threads.remove((acct, *m, thread))?;
-                } else {
-                    w.mailbox_threads.insert((acct, *m, thread), (e2, u2))?;
-                }
-            }
-            Ok(())
-        };
-        if let Some(o) = old {
-            apply(self, o, -1)?;
-        }
-        if let Some(n) = new {
-            apply(self, n, 1)?;
-        }
-        for (id, mb) in touched {
-            let before = self.mailbox(acct, id)?;
-            if before.counts != mb.counts {
-                self.mailboxes.insert((acct, id), json(&mb)?.as_slice())?;
-                self.log(acct, DataType::Mailbox, id, ChangeKind::CountsUpdated)?;
-            }
+        let changed = mail::counts::adjust(
+            &mut self.mailboxes,
+            &mut self.mailbox_threads,
+            acct,
+            thread,
+            old,
+            new,
+        )?;
+        for id in changed {
+            self.log(acct, DataType::Mailbox, id, ChangeKind::CountsUpdated)?;
         }
         Ok(())
     }
