@@ -7,6 +7,51 @@
 //! last member) so that a new message joins a long thread without reading every member
 //! (issue #20): [`appends`] says when that shortcut gives the same order as [`order`].
 
+use crate::store::backend::{Table, TableMut};
+use crate::store::error::{Result, StoreError};
+use crate::store::model::{AccountId, EmailMeta, EmailState};
+
+/// Reorders a thread from its members' records and stores the order and tail (tables
+/// `EMAILS`, `EMAIL_META` read; `THREADS`, `THREAD_TAILS` written), over the backend interface.
+pub fn rebuild(
+    emails: &impl Table<(u32, u32), Vec<u8>>,
+    email_meta: &impl Table<(u32, u32), Vec<u8>>,
+    threads: &mut impl TableMut<(u32, u32), Vec<u8>>,
+    tails: &mut impl TableMut<(u32, u32), Tail>,
+    acct: AccountId,
+    thread: u32,
+    members: Vec<u32>,
+) -> Result<()> {
+    // Tests count these lines: a delivery that appends must not come here (issue #20).
+    log::debug!(
+        "store: thread {thread}: order rebuilt from {} members",
+        members.len()
+    );
+    let mut all = Vec::with_capacity(members.len());
+    for m in members {
+        let raw = emails.get((acct, m))?.ok_or(StoreError::NotFound)?;
+        let st: EmailState = serde_json::from_slice(&raw)?;
+        let meta: EmailMeta = match email_meta.get((acct, m))? {
+            Some(v) => serde_json::from_slice(&v)?,
+            None => EmailMeta::default(),
+        };
+        all.push(Member {
+            id: m,
+            at: st.received_at,
+            draft: st.keywords.contains_key("$draft"),
+            message_id: meta.message_id.unwrap_or_default(),
+            in_reply_to: meta.in_reply_to.unwrap_or_default(),
+        });
+    }
+    let (ids, tail) = order(all);
+    match tail {
+        Some(t) => tails.insert((acct, thread), t)?,
+        None => tails.remove((acct, thread))?,
+    };
+    threads.insert((acct, thread), serde_json::to_vec(&ids)?)?;
+    Ok(())
+}
+
 /// What ordering needs to know of one member.
 pub struct Member {
     pub id: u32,

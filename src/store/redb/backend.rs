@@ -77,6 +77,8 @@ tables!(
     ((u32, u8, u64), (u32, u8)),
     // MAILBOX_THREADS: (account, mailbox, thread) -> (emails, unread)
     ((u32, u32, u32), (u32, u32)),
+    // THREAD_TAILS: (account, thread) -> (members, drafts, last receivedAt, last member)
+    ((u32, u32), (u32, u32, i64, u32)),
 );
 
 /// `Table`/`TableMut` for redb tables of fixed-size keys and byte-string (record) values; the

@@ -39,8 +39,8 @@ pub struct Writer<'t> {
 }
 
 // The mail rules live in `store/mail/` (backend-neutral); re-exported for their old callers.
+use crate::store::mail;
 pub use crate::store::mail::blob::hex_sha256;
-use crate::store::mail::{self, thread::Member};
 
 fn json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>> {
     serde_json::to_vec(v).map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -370,36 +370,17 @@ impl<'t> Writer<'t> {
     }
 
     /// Stores a thread's email list in the order `mail::thread::order` gives (RFC 8621 §3),
-    /// with its tail row.
+    /// with its tail row (`mail::thread::rebuild`, over the backend interface).
     fn write_thread(&mut self, acct: AccountId, thread: u32, members: Vec<u32>) -> Result<()> {
-        // Tests count these lines: a delivery that appends must not come here (issue #20).
-        log::debug!(
-            "store: thread {thread}: order rebuilt from {} members",
-            members.len()
-        );
-        let mut all = Vec::with_capacity(members.len());
-        for m in members {
-            let st = self.email_state(acct, m)?;
-            let meta: EmailMeta = match self.email_meta.get((acct, m))? {
-                Some(v) => serde_json::from_slice(v.value())?,
-                None => EmailMeta::default(),
-            };
-            all.push(Member {
-                id: m,
-                at: st.received_at,
-                draft: st.keywords.contains_key("$draft"),
-                message_id: meta.message_id.unwrap_or_default(),
-                in_reply_to: meta.in_reply_to.unwrap_or_default(),
-            });
-        }
-        let (ids, tail) = mail::thread::order(all);
-        match tail {
-            Some(t) => self.thread_tails.insert((acct, thread), t)?,
-            None => self.thread_tails.remove((acct, thread))?,
-        };
-        self.threads
-            .insert((acct, thread), json(&ids)?.as_slice())?;
-        Ok(())
+        mail::thread::rebuild(
+            &self.emails,
+            &self.email_meta,
+            &mut self.threads,
+            &mut self.thread_tails,
+            acct,
+            thread,
+            members,
+        )
     }
 
     /// Changes an email's mailboxes and/or keywords, keeping indexes and counts exact.
