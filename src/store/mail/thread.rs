@@ -11,6 +11,43 @@ use crate::store::backend::{Table, TableMut};
 use crate::store::error::{Result, StoreError};
 use crate::store::model::{AccountId, EmailMeta, EmailState};
 
+/// The thread a new message joins (DESIGN.md "Threading"): the first of its keys (hashes of a
+/// message id it carries and its base subject, `ingest/thread.rs`) that names a thread still
+/// in existence (table `THREAD_REFS`, checked against `THREADS`).
+pub fn join(
+    refs: &impl Table<(u32, u128), u32>,
+    threads: &impl Table<(u32, u32), Vec<u8>>,
+    acct: AccountId,
+    keys: &[u128],
+) -> Result<Option<u32>> {
+    for key in keys {
+        if let Some(t) = refs.get((acct, *key))?
+            && threads.get((acct, t))?.is_some()
+        {
+            return Ok(Some(t));
+        }
+    }
+    Ok(None)
+}
+
+/// Points every key of a new message that names no live thread at `thread`, so later replies
+/// find it; a key already naming a live thread keeps it (thread ids never change).
+pub fn remember(
+    refs: &mut impl TableMut<(u32, u128), u32>,
+    threads: &impl Table<(u32, u32), Vec<u8>>,
+    acct: AccountId,
+    keys: &[u128],
+    thread: u32,
+) -> Result<()> {
+    for key in keys {
+        let known = refs.get((acct, *key))?;
+        if known.is_none_or(|t| threads.get((acct, t)).ok().flatten().is_none()) {
+            refs.insert((acct, *key), thread)?;
+        }
+    }
+    Ok(())
+}
+
 /// Reorders a thread from its members' records and stores the order and tail (tables
 /// `EMAILS`, `EMAIL_META` read; `THREADS`, `THREAD_TAILS` written), over the backend interface.
 pub fn rebuild(

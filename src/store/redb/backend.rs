@@ -79,6 +79,8 @@ tables!(
     ((u32, u32, u32), (u32, u32)),
     // THREAD_TAILS: (account, thread) -> (members, drafts, last receivedAt, last member)
     ((u32, u32), (u32, u32, i64, u32)),
+    // THREAD_REFS: (account, hash of message id and base subject) -> thread
+    ((u32, u128), u32),
 );
 
 /// `Table`/`TableMut` for redb tables of fixed-size keys and byte-string (record) values; the

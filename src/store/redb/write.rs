@@ -284,15 +284,7 @@ impl<'t> Writer<'t> {
         }
         self.check_mailboxes(acct, &new.mailbox_ids)?;
         let hash = self.put_blob(acct, raw)?;
-        let mut thread = None;
-        for key in thread_keys {
-            if let Some(t) = self.thread_refs.get((acct, *key))?.map(|v| v.value())
-                && self.threads.get((acct, t))?.is_some()
-            {
-                thread = Some(t);
-                break;
-            }
-        }
+        let thread = mail::thread::join(&self.thread_refs, &self.threads, acct, thread_keys)?;
         let id = self.next_id(acct, slot::NEXT_EMAIL)?;
         let (thread_id, mut members) = match thread {
             Some(t) => {
@@ -301,12 +293,13 @@ impl<'t> Writer<'t> {
             }
             None => (self.next_id(acct, slot::NEXT_THREAD)?, Vec::new()),
         };
-        for key in thread_keys {
-            let known = self.thread_refs.get((acct, *key))?.map(|v| v.value());
-            if known.is_none_or(|t| self.threads.get((acct, t)).ok().flatten().is_none()) {
-                self.thread_refs.insert((acct, *key), thread_id)?;
-            }
-        }
+        mail::thread::remember(
+            &mut self.thread_refs,
+            &self.threads,
+            acct,
+            thread_keys,
+            thread_id,
+        )?;
         let mut mailbox_ids = new.mailbox_ids.clone();
         mailbox_ids.sort_unstable();
         mailbox_ids.dedup();
