@@ -312,7 +312,7 @@ impl Login {
             }
             log::debug!(
                 "throttled account {:?} (from {peer}, {} s)",
-                crate::smtp::session::printable(user),
+                crate::wire::printable(user),
                 d.as_secs(),
                 peer = crate::logging::Peer(ip)
             );
@@ -403,7 +403,7 @@ impl Login {
                     ),
                     None => log::info!(
                         "unknown user {:?} from {}",
-                        crate::smtp::session::printable(user),
+                        crate::wire::printable(user),
                         crate::logging::Peer(ip)
                     ),
                 }

@@ -101,7 +101,7 @@ export class List {
     const who = inSent ? 'To: ' + (e.to || []).map(addr).join(', ') : (e.from || []).map(addr).join(', ');
     const snip = this.snippets.get(id);
     const cls = ['row', k.$seen ? 'read' : 'unread', k.$flagged ? 'flagged' : '', this.selected.has(id) ? 'selected' : '', i === this.cursor ? 'cursor' : ''].join(' ');
-    const li = h('li', { class: cls, 'data-id': id, draggable: 'true', role: 'option', 'aria-selected': i === this.cursor ? 'true' : 'false' },
+    const li = h('li', { class: cls, 'data-id': id, draggable: 'true', 'aria-current': i === this.cursor ? 'true' : null },
       h('input', { type: 'checkbox', 'aria-label': 'Select', checked: this.selected.has(id), onclick: (ev) => { ev.stopPropagation(); this.toggle(id); } }),
       h('a', { href: '#/t/' + e.threadId + '/' + id, class: 'open' },
         h('span', { class: 'from' }, who || '(nobody)', n > 1 ? h('span', { class: 'n' }, String(n)) : null),
@@ -119,7 +119,7 @@ export class List {
 
   render() {
     const rows = this.ids.map((id, i) => this.row(id, i)).filter(Boolean);
-    const ul = h('ul', { class: 'rows', role: 'listbox', 'aria-label': this.search ? 'Search results' : 'Conversations' }, rows);
+    const ul = h('ul', { class: 'rows', 'aria-label': this.search ? 'Search results' : 'Conversations' }, rows);
     const head = h('div', { class: 'list-head' },
       h('span', { class: 'muted' }, this.search ? this.total + ' found' : this.total + (this.total === 1 ? ' conversation' : ' conversations')),
       this.selected.size ? this.app.actions.bar([...this.selected]) : null);

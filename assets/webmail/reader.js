@@ -92,7 +92,11 @@ export class Reader {
     if (box.dataset.done) return;
     box.dataset.done = '1';
     const html = (e.htmlBody || []).find((p) => p.type === 'text/html');
-    if (html && e.bodyValues[html.partId]) this.frame(e, box, e.bodyValues[html.partId].value);
+    if (html && e.bodyValues[html.partId]) {
+      const slot = h('div', { class: 'frame-slot' });
+      box.append(slot);
+      this.frame(e, slot, e.bodyValues[html.partId].value);
+    }
     else {
       const text = (e.textBody || []).map((p) => (e.bodyValues[p.partId] || {}).value || '').join('\n\n');
       box.append(h('div', { class: 'text' }, linkify(text)));
@@ -121,31 +125,35 @@ export class Reader {
         cids.set(a.cid.replace(/^<|>$/g, ''), url);
       } catch (err) { /* the image stays out */ }
     }
-    const { html, blocked } = sanitize(source, { remote, cids });
     const iframe = h('iframe', {
       class: 'html', title: 'Message', sandbox: 'allow-same-origin allow-popups allow-popups-to-escape-sandbox',
       src: '/webmail/frame' + (remote ? '?remote=1' : ''), referrerpolicy: 'no-referrer'
     });
-    iframe.addEventListener('load', () => {
+    const shown = new Promise((resolve) => iframe.addEventListener('load', () => {
       const doc = iframe.contentDocument;
-      if (!doc) return;
+      if (!doc) { resolve(0); return; }
+      const { html, blocked } = sanitize(source, { remote, cids, Parser: iframe.contentWindow.DOMParser });
       doc.documentElement.innerHTML = html;
       const fit = () => { iframe.style.height = Math.min(20000, doc.documentElement.scrollHeight + 16) + 'px'; };
       fit();
       for (const img of doc.images) img.addEventListener('load', fit);
-    }, { once: true });
+      resolve(blocked);
+    }, { once: true }));
+    box.append(iframe);
+    const blocked = await shown;
     if (blocked && !remote) {
       const from = (e.from && e.from[0] && e.from[0].email) || '';
       box.append(h('p', { class: 'remote-note' }, 'Remote content was blocked to protect your privacy. ',
         h('button', { type: 'button', class: 'link', onclick: () => { sessionStorage.setItem('remote-msg:' + e.id, '1'); this.reshow(e, box); } }, 'Show it'),
         from ? h('button', { type: 'button', class: 'link', onclick: () => { localStorage.setItem('remote:' + from.toLowerCase(), '1'); this.reshow(e, box); toast('Remote content allowed for ' + from); } }, 'Always for ' + from) : null));
+      box.insertBefore(box.lastChild, iframe);
     }
-    box.append(iframe);
   }
 
-  reshow(e, box) {
+  reshow(e, slot) {
+    const art = slot.closest('article'), box = art.querySelector('.msg-body');
     box.replaceChildren();
     delete box.dataset.done;
-    this.body(e, box.closest('article'));
+    this.body(e, art);
   }
 }

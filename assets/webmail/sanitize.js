@@ -12,8 +12,10 @@ const REMOTE = /^\s*(https?:)?\/\//i;
 const CSS_URL = /url\s*\(\s*(['"]?)\s*((?:https?:)?\/\/[^)'"]*)\1\s*\)|@import[^;]+;?/gi;
 
 // Returns { html, blocked } where blocked counts remote resources held back.
-export function sanitize(source, { remote, cids }) {
-  const doc = new DOMParser().parseFromString(source, 'text/html');
+export function sanitize(source, { remote, cids, Parser }) {
+  // Parsed by the frame window's DOMParser: the inert document then lives under the frame's
+  // CSP (inline styles allowed there), not the app's, which would refuse every style.
+  const doc = new Parser().parseFromString(source, 'text/html');
   let blocked = 0;
   for (const el of doc.querySelectorAll(DROP)) el.remove();
   for (const el of doc.querySelectorAll('*')) {
@@ -24,8 +26,9 @@ export function sanitize(source, { remote, cids }) {
         continue;
       }
       if (name === 'style') {
-        const clean = v.replace(CSS_URL, (m) => { if (!remote) blocked++; return remote && !m.startsWith('@') ? m : 'none'; });
-        el.setAttribute('style', clean.replace(/expression\s*\(/gi, '('));
+        // A style that would fetch something (held back) loses the attribute as a whole.
+        if (!remote && (CSS_URL.test(v) || /expression\s*\(/i.test(v))) { blocked++; el.removeAttribute(a.name); }
+        CSS_URL.lastIndex = 0;
         continue;
       }
       if (!URL_ATTRS.includes(name)) continue;
@@ -47,9 +50,14 @@ export function sanitize(source, { remote, cids }) {
       el.setAttribute('rel', 'noopener noreferrer');
     }
   }
+  const css = [];
   for (const st of doc.querySelectorAll('style')) {
-    st.textContent = st.textContent.replace(CSS_URL, (m) => { if (!remote) blocked++; return remote && !m.startsWith('@') ? m : 'none'; });
+    css.push(st.textContent.replace(CSS_URL, (m) => { if (!remote) blocked++; return remote && !m.startsWith('@') ? m : 'none'; }));
+    st.remove();
   }
-  const styles = [...doc.querySelectorAll('style')].map((s) => s.outerHTML).join('');
-  return { html: '<head>' + styles + '</head><body>' + doc.body.innerHTML + '</body>', blocked };
+  const styles = css.map((c) => '<style>' + c.replace(/<\/?style/gi, '') + '</style>').join('');
+  // The body's own look (newsletters set their background there), carried as markup.
+  const attr = (n) => { const v = doc.body.getAttribute(n); return v ? ' ' + n + '="' + v.replace(/&/g, '&amp;').replace(/"/g, '&quot;') + '"' : ''; };
+  const body = '<body' + attr('style') + attr('bgcolor') + attr('text') + '>';
+  return { html: '<head>' + styles + '</head>' + body + doc.body.innerHTML + '</body>', blocked };
 }

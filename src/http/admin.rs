@@ -320,7 +320,7 @@ async fn login(mut req: Request<State>) -> tide::Result {
         super::auth::AuthResult::Denied => {
             log::warn!(
                 "admin: failed sign-in for {:?} from {peer}",
-                crate::smtp::session::printable(&user),
+                crate::wire::printable(&user),
                 peer = crate::logging::Peer(ip)
             );
             Ok(html(

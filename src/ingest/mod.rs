@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod parse;
+pub mod receive;
 pub mod shape;
 pub mod thread;
 
@@ -149,3 +150,5 @@ pub fn insert(
     };
     w.insert_email(&new, &p.raw, &p.keys)
 }
+
+pub use receive::resolve;

@@ -104,7 +104,23 @@ try {
   console.log('opened; text shown and marked read');
   await page.screenshot({ path: join(shots, 'webmail-desktop.png') });
 
+  // 3b. An HTML newsletter with its own styles shows as designed, with no error on the page.
+  const news = `From: The Garden Club <news@garden.example>\r\nTo: ${user}\r\nSubject: Spring newsletter\r\n` +
+    `Message-ID: <news1@garden.example>\r\nDate: ${new Date().toUTCString()}\r\nMIME-Version: 1.0\r\n` +
+    `Content-Type: text/html; charset=utf-8\r\n\r\n<html><head><style>h1 { color: rgb(45, 106, 79) }</style></head>` +
+    `<body style="background: rgb(247, 243, 232)"><h1>Spring at the club</h1><p style="font-weight: bold">Tulips</p></body></html>\r\n`;
+  await smtp('news@garden.example', user, news);
+  await rowWith('Spring newsletter').locator('a.open').click();
+  const frame = page.frameLocator('#reader iframe.html');
+  await frame.locator('h1', { hasText: 'Spring at the club' }).waitFor();
+  const look = await frame.locator('body').evaluate((b) => [getComputedStyle(b).backgroundColor, getComputedStyle(b.querySelector('h1')).color]);
+  if (look[0] !== 'rgb(247, 243, 232)' || look[1] !== 'rgb(45, 106, 79)') throw new Error('the newsletter lost its styles: ' + look);
+  await page.goBack();
+  console.log('HTML newsletter shown with its own styles');
+
   // 4. Reply: sent after the undo window, found in Sent.
+  await rowWith('Lunch on Friday').locator('a.open').click();
+  await page.locator('#reader .msg.open .text', { hasText: 'pelican café' }).waitFor();
   await page.click('#reader .msg.open >> text=Reply');
   await page.waitForSelector('#compose form');
   const to = await page.inputValue('#compose input[name=to]');
