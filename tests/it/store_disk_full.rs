@@ -204,7 +204,7 @@ async fn full_disk_answers_451_then_recovers_without_restart() {
     }
     let after = after.expect("no 250 within 100 tries after space came back");
     println!(
-        "full disk: {} acknowledged, {refused} refused with 451; first 250 {} ms after space was freed (no restart)",
+        "full disk: {} acknowledged, {refused} refused ({full} with 452, the rest 451); first 250 {} ms after space was freed (no restart)",
         acknowledged.len(),
         after.as_millis()
     );
