@@ -324,7 +324,12 @@ pub async fn require_admin(req: &Request<State>, changing: bool) -> Result<Admin
     let ip = peer_ip(req);
     match state
         .auth
-        .basic(&state.jmap.store, ip, Some(auth.as_str()))
+        .header(
+            &state.jmap.store,
+            ip,
+            Some(auth.as_str()),
+            super::auth::Scope::Account,
+        )
         .await
     {
         super::auth::AuthResult::Ok(account) if account.admin => Ok(Admin {
@@ -342,7 +347,7 @@ pub async fn require_admin(req: &Request<State>, changing: bool) -> Result<Admin
                 "this account is not an administrator",
             ))
         }
-        super::auth::AuthResult::Denied => {
+        super::auth::AuthResult::Denied | super::auth::AuthResult::InvalidToken(_) => {
             log::warn!(
                 "admin: failed API sign-in from {peer}",
                 peer = crate::logging::Peer(ip)

@@ -98,22 +98,17 @@ pub async fn authenticate(req: &Request<State>) -> Result<Account, Response> {
     match req
         .state()
         .auth
-        .basic(&req.state().jmap.store, ip, header.as_deref())
+        .header(
+            &req.state().jmap.store,
+            ip,
+            header.as_deref(),
+            auth::Scope::Mail,
+        )
         .await
     {
         auth::AuthResult::Ok(a) => Ok(a),
-        auth::AuthResult::Denied => {
-            let mut res = Response::new(StatusCode::Unauthorized);
-            res.insert_header(
-                "WWW-Authenticate",
-                "Basic realm=\"mailnook\", charset=\"UTF-8\"",
-            );
-            res.set_content_type("application/problem+json");
-            res.set_body(
-                r#"{"type":"about:blank","status":401,"detail":"Authentication required"}"#,
-            );
-            Err(res)
-        }
+        auth::AuthResult::Denied => Err(unauthorized(None)),
+        auth::AuthResult::InvalidToken(why) => Err(unauthorized(Some(why))),
         auth::AuthResult::Throttled(secs) => {
             let mut res = Response::new(StatusCode::TooManyRequests);
             res.insert_header("Retry-After", secs.to_string());
@@ -122,6 +117,20 @@ pub async fn authenticate(req: &Request<State>) -> Result<Account, Response> {
             Err(res)
         }
     }
+}
+
+/// 401 with the Basic and Bearer challenges (`auth::challenges`).
+fn unauthorized(invalid_token: Option<&str>) -> Response {
+    let mut res = Response::new(StatusCode::Unauthorized);
+    for c in auth::challenges(invalid_token) {
+        res.append_header("WWW-Authenticate", c);
+    }
+    res.set_content_type("application/problem+json");
+    let detail = invalid_token.unwrap_or("Authentication required");
+    res.set_body(
+        serde_json::json!({"type": "about:blank", "status": 401, "detail": detail}).to_string(),
+    );
+    res
 }
 
 /// An RFC 7807 problem response; the status comes from the problem object.

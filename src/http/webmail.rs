@@ -121,7 +121,7 @@ async fn login(mut req: Request<State>) -> tide::Result {
     }
     match state
         .auth
-        .check_password(&state.jmap.store, ip, &user, &pass)
+        .check_account_password(&state.jmap.store, ip, &user, &pass)
         .await
     {
         AuthResult::Ok(account) => {
@@ -140,7 +140,7 @@ async fn login(mut req: Request<State>) -> tide::Result {
             res.insert_header("Set-Cookie", session::set_cookie(&token));
             Ok(res)
         }
-        AuthResult::Denied => {
+        AuthResult::Denied | AuthResult::InvalidToken(_) => {
             log::warn!(
                 "webmail: failed sign-in for {user} from {}",
                 crate::logging::Peer(ip)
@@ -240,11 +240,13 @@ async fn password(mut req: Request<State>) -> tide::Result {
     let ip = peer_ip(&req);
     match state
         .auth
-        .check_password(&state.jmap.store, ip, &user.account.name, &change.current)
+        .check_account_password(&state.jmap.store, ip, &user.account.name, &change.current)
         .await
     {
         AuthResult::Ok(_) => {}
-        AuthResult::Denied => return bad(403, "the current password is wrong"),
+        AuthResult::Denied | AuthResult::InvalidToken(_) => {
+            return bad(403, "the current password is wrong");
+        }
         AuthResult::Throttled(secs) => {
             return bad(
                 429,

@@ -11,12 +11,14 @@ pub mod model;
 pub mod model_send;
 mod redb;
 
+pub use self::redb::app_passwords::AppPassword;
 pub use self::redb::index_marks::IndexMarks;
 pub use self::redb::read::Reader;
 pub use self::redb::read_addresses::Recipient;
 pub use self::redb::read_stats::Usage;
 pub use self::redb::recover::Health;
 pub use self::redb::tables::{QUEUE_OWNER, slot};
+pub use self::redb::tokens::{Token, TokenKind};
 pub use self::redb::write::Writer;
 pub use error::{Result, StoreError};
 pub use mail::address::{normalize_address, normalize_domain};

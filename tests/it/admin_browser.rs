@@ -79,5 +79,7 @@ fn admin_page_in_headless_chromium() {
     assert!(log.contains("ran user add dora@example.org"));
     assert!(log.contains("ran user del temp@example.org"));
     assert!(log.contains("ran alias add info@example.org"));
+    assert!(log.contains("ran user app-password add dora@example.org"));
+    assert!(log.contains("ran user app-password del dora@example.org"));
     assert!(log.contains("signed out"));
 }

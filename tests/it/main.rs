@@ -16,6 +16,8 @@ mod smtp_support;
 mod admin_api;
 mod admin_browser;
 mod admin_tls;
+mod auth_app_passwords;
+mod auth_bearer;
 mod core_blobs;
 mod core_changes;
 mod core_fuzz;

@@ -7,7 +7,13 @@
 //! the real binary and expect the same answers from each.
 
 use crate::common::{Transcript, code};
+use crate::core_common;
 use crate::smtp_support;
+use base64::Engine;
+use rustls::pki_types::ServerName;
+use rustls::{ClientConnection, StreamOwned};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
 
 /// A line far over the 4096-octet limit, longer than one read, so it arrives in pieces.
 fn long_noop() -> String {
@@ -60,4 +66,78 @@ fn both_ports_say_421_when_a_client_goes_quiet() {
             "{port}: an idle client is told why it is dropped"
         );
     }
+}
+
+/// A submission conversation over TLS, as a mail client has it after STARTTLS.
+struct Tls {
+    r: BufReader<StreamOwned<ClientConnection, TcpStream>>,
+}
+
+impl Tls {
+    fn connect(addr: std::net::SocketAddr) -> Tls {
+        let tcp = TcpStream::connect(addr).expect("connect");
+        tcp.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .expect("timeout");
+        let mut plain = BufReader::new(tcp.try_clone().expect("clone"));
+        let mut w = tcp.try_clone().expect("clone");
+        let mut line = String::new();
+        plain.read_line(&mut line).expect("greeting");
+        assert!(line.starts_with("220 "), "{line}");
+        // Pipelining past STARTTLS is not allowed (RFC 3207 §6): one command at a time.
+        w.write_all(b"STARTTLS\r\n").expect("starttls");
+        line.clear();
+        plain.read_line(&mut line).expect("220");
+        assert!(line.starts_with("220 "), "{line}");
+        let name = ServerName::try_from("localhost").expect("name");
+        let conn = ClientConnection::new(core_common::client_config(), name).expect("client");
+        Tls {
+            r: BufReader::new(StreamOwned::new(conn, tcp)),
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.r.get_mut().write_all(bytes).expect("write");
+        self.r.get_mut().flush().expect("flush");
+    }
+
+    /// One reply; empty when the connection ended without one.
+    fn reply(&mut self) -> String {
+        let mut all = String::new();
+        loop {
+            let mut line = String::new();
+            match self.r.read_line(&mut line) {
+                Ok(0) | Err(_) => return all,
+                Ok(_) => {}
+            }
+            all.push_str(&line);
+            if line.len() < 4 || line.as_bytes()[3] == b' ' {
+                return all;
+            }
+        }
+    }
+
+    fn cmd(&mut self, line: &str) -> String {
+        self.send(format!("{line}\r\n").as_bytes());
+        self.reply()
+    }
+}
+
+#[test]
+fn submission_data_timeout_is_smtp_data_timeout_secs_and_says_421() {
+    let s = smtp_support::start(
+        "smtp_greeting_delay_ms = 0\nsmtp_data_timeout_secs = 1\n",
+        &[],
+    );
+    s.add_user("alice@example.org", "correct horse battery staple");
+    let mut t = Tls::connect(s.submission);
+    assert_eq!(code(&t.cmd("EHLO client.example")), 250);
+    let token = base64::engine::general_purpose::STANDARD
+        .encode("\0alice@example.org\0correct horse battery staple");
+    assert_eq!(code(&t.cmd(&format!("AUTH PLAIN {token}"))), 235);
+    assert_eq!(code(&t.cmd("MAIL FROM:<alice@example.org>")), 250);
+    assert_eq!(code(&t.cmd("RCPT TO:<bob@example.net>")), 250);
+    assert_eq!(code(&t.cmd("DATA")), 354);
+    // Part of a message, then nothing: the data timeout, not 180 s, ends it, with a reason.
+    t.send(b"Subject: half a message\r\n");
+    assert_eq!(t.reply(), "421 4.4.2 Timeout, closing connection\r\n");
 }

@@ -1,5 +1,6 @@
 //! The redb implementation of the store: tables, reads, writes, changelog, group commit.
 
+pub mod app_passwords;
 mod backend;
 pub mod blob_codec;
 pub mod changes;
@@ -14,6 +15,7 @@ pub mod read_addresses;
 pub mod read_stats;
 pub mod recover;
 pub mod tables;
+pub mod tokens;
 pub mod trim;
 pub mod uploads;
 pub mod write;
