@@ -133,7 +133,7 @@ async fn execute(store: &Store, cmd: Command) -> Result<Outcome, StoreError> {
             admin,
         } => {
             let address = check_address(&address).map_err(StoreError::Invalid)?;
-            let now = crate::ingest::now();
+            let now = crate::date::now();
             let a: Account = store
                 .write(move |w| w.create_account(&address, &password_hash, admin, now))
                 .await?;
@@ -276,7 +276,7 @@ async fn execute(store: &Store, cmd: Command) -> Result<Outcome, StoreError> {
 async fn domain_command(store: &Store, cmd: Command) -> Result<Outcome, StoreError> {
     match cmd {
         Command::DomainAdd { domain } => {
-            let now = crate::ingest::now();
+            let now = crate::date::now();
             let d = store.write(move |w| w.add_domain(&domain, now)).await?;
             log::info!("domain {d} added");
             Ok(Outcome::Done(format!("added domain {d}")))
@@ -400,7 +400,7 @@ pub async fn ensure_admin(
     })
     .await
     .map_err(StoreError::Invalid)?;
-    let now = crate::ingest::now();
+    let now = crate::date::now();
     let addr = address.clone();
     store
         .write(move |w| w.create_account(&addr, &hash, true, now))

@@ -110,7 +110,7 @@ impl Activity {
 
     /// A copy of the current state, newest transaction first.
     pub fn snapshot(&self) -> Snapshot {
-        let today = crate::ingest::now().div_euclid(86_400);
+        let today = crate::date::now().div_euclid(86_400);
         let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let same_day = g.day == today;
         Snapshot {
@@ -143,7 +143,7 @@ mod tests {
     #[test]
     fn ring_is_bounded_and_newest_first() {
         let a = Activity::new();
-        let now = crate::ingest::now();
+        let now = crate::date::now();
         for i in 0..(CAPACITY as i64 + 20) {
             a.record(t(now + i, if i % 2 == 0 { 250 } else { 550 }));
         }

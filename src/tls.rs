@@ -209,7 +209,7 @@ fn read_record(data_dir: &Path) -> Result<Option<InstalledRecord>, String> {
 fn check(cert_pem: &[u8], key_pem: &[u8]) -> Result<(), String> {
     let (certs, key) = parse_pem(cert_pem, key_pem)?;
     let info = describe(&certs[0])?;
-    let now = crate::ingest::now();
+    let now = crate::date::now();
     if info.not_after < now {
         return Err(format!(
             "the certificate expired on {}",

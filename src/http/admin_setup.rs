@@ -189,7 +189,7 @@ pub fn records(
 }
 
 pub fn certificate(info: &TlsInfo, config: &Config) -> Certificate {
-    let now = crate::ingest::now();
+    let now = crate::date::now();
     Certificate {
         fingerprint_sha256: info.fingerprint.clone(),
         subject: info.subject.clone(),

@@ -42,9 +42,9 @@ pub fn storage_text(h: &crate::store::Health) -> String {
     match h.failing_since {
         None => "ok".into(),
         Some(since) => format!(
-            "WRITES FAILING for {} (disk full?): new mail is refused with 451 until space \
+            "WRITES FAILING for {} (disk full?): new mail is refused (452 or 451, never lost) until space \
              is freed; {}",
-            human_duration(crate::ingest::now().saturating_sub(since).max(0) as u64),
+            human_duration(crate::date::now().saturating_sub(since).max(0) as u64),
             h.last_error.as_deref().unwrap_or("")
         ),
     }
@@ -75,7 +75,7 @@ pub fn disk_bytes(path: &Path) -> Option<u64> {
 }
 
 pub async fn gather(state: &State) -> Status {
-    let midnight = crate::ingest::now().div_euclid(86_400) * 86_400;
+    let midnight = crate::date::now().div_euclid(86_400) * 86_400;
     let (accounts, messages_today) = state
         .jmap
         .store

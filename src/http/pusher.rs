@@ -242,7 +242,7 @@ async fn visit(
     p: &mut Pusher,
     done: &async_channel::Sender<Wake>,
 ) {
-    let now = crate::ingest::now();
+    let now = crate::date::now();
     let Ok((list, states)) = store
         .read(move |r| {
             let list = r.push_subscriptions(acct)?;

@@ -153,6 +153,4 @@ pub fn insert(
     w.insert_email(&new, &p.raw, &p.keys)
 }
 
-/// The clock lives in `date.rs` (neutral: the store needs it too); kept here for its callers.
-pub use crate::date::now;
 pub use receive::resolve;

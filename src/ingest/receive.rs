@@ -178,7 +178,7 @@ pub async fn receive(
     let filings = plan(&rcpts, action);
 
     // 4. Delivery, one durable commit.
-    let now = super::now();
+    let now = crate::date::now();
     let mut raw = auth_header.into_bytes();
     raw.extend_from_slice(trace(now).as_bytes());
     let message = super::auth::strip_forged_results(&message, rx.hostname).unwrap_or(message);

@@ -68,7 +68,7 @@ pub async fn copy(
             ctx.jmap.limits.max_objects_in_set
         )));
     }
-    let now = crate::ingest::now();
+    let now = crate::date::now();
     let quota = super::upload::quota(ctx.jmap);
     let ids2 = ids.clone();
     let results: Vec<bool> = ctx

@@ -74,7 +74,7 @@ pub async fn read(
     {
         Ok(Some(set)) => Ok(set),
         // Trimmed past the client's state, or a state this server never gave out.
-        Ok(None) | Err(StoreError::Invalid(_)) => Err(MethodError::cannot_calculate_changes()),
+        Ok(None) | Err(StoreError::StateTooOld) => Err(MethodError::cannot_calculate_changes()),
         Err(e) => Err(e.into()),
     }
 }

@@ -123,10 +123,25 @@ impl From<StoreError> for MethodError {
             StoreError::Closed => {
                 MethodError::new("serverUnavailable", "the server is shutting down")
             }
+            // RFC 8620 §3.6.2 serverUnavailable: "attempting the same operation later ... may
+            // succeed" — true of a full disk and of the reopen that follows it.
             StoreError::Unavailable(_) => MethodError::new(
                 "serverUnavailable",
                 "storage cannot be written just now (disk full?); try again shortly",
             ),
+            StoreError::DiskFull(e) => {
+                log::error!("jmap: the disk is full: {e}");
+                MethodError::new(
+                    "serverUnavailable",
+                    "the server's disk is full; nothing was changed; try again later",
+                )
+            }
+            // RFC 8620 §5.2: the log cannot answer from this state; the client resyncs.
+            StoreError::StateTooOld => MethodError::cannot_calculate_changes(),
+            StoreError::Aborted(d) => {
+                log::error!("jmap: aborted {d}");
+                MethodError::server_fail("internal storage error; nothing was changed")
+            }
             other => {
                 log::error!("jmap: store error: {other}");
                 MethodError::server_fail("internal storage error")
@@ -200,5 +215,33 @@ impl From<StoreError> for SetError {
             // Not about the object: /set aborts the whole call with serverFail (jmap/set.rs).
             other => SetError::new("serverFail", other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 21: store errors are typed and mapped here only. (A full disk cannot be made to
+    /// hit a JMAP write reliably in tests/it/store_disk_full.rs: redb reuses free pages, so a
+    /// small /set often still commits; SMTP's 452 is tested there.)
+    #[test]
+    fn store_errors_map_to_method_errors() {
+        let full = StoreError::io(std::io::Error::from(std::io::ErrorKind::StorageFull));
+        assert_eq!(MethodError::from(full).kind, "serverUnavailable");
+        let gone = StoreError::Unavailable("reopening".into());
+        assert_eq!(MethodError::from(gone).kind, "serverUnavailable");
+        assert_eq!(
+            MethodError::from(StoreError::StateTooOld).kind,
+            "cannotCalculateChanges"
+        );
+        let aborted = StoreError::Aborted("/set: x".into());
+        assert_eq!(MethodError::from(aborted).kind, "serverFail");
+        let io = StoreError::io(std::io::Error::other("eio"));
+        assert_eq!(MethodError::from(io).kind, "serverFail");
+        assert_eq!(
+            MethodError::from(StoreError::Invalid("x".into())).kind,
+            "invalidArguments"
+        );
     }
 }

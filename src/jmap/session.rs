@@ -40,7 +40,7 @@ fn submission_account_capability(jmap: &Jmap) -> Value {
     };
     let mut extensions = json!({ "SIZE": [max_size.to_string()] });
     if max_delay > 0 {
-        let latest = crate::ingest::now().saturating_add(i64::try_from(max_delay).unwrap_or(0));
+        let latest = crate::date::now().saturating_add(i64::try_from(max_delay).unwrap_or(0));
         extensions["FUTURERELEASE"] = json!([max_delay.to_string(), crate::date::rfc3339(latest)]);
     }
     json!({ "maxDelayedSend": max_delay, "submissionExtensions": extensions })

@@ -378,7 +378,7 @@ fn run(
             ),
         )));
     }
-    let abort = |e: Abort| StoreError::Db(format!("/set aborted: {}", e.0));
+    let abort = |e: Abort| StoreError::Aborted(format!("/set: {}", e.0));
     for (cid, obj) in order_creates(req.create.clone()) {
         match handler.create(w, cx, obj) {
             Ok(c) => {
@@ -464,7 +464,7 @@ pub async fn set<H: SetHandler>(
     let handler: Arc<dyn SetHandler> = Arc::new(handler);
     let req = parse(ctx, &a, handler.as_ref())?;
     let known: HashMap<String, String> = ctx.created_ids.clone();
-    let now = crate::ingest::now();
+    let now = crate::date::now();
     let (req2, h2) = (req.clone(), handler.clone());
     let results = ctx
         .jmap
@@ -481,8 +481,8 @@ pub async fn set<H: SetHandler>(
         })
         .await
         .map_err(|e| match e {
-            StoreError::Db(d) if d.starts_with("/set aborted") => {
-                log::error!("jmap: {d}");
+            StoreError::Aborted(d) => {
+                log::error!("jmap: aborted {d}");
                 MethodError::server_fail("internal storage error; nothing was changed")
             }
             other => MethodError::from(other),

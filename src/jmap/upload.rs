@@ -45,7 +45,7 @@ pub async fn upload(
     bytes: Vec<u8>,
 ) -> Result<Value, StoreError> {
     let size = bytes.len();
-    let now = crate::ingest::now();
+    let now = crate::date::now();
     let quota = quota(jmap);
     let hash = jmap
         .store
@@ -63,7 +63,7 @@ pub async fn upload(
 /// type, at start and then every SWEEP_EVERY (spawned by app.rs).
 pub async fn sweep_forever(store: Store, keep: usize) {
     loop {
-        let now = crate::ingest::now();
+        let now = crate::date::now();
         match store
             .write(move |w| {
                 // Expired Bearer/refresh tokens can never authenticate again (`tokens.rs`).

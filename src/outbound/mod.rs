@@ -220,7 +220,7 @@ impl Outbound {
     /// submission server (`headers.rs`): Bcc: removed, a missing Date: or Message-ID: added.
     /// The queued bytes are what every recipient gets, local or remote, and what DKIM signs.
     pub async fn enqueue(&self, mut msg: NewMessage, raw: Vec<u8>) -> Result<u64, StoreError> {
-        let now = crate::ingest::now();
+        let now = crate::date::now();
         let raw = headers::complete_for_sending(&raw, &self.inner.config.hostname, now);
         msg.size = raw.len() as u64;
         let queued = msg.into_queued(String::new(), now);

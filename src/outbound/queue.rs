@@ -24,7 +24,7 @@ pub async fn run(out: Outbound) {
         out.inner.config.outbound.max_parallel,
     ));
     loop {
-        let now = ingest::now();
+        let now = crate::date::now();
         let mut next = now + 3600;
         match out.inner.store.read(|r| r.queued_all()).await {
             Ok(all) => {
@@ -49,7 +49,7 @@ pub async fn run(out: Outbound) {
                                 .store
                                 .write(move |w| {
                                     if let Some(mut q) = w.queued(id)? {
-                                        q.next_attempt = ingest::now() + delay;
+                                        q.next_attempt = crate::date::now() + delay;
                                         w.put_queued(&q)?;
                                     }
                                     Ok(())
@@ -90,7 +90,7 @@ async fn attempt(out: &Outbound, id: u64) -> Result<(), StoreError> {
         .read(move |r| r.blob(QUEUE_OWNER, &blob))
         .await?
         .unwrap_or_default();
-    let now = ingest::now();
+    let now = crate::date::now();
     let mut results: Results = HashMap::new();
     let mut local_addrs: HashSet<String> = HashSet::new();
     if raw.is_empty() {

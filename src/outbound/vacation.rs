@@ -81,7 +81,7 @@ pub async fn on_delivery(out: &Outbound, sender: &str, header: &[u8], accounts: 
         .as_ref()
         .and_then(|m| m.message_id().map(str::to_string));
     let store = out.store().clone();
-    let now = crate::ingest::now();
+    let now = crate::date::now();
     for &acct in accounts {
         let who = sender.to_ascii_lowercase();
         // Decide and record in one transaction: two deliveries at once send one reply.

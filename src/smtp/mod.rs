@@ -19,6 +19,7 @@ mod cmd;
 pub mod mx;
 pub mod reply;
 pub mod session;
+pub mod store_reply;
 pub mod submission;
 
 use crate::config::Config;
@@ -116,7 +117,7 @@ async fn accept(
                         log::info!("{tag} {peer}: refused connection: {}", refusal.reason());
                         if let session::Mode::Mx = mode {
                             ctx.activity.record(crate::activity::Transaction {
-                                time: crate::ingest::now(),
+                                time: crate::date::now(),
                                 client_ip: peer.ip(),
                                 helo: None,
                                 sender: None,

@@ -58,7 +58,7 @@ pub async fn deliver(s: &mut Session, message: Vec<u8>) -> String {
                 s.peer,
                 printable(&from)
             );
-            reply::LOCAL_ERROR.line()
+            super::store_reply::reply_for(e).line()
         }
     };
     if let Verdict::Accepted { .. } = receipt.verdict {

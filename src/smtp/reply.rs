@@ -39,6 +39,9 @@ replies! {
     TOO_MANY_ERRORS = 421, "4.7.0", "Too many errors, closing connection";
     /// RFC 5321 §4.2.2: local error in processing (the store failed).
     LOCAL_ERROR = 451, "4.3.0", "Local error in processing, try again later";
+    /// RFC 5321 §4.2.3 452 "insufficient system storage", RFC 3463 X.3.1 "mail system full":
+    /// the disk is full, the message was not stored; the client retries later.
+    INSUFFICIENT_STORAGE = 452, "4.3.1", "Insufficient system storage, try again later";
     /// RFC 5321 §4.5.3.1.10: too many recipients.
     TOO_MANY_RECIPIENTS = 452, "4.5.3", "Too many recipients";
     /// RFC 5321 §4.2.2: command unrecognised.

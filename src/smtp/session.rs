@@ -192,7 +192,7 @@ impl Session {
         let line = reply_line.trim_end();
         let code = line.get(..3).and_then(|c| c.parse().ok()).unwrap_or(0);
         self.ctx.activity.record(crate::activity::Transaction {
-            time: crate::ingest::now(),
+            time: crate::date::now(),
             client_ip: self.peer.ip(),
             helo: self.helo.as_deref().map(printable),
             sender: self.mail_from.as_deref().map(printable),

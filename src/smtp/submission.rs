@@ -52,7 +52,7 @@ pub async fn submit(s: &mut Session, outbound: &Outbound, raw: Vec<u8>) -> Strin
         Ok(Some((field, address))) => Some((reply::FOREIGN_FROM, field, address)),
         Err(e) => {
             log::error!("submission {}: cannot check the sender: {e}", s.peer);
-            return reply::LOCAL_ERROR.line();
+            return super::store_reply::reply_for(&e).line();
         }
     };
     if let Some((r, field, address)) = refusal {
@@ -84,7 +84,7 @@ pub async fn submit(s: &mut Session, outbound: &Outbound, raw: Vec<u8>) -> Strin
         }
         Err(e) => {
             log::error!("submission {}: cannot queue: {e}", s.peer);
-            reply::LOCAL_ERROR.line()
+            super::store_reply::reply_for(&e).line()
         }
     }
 }

@@ -4,7 +4,9 @@
 //! Reads run on a blocking thread (`smol::unblock`) against a consistent snapshot. Writes go to
 //! the single writer thread, which batches concurrent jobs into one durable commit.
 
+pub mod backend;
 pub mod error;
+pub mod mail;
 pub mod model;
 pub mod model_send;
 mod redb;
@@ -17,9 +19,11 @@ pub use self::redb::read_stats::Usage;
 pub use self::redb::recover::Health;
 pub use self::redb::tables::{QUEUE_OWNER, slot};
 pub use self::redb::tokens::{Token, TokenKind};
-pub use self::redb::write::{VALID_ROLES, Writer, hex_sha256};
-pub use self::redb::write_addresses::{normalize_address, normalize_domain};
+pub use self::redb::write::Writer;
 pub use error::{Result, StoreError};
+pub use mail::address::{normalize_address, normalize_domain};
+pub use mail::blob::hex_sha256;
+pub use mail::mailbox::VALID_ROLES;
 
 use self::redb::commit::{self, FnJob, Job, JobSender};
 use model::{AccountId, DataType};

@@ -65,5 +65,6 @@ mod smtp_limits;
 mod smtp_ports;
 mod smtp_transcript;
 mod store_disk_full;
+mod store_errors;
 mod webmail;
 mod webmail_browser;

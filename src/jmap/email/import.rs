@@ -85,7 +85,7 @@ pub async fn import(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
                      (RFC 5322 §2.2)",
                 )),
                 Some(bytes) => {
-                    let now = ingest::now();
+                    let now = crate::date::now();
                     Ok(smol::unblock(move || {
                         let received = last_received(&Structure::parse(&bytes)).unwrap_or(now);
                         (ingest::prepare(bytes), received)

@@ -231,7 +231,7 @@ async fn prepare_creates(
                 blobs.insert(id, bytes);
             }
         }
-        let now = ingest::now();
+        let now = crate::date::now();
         let o2 = o.clone();
         let r = smol::unblock(move || {
             build::build(&o2, &blobs, now).map(|raw| (ingest::prepare(raw), now))

@@ -80,7 +80,7 @@ pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
         }
     };
     let acct = ctx.user.id;
-    let now = crate::ingest::now();
+    let now = crate::date::now();
     let all = ctx
         .jmap
         .store

@@ -88,11 +88,11 @@ impl Since {
     }
 }
 
-/// Maps the store's answer for a state it cannot go back to (from the future: `Invalid`) to
-/// cannotCalculateChanges.
+/// Maps the store's answer for a state it cannot go back to (from the future:
+/// `StateTooOld`) to cannotCalculateChanges (`jmap/error.rs` does the same for any `?`).
 pub fn too_old(e: StoreError) -> MethodError {
     match e {
-        StoreError::Invalid(_) => MethodError::cannot_calculate_changes(),
+        StoreError::StateTooOld => MethodError::cannot_calculate_changes(),
         e => e.into(),
     }
 }

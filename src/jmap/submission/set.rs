@@ -239,7 +239,7 @@ async fn check_creates(
             "at most {max} objects per /set"
         )));
     }
-    let now = crate::ingest::now();
+    let now = crate::date::now();
     for obj in creates.values_mut() {
         let Value::Object(o) = obj else { continue };
         o.remove(CHECKED_KEY);

@@ -77,7 +77,7 @@ pub async fn run(s: &mut Session, mut to: RcptTo<String>, line: &[u8]) -> Next {
         }
         Err(e) => {
             log::warn!("smtp {}: recipient lookup failed: {e}", s.peer);
-            s.reply(&reply::LOCAL_ERROR.line());
+            s.reply(&crate::smtp::store_reply::reply_for(&e).line());
             Next::Continue
         }
     }

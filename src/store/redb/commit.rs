@@ -8,6 +8,7 @@
 
 use super::recover::Db;
 use super::write::Writer;
+use crate::store::backend::Backend;
 use crate::store::error::{Result, StoreError};
 use crate::store::model::{AccountId, DataType};
 use std::collections::BTreeSet;
@@ -88,7 +89,7 @@ pub fn spawn(
                     Ok(d) => d,
                     Err(e) => {
                         for job in batch {
-                            job.finish(Err(clone_error(&e)));
+                            job.finish(Err(e.clone()));
                         }
                         continue;
                     }
@@ -104,18 +105,9 @@ pub fn spawn(
 }
 
 /// Whether an error came from the database engine (I/O, a full disk), as opposed to a job's own
-/// refusal (`/set` aborts use `Db` too, with their own prefix).
+/// refusal (a `/set` abort is `StoreError::Aborted`).
 fn is_engine_error(e: &StoreError) -> bool {
-    matches!(e, StoreError::Db(d) if !d.starts_with("/set aborted"))
-}
-
-fn clone_error(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::Unavailable(s) => StoreError::Unavailable(s.clone()),
-        StoreError::Closed => StoreError::Closed,
-        StoreError::Db(d) => StoreError::Db(d.clone()),
-        other => StoreError::Db(other.to_string()),
-    }
+    e.is_engine()
 }
 
 /// Runs a batch; returns an engine error if one was seen (None when every commit worked or
@@ -150,7 +142,7 @@ fn run_batch(
                     }
                     Err(e) => {
                         if engine.is_none() && is_engine_error(&e) {
-                            engine = Some(clone_error(&e));
+                            engine = Some(e.clone());
                         }
                         job.finish(Err(e));
                     }
@@ -159,7 +151,7 @@ fn run_batch(
             engine
         }
         Err(e) => {
-            let engine = is_engine_error(&e).then(|| clone_error(&e));
+            let engine = is_engine_error(&e).then(|| e.clone());
             // A batch of one: hand its own error back, typed.
             if let Some(job) = batch.pop() {
                 job.finish(Err(e));
@@ -169,8 +161,10 @@ fn run_batch(
     }
 }
 
+/// One transaction through the backend interface (`store/backend.rs`): begin, every job,
+/// one durable commit.
 fn run_together(db: &redb::Database, batch: &mut [Box<dyn Job>]) -> Result<Published> {
-    let tx = db.begin_write()?;
+    let tx = Backend::begin_write(db)?;
     let touched = {
         let mut w = Writer::open(&tx)?;
         for job in batch.iter_mut() {
@@ -178,7 +172,7 @@ fn run_together(db: &redb::Database, batch: &mut [Box<dyn Job>]) -> Result<Publi
         }
         std::mem::take(&mut w.touched)
     };
-    tx.commit()?;
+    Backend::commit(db, tx)?;
     Ok(touched)
 }
 

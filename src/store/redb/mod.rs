@@ -1,9 +1,11 @@
 //! The redb implementation of the store: tables, reads, writes, changelog, group commit.
 
 pub mod app_passwords;
+mod backend;
 pub mod blob_codec;
 pub mod changes;
 pub mod commit;
+mod error;
 pub mod identity;
 pub mod index_marks;
 pub mod outbound;

@@ -2,9 +2,10 @@
 
 use super::changes;
 use super::tables::*;
+use crate::store::backend::Backend;
 use crate::store::error::{Result, StoreError};
 use crate::store::model::*;
-use redb::{ReadTransaction, ReadableDatabase, ReadableTable};
+use redb::{ReadTransaction, ReadableTable};
 
 pub struct Reader {
     pub(super) tx: ReadTransaction,
@@ -26,7 +27,7 @@ pub(super) use table;
 impl Reader {
     pub(crate) fn begin(db: &redb::Database) -> Result<Reader> {
         Ok(Reader {
-            tx: db.begin_read()?,
+            tx: Backend::begin_read(db)?,
         })
     }
 
@@ -98,7 +99,7 @@ impl Reader {
         changes::counter(&t, acct, slot::MODSEQ)
     }
 
-    /// Changes of a type since a state. `Err(Invalid)` when the state is in the future, and
+    /// Changes of a type since a state. `Err(StateTooOld)` when the state is in the future, and
     /// `Ok(None)` when the log was trimmed past it (cannotCalculateChanges, RFC 8620 §5.2).
     pub fn changes(
         &self,
@@ -109,7 +110,7 @@ impl Reader {
     ) -> Result<Option<ChangeSet>> {
         let high = self.state(acct, ty)?;
         if since > self.modseq(acct)? {
-            return Err(StoreError::Invalid("state from the future".into()));
+            return Err(StoreError::StateTooOld);
         }
         let low = match table!(self, COUNTERS) {
             Some(t) => changes::counter(&t, acct, slot::TYPE_LOW + ty as u8)?,

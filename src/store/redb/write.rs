@@ -38,38 +38,9 @@ pub struct Writer<'t> {
     pub(super) touched: BTreeSet<(AccountId, DataType)>,
 }
 
-/// The mailboxes every new account starts with (RFC 8621 §2 roles, RFC 6154 names).
-const DEFAULT_MAILBOXES: [(&str, &str); 6] = [
-    ("Inbox", "inbox"),
-    ("Drafts", "drafts"),
-    ("Sent", "sent"),
-    ("Archive", "archive"),
-    ("Junk", "junk"),
-    ("Trash", "trash"),
-];
-
-/// Roles a mailbox may carry (IANA "IMAP Mailbox Name Attributes" registry, RFC 8457).
-pub const VALID_ROLES: [&str; 10] = [
-    "all",
-    "archive",
-    "drafts",
-    "flagged",
-    "important",
-    "inbox",
-    "junk",
-    "sent",
-    "subscribed",
-    "trash",
-];
-
-pub fn hex_sha256(bytes: &[u8]) -> String {
-    let d = ring::digest::digest(&ring::digest::SHA256, bytes);
-    let mut s = String::with_capacity(64);
-    for b in d.as_ref() {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
-}
+// The mail rules live in `store/mail/` (backend-neutral); re-exported for their old callers.
+use crate::store::mail;
+pub use crate::store::mail::blob::hex_sha256;
 
 fn json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>> {
     serde_json::to_vec(v).map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -121,12 +92,7 @@ impl<'t> Writer<'t> {
         admin: bool,
         now: i64,
     ) -> Result<Account> {
-        let name = super::write_addresses::canonical_address(name);
-        if name.is_empty() || !name.contains('@') {
-            return Err(StoreError::Invalid(format!(
-                "'{name}' is not an email address"
-            )));
-        }
+        let name = mail::account::account_name(name)?;
         if self.addresses.get(name.as_str())?.is_some() {
             return Err(StoreError::Conflict(format!(
                 "the address {name} is already in use"
@@ -153,35 +119,12 @@ impl<'t> Writer<'t> {
         if let Some((_, domain)) = name.rsplit_once('@') {
             self.ensure_domain(domain, now)?;
         }
-        for (i, (mname, role)) in DEFAULT_MAILBOXES.iter().enumerate() {
-            let mid = self.next_id(id, slot::NEXT_MAILBOX)?;
-            let mb = Mailbox {
-                id: mid,
-                name: (*mname).to_string(),
-                parent_id: None,
-                role: Some((*role).to_string()),
-                sort_order: (i as u32 + 1) * 10,
-                is_subscribed: true,
-                counts: MailboxCounts::default(),
-            };
-            self.mailboxes.insert((id, mid), json(&mb)?.as_slice())?;
-            self.log(id, DataType::Mailbox, mid, ChangeKind::Created)?;
+        for mut mb in mail::mailbox::defaults() {
+            mb.id = self.next_id(id, slot::NEXT_MAILBOX)?;
+            self.mailboxes.insert((id, mb.id), json(&mb)?.as_slice())?;
+            self.log(id, DataType::Mailbox, mb.id, ChangeKind::Created)?;
         }
-        // RFC 8621 §6: the account's own address is its default identity.
-        self.put_identity(
-            id,
-            Identity {
-                id: 0,
-                name: String::new(),
-                email: name.clone(),
-                reply_to: None,
-                bcc: None,
-                text_signature: String::new(),
-                html_signature: String::new(),
-                may_delete: false,
-            },
-            true,
-        )?;
+        self.put_identity(id, mail::account::default_identity(&name), true)?;
         Ok(account)
     }
 
@@ -346,15 +289,7 @@ impl<'t> Writer<'t> {
         }
         self.check_mailboxes(acct, &new.mailbox_ids)?;
         let hash = self.put_blob(acct, raw)?;
-        let mut thread = None;
-        for key in thread_keys {
-            if let Some(t) = self.thread_refs.get((acct, *key))?.map(|v| v.value())
-                && self.threads.get((acct, t))?.is_some()
-            {
-                thread = Some(t);
-                break;
-            }
-        }
+        let thread = mail::thread::join(&self.thread_refs, &self.threads, acct, thread_keys)?;
         let id = self.next_id(acct, slot::NEXT_EMAIL)?;
         let (thread_id, mut members) = match thread {
             Some(t) => {
@@ -363,12 +298,13 @@ impl<'t> Writer<'t> {
             }
             None => (self.next_id(acct, slot::NEXT_THREAD)?, Vec::new()),
         };
-        for key in thread_keys {
-            let known = self.thread_refs.get((acct, *key))?.map(|v| v.value());
-            if known.is_none_or(|t| self.threads.get((acct, t)).ok().flatten().is_none()) {
-                self.thread_refs.insert((acct, *key), thread_id)?;
-            }
-        }
+        mail::thread::remember(
+            &mut self.thread_refs,
+            &self.threads,
+            acct,
+            thread_keys,
+            thread_id,
+        )?;
         let mut mailbox_ids = new.mailbox_ids.clone();
         mailbox_ids.sort_unstable();
         mailbox_ids.dedup();
@@ -417,9 +353,8 @@ impl<'t> Writer<'t> {
         Ok((id, thread_id))
     }
 
-    /// Whether a new non-draft message (`at`, `id`) simply goes after the last member: the
-    /// thread's tail row agrees with `members`, it holds no drafts, and the new message sorts
-    /// after the last one (receivedAt, then id).
+    /// Whether a new non-draft message simply goes after the last member
+    /// (`mail::thread::appends`, against the stored tail).
     fn appends_to_thread(
         &self,
         acct: AccountId,
@@ -428,85 +363,22 @@ impl<'t> Writer<'t> {
         at: i64,
         id: u32,
     ) -> Result<bool> {
-        Ok(
-            match self.thread_tails.get((acct, thread))?.map(|v| v.value()) {
-                Some((len, drafts, last_at, last_id)) => {
-                    drafts == 0
-                        && len as usize == members.len()
-                        && members.last() == Some(&last_id)
-                        && (at, id) > (last_at, last_id)
-                }
-                None => false,
-            },
-        )
+        let tail = self.thread_tails.get((acct, thread))?.map(|v| v.value());
+        Ok(mail::thread::appends(tail, members, at, id))
     }
 
-    /// Keeps a thread's email list in receivedAt order (RFC 8621 §3), ties by id, except that a
-    /// draft (`$draft`) goes right after the message it replies to (its In-Reply-To names that
-    /// message's Message-ID), after earlier drafts of the same reply; a draft whose parent is
-    /// not in the thread keeps its receivedAt place.
+    /// Stores a thread's email list in the order `mail::thread::order` gives (RFC 8621 §3),
+    /// with its tail row (`mail::thread::rebuild`, over the backend interface).
     fn write_thread(&mut self, acct: AccountId, thread: u32, members: Vec<u32>) -> Result<()> {
-        struct Member {
-            id: u32,
-            at: i64,
-            draft: bool,
-            message_id: Vec<String>,
-            in_reply_to: Vec<String>,
-        }
-        // Tests count these lines: a delivery that appends must not come here (issue #20).
-        log::debug!(
-            "store: thread {thread}: order rebuilt from {} members",
-            members.len()
-        );
-        let mut all = Vec::with_capacity(members.len());
-        for m in members {
-            let st = self.email_state(acct, m)?;
-            let meta: EmailMeta = match self.email_meta.get((acct, m))? {
-                Some(v) => serde_json::from_slice(v.value())?,
-                None => EmailMeta::default(),
-            };
-            all.push(Member {
-                id: m,
-                at: st.received_at,
-                draft: st.keywords.contains_key("$draft"),
-                message_id: meta.message_id.unwrap_or_default(),
-                in_reply_to: meta.in_reply_to.unwrap_or_default(),
-            });
-        }
-        all.sort_unstable_by_key(|m| (m.at, m.id));
-        let (drafts, rest): (Vec<Member>, Vec<Member>) = all.into_iter().partition(|m| m.draft);
-        let draft_count = drafts.len() as u32;
-        let mut order: Vec<Member> = rest;
-        for d in drafts {
-            let parent = order.iter().rposition(|m| {
-                !m.draft && m.message_id.iter().any(|id| d.in_reply_to.contains(id))
-            });
-            let at = match parent {
-                Some(p) => {
-                    let mut i = p + 1;
-                    while i < order.len() && order[i].draft {
-                        i += 1;
-                    }
-                    i
-                }
-                None => order
-                    .iter()
-                    .position(|m| (m.at, m.id) > (d.at, d.id))
-                    .unwrap_or(order.len()),
-            };
-            order.insert(at, d);
-        }
-        match order.last() {
-            Some(last) => self.thread_tails.insert(
-                (acct, thread),
-                (order.len() as u32, draft_count, last.at, last.id),
-            )?,
-            None => self.thread_tails.remove((acct, thread))?,
-        };
-        let ids: Vec<u32> = order.into_iter().map(|m| m.id).collect();
-        self.threads
-            .insert((acct, thread), json(&ids)?.as_slice())?;
-        Ok(())
+        mail::thread::rebuild(
+            &self.emails,
+            &self.email_meta,
+            &mut self.threads,
+            &mut self.thread_tails,
+            acct,
+            thread,
+            members,
+        )
     }
 
     /// Changes an email's mailboxes and/or keywords, keeping indexes and counts exact.
@@ -592,7 +464,8 @@ impl<'t> Writer<'t> {
         Ok(())
     }
 
-    /// Moves the per-mailbox counters from `old` to `new` (either may be absent).
+    /// Moves the per-mailbox counters from `old` to `new` (either may be absent); the rule is
+    /// `mail::counts::adjust`, over the backend interface.
     fn adjust_counts(
         &mut self,
         acct: AccountId,
@@ -600,59 +473,16 @@ impl<'t> Writer<'t> {
         old: Option<&EmailState>,
         new: Option<&EmailState>,
     ) -> Result<()> {
-        let mut touched: BTreeMap<u32, Mailbox> = BTreeMap::new();
-        let mut apply = |w: &mut Self, st: &EmailState, sign: i64| -> Result<()> {
-            let unread = st.is_unread();
-            for m in &st.mailbox_ids {
-                if !touched.contains_key(m) {
-                    touched.insert(*m, w.mailbox(acct, *m)?);
-                }
-                let Some(mb) = touched.get_mut(m) else {
-                    continue;
-                };
-                let (emails, unreads) = w
-                    .mailbox_threads
-                    .get((acct, *m, thread))?
-                    .map(|v| v.value())
-                    .unwrap_or((0, 0));
-                let add = |v: u32, d: i64| (i64::from(v) + d).max(0) as u32;
-                let e2 = add(emails, sign);
-                let u2 = add(unreads, if unread { sign } else { 0 });
-                let c = &mut mb.counts;
-                c.total_emails = add(c.total_emails, sign);
-                if unread {
-                    c.unread_emails = add(c.unread_emails, sign);
-                }
-                if emails == 0 && e2 > 0 {
-                    c.total_threads += 1;
-                } else if emails > 0 && e2 == 0 {
-                    c.total_threads = c.total_threads.saturating_sub(1);
-                }
-                if unreads == 0 && u2 > 0 {
-                    c.unread_threads += 1;
-                } else if unreads > 0 && u2 == 0 {
-                    c.unread_threads = c.unread_threads.saturating_sub(1);
-                }
-                if e2 == 0 {
-                    w.mailbox_threads.remove((acct, *m, thread))?;
-                } else {
-                    w.mailbox_threads.insert((acct, *m, thread), (e2, u2))?;
-                }
-            }
-            Ok(())
-        };
-        if let Some(o) = old {
-            apply(self, o, -1)?;
-        }
-        if let Some(n) = new {
-            apply(self, n, 1)?;
-        }
-        for (id, mb) in touched {
-            let before = self.mailbox(acct, id)?;
-            if before.counts != mb.counts {
-                self.mailboxes.insert((acct, id), json(&mb)?.as_slice())?;
-                self.log(acct, DataType::Mailbox, id, ChangeKind::CountsUpdated)?;
-            }
+        let changed = mail::counts::adjust(
+            &mut self.mailboxes,
+            &mut self.mailbox_threads,
+            acct,
+            thread,
+            old,
+            new,
+        )?;
+        for id in changed {
+            self.log(acct, DataType::Mailbox, id, ChangeKind::CountsUpdated)?;
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! Writes for local domains and aliases (tables `DOMAINS`, `ALIASES`; see `tables.rs`).
 //!
-//! Rules kept here so that the CLI, the control socket and the admin page behave the same:
+//! Rules kept here so that the CLI, the control socket and the admin page behave the same
+//! (the address forms themselves are in `store/mail/address.rs`, backend-neutral):
 //! - names are stored lower-cased (local parts compare case-insensitively, as the big
 //!   providers do, even though RFC 5321 §2.4 lets a server treat them as case-sensitive);
 //! - an alias or catch-all (`@domain`) lives in a local domain;
@@ -11,63 +12,13 @@ use super::tables::*;
 use super::write::Writer;
 use crate::store::error::{Result, StoreError};
 use crate::store::model::AccountId;
+// The address rules are backend-neutral (`store/mail/address.rs`); re-exported for the redb
+// modules that name them here.
+#[allow(unused_imports)]
+pub use crate::store::mail::address::{
+    canonical_address, canonical_domain, domain_of, normalize_address, normalize_domain,
+};
 use redb::ReadableTable;
-
-/// The canonical form of a domain: lower case, Unicode labels (so `xn--tda.test` and `ü.test`
-/// are one domain, RFC 5890; SMTPUTF8 clients send either form).
-pub fn canonical_domain(domain: &str) -> String {
-    let d = domain.trim().trim_end_matches('.').to_lowercase();
-    if !d.is_ascii() || d.split('.').any(|l| l.starts_with("xn--")) {
-        let (u, ok) = idna::domain_to_unicode(&d);
-        if ok.is_ok() {
-            return u;
-        }
-    }
-    d
-}
-
-/// `local@domain` with the domain in canonical form and the local part lower-cased.
-pub fn canonical_address(address: &str) -> String {
-    let a = address.trim().to_lowercase();
-    match a.rsplit_once('@') {
-        Some((local, domain)) => format!("{local}@{}", canonical_domain(domain)),
-        None => a,
-    }
-}
-
-/// Lower-cases and checks an address (`local@domain`, or `@domain` for a catch-all).
-pub fn normalize_address(address: &str, allow_catch_all: bool) -> Result<String> {
-    let a = canonical_address(address);
-    let bad = || StoreError::Invalid(format!("'{}' is not an email address", address.trim()));
-    let (local, domain) = a.rsplit_once('@').ok_or_else(bad)?;
-    if domain.is_empty() || a.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(bad());
-    }
-    if local.is_empty() && !allow_catch_all {
-        return Err(bad());
-    }
-    Ok(a)
-}
-
-/// Lower-cases and checks a domain name.
-pub fn normalize_domain(domain: &str) -> Result<String> {
-    let d = canonical_domain(domain);
-    if d.is_empty()
-        || d.contains('@')
-        || d.starts_with('.')
-        || d.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(StoreError::Invalid(format!(
-            "'{}' is not a domain name",
-            domain.trim()
-        )));
-    }
-    Ok(d)
-}
-
-fn domain_of(address: &str) -> &str {
-    address.rsplit_once('@').map(|(_, d)| d).unwrap_or("")
-}
 
 impl Writer<'_> {
     /// Makes `domain` local if it is not already (used when an account is created).
