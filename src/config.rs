@@ -35,6 +35,8 @@ pub struct Config {
     pub submission_listen: SocketAddr,
     /// Outbound delivery: smarthost, retries, DKIM (table `[outbound]`, `src/outbound/`).
     pub outbound: crate::outbound::OutboundConfig,
+    /// The junk filter: default mode, thresholds, model size (table `[junk]`, `src/junk/`).
+    pub junk: crate::junk::JunkConfig,
     /// JMAP limits advertised in the Session and enforced (RFC 8620 §2), table `[limits]`.
     pub limits: crate::jmap::Limits,
     /// Extra CA certificates (PEM) trusted when delivering pushes to PushSubscription URLs,
@@ -137,6 +139,7 @@ impl Default for Config {
             changelog_keep: 100_000,
             submission_listen: SocketAddr::from(([127, 0, 0, 1], 5587)),
             outbound: crate::outbound::OutboundConfig::default(),
+            junk: crate::junk::JunkConfig::default(),
             index_batch_ms: 100,
             http_header_timeout_secs: 30,
             http_body_timeout_secs: 30,

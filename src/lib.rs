@@ -24,3 +24,4 @@ pub mod rate;
 pub mod smtp;
 pub mod store;
 pub mod tls;
+pub mod junk;

@@ -59,6 +59,9 @@ replies! {
     RELAY_DENIED = 550, "5.7.1", "Relaying denied";
     /// RFC 7489 §6.6.2 / RFC 7372: the sender's domain asks us to reject what fails DMARC.
     DMARC_REJECT = 550, "5.7.1", "Rejected by the sender domain's DMARC policy";
+    /// RFC 3463 §3.8 (5.7.1: delivery not authorized): the junk filter scored the message above
+    /// the recipient's reject threshold (`[junk] mode = "reject"`, src/junk/).
+    JUNK_REJECT = 550, "5.7.1", "Message refused as junk";
     /// RFC 6409 §8.1: MAIL FROM must be one of the authenticated user's addresses.
     FOREIGN_MAIL_FROM = 550, "5.7.1", "You may only send as your own addresses";
     /// RFC 6409 §8.1: the From: header must name the user's own addresses.

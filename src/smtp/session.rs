@@ -499,22 +499,48 @@ impl Session {
                 t
             })
             .collect();
-        // Vacation replies need the header and the accounts (not for Junk, RFC 3834 §2).
-        let vacation = match (&self.ctx.outbound, action) {
-            (Some(out), Action::Deliver) => Some((
-                out.clone(),
-                header_section(&body),
-                targets.iter().map(|t| t.account).collect::<Vec<_>>(),
-            )),
-            _ => None,
+        // The junk filter's verdict, then delivery: one step (src/ingest/junk_gate.rs).
+        let screened = ingest::junk_gate::deliver_screened(
+            &self.ctx.store,
+            &self.ctx.config.junk,
+            raw,
+            targets,
+            now,
+            action == Action::Junk,
+        )
+        .await;
+        let (result, junked) = match screened {
+            ingest::junk_gate::Screened::Rejected { score } => {
+                log::info!(
+                    "smtp {}: refused message from <{}> for {:?}: junk score {score:.3}",
+                    self.peer,
+                    printable(&from),
+                    rcpt_list
+                );
+                let line = reply::JUNK_REJECT.line();
+                self.record(&line, rcpt_list, verdicts);
+                self.reset();
+                self.reply(line.as_bytes());
+                return Ok(true);
+            }
+            ingest::junk_gate::Screened::Delivered { result, junked, .. } => (result, junked),
         };
-        let result = ingest::deliver(&self.ctx.store, raw, targets, now).await;
-        if let (Ok(_), Some((out, header, accounts))) = (&result, vacation) {
-            let sender = from.clone();
-            smol::spawn(async move {
-                crate::outbound::vacation::on_delivery(&out, &sender, &header, &accounts).await;
-            })
-            .detach();
+        // Vacation replies need the header and the accounts (not for Junk, RFC 3834 §2).
+        if let (Ok(done), Some(out), Action::Deliver) = (&result, &self.ctx.outbound, action) {
+            let mut accounts: Vec<AccountId> = Vec::new();
+            for d in done {
+                if !junked.contains(&d.account) && !accounts.contains(&d.account) {
+                    accounts.push(d.account);
+                }
+            }
+            if !accounts.is_empty() {
+                let (out, header, sender) = (out.clone(), header_section(&body), from.clone());
+                smol::spawn(async move {
+                    crate::outbound::vacation::on_delivery(&out, &sender, &header, &accounts)
+                        .await;
+                })
+                .detach();
+            }
         }
         let line = match &result {
             Ok(done) => {

@@ -10,6 +10,7 @@ pub mod model_send;
 mod redb;
 
 pub use self::redb::index_marks::IndexMarks;
+pub use self::redb::junk::{HAM, JunkAccount, SPAM};
 pub use self::redb::read::Reader;
 pub use self::redb::read_addresses::Recipient;
 pub use self::redb::read_stats::Usage;

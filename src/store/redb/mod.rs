@@ -5,6 +5,7 @@ pub mod changes;
 pub mod commit;
 pub mod identity;
 pub mod index_marks;
+pub mod junk;
 pub mod outbound;
 pub mod push;
 pub mod read;

@@ -1,0 +1,191 @@
+//! The junk verdict at delivery: one call between sender authentication and the store.
+//!
+//! [`deliver_screened`] tokenizes the message once, asks each recipient account's model for
+//! its verdict (`junk::verdict::judge`, one store read for all of them), then either refuses
+//! the message (every account says reject) or delivers it: each copy carries its account's
+//! `X-Mailnook-Junk` score header and junk goes to the account's Junk mailbox. Copies with the
+//! same header share one durable commit (usually there is one recipient, so one commit).
+//!
+//! DESIGN.md's wave-2 pipeline runs "sender-auth verdict -> junk score -> Sieve -> delivery" in
+//! one `ingest::receive` step; this function is that junk step plus delivery, so it moves there
+//! as one call. Sieve reads the verdict's spamtest value (`junk::Verdict::spamtest`).
+
+use super::{Delivered, IngestError, Target};
+use crate::junk::verdict::{self, Facts, HEADER, Verdict};
+use crate::junk::{JunkConfig, tokenizer};
+use crate::store::Store;
+use crate::store::model::AccountId;
+
+/// What became of the message.
+pub enum Screened {
+    /// Refused: every recipient's filter scored it above its reject threshold.
+    Rejected { score: f64 },
+    Delivered {
+        result: Result<Vec<Delivered>, IngestError>,
+        /// Accounts whose copy was filed in Junk (no vacation reply for those, RFC 3834 §2).
+        junked: Vec<AccountId>,
+        verdicts: Vec<(AccountId, Verdict)>,
+    },
+}
+
+/// Scores `raw` for each target, then delivers (or refuses) it. `auth_junk`: sender
+/// authentication already decided on Junk (those targets already carry the junk role).
+pub async fn deliver_screened(
+    store: &Store,
+    cfg: &JunkConfig,
+    raw: Vec<u8>,
+    targets: Vec<Target>,
+    received_at: i64,
+    auth_junk: bool,
+) -> Screened {
+    let accounts: Vec<AccountId> = targets.iter().map(|t| t.account).collect();
+    let cfg2 = cfg.clone();
+    let judged = smol::unblock(move || {
+        let raw = strip_header(raw, HEADER);
+        let f = tokenizer::features(&raw);
+        (raw, f)
+    })
+    .await;
+    let (raw, features) = judged;
+    let facts = Facts {
+        from: features.from.clone(),
+        list: features.list,
+        auth_junk,
+    };
+    let tokens = features.tokens;
+    let verdicts = match store
+        .read(move |r| {
+            accounts
+                .iter()
+                .map(|&a| verdict::judge(r, a, &cfg2, &tokens, &facts).map(|v| (a, v)))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+    {
+        Ok(v) => v,
+        Err(e) => {
+            // The model is advice: if it cannot be read, deliver as before.
+            log::warn!("junk: cannot read the model, delivering unscored: {e}");
+            return deliver_groups(store, raw, targets, received_at, Vec::new()).await;
+        }
+    };
+    if !verdicts.is_empty() && verdicts.iter().all(|(_, v)| v.reject) {
+        let score = verdicts
+            .iter()
+            .filter_map(|(_, v)| v.score)
+            .fold(0.0, f64::max);
+        return Screened::Rejected { score };
+    }
+    deliver_groups(store, raw, targets, received_at, verdicts).await
+}
+
+async fn deliver_groups(
+    store: &Store,
+    raw: Vec<u8>,
+    mut targets: Vec<Target>,
+    received_at: i64,
+    verdicts: Vec<(AccountId, Verdict)>,
+) -> Screened {
+    let mut junked = Vec::new();
+    // Group the targets by the header their copy carries.
+    let mut groups: Vec<(String, Vec<Target>)> = Vec::new();
+    for mut t in targets.drain(..) {
+        let v = verdicts.iter().find(|(a, _)| *a == t.account).map(|(_, v)| v);
+        let header = v.and_then(Verdict::header).unwrap_or_default();
+        if v.is_some_and(|v| v.junk || v.reject) || t.role.as_deref() == Some("junk") {
+            if t.mailbox_ids.is_empty() {
+                t.role = Some("junk".into());
+            }
+            junked.push(t.account);
+        }
+        match groups.iter_mut().find(|(h, _)| *h == header) {
+            Some((_, g)) => g.push(t),
+            None => groups.push((header, vec![t])),
+        }
+    }
+    let mut delivered = Vec::new();
+    let mut result = Ok(());
+    for (header, group) in groups {
+        let mut copy = Vec::with_capacity(header.len() + raw.len());
+        copy.extend_from_slice(header.as_bytes());
+        copy.extend_from_slice(&raw);
+        match super::deliver(store, copy, group, received_at).await {
+            Ok(d) => delivered.extend(d),
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        }
+    }
+    Screened::Delivered {
+        result: result.map(|()| delivered),
+        junked,
+        verdicts,
+    }
+}
+
+/// Removes every `name:` field (with its continuation lines) from the header section: a score
+/// header that arrives with the message was written by the sender, not by us.
+pub fn strip_header(raw: Vec<u8>, name: &str) -> Vec<u8> {
+    let end = header_end(&raw);
+    let head = &raw[..end];
+    let prefix = format!("{}:", name.to_ascii_lowercase());
+    let has = |line: &[u8]| {
+        line.len() >= prefix.len() && line[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+    };
+    if !head
+        .split(|&b| b == b'\n')
+        .any(|l| has(l))
+    {
+        return raw;
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    let mut skipping = false;
+    for line in head.split_inclusive(|&b| b == b'\n') {
+        let cont = matches!(line.first(), Some(b' ' | b'\t'));
+        if cont && skipping {
+            continue;
+        }
+        skipping = !cont && has(line);
+        if !skipping {
+            out.extend_from_slice(line);
+        }
+    }
+    out.extend_from_slice(&raw[end..]);
+    out
+}
+
+/// Where the header section ends (after its blank line), or the whole input.
+fn header_end(raw: &[u8]) -> usize {
+    let mut i = 0;
+    while i < raw.len() {
+        let line_end = raw[i..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|p| i + p + 1)
+            .unwrap_or(raw.len());
+        let line = &raw[i..line_end];
+        if line == b"\r\n" || line == b"\n" {
+            return i;
+        }
+        i = line_end;
+    }
+    raw.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_forged_score_headers() {
+        let raw = b"From: a@b\r\nX-Mailnook-Junk: score=0.00\r\n verdict=ham\r\nSubject: x\r\n\r\nX-Mailnook-Junk: body stays\r\n".to_vec();
+        let out = strip_header(raw, HEADER);
+        assert_eq!(
+            out,
+            b"From: a@b\r\nSubject: x\r\n\r\nX-Mailnook-Junk: body stays\r\n".to_vec()
+        );
+        let clean = b"From: a@b\r\n\r\nbody".to_vec();
+        assert_eq!(strip_header(clean.clone(), HEADER), clean);
+    }
+}
