@@ -10,6 +10,7 @@ mod send;
 mod server;
 mod smtp_client;
 mod stats;
+mod webmail;
 
 use serde_json::{Value, json};
 use stats::{Row, ms, percentile};
@@ -334,6 +335,12 @@ fn run() -> Result<(), String> {
     });
 
     rows.push(send::figure(&mut http, &acct, USER, 50)?);
+    rows.extend(webmail::figures(
+        &format!("https://{}", srv.https),
+        USER,
+        PASS,
+        total,
+    ));
 
     // 4. Memory.
     std::thread::sleep(Duration::from_millis(300));
