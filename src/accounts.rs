@@ -51,7 +51,9 @@ pub enum Command {
         smarthost: Option<String>,
     },
     /// The junk filter's per-account commands (`mailnook junk`, `junk/admin.rs`).
-    Junk { junk: crate::junk::admin::JunkCommand },
+    Junk {
+        junk: crate::junk::admin::JunkCommand,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

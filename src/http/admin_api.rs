@@ -14,6 +14,7 @@
 //! | `mailnook alias list` | `GET /admin/api/alias/list` |
 //! | `mailnook alias add ADDR TARGET...` | `POST /admin/api/alias/add {"address","targets":[..]}` |
 //! | `mailnook alias del ADDR [TARGET]` | `POST /admin/api/alias/del {"address","target"?}` |
+//! | `mailnook junk mode ADDR MODE` | `POST /admin/api/junk/mode {"address","mode"}` |
 //!
 //! | `mailnook cert show` | `GET /admin/api/setup` (`certificate`) |
 //! | `mailnook cert install --cert P --key P` | `POST /admin/api/cert/install {"cert_path","key_path"}` |
@@ -26,6 +27,7 @@
 use super::admin_session::{Admin, refusal, require_admin};
 use super::{State, admin, admin_status, read_body};
 use crate::accounts::{self, Command, Outcome};
+use crate::junk::admin::JunkCommand;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -48,6 +50,7 @@ pub fn mount(app: &mut tide::Server<State>) {
     app.at("/admin/api/alias/list").get(alias_list);
     app.at("/admin/api/alias/add").post(alias_add);
     app.at("/admin/api/alias/del").post(alias_del);
+    app.at("/admin/api/junk/mode").post(junk_mode);
     app.at("/admin/api/cert/install").post(cert_install);
     app.at("/admin/api").all(not_found);
     app.at("/admin/api/*").all(not_found);
@@ -179,6 +182,11 @@ fn describe(cmd: &Command) -> String {
         }
         Command::AliasList => "alias list".into(),
         Command::Dns { domain, .. } => format!("dns {domain}"),
+        Command::Junk { junk } => match junk {
+            JunkCommand::Mode { address, mode } => format!("junk mode {address} {mode}"),
+            JunkCommand::Status { address } => format!("junk status {address}"),
+            JunkCommand::Rebuild { address } => format!("junk rebuild {address}"),
+        },
     }
 }
 
@@ -278,6 +286,26 @@ async fn alias_del(mut req: Request<State>) -> tide::Result {
     let cmd = Command::AliasDel {
         address: r.address,
         target: r.target.filter(|t| !t.trim().is_empty()),
+    };
+    Ok(run(req.state(), Some(&admin), cmd, json!({})).await)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JunkModeReq {
+    address: String,
+    /// off, junk, reject or default.
+    mode: String,
+}
+
+async fn junk_mode(mut req: Request<State>) -> tide::Result {
+    let admin = admin_or_return!(req, true);
+    let r: JunkModeReq = body_or_return!(req);
+    let cmd = Command::Junk {
+        junk: JunkCommand::Mode {
+            address: r.address,
+            mode: r.mode,
+        },
     };
     Ok(run(req.state(), Some(&admin), cmd, json!({})).await)
 }

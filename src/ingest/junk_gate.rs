@@ -90,7 +90,10 @@ async fn deliver_groups(
     // Group the targets by the header their copy carries.
     let mut groups: Vec<(String, Vec<Target>)> = Vec::new();
     for mut t in targets.drain(..) {
-        let v = verdicts.iter().find(|(a, _)| *a == t.account).map(|(_, v)| v);
+        let v = verdicts
+            .iter()
+            .find(|(a, _)| *a == t.account)
+            .map(|(_, v)| v);
         let header = v.and_then(Verdict::header).unwrap_or_default();
         if v.is_some_and(|v| v.junk || v.reject) || t.role.as_deref() == Some("junk") {
             if t.mailbox_ids.is_empty() {
@@ -133,10 +136,7 @@ pub fn strip_header(raw: Vec<u8>, name: &str) -> Vec<u8> {
     let has = |line: &[u8]| {
         line.len() >= prefix.len() && line[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
     };
-    if !head
-        .split(|&b| b == b'\n')
-        .any(|l| has(l))
-    {
+    if !head.split(|&b| b == b'\n').any(has) {
         return raw;
     }
     let mut out = Vec::with_capacity(raw.len());

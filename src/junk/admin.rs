@@ -49,7 +49,9 @@ pub async fn run(store: &Store, cmd: JunkCommand) -> Result<Outcome, StoreError>
                 ),
             };
             let shown = m.clone().unwrap_or_else(|| "default".into());
-            store.write(move |w| w.set_junk_mode(acct, m.clone())).await?;
+            store
+                .write(move |w| w.set_junk_mode(acct, m.clone()))
+                .await?;
             log::info!("junk mode of {address} set to {shown}");
             Ok(Outcome::Done(format!("junk mode of {address}: {shown}")))
         }

@@ -84,7 +84,15 @@ pub fn features(raw: &[u8]) -> Features {
     {
         let v = String::from_utf8_lossy(&ar.value).to_ascii_lowercase();
         for method in ["spf", "dkim", "dmarc", "arc"] {
-            for result in ["pass", "fail", "softfail", "neutral", "none", "temperror", "permerror"] {
+            for result in [
+                "pass",
+                "fail",
+                "softfail",
+                "neutral",
+                "none",
+                "temperror",
+                "permerror",
+            ] {
                 if v.contains(&format!("{method}={result}")) {
                     t.add("auth", &format!("{method}={result}"));
                 }
@@ -286,7 +294,10 @@ fn words(prefix: &str, text: &str, t: &mut Tokens, budget: &mut usize) {
             continue;
         }
         if len > 24 {
-            t.add(prefix, &format!("skip:{}:{}", w.chars().next().unwrap_or('?'), len / 10));
+            t.add(
+                prefix,
+                &format!("skip:{}:{}", w.chars().next().unwrap_or('?'), len / 10),
+            );
             prev = None;
             continue;
         }
@@ -319,7 +330,7 @@ mod tests {
             ("fn", "prize"),
             ("rt", "differs"),
             ("list", "club.lists.example"),
-                    ] {
+        ] {
             assert!(t.contains(&hash(p, w)), "{p}:{w}");
         }
         // "a" is too short: no token, and no pair across it.

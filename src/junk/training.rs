@@ -174,9 +174,10 @@ pub async fn run(store: Store, cfg: JunkConfig) {
     }
 }
 
-/// Forgets the account's model and trains it again from the mail: spam is what is in Junk or
-/// marked `$junk`; ham is what is marked `$notjunk`, or read (`$seen`) and kept outside Junk
-/// and Trash. The newest [`MAX_REBUILD`] such messages count. Returns (spam, ham) queued.
+/// Forgets the account's model and trains it again from the mail: each message keeps the
+/// label it was trained with if that record survived; otherwise spam is what is in Junk or
+/// marked `$junk`, ham what is marked `$notjunk`, or read (`$seen`) and kept outside Junk and
+/// Trash. The newest [`MAX_REBUILD`] such messages count. Returns (spam, ham) queued.
 pub async fn rebuild(
     store: &Store,
     cfg: &JunkConfig,
@@ -198,7 +199,10 @@ pub async fn rebuild(
                 };
                 let in_box = |b: Option<u32>| b.is_some_and(|b| st.mailbox_ids.contains(&b));
                 let kw = |k: &str| st.keywords.contains_key(k);
-                let label = if in_box(junk) || kw("$junk") {
+                // What the user taught stays what it was, if that record survived.
+                let label = if let Some(l) = r.junk_trained(acct, id)? {
+                    Some(l)
+                } else if in_box(junk) || kw("$junk") {
                     Some(SPAM)
                 } else if kw("$notjunk") || (kw("$seen") && !in_box(trash)) {
                     Some(HAM)
@@ -242,13 +246,31 @@ mod tests {
         assert_eq!(wanted(Some(5), &[1], &none, &[5], &none), Some(SPAM));
         assert_eq!(wanted(Some(5), &[5], &none, &[1], &none), Some(HAM));
         // Keywords.
-        assert_eq!(wanted(Some(5), &[1], &none, &[1], &kw(&["$junk"])), Some(SPAM));
-        assert_eq!(wanted(Some(5), &[1], &none, &[1], &kw(&["$notjunk"])), Some(HAM));
+        assert_eq!(
+            wanted(Some(5), &[1], &none, &[1], &kw(&["$junk"])),
+            Some(SPAM)
+        );
+        assert_eq!(
+            wanted(Some(5), &[1], &none, &[1], &kw(&["$notjunk"])),
+            Some(HAM)
+        );
         // Already there: nothing new.
-        assert_eq!(wanted(Some(5), &[1], &kw(&["$junk"]), &[1], &kw(&["$junk", "$seen"])), None);
+        assert_eq!(
+            wanted(
+                Some(5),
+                &[1],
+                &kw(&["$junk"]),
+                &[1],
+                &kw(&["$junk", "$seen"])
+            ),
+            None
+        );
         assert_eq!(wanted(Some(5), &[1], &none, &[1], &kw(&["$seen"])), None);
         // The move wins over a contradicting keyword.
-        assert_eq!(wanted(Some(5), &[5], &none, &[1], &kw(&["$junk"])), Some(HAM));
+        assert_eq!(
+            wanted(Some(5), &[5], &none, &[1], &kw(&["$junk"])),
+            Some(HAM)
+        );
         // No Junk mailbox: keywords still work.
         assert_eq!(wanted(None, &[1], &none, &[2], &kw(&["$junk"])), Some(SPAM));
     }

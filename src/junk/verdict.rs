@@ -114,7 +114,13 @@ pub fn mode(a: &JunkAccount, cfg: &JunkConfig) -> Mode {
 }
 
 /// Scores the tokens against the account's model; None when the model is not ready.
-pub fn score(r: &Reader, acct: AccountId, a: &JunkAccount, tokens: &[u64], min: u32) -> Result<Option<f64>> {
+pub fn score(
+    r: &Reader,
+    acct: AccountId,
+    a: &JunkAccount,
+    tokens: &[u64],
+    min: u32,
+) -> Result<Option<f64>> {
     if a.spam < min.max(1) || a.ham < min.max(1) {
         return Ok(None);
     }

@@ -536,8 +536,7 @@ impl Session {
             if !accounts.is_empty() {
                 let (out, header, sender) = (out.clone(), header_section(&body), from.clone());
                 smol::spawn(async move {
-                    crate::outbound::vacation::on_delivery(&out, &sender, &header, &accounts)
-                        .await;
+                    crate::outbound::vacation::on_delivery(&out, &sender, &header, &accounts).await;
                 })
                 .detach();
             }

@@ -83,7 +83,9 @@ fn deliver(srv: &server::Server, msgs: &[Vec<u8>]) -> Result<(), String> {
 }
 
 fn mailboxes(http: &mut Https, acct: &str) -> Result<Vec<Value>, String> {
-    let v = http.jmap(&json!({"using": USING, "methodCalls": [["Mailbox/get", {"accountId": acct}, "m"]]}))?;
+    let v = http.jmap(
+        &json!({"using": USING, "methodCalls": [["Mailbox/get", {"accountId": acct}, "m"]]}),
+    )?;
     v["methodResponses"][0][1]["list"]
         .as_array()
         .cloned()
@@ -211,10 +213,20 @@ pub fn figures(rows: &mut Vec<Row>, tmp: &Path) -> Result<(), String> {
     eprintln!("bench: junk: training on {TRAIN_SPAM} spam and {TRAIN_HAM} ham through JMAP ...");
     deliver(&srv, &spam)?;
     let spam_ids = inbox_ids(&mut http, &acct, &inbox)?;
-    update(&mut http, &acct, &spam_ids, json!({"mailboxIds": {junk.clone(): true}}))?;
+    update(
+        &mut http,
+        &acct,
+        &spam_ids,
+        json!({"mailboxIds": {junk.clone(): true}}),
+    )?;
     deliver(&srv, &ham)?;
     let ham_ids = inbox_ids(&mut http, &acct, &inbox)?;
-    update(&mut http, &acct, &ham_ids, json!({"keywords/$notjunk": true}))?;
+    update(
+        &mut http,
+        &acct,
+        &ham_ids,
+        json!({"keywords/$notjunk": true}),
+    )?;
     wait_trained(&data, TRAIN_SPAM as u64, TRAIN_HAM as u64)?;
 
     eprintln!(
