@@ -25,6 +25,7 @@ pub mod classifier;
 pub mod model;
 pub mod tokenizer;
 pub mod training;
+mod tune;
 pub mod verdict;
 
 use serde::Deserialize;
