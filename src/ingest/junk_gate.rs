@@ -12,7 +12,7 @@
 
 use super::{Delivered, IngestError, Target};
 use crate::junk::verdict::{self, Facts, HEADER, Verdict};
-use crate::junk::{JunkConfig, tokenizer};
+use crate::junk::{JunkConfig, Mode, tokenizer};
 use crate::store::Store;
 use crate::store::model::AccountId;
 
@@ -40,9 +40,34 @@ pub async fn deliver_screened(
 ) -> Screened {
     let accounts: Vec<AccountId> = targets.iter().map(|t| t.account).collect();
     let cfg2 = cfg.clone();
+    // Parsing and tokenizing is the cost; skip it when no recipient's model can score yet
+    // (mode off or still learning: the verdict then needs no token and no From address).
+    let (ask, min) = (accounts.clone(), cfg.min_trained.max(1));
+    let default_mode = cfg.mode;
+    let need_tokens = store
+        .read(move |r| {
+            for a in ask {
+                let j = r.junk_account(a)?;
+                let mode = j
+                    .mode
+                    .as_deref()
+                    .and_then(Mode::parse)
+                    .unwrap_or(default_mode);
+                if mode != Mode::Off && j.spam >= min && j.ham >= min {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        })
+        .await
+        .unwrap_or(true);
     let judged = smol::unblock(move || {
         let raw = strip_header(raw, HEADER);
-        let f = tokenizer::features(&raw);
+        let f = if need_tokens {
+            tokenizer::features(&raw)
+        } else {
+            tokenizer::Features::default()
+        };
         (raw, f)
     })
     .await;
