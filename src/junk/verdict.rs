@@ -69,15 +69,10 @@ impl Verdict {
         self.score.map(|s| (s * 100.0).round() as u8).unwrap_or(0)
     }
 
-    /// The score header field, CRLF-terminated; None in mode off.
+    /// The score header field, CRLF-terminated; None when nothing was scored (mode off, or an
+    /// account still learning: its mail stays byte for byte as before the filter existed).
     pub fn header(&self) -> Option<String> {
-        if self.reason == Reason::Off {
-            return None;
-        }
-        let score = match self.score {
-            Some(s) => format!("{s:.2}"),
-            None => "none".into(),
-        };
+        let score = format!("{:.2}", self.score?);
         let verdict = if self.junk { "junk" } else { "ham" };
         Some(format!(
             "{HEADER}: score={score} verdict={verdict} reason={} spamtest={}\r\n",
@@ -187,5 +182,6 @@ mod tests {
             Some("X-Mailnook-Junk: score=0.97 verdict=junk reason=bayes spamtest=10\r\n")
         );
         assert_eq!(Verdict::new(None, false, Reason::Off).header(), None);
+        assert_eq!(Verdict::new(None, false, Reason::Untrained).header(), None);
     }
 }
