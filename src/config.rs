@@ -161,6 +161,10 @@ impl Config {
         if self.hostname.trim().is_empty() {
             return Err("hostname must not be empty".into());
         }
+        let j = &self.junk;
+        if !(j.threshold > 0.0 && j.threshold <= 1.0 && j.reject_threshold >= j.threshold) {
+            return Err("[junk] needs 0 < threshold <= reject_threshold, threshold <= 1".into());
+        }
         if self.max_message_size < 1024 {
             return Err("max_message_size must be at least 1024 bytes".into());
         }
