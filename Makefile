@@ -52,6 +52,8 @@ bench-pi: release
 	./tests/setup/bench-pi.sh
 
 ## Build release and print the performance figures (issue #8). Quick run: BENCH_MESSAGES=5000 BENCH_TOTAL=10000 make bench
+## Junk filter figures only (issue #17): BENCH_JUNK_ONLY=1 make bench
 bench:
+	bash tests/setup/spam-corpus.sh
 	$(CARGO) build --release --locked --bins
 	./target/release/mailnook-bench

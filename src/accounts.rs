@@ -73,6 +73,10 @@ pub enum Command {
         #[serde(default)]
         smarthost: Option<String>,
     },
+    /// The junk filter's per-account commands (`mailnook junk`, `junk/admin.rs`).
+    Junk {
+        junk: crate::junk::admin::JunkCommand,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -264,6 +268,7 @@ async fn execute(store: &Store, cmd: Command) -> Result<Outcome, StoreError> {
         | Command::AliasAdd { .. }
         | Command::AliasDel { .. }
         | Command::AliasList) => domain_command(store, cmd).await,
+        Command::Junk { junk } => crate::junk::admin::run(store, junk).await,
         Command::Del { address } => {
             let id = find(store, &address).await?;
             store.write(move |w| w.delete_account(id)).await?;

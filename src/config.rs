@@ -38,6 +38,8 @@ pub struct Config {
     pub managesieve_listen: SocketAddr,
     /// Outbound delivery: smarthost, retries, DKIM (table `[outbound]`, `src/outbound/`).
     pub outbound: crate::outbound::OutboundConfig,
+    /// The junk filter: default mode, thresholds, model size (table `[junk]`, `src/junk/`).
+    pub junk: crate::junk::JunkConfig,
     /// JMAP limits advertised in the Session and enforced (RFC 8620 §2), table `[limits]`.
     pub limits: crate::jmap::Limits,
     /// Extra CA certificates (PEM) trusted when delivering pushes to PushSubscription URLs,
@@ -141,6 +143,7 @@ impl Default for Config {
             submission_listen: SocketAddr::from(([127, 0, 0, 1], 5587)),
             managesieve_listen: SocketAddr::from(([127, 0, 0, 1], 4190)),
             outbound: crate::outbound::OutboundConfig::default(),
+            junk: crate::junk::JunkConfig::default(),
             index_batch_ms: 100,
             http_header_timeout_secs: 30,
             http_body_timeout_secs: 30,
@@ -161,6 +164,10 @@ impl Config {
     pub fn validate(&self) -> Result<(), String> {
         if self.hostname.trim().is_empty() {
             return Err("hostname must not be empty".into());
+        }
+        let j = &self.junk;
+        if !(j.threshold > 0.0 && j.threshold <= 1.0 && j.reject_threshold >= j.threshold) {
+            return Err("[junk] needs 0 < threshold <= reject_threshold, threshold <= 1".into());
         }
         if self.max_message_size < 1024 {
             return Err("max_message_size must be at least 1024 bytes".into());

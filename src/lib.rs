@@ -14,6 +14,7 @@ pub mod http;
 pub mod index;
 pub mod ingest;
 pub mod jmap;
+pub mod junk;
 pub mod logging;
 pub mod login;
 pub mod managesieve;

@@ -100,6 +100,36 @@ enum Cmd {
         #[command(subcommand)]
         action: CertCmd,
     },
+    /// The junk filter of an account: mode, status, rebuild (with or without the server running).
+    Junk {
+        #[command(subcommand)]
+        action: JunkCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum JunkCmd {
+    /// Set what the filter does: off, junk (file in Junk), reject (refuse at SMTP above the
+    /// reject threshold, file below it), or default (the server's `[junk] mode`).
+    Mode {
+        address: String,
+        mode: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Show trained message counts, the training queue and the model size.
+    Status {
+        address: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Forget the model and train it again from the mail: Junk and $junk as spam, $notjunk and
+    /// read mail outside Junk and Trash as ham.
+    Rebuild {
+        address: String,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 #[derive(Subcommand)]
@@ -389,6 +419,20 @@ fn execute(common: &Common, cmd: Command) -> Result<Outcome, String> {
     }
 }
 
+fn junk(action: JunkCmd) -> Result<(), String> {
+    use mailnook::junk::admin::JunkCommand;
+    let (common, cmd) = match action {
+        JunkCmd::Mode {
+            address,
+            mode,
+            common,
+        } => (common, JunkCommand::Mode { address, mode }),
+        JunkCmd::Status { address, common } => (common, JunkCommand::Status { address }),
+        JunkCmd::Rebuild { address, common } => (common, JunkCommand::Rebuild { address }),
+    };
+    print_outcome(execute(&common, Command::Junk { junk: cmd })?, None)
+}
+
 fn domain(action: DomainCmd) -> Result<(), String> {
     let (common, cmd) = match action {
         DomainCmd::Add { domain, common } => (common, Command::DomainAdd { domain }),
@@ -625,6 +669,7 @@ fn main() -> ExitCode {
         Cmd::Domain { action } => domain(action),
         Cmd::Alias { action } => alias(action),
         Cmd::Cert { action } => cert(action),
+        Cmd::Junk { action } => junk(action),
         Cmd::Dns { domain, common } => dns(domain, common),
         Cmd::Reindex { common } => reindex(common),
     };

@@ -14,6 +14,7 @@
 //! | `mailnook alias list` | `GET /admin/api/alias/list` |
 //! | `mailnook alias add ADDR TARGET...` | `POST /admin/api/alias/add {"address","targets":[..]}` |
 //! | `mailnook alias del ADDR [TARGET]` | `POST /admin/api/alias/del {"address","target"?}` |
+//! | `mailnook junk mode ADDR MODE` | `POST /admin/api/junk/mode {"address","mode"}` |
 //!
 //! | `mailnook user app-password list ADDR` | `GET /admin/api/app-password/list?address=ADDR` |
 //! | `mailnook user app-password add ADDR NAME` | `POST /admin/api/app-password/add {"address","name"}` |
@@ -30,6 +31,7 @@
 use super::admin_session::{Admin, refusal, require_admin};
 use super::{State, admin, admin_status, read_body};
 use crate::accounts::{self, Command, Outcome};
+use crate::junk::admin::JunkCommand;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -52,6 +54,7 @@ pub fn mount(app: &mut tide::Server<State>) {
     app.at("/admin/api/alias/list").get(alias_list);
     app.at("/admin/api/alias/add").post(alias_add);
     app.at("/admin/api/alias/del").post(alias_del);
+    app.at("/admin/api/junk/mode").post(junk_mode);
     app.at("/admin/api/cert/install").post(cert_install);
     app.at("/admin/api/app-password/list")
         .get(app_password_list);
@@ -195,6 +198,11 @@ fn describe(cmd: &Command) -> String {
         Command::AppPasswordDel { address, which } => {
             format!("user app-password del {address} {which:?}")
         }
+        Command::Junk { junk } => match junk {
+            JunkCommand::Mode { address, mode } => format!("junk mode {address} {mode}"),
+            JunkCommand::Status { address } => format!("junk status {address}"),
+            JunkCommand::Rebuild { address } => format!("junk rebuild {address}"),
+        },
     }
 }
 
@@ -300,6 +308,26 @@ async fn alias_del(mut req: Request<State>) -> tide::Result {
     let cmd = Command::AliasDel {
         address: r.address,
         target: r.target.filter(|t| !t.trim().is_empty()),
+    };
+    Ok(run(req.state(), Some(&admin), cmd, json!({})).await)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JunkModeReq {
+    address: String,
+    /// off, junk, reject or default.
+    mode: String,
+}
+
+async fn junk_mode(mut req: Request<State>) -> tide::Result {
+    let admin = admin_or_return!(req, true);
+    let r: JunkModeReq = body_or_return!(req);
+    let cmd = Command::Junk {
+        junk: JunkCommand::Mode {
+            address: r.address,
+            mode: r.mode,
+        },
     };
     Ok(run(req.state(), Some(&admin), cmd, json!({})).await)
 }

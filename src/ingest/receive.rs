@@ -56,6 +56,8 @@ pub struct Receiver<'a> {
     pub hostname: &'a str,
     pub auth: Option<&'a Authenticator>,
     pub outgoing: Option<&'a dyn Outgoing>,
+    /// The junk filter's settings (`src/junk/`); None runs no filter.
+    pub junk: Option<&'a crate::junk::JunkConfig>,
 }
 
 /// One recipient as accepted at RCPT TO, with the accounts it delivers to (aliases fan out).
@@ -88,6 +90,8 @@ pub enum Verdict {
     /// Every recipient's Sieve script rejected it (RFC 5429 §2.1: refused in the transaction;
     /// nothing was stored).
     SieveRejected { reason: String },
+    /// Every recipient's junk filter scored it above its reject threshold.
+    JunkRejected { score: f64 },
     /// Nobody to deliver to.
     NoRecipients,
     /// The store could not take it (full disk, database error): try again later.
@@ -183,7 +187,7 @@ pub async fn receive(
     raw.extend_from_slice(trace(now).as_bytes());
     let message = super::auth::strip_forged_results(&message, rx.hostname).unwrap_or(message);
     raw.extend_from_slice(&message);
-    let vacation: Vec<AccountId> = filings
+    let mut vacation: Vec<AccountId> = filings
         .iter()
         .filter(|f| f.vacation)
         .map(|f| f.account)
@@ -194,13 +198,6 @@ pub async fn receive(
             .find(|f| f.account == *account)
             .map_or("inbox", |f| f.role.unwrap_or("inbox"))
     };
-    let per_rcpt: Vec<(String, Disposition)> = rcpts
-        .iter()
-        .map(|r| {
-            let role = r.accounts.first().map_or("inbox", role_of);
-            (r.address.clone(), Disposition::Filed(role))
-        })
-        .collect();
     let targets: Vec<Target> = filings
         .iter()
         .map(|f| {
@@ -209,36 +206,110 @@ pub async fn receive(
             t
         })
         .collect();
-    // 3-4. The owners' Sieve scripts decide the copies (ingest/sieve.rs), then one commit.
+
+    // The junk filter (src/junk/): a score per account, Junk filing, or refusal.
+    let (raw, groups, junked) = match rx.junk {
+        Some(cfg) => {
+            match super::junk_gate::screen(rx.store, cfg, raw, targets, action == Action::Junk)
+                .await
+            {
+                super::junk_gate::Screen::Rejected { score } => {
+                    return Receipt {
+                        verdict: Verdict::JunkRejected { score },
+                        recipients: everyone(Disposition::Rejected),
+                        auth: verdicts,
+                        size,
+                    };
+                }
+                super::junk_gate::Screen::Deliver {
+                    raw,
+                    groups,
+                    junked,
+                } => (raw, groups, junked),
+            }
+        }
+        None => (
+            raw,
+            vec![super::junk_gate::Group {
+                header: String::new(),
+                targets,
+                spamtest: None,
+            }],
+            Vec::new(),
+        ),
+    };
+    // No vacation reply for mail filed as junk (RFC 3834 §2).
+    vacation.retain(|a| !junked.contains(a));
+    let per_rcpt: Vec<(String, Disposition)> = rcpts
+        .iter()
+        .map(|r| {
+            let role = match r.accounts.first() {
+                Some(a) if junked.contains(a) => "junk",
+                Some(a) => role_of(a),
+                None => "inbox",
+            };
+            (r.address.clone(), Disposition::Filed(role))
+        })
+        .collect();
     let pairs: Vec<(String, Vec<AccountId>)> = rcpts
         .iter()
         .map(|r| (r.address.clone(), r.accounts.clone()))
         .collect();
     let outbound = rx.outgoing.and_then(|o| o.outbound());
-    let sieve_env = super::sieve::Envelope {
-        mail_from: &mail_from,
-        rcpts: &pairs,
-        spamtest: None,
-    };
-    let result =
-        super::sieve::deliver_filtered(rx.store, outbound.as_ref(), sieve_env, raw, targets, now)
-            .await;
-    let result = match result {
-        Ok(super::sieve::Filtered {
-            rejected: Some(reason),
-            ..
-        }) => {
-            return Receipt {
-                verdict: Verdict::SieveRejected { reason },
-                recipients: everyone(Disposition::Rejected),
-                auth: verdicts,
-                size,
-            };
+
+    // Sieve, then one durable delivery per group of identical copies (usually one).
+    let mut delivered = Vec::new();
+    let mut sieve_rejected: Option<String> = None;
+    let mut all_rejected = true;
+    let mut failure = None;
+    for g in groups {
+        let mut copy = g.header.into_bytes();
+        copy.extend_from_slice(&raw);
+        let sieve_env = super::sieve::Envelope {
+            mail_from: &mail_from,
+            rcpts: &pairs,
+            spamtest: g.spamtest,
+        };
+        match super::sieve::deliver_filtered(
+            rx.store,
+            outbound.as_ref(),
+            sieve_env,
+            copy,
+            g.targets,
+            now,
+        )
+        .await
+        {
+            Ok(super::sieve::Filtered {
+                rejected: Some(reason),
+                ..
+            }) => sieve_rejected = Some(reason),
+            Ok(f) => {
+                all_rejected = false;
+                delivered.extend(f.delivered);
+            }
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
         }
-        other => other.map(|f| f.delivered),
+    }
+    if failure.is_none()
+        && all_rejected
+        && let Some(reason) = sieve_rejected
+    {
+        return Receipt {
+            verdict: Verdict::SieveRejected { reason },
+            recipients: everyone(Disposition::Rejected),
+            auth: verdicts,
+            size,
+        };
+    }
+    let result = match failure {
+        Some(e) => Err(e),
+        None => Ok(delivered),
     };
 
-    // 5. After the commit.
     let verdict = match result {
         Ok(done) => {
             if let Some(out) = rx.outgoing

@@ -223,12 +223,21 @@ impl Outbound {
         let now = crate::date::now();
         let raw = headers::complete_for_sending(&raw, &self.inner.config.hostname, now);
         msg.size = raw.len() as u64;
+        // A user's own mail (not an auto-reply from the null sender, RFC 3834 §3.3) makes its
+        // recipients correspondents, whose mail the junk filter never files (src/junk/).
+        let sent_by = msg.account.filter(|_| !msg.mail_from.is_empty());
+        let rcpts: Vec<String> = msg.rcpts.iter().map(|r| r.to_ascii_lowercase()).collect();
         let queued = msg.into_queued(String::new(), now);
         let raw = Arc::new(raw);
         let id = self
             .inner
             .store
-            .write(move |w| w.enqueue(queued.clone(), Some(&raw)))
+            .write(move |w| {
+                if let Some(acct) = sent_by {
+                    w.note_sent_to(acct, &rcpts, now)?;
+                }
+                w.enqueue(queued.clone(), Some(&raw))
+            })
             .await?;
         self.wake();
         Ok(id)

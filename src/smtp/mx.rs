@@ -18,6 +18,7 @@ pub async fn deliver(s: &mut Session, message: Vec<u8>) -> String {
         hostname: &s.ctx.config.hostname,
         auth: s.ctx.auth.as_ref(),
         outgoing,
+        junk: Some(&s.ctx.config.junk),
     };
     let incoming = Incoming {
         ip: s.peer.ip(),
@@ -50,6 +51,14 @@ pub async fn deliver(s: &mut Session, message: Vec<u8>) -> String {
                 rcpt_list
             );
             reply::SIEVE_REJECT.with(&printable(reason).replace(['\r', '\n'], " "))
+        }
+        Verdict::JunkRejected { score } => {
+            log::info!(
+                "smtp {}: refused message from <{}>: junk score {score:.3}",
+                s.peer,
+                printable(&from)
+            );
+            reply::JUNK_REJECT.line()
         }
         Verdict::NoRecipients => reply::NO_RECIPIENTS.line(),
         Verdict::Failed(e) => {

@@ -64,6 +64,9 @@ replies! {
     DMARC_REJECT = 550, "5.7.1", "Rejected by the sender domain's DMARC policy";
     /// RFC 5429 §2.1: the recipient's Sieve script rejected the message.
     SIEVE_REJECT = 550, "5.7.1", "Rejected by the recipient's filter";
+    /// RFC 3463 §3.8 (5.7.1: delivery not authorized): the junk filter scored the message above
+    /// the recipient's reject threshold (`[junk] mode = "reject"`, src/junk/).
+    JUNK_REJECT = 550, "5.7.1", "Message refused as junk";
     /// RFC 6409 §8.1: MAIL FROM must be one of the authenticated user's addresses.
     FOREIGN_MAIL_FROM = 550, "5.7.1", "You may only send as your own addresses";
     /// RFC 6409 §8.1: the From: header must name the user's own addresses.

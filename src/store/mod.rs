@@ -13,6 +13,7 @@ mod redb;
 
 pub use self::redb::app_passwords::AppPassword;
 pub use self::redb::index_marks::IndexMarks;
+pub use self::redb::junk::{HAM, JunkAccount, SPAM};
 pub use self::redb::read::Reader;
 pub use self::redb::read_addresses::Recipient;
 pub use self::redb::read_stats::Usage;

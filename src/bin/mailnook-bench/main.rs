@@ -7,6 +7,7 @@
 mod corpus;
 mod http_client;
 mod idle;
+mod junk;
 mod send;
 mod server;
 mod smtp_client;
@@ -132,6 +133,16 @@ fn method_error(v: &Value) -> Option<String> {
 }
 
 fn run() -> Result<(), String> {
+    if std::env::var_os("BENCH_JUNK_ONLY").is_some() {
+        // Only the junk filter's figures (issue #17): `BENCH_JUNK_ONLY=1 make bench`.
+        let tmp = std::env::temp_dir().join(format!("mailnook-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
+        let mut rows = Vec::new();
+        junk::figures(&mut rows, &tmp)?;
+        stats::print(&rows);
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Ok(());
+    }
     let measured = env("BENCH_MESSAGES", 50_000);
     let total = env("BENCH_TOTAL", 100_000).max(measured);
     let conns = env("BENCH_CONNECTIONS", 16);
@@ -427,6 +438,7 @@ fn run() -> Result<(), String> {
         how: "target/release/mailnook".into(),
     });
     srv.stop();
+    junk::figures(&mut rows, &tmp)?;
     stats::print(&rows);
     let _ = std::fs::remove_dir_all(&tmp);
     Ok(())

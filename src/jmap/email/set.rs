@@ -191,6 +191,10 @@ impl SetHandler for EmailSet {
         let n = IdKind::Email.decode(id).ok_or_else(SetError::not_found)?;
         let mbs = mailbox_ids(w, cx, new.get("mailboxIds"))?;
         let kws = keywords(new.get("keywords"))?;
+        // RFC 8621 §4.1.1/§2: moves into/out of Junk and $junk/$notjunk teach the junk filter.
+        if let Some(old) = w.find_email(cx.account, n)? {
+            crate::junk::training::on_email_update(w, cx.account, n, &old, &mbs, &kws)?;
+        }
         w.update_email(cx.account, n, Some(mbs), Some(kws))?;
         Ok(None)
     }

@@ -119,6 +119,9 @@ impl SetHandler for SubmissionSet {
             .iter()
             .map(|r| r.address.clone())
             .collect();
+        // The junk filter never files mail from someone the account has written to.
+        let lower: Vec<String> = unique.iter().map(|a| a.to_ascii_lowercase()).collect();
+        w.note_sent_to(cx.account, &lower, cx.now)?;
         let queue_id = w.enqueue(queued, Some(&c.bytes))?;
         let s = Submission {
             id,

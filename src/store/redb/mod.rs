@@ -8,6 +8,7 @@ pub mod commit;
 mod error;
 pub mod identity;
 pub mod index_marks;
+pub mod junk;
 pub mod outbound;
 pub mod push;
 pub mod read;

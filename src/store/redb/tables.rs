@@ -120,3 +120,21 @@ pub mod slot {
 }
 
 pub const SCHEMA_VERSION: u64 = 1;
+
+// ---- the junk filter (src/junk/, store operations in store/redb/junk.rs) ------------------
+
+/// (account, token hash) -> (spam messages, ham messages, day last trained): the account's
+/// statistical model. Bounded per account by pruning (`Writer::junk_prune`).
+pub const JUNK_TOKENS: TableDefinition<(u32, u64), (u32, u32, u32)> =
+    TableDefinition::new("junk_tokens");
+/// account -> JunkAccount (JSON): message totals, token count and the per-account mode.
+pub const JUNK_ACCOUNTS: TableDefinition<u32, &[u8]> = TableDefinition::new("junk_accounts");
+/// (account, email) -> label trained (1 spam, 2 ham): makes training idempotent per message
+/// and lets a retraining subtract the old label first.
+pub const JUNK_TRAINED: TableDefinition<(u32, u32), u8> = TableDefinition::new("junk_trained");
+/// (account, email) -> label wanted: written in the JMAP write transaction (cheap), trained
+/// afterwards by the trainer task (reading and tokenizing the message is not).
+pub const JUNK_PENDING: TableDefinition<(u32, u32), u8> = TableDefinition::new("junk_pending");
+/// (account, lower-cased address) -> unix time last written to: the account's correspondents
+/// (from EmailSubmission), whose mail is never filed as junk.
+pub const SENT_TO: TableDefinition<(u32, &str), i64> = TableDefinition::new("sent_to");

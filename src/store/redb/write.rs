@@ -173,6 +173,7 @@ impl<'t> Writer<'t> {
         self.forget_alias_target(acct)?;
         self.forget_identities(acct)?;
         self.forget_sieve_scripts(acct)?;
+        self.junk_forget_account(acct)?;
         let _ = account;
         self.mailboxes
             .retain_in((acct, 0)..=(acct, u32::MAX), |_, _| false)?;

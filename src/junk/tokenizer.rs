@@ -1,0 +1,349 @@
+//! Message -> features: the words and word pairs of the subject and body text, and a few
+//! selected header facts, each hashed to a 64-bit token (the model stores hashes, not words:
+//! a fixed size per token and no mail text kept in the model).
+//!
+//! What is read, and why (after Graham's "A Plan for Spam" and SpamBayes' tokenizer):
+//! - Subject and body words, lower-cased, 3..=24 characters (shorter ones carry little, longer
+//!   ones are mostly base64 or hashes and are folded into one "skip" token per length bucket),
+//!   and pairs of adjacent words (word bigrams: "click here", "unsubscribe link").
+//! - URL hosts (the last two labels) from the text and from HTML links before tags are dropped.
+//! - The From domain and display-name words, Reply-To differing from From, the Message-ID
+//!   domain, the mailer, the content types and charsets of the parts, List-Id, and the sender
+//!   authentication results the server computed (so DKIM/DMARC weigh in as learned evidence).
+//!   Received lines are not used: they describe relays, not the message.
+//!
+//! Bounds: at most [`MAX_TEXT`] bytes of text are read per message and at most [`MAX_TOKENS`]
+//! distinct tokens kept, so a huge or hostile message costs a bounded amount.
+
+use crate::mime::header::RawHeader;
+use crate::mime::tree::Structure;
+use std::collections::HashSet;
+
+/// Bytes of decoded text read per message (subject + bodies).
+pub const MAX_TEXT: usize = 64 * 1024;
+/// Distinct tokens kept per message.
+pub const MAX_TOKENS: usize = 4000;
+
+/// FNV-1a 64: stable across builds and Rust versions (the hashes are stored in the model, so
+/// `std`'s hasher, whose algorithm may change, would not do).
+pub fn hash(prefix: &str, word: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in prefix.bytes().chain([0u8]).chain(word.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Collects distinct tokens up to [`MAX_TOKENS`].
+#[derive(Default)]
+pub struct Tokens {
+    set: HashSet<u64>,
+}
+
+impl Tokens {
+    pub fn add(&mut self, prefix: &str, word: &str) {
+        if self.set.len() < MAX_TOKENS {
+            self.set.insert(hash(prefix, word));
+        }
+    }
+
+    pub fn into_vec(self) -> Vec<u64> {
+        let mut v: Vec<u64> = self.set.into_iter().collect();
+        v.sort_unstable();
+        v
+    }
+}
+
+/// What the filter reads from a message: its tokens and the two header facts the verdict uses
+/// directly.
+#[derive(Debug, Clone, Default)]
+pub struct Features {
+    pub tokens: Vec<u64>,
+    /// The From address, lower-cased (for the correspondent check).
+    pub from: Option<String>,
+    /// The message carries a List-Id (RFC 2919): it came through a mailing list.
+    pub list: bool,
+}
+
+/// The tokens of a raw message (training and classification read the same).
+pub fn tokenize(raw: &[u8]) -> Vec<u64> {
+    features(raw).tokens
+}
+
+/// Parses the message once and collects its features.
+pub fn features(raw: &[u8]) -> Features {
+    let s = Structure::parse(raw);
+    let mut t = Tokens::default();
+    // The server's own Authentication-Results field comes first (ingest prepends it and
+    // strips forged ones claiming our name, RFC 8601 §5): its results become learned tokens.
+    if let Some(ar) = s
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("Authentication-Results"))
+    {
+        let v = String::from_utf8_lossy(&ar.value).to_ascii_lowercase();
+        for method in ["spf", "dkim", "dmarc", "arc"] {
+            for result in [
+                "pass",
+                "fail",
+                "softfail",
+                "neutral",
+                "none",
+                "temperror",
+                "permerror",
+            ] {
+                if v.contains(&format!("{method}={result}")) {
+                    t.add("auth", &format!("{method}={result}"));
+                }
+            }
+        }
+    }
+    headers(&s.headers, &mut t);
+    let from = last(&s.headers, "From").and_then(address_of);
+    let list = last(&s.headers, "List-Id").is_some();
+    let mut budget = MAX_TEXT;
+    if let Some(subject) = last(&s.headers, "Subject") {
+        let subject = crate::mime::header::text(subject);
+        words("s", &subject, &mut t, &mut budget);
+    }
+    let mut bodies: Vec<usize> = s.text_body.clone();
+    for i in &s.html_body {
+        if !bodies.contains(i) {
+            bodies.push(*i);
+        }
+    }
+    for i in bodies {
+        if budget == 0 {
+            break;
+        }
+        let Some(part) = s.parts.get(i) else { continue };
+        t.add("ct", &part.ctype);
+        if let Some(cs) = &part.charset {
+            t.add("cs", &cs.to_ascii_lowercase());
+        }
+        let text = s.text(i).text;
+        match part.ctype.as_str() {
+            "text/html" => {
+                let raw_html = cut(&text, budget);
+                urls(raw_html, &mut t);
+                t.add("html", "yes");
+                let plain = crate::mime::text::html_text(raw_html);
+                words("b", &plain, &mut t, &mut budget);
+            }
+            "text/plain" => {
+                urls(cut(&text, budget), &mut t);
+                words("b", &text, &mut t, &mut budget);
+            }
+            _ => {}
+        }
+    }
+    for &i in &s.attachments {
+        if let Some(p) = s.parts.get(i) {
+            t.add("att", &p.ctype);
+        }
+    }
+    Features {
+        tokens: t.into_vec(),
+        from,
+        list,
+    }
+}
+
+/// The first address in a header value, lower-cased (`<a@b>` or a bare `a@b`).
+fn address_of(v: &[u8]) -> Option<String> {
+    let s = crate::mime::header::text(v);
+    let inner = match (s.rfind('<'), s.rfind('>')) {
+        (Some(a), Some(b)) if a < b => &s[a + 1..b],
+        _ => s.trim(),
+    };
+    let inner = inner.trim();
+    (inner.contains('@') && inner.len() <= 320).then(|| inner.to_ascii_lowercase())
+}
+
+fn cut(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+fn last<'h>(headers: &'h [RawHeader], name: &str) -> Option<&'h [u8]> {
+    headers
+        .iter()
+        .rev()
+        .find(|h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| h.value.as_slice())
+}
+
+/// The domain of the first `<addr>` or bare address in a header value, lower-cased.
+fn domain_of(v: &[u8]) -> Option<String> {
+    let s = String::from_utf8_lossy(v);
+    let at = s.rfind('@')?;
+    let d: String = s[at + 1..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
+        .collect::<String>()
+        .to_ascii_lowercase();
+    (!d.is_empty()).then_some(d)
+}
+
+fn headers(h: &[RawHeader], t: &mut Tokens) {
+    let from_domain = last(h, "From").and_then(domain_of);
+    if let Some(d) = &from_domain {
+        t.add("fd", d);
+    } else {
+        t.add("fd", "none");
+    }
+    if let Some(v) = last(h, "From") {
+        // The display name: "PayPal Security" from a free-mail domain is a classic.
+        let text = crate::mime::header::text(v);
+        if let Some(lt) = text.find('<') {
+            let mut budget = 256;
+            words("fn", &text[..lt], t, &mut budget);
+        }
+    }
+    match (last(h, "Reply-To").and_then(domain_of), &from_domain) {
+        (Some(r), Some(f)) if &r != f => t.add("rt", "differs"),
+        (Some(_), _) => t.add("rt", "same"),
+        _ => {}
+    }
+    if let Some(d) = last(h, "Message-ID").and_then(domain_of) {
+        t.add("mid", &d);
+    } else {
+        t.add("mid", "none");
+    }
+    for name in ["X-Mailer", "User-Agent"] {
+        if let Some(v) = last(h, name) {
+            let v = crate::mime::header::text(v);
+            let mut budget = 128;
+            words("xm", &v, t, &mut budget);
+        }
+    }
+    match last(h, "List-Id") {
+        Some(v) => {
+            let v = String::from_utf8_lossy(v);
+            let id = v
+                .rsplit('<')
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches(|c: char| c == '>' || c.is_whitespace())
+                .to_ascii_lowercase();
+            t.add("list", cut(&id, 128));
+        }
+        None => t.add("list", "none"),
+    }
+    if last(h, "Date").is_none() {
+        t.add("date", "none");
+    }
+    let to_count = last(h, "To")
+        .map(|v| v.iter().filter(|&&b| b == b'@').count())
+        .unwrap_or(0);
+    t.add("to", &to_count.min(10).to_string());
+}
+
+/// URL hosts (the registrable-looking tail: last two labels) found after `http://`/`https://`.
+fn urls(text: &str, t: &mut Tokens) {
+    let lower = text.to_ascii_lowercase();
+    let mut n = 0;
+    for (i, _) in lower.match_indices("http") {
+        n += 1;
+        if n > 200 {
+            break;
+        }
+        let rest = &lower[i + 4..];
+        let rest = rest.strip_prefix('s').unwrap_or(rest);
+        let Some(rest) = rest.strip_prefix("://") else {
+            continue;
+        };
+        let host: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
+            .take(253)
+            .collect();
+        let labels: Vec<&str> = host.split('.').filter(|l| !l.is_empty()).collect();
+        if labels.len() >= 2 {
+            t.add("url", &labels[labels.len() - 2..].join("."));
+        }
+        if labels.iter().all(|l| l.bytes().all(|b| b.is_ascii_digit())) && !labels.is_empty() {
+            t.add("url", "ip-literal");
+        }
+    }
+}
+
+/// Words and adjacent pairs of `text` under `prefix`, spending at most `budget` bytes.
+fn words(prefix: &str, text: &str, t: &mut Tokens, budget: &mut usize) {
+    let text = cut(text, *budget);
+    *budget -= text.len();
+    let pair_prefix = format!("{prefix}2");
+    let mut prev: Option<String> = None;
+    for raw in text.split(|c: char| c.is_whitespace()) {
+        let w = raw
+            .trim_matches(|c: char| !c.is_alphanumeric() && c != '$' && c != '%' && c != '!')
+            .to_lowercase();
+        let len = w.chars().count();
+        if len < 3 {
+            // Short words still break a pair: "to be" is not a pair of "be" and the next word.
+            if !w.is_empty() {
+                prev = None;
+            }
+            continue;
+        }
+        if len > 24 {
+            t.add(
+                prefix,
+                &format!("skip:{}:{}", w.chars().next().unwrap_or('?'), len / 10),
+            );
+            prev = None;
+            continue;
+        }
+        t.add(prefix, &w);
+        if let Some(p) = &prev {
+            t.add(&pair_prefix, &format!("{p} {w}"));
+        }
+        prev = Some(w);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_pairs_and_headers() {
+        let raw = b"From: \"Prize Team\" <win@lottery.example>\r\nReply-To: x@other.example\r\nSubject: You WON a prize\r\nList-Id: Club <club.lists.example>\r\n\r\nClick here now: http://www.cheap.example/x\r\n";
+        let f = features(raw);
+        let t = f.tokens;
+        assert_eq!(f.from.as_deref(), Some("win@lottery.example"));
+        assert!(f.list);
+        for (p, w) in [
+            ("s", "won"),
+            ("s", "prize"),
+            ("b", "click"),
+            ("b2", "click here"),
+            ("url", "cheap.example"),
+            ("fd", "lottery.example"),
+            ("fn", "prize"),
+            ("rt", "differs"),
+            ("list", "club.lists.example"),
+        ] {
+            assert!(t.contains(&hash(p, w)), "{p}:{w}");
+        }
+        // "a" is too short: no token, and no pair across it.
+        assert!(!t.contains(&hash("s2", "won prize")));
+    }
+
+    #[test]
+    fn bounded() {
+        let mut raw = b"Subject: x\r\n\r\n".to_vec();
+        for i in 0..200_000 {
+            raw.extend_from_slice(format!("word{i} ").as_bytes());
+        }
+        let t = tokenize(&raw);
+        assert!(t.len() <= MAX_TOKENS);
+    }
+}

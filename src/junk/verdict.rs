@@ -1,0 +1,187 @@
+//! One account's decision about one message: the statistical score combined with what the
+//! server already knows, the score header, and the Sieve spamtest value (RFC 5235).
+//!
+//! Order of the rules (first that applies wins):
+//! 1. mode off: no score, nothing done.
+//! 2. sender authentication already filed it in Junk (DMARC quarantine, `ingest/auth.rs`):
+//!    junk, whatever the statistics say (a forged From of a correspondent lands here too).
+//! 3. the From address is someone the account has written to (EmailSubmission): never junk.
+//! 4. the model has fewer than `min_trained` spam or ham messages: not tested (neutral start).
+//! 5. the chi-square score: junk at `threshold`, refused at `reject_threshold` in mode reject
+//!    unless it is list mail (a bounce to a list gets the user unsubscribed).
+
+use super::classifier;
+use super::model::{self, TokenCounts, Totals};
+use super::{JunkConfig, Mode};
+use crate::store::model::AccountId;
+use crate::store::{JunkAccount, Reader, Result};
+
+/// Why the verdict is what it is (shown in the header as `reason=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    Off,
+    SenderAuth,
+    Correspondent,
+    Untrained,
+    Statistics,
+}
+
+impl Reason {
+    fn name(self) -> &'static str {
+        match self {
+            Reason::Off => "off",
+            Reason::SenderAuth => "sender-auth",
+            Reason::Correspondent => "correspondent",
+            Reason::Untrained => "learning",
+            Reason::Statistics => "bayes",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// 0 (ham) ..= 1 (spam); None when the message was not tested.
+    pub score: Option<f64>,
+    pub junk: bool,
+    /// Refuse at SMTP (mode reject, above the reject threshold, not list mail).
+    pub reject: bool,
+    pub reason: Reason,
+}
+
+impl Verdict {
+    fn new(score: Option<f64>, junk: bool, reason: Reason) -> Verdict {
+        Verdict {
+            score,
+            junk,
+            reject: false,
+            reason,
+        }
+    }
+
+    /// The RFC 5235 §3.2 spamtest value: 0 = not tested, 1 = certainly not spam .. 10 =
+    /// certainly spam. Sieve's `spamtest` reads this.
+    pub fn spamtest(&self) -> u8 {
+        spamtest(self.score)
+    }
+
+    /// The RFC 5235 §3.3 `:percent` value: 0..=100 (0 also when not tested, as §3.3 says).
+    pub fn spamtest_percent(&self) -> u8 {
+        self.score.map(|s| (s * 100.0).round() as u8).unwrap_or(0)
+    }
+
+    /// The score header field, CRLF-terminated; None when nothing was scored (mode off, or an
+    /// account still learning: its mail stays byte for byte as before the filter existed).
+    pub fn header(&self) -> Option<String> {
+        let score = format!("{:.2}", self.score?);
+        let verdict = if self.junk { "junk" } else { "ham" };
+        Some(format!(
+            "{HEADER}: score={score} verdict={verdict} reason={} spamtest={}\r\n",
+            self.reason.name(),
+            self.spamtest()
+        ))
+    }
+}
+
+/// The name of the score header (any copy arriving with the message is removed at ingest).
+pub const HEADER: &str = "X-Mailnook-Junk";
+
+/// RFC 5235 §3.2: maps a score (None: not tested) to the spamtest value 0..=10.
+pub fn spamtest(score: Option<f64>) -> u8 {
+    match score {
+        None => 0,
+        Some(s) => 1 + (s.clamp(0.0, 1.0) * 9.0).round() as u8,
+    }
+}
+
+/// What the verdict needs besides the account's model.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// The From address, lower-cased.
+    pub from: Option<String>,
+    pub list: bool,
+    /// Sender authentication already decided on Junk.
+    pub auth_junk: bool,
+}
+
+/// The account's mode: its own choice, else the server's.
+pub fn mode(a: &JunkAccount, cfg: &JunkConfig) -> Mode {
+    a.mode.as_deref().and_then(Mode::parse).unwrap_or(cfg.mode)
+}
+
+/// Scores the tokens against the account's model; None when the model is not ready.
+pub fn score(
+    r: &Reader,
+    acct: AccountId,
+    a: &JunkAccount,
+    tokens: &[u64],
+    min: u32,
+) -> Result<Option<f64>> {
+    if a.spam < min.max(1) || a.ham < min.max(1) {
+        return Ok(None);
+    }
+    let totals = Totals {
+        spam: a.spam,
+        ham: a.ham,
+    };
+    let mut probs: Vec<f64> = r
+        .junk_counts(acct, tokens)?
+        .into_iter()
+        .filter_map(|(spam, ham)| model::probability(TokenCounts { spam, ham }, totals))
+        .collect();
+    Ok(Some(classifier::combine(&mut probs).unwrap_or(0.5)))
+}
+
+/// The verdict of one account on one message (runs inside a store read, blocking).
+pub fn judge(
+    r: &Reader,
+    acct: AccountId,
+    cfg: &JunkConfig,
+    tokens: &[u64],
+    facts: &Facts,
+) -> Result<Verdict> {
+    let a = r.junk_account(acct)?;
+    let mode = mode(&a, cfg);
+    if mode == Mode::Off {
+        return Ok(Verdict::new(None, facts.auth_junk, Reason::Off));
+    }
+    let score = score(r, acct, &a, tokens, cfg.min_trained)?;
+    if facts.auth_junk {
+        return Ok(Verdict::new(score, true, Reason::SenderAuth));
+    }
+    if let Some(from) = &facts.from
+        && r.is_correspondent(acct, from)?
+    {
+        return Ok(Verdict::new(Some(0.0), false, Reason::Correspondent));
+    }
+    let Some(s) = score else {
+        return Ok(Verdict::new(None, false, Reason::Untrained));
+    };
+    let mut v = Verdict::new(Some(s), s >= cfg.threshold, Reason::Statistics);
+    v.reject = mode == Mode::Reject && s >= cfg.reject_threshold && !facts.list;
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spamtest_values() {
+        assert_eq!(spamtest(None), 0);
+        assert_eq!(spamtest(Some(0.0)), 1);
+        assert_eq!(spamtest(Some(1.0)), 10);
+        assert_eq!(spamtest(Some(0.5)), 6);
+        assert_eq!(spamtest(Some(7.0)), 10);
+    }
+
+    #[test]
+    fn header_text() {
+        let v = Verdict::new(Some(0.973), true, Reason::Statistics);
+        assert_eq!(
+            v.header().as_deref(),
+            Some("X-Mailnook-Junk: score=0.97 verdict=junk reason=bayes spamtest=10\r\n")
+        );
+        assert_eq!(Verdict::new(None, false, Reason::Off).header(), None);
+        assert_eq!(Verdict::new(None, false, Reason::Untrained).header(), None);
+    }
+}

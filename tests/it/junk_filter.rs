@@ -1,0 +1,377 @@
+//! The junk filter (issue #17) through the real binary: it learns from what a user does over
+//! JMAP (moves into and out of Junk, `$junk`/`$notjunk`, RFC 8621 §4.1.1 and §2) and its
+//! verdict decides where later SMTP deliveries land, with a score header on each.
+
+use crate::common::{CORE, MAIL, SUBMISSION, Server, code};
+use serde_json::{Value, json};
+
+const USER: &str = "junk@example.org";
+const PW: &str = "junk test password";
+
+fn spam(n: usize) -> Vec<u8> {
+    format!(
+        "From: Best Deals <deals@pills{n}.example>\r\nTo: {USER}\r\nSubject: Cheap pills discount offer {n}\r\nMessage-ID: <spam{n}@pills.example>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBuy cheap viagra pills now with the best discount offer of the year.\r\nClick http://pills{n}.example/buy to order, limited offer, act now!\r\n"
+    )
+    .into_bytes()
+}
+
+fn ham(n: usize) -> Vec<u8> {
+    format!(
+        "From: Anna Berg <anna@school.example>\r\nTo: {USER}\r\nSubject: Notes from the garden project meeting {n}\r\nMessage-ID: <ham{n}@school.example>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHi all, here are the notes from today's meeting about the school garden project.\r\nThe parents' schedule for watering is attached; see you on Thursday. Regards, Anna\r\n"
+    )
+    .into_bytes()
+}
+
+/// `mailnook junk status` as numbers.
+fn status(server: &Server) -> (u64, u64, u64) {
+    let out = server.cli(&["junk", "status", USER], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = String::from_utf8_lossy(&out.stdout).into_owned();
+    let field = |name: &str| -> u64 {
+        s.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(u64::MAX)
+    };
+    (
+        field("trained spam"),
+        field("trained ham"),
+        field("pending"),
+    )
+}
+
+/// Waits until the trainer has trained exactly `spam`/`ham` messages with nothing queued.
+async fn trained(server: &Server, spam: u64, ham: u64) {
+    crate::common::eventually(&format!("trained {spam} spam, {ham} ham"), || async {
+        (status(server) == (spam, ham, 0)).then_some(())
+    })
+    .await;
+}
+
+struct Ids {
+    acct: String,
+    inbox: String,
+    junk: String,
+}
+
+async fn ids(server: &Server) -> Ids {
+    let acct = server.account_id(USER, PW).await;
+    let r = server
+        .call(USER, PW, json!([["Mailbox/get", {"accountId": acct}, "m"]]))
+        .await;
+    let list = r[0][1]["list"].as_array().cloned().unwrap_or_default();
+    let role = |role: &str| {
+        list.iter()
+            .find(|m| m["role"] == role)
+            .and_then(|m| m["id"].as_str())
+            .unwrap_or_else(|| panic!("no {role} mailbox: {r:?}"))
+            .to_string()
+    };
+    Ids {
+        inbox: role("inbox"),
+        junk: role("junk"),
+        acct,
+    }
+}
+
+/// Every email id of the account.
+async fn all_ids(server: &Server, ids: &Ids) -> Vec<String> {
+    let r = server
+        .call(
+            USER,
+            PW,
+            json!([["Email/query", {"accountId": ids.acct}, "q"]]),
+        )
+        .await;
+    serde_json::from_value(r[0][1]["ids"].clone()).unwrap_or_else(|_| panic!("{r:?}"))
+}
+
+/// Delivers over SMTP and returns the new email's id.
+async fn deliver(server: &Server, ids: &Ids, raw: &[u8]) -> String {
+    let before = all_ids(server, ids).await;
+    let reply = server.deliver("sender@example.net", &[USER], raw);
+    assert_eq!(code(&reply), 250, "{reply}");
+    let after = all_ids(server, ids).await;
+    let new: Vec<&String> = after.iter().filter(|i| !before.contains(i)).collect();
+    assert_eq!(new.len(), 1, "{before:?} -> {after:?}");
+    new[0].clone()
+}
+
+/// The email's mailboxes and its score header.
+async fn where_and_header(server: &Server, ids: &Ids, id: &str) -> (Value, String) {
+    let r = server
+        .call(
+            USER,
+            PW,
+            json!([["Email/get", {"accountId": ids.acct, "ids": [id], "properties": ["mailboxIds", "header:X-Mailnook-Junk:asText"]}, "g"]]),
+        )
+        .await;
+    let e = &r[0][1]["list"][0];
+    (
+        e["mailboxIds"].clone(),
+        e["header:X-Mailnook-Junk:asText"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
+
+async fn update(server: &Server, ids: &Ids, id: &str, patch: Value) {
+    let r = server
+        .call(
+            USER,
+            PW,
+            json!([["Email/set", {"accountId": ids.acct, "update": {id: patch}}, "s"]]),
+        )
+        .await;
+    assert!(
+        r[0][1]["updated"][id].is_null() && r[0][1]["updated"].get(id).is_some(),
+        "{r:?}"
+    );
+}
+
+/// A server whose account learned 10 spam (5 moved into Junk, 5 marked `$junk`) and 10 ham
+/// (5 marked `$notjunk`, 5 moved out of Junk): the default minimum before it scores.
+async fn taught() -> (Server, Ids, Vec<String>, Vec<String>) {
+    let server = Server::start();
+    server.add_user(USER, PW);
+    let ids = ids(&server).await;
+    // Untrained: no score, no header, and mail stays in the Inbox.
+    let first = deliver(&server, &ids, &spam(100)).await;
+    let (boxes, header) = where_and_header(&server, &ids, &first).await;
+    assert_eq!(boxes, json!({ids.inbox.clone(): true}));
+    assert_eq!(header, "");
+    let mut spam_ids = Vec::new();
+    for n in 0..10 {
+        let id = deliver(&server, &ids, &spam(n)).await;
+        let patch = if n % 2 == 0 {
+            json!({"mailboxIds": {ids.junk.clone(): true}})
+        } else {
+            json!({"keywords/$junk": true})
+        };
+        update(&server, &ids, &id, patch).await;
+        spam_ids.push(id);
+    }
+    let mut ham_ids = Vec::new();
+    for n in 0..10 {
+        let id = deliver(&server, &ids, &ham(n)).await;
+        if n % 2 == 0 {
+            update(&server, &ids, &id, json!({"keywords/$notjunk": true})).await;
+        } else {
+            // Misfiled by hand, then rescued: into Junk (spam), out again (ham: a flip).
+            update(
+                &server,
+                &ids,
+                &id,
+                json!({"mailboxIds": {ids.junk.clone(): true}}),
+            )
+            .await;
+            update(
+                &server,
+                &ids,
+                &id,
+                json!({"mailboxIds": {ids.inbox.clone(): true}}),
+            )
+            .await;
+        }
+        ham_ids.push(id);
+    }
+    trained(&server, 10, 10).await;
+    (server, ids, spam_ids, ham_ids)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn training_over_jmap_decides_where_later_mail_lands() {
+    let (server, ids, _, _) = taught().await;
+    let s = deliver(&server, &ids, &spam(200)).await;
+    let (boxes, header) = where_and_header(&server, &ids, &s).await;
+    assert_eq!(boxes, json!({ids.junk.clone(): true}), "{header}");
+    assert!(header.contains("verdict=junk reason=bayes"), "{header}");
+    assert!(header.contains("spamtest=10"), "{header}");
+    let h = deliver(&server, &ids, &ham(200)).await;
+    let (boxes, header) = where_and_header(&server, &ids, &h).await;
+    assert_eq!(boxes, json!({ids.inbox.clone(): true}), "{header}");
+    assert!(header.contains("verdict=ham reason=bayes"), "{header}");
+    // A score header written by the sender is dropped: only ours is there.
+    let mut forged = b"X-Mailnook-Junk: score=0.00 verdict=ham\r\n".to_vec();
+    forged.extend_from_slice(&spam(201));
+    let f = deliver(&server, &ids, &forged).await;
+    let (boxes, header) = where_and_header(&server, &ids, &f).await;
+    assert_eq!(boxes, json!({ids.junk.clone(): true}), "{header}");
+    assert!(header.contains("verdict=junk"), "{header}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn training_is_idempotent_per_message_and_flips() {
+    let (server, ids, spam_ids, ham_ids) = taught().await;
+    // Marking trained spam again, or moving it between non-Junk mailboxes, changes nothing.
+    update(
+        &server,
+        &ids,
+        &spam_ids[1],
+        json!({"keywords/$junk": true, "keywords/$seen": true}),
+    )
+    .await;
+    update(
+        &server,
+        &ids,
+        &spam_ids[0],
+        json!({"mailboxIds": {ids.junk.clone(): true}, "keywords/$junk": true}),
+    )
+    .await;
+    update(
+        &server,
+        &ids,
+        &ham_ids[0],
+        json!({"keywords/$notjunk": null}),
+    )
+    .await;
+    update(
+        &server,
+        &ids,
+        &ham_ids[0],
+        json!({"keywords/$notjunk": true}),
+    )
+    .await;
+    trained(&server, 10, 10).await;
+    // Rescuing a spam from Junk retrains it as ham (it counts once, as its latest label).
+    update(
+        &server,
+        &ids,
+        &spam_ids[0],
+        json!({"mailboxIds": {ids.inbox.clone(): true}}),
+    )
+    .await;
+    trained(&server, 9, 11).await;
+    update(
+        &server,
+        &ids,
+        &spam_ids[0],
+        json!({"mailboxIds": {ids.junk.clone(): true}}),
+    )
+    .await;
+    trained(&server, 10, 10).await;
+    // A rebuild from the mail gives the same counts: Junk/$junk as spam, $notjunk as ham.
+    let out = server.cli(&["junk", "rebuild", USER], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    trained(&server, 10, 10).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_correspondent_never_goes_to_junk() {
+    let (server, ids, _, _) = taught().await;
+    // The user writes to deals@pills300.example (JMAP EmailSubmission, RFC 8621 §7).
+    let r = server
+        .call_using(
+            USER,
+            PW,
+            &[CORE, MAIL, SUBMISSION],
+            json!([
+                ["Mailbox/get", {"accountId": ids.acct, "properties": ["role"]}, "m"],
+                ["Identity/get", {"accountId": ids.acct}, "i"]
+            ]),
+        )
+        .await;
+    let drafts = r[0][1]["list"]
+        .as_array()
+        .and_then(|l| l.iter().find(|m| m["role"] == "drafts"))
+        .and_then(|m| m["id"].as_str())
+        .expect("drafts")
+        .to_string();
+    let identity = r[1][1]["list"][0]["id"]
+        .as_str()
+        .expect("identity")
+        .to_string();
+    let r = server
+        .call_using(
+            USER,
+            PW,
+            &[CORE, MAIL, SUBMISSION],
+            json!([
+                ["Email/set", {"accountId": ids.acct, "create": {"d": {
+                    "mailboxIds": {drafts: true}, "keywords": {"$draft": true},
+                    "from": [{"email": USER}], "to": [{"email": "Deals@pills300.example"}],
+                    "subject": "About your offer",
+                    "bodyValues": {"1": {"value": "Please tell me more."}},
+                    "textBody": [{"partId": "1", "type": "text/plain"}]}}}, "0"],
+                ["EmailSubmission/set", {"accountId": ids.acct, "create": {"s": {
+                    "emailId": "#d", "identityId": identity}}}, "1"]
+            ]),
+        )
+        .await;
+    assert!(r[1][1]["created"]["s"].is_object(), "{r:?}");
+    // Their reply looks exactly like the spam the filter learned, but lands in the Inbox.
+    let id = deliver(&server, &ids, &spam(300)).await;
+    let (boxes, header) = where_and_header(&server, &ids, &id).await;
+    assert_eq!(boxes, json!({ids.inbox.clone(): true}), "{header}");
+    assert!(
+        header.contains("reason=correspondent spamtest=1"),
+        "{header}"
+    );
+    // Someone else with the same text still goes to Junk.
+    let id = deliver(&server, &ids, &spam(301)).await;
+    assert_eq!(
+        where_and_header(&server, &ids, &id).await.0,
+        json!({ids.junk.clone(): true})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reject_mode_refuses_at_smtp_but_files_list_mail() {
+    let (server, ids, _, _) = taught().await;
+    let out = server.cli(&["junk", "mode", USER, "reject"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let before = server
+        .call(
+            USER,
+            PW,
+            json!([["Email/query", {"accountId": ids.acct}, "q"]]),
+        )
+        .await[0][1]["total"]
+        .clone();
+    let reply = server.deliver("sender@example.net", &[USER], &spam(400));
+    assert_eq!(code(&reply), 550, "{reply}");
+    assert!(reply.contains("5.7.1"), "{reply}");
+    let after = server
+        .call(
+            USER,
+            PW,
+            json!([["Email/query", {"accountId": ids.acct}, "q"]]),
+        )
+        .await[0][1]["total"]
+        .clone();
+    assert_eq!(before, after, "a refused message is not stored");
+    // Ham still arrives.
+    let h = deliver(&server, &ids, &ham(400)).await;
+    assert_eq!(
+        where_and_header(&server, &ids, &h).await.0,
+        json!({ids.inbox.clone(): true})
+    );
+    // The same spam through a mailing list is filed in Junk, not bounced to the list.
+    let mut list = b"List-Id: Offers <offers.lists.example>\r\n".to_vec();
+    list.extend_from_slice(&spam(401));
+    let l = deliver(&server, &ids, &list).await;
+    assert_eq!(
+        where_and_header(&server, &ids, &l).await.0,
+        json!({ids.junk.clone(): true})
+    );
+    // Mode off: no header, no filing.
+    let out = server.cli(&["junk", "mode", USER, "off"], None);
+    assert!(out.status.success());
+    let o = deliver(&server, &ids, &spam(402)).await;
+    let (boxes, header) = where_and_header(&server, &ids, &o).await;
+    assert_eq!(boxes, json!({ids.inbox.clone(): true}));
+    assert_eq!(header, "");
+}
