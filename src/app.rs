@@ -17,8 +17,26 @@ pub fn open_store(config: &Config) -> Result<Store, String> {
             "{} is in use by another mailnook process (one server per data directory)",
             config.db_path().display()
         ),
+        StoreError::Newer(m) => m,
         other => format!("cannot open {}: {other}", config.db_path().display()),
     })
+}
+
+/// For command-line tools: the store, or `None` when a running server holds it (the tool then
+/// goes through the control socket). A database of a newer format is an error, never "running".
+pub fn open_store_or_running(config: &Config) -> Result<Option<Store>, String> {
+    if !config.db_path().exists() {
+        return open_store(config).map(Some);
+    }
+    match Store::open(&config.db_path(), config.cache_bytes()) {
+        Ok(s) => Ok(Some(s)),
+        Err(StoreError::Locked) => Ok(None),
+        Err(StoreError::Newer(m)) => Err(m),
+        Err(other) => Err(format!(
+            "cannot open {}: {other}",
+            config.db_path().display()
+        )),
+    }
 }
 
 fn create_data_dir(config: &Config) -> Result<(), String> {

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod activity;
 pub mod admission;
 pub mod app;
+pub mod backup;
 pub mod certs;
 pub mod config;
 pub mod control;

@@ -1,9 +1,12 @@
 //! The redb implementation of the store: tables, reads, writes, changelog, group commit.
 
+pub mod backup;
 pub mod blob_codec;
 pub mod changes;
+pub mod check;
 pub mod commit;
 pub mod identity;
+pub mod import_state;
 pub mod index_marks;
 pub mod outbound;
 pub mod push;
@@ -11,6 +14,7 @@ pub mod read;
 pub mod read_addresses;
 pub mod read_stats;
 pub mod recover;
+pub mod schema;
 pub mod tables;
 pub mod trim;
 pub mod uploads;
@@ -26,6 +30,8 @@ use std::path::Path;
 /// Opens (or creates) the database file and makes sure every table exists, so readers never
 /// see a half-initialised file.
 pub fn open(path: &Path, cache_bytes: usize) -> Result<redb::Database> {
+    // Refuses a newer file without writing, migrates an older one after a backup (schema.rs).
+    schema::prepare(path)?;
     let db = redb::Database::builder()
         .set_cache_size(cache_bytes)
         .create(path)?;
