@@ -93,6 +93,14 @@ pub async fn backup(store: &Store, data_dir: &Path, dest: &Path) -> Result<Strin
         .copy_snapshot(partial.join(DB_FILE))
         .await
         .map_err(|e| format!("cannot copy the database: {e}"))?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            partial.join(DB_FILE),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .map_err(|e| format!("cannot protect the copy: {e}"))?;
+    }
     let mut files = vec![DB_FILE.to_string()];
     for name in TLS_FILES {
         let from = data_dir.join(name);
@@ -113,11 +121,14 @@ pub async fn backup(store: &Store, data_dir: &Path, dest: &Path) -> Result<Strin
     let text = serde_json::to_vec_pretty(&manifest).map_err(|e| e.to_string())?;
     write_synced(&partial.join("manifest.json"), &text)?;
     sync_dir(&partial)?;
-    std::fs::rename(&partial, dest).map_err(|e| format!("cannot rename to {}: {e}", dest.display()))?;
+    std::fs::rename(&partial, dest)
+        .map_err(|e| format!("cannot rename to {}: {e}", dest.display()))?;
     if let Some(parent) = dest.parent() {
         sync_dir(parent)?;
     }
-    let size = std::fs::metadata(dest.join(DB_FILE)).map(|m| m.len()).unwrap_or(0);
+    let size = std::fs::metadata(dest.join(DB_FILE))
+        .map(|m| m.len())
+        .unwrap_or(0);
     Ok(format!(
         "backup written to {}: {} rows in {} tables, database {:.1} MB, in {:.1} s",
         dest.display(),
@@ -201,7 +212,9 @@ pub fn restore(src: &Path, data_dir: &Path, server_running: bool) -> Result<Stri
         Err(e) => return Err(format!("cannot read {}: {e}", src_db.display())),
     }
     if let Outcome::Error(report) = check_path(src) {
-        return Err(format!("the backup does not pass the check; not restored\n{report}"));
+        return Err(format!(
+            "the backup does not pass the check; not restored\n{report}"
+        ));
     }
     {
         use std::os::unix::fs::DirBuilderExt;
@@ -289,7 +302,10 @@ fn sync_dir(dir: &Path) -> Result<(), String> {
 pub fn cli_backup(config: &crate::config::Config, dest: &Path) -> Result<String, String> {
     let dest = std::path::absolute(dest).map_err(|e| format!("{}: {e}", dest.display()))?;
     if !config.db_path().exists() {
-        return Err(format!("no mailnook database in {}", config.data_dir.display()));
+        return Err(format!(
+            "no mailnook database in {}",
+            config.data_dir.display()
+        ));
     }
     let outcome = match crate::app::open_store_or_running(config)? {
         Some(store) => {

@@ -92,12 +92,13 @@ fn run() -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
         let inbox = |kw: &[&str]| Target {
-            keywords: kw.iter().map(|k| (k.to_string(), true)).collect::<BTreeMap<_, _>>(),
+            keywords: kw
+                .iter()
+                .map(|k| (k.to_string(), true))
+                .collect::<BTreeMap<_, _>>(),
             ..Target::inbox(account)
         };
-        let file = |n: &str| {
-            std::fs::read(fixtures.join(n)).map_err(|e| format!("{n}: {e}"))
-        };
+        let file = |n: &str| std::fs::read(fixtures.join(n)).map_err(|e| format!("{n}: {e}"));
         let deliveries = vec![
             (file("01-plain-ascii.eml")?, inbox(&["$seen"])),
             (file("05-multipart-alternative.eml")?, inbox(&["$flagged"])),
@@ -109,7 +110,10 @@ fn run() -> Result<(), String> {
                 },
             ),
             (thread_message(1, None), inbox(&[])),
-            (thread_message(2, Some("<thread-1@example.net>")), inbox(&[])),
+            (
+                thread_message(2, Some("<thread-1@example.net>")),
+                inbox(&[]),
+            ),
         ];
         for (i, (raw, target)) in deliveries.into_iter().enumerate() {
             ingest::deliver(&store, raw, vec![target], T0 + i as i64 * 60)

@@ -57,4 +57,6 @@ mod smtp_figures;
 mod smtp_fuzz;
 mod smtp_limits;
 mod smtp_transcript;
+mod store_backup;
 mod store_disk_full;
+mod store_schema;

@@ -14,7 +14,7 @@
 use super::read::Reader;
 use super::tables::*;
 use crate::store::error::{Result, StoreError};
-use redb::{ReadableTable, TableDefinition, TableHandle};
+use redb::{MultimapTableHandle, ReadableTable, TableDefinition, TableHandle};
 use std::collections::BTreeSet;
 use std::path::Path;
 

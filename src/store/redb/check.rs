@@ -81,7 +81,15 @@ impl Reader {
         rep.mailboxes += mailboxes.len() as u64;
         let mut per_thread: ThreadCounts = BTreeMap::new();
         let mut email_ids = BTreeSet::new();
-        let (Some(emails), Some(metas), Some(received), Some(mbe), Some(threads), Some(refs), Some(blobs)) = (
+        let (
+            Some(emails),
+            Some(metas),
+            Some(received),
+            Some(mbe),
+            Some(threads),
+            Some(refs),
+            Some(blobs),
+        ) = (
             table!(self, EMAILS),
             table!(self, EMAIL_META),
             table!(self, RECEIVED),
@@ -89,7 +97,8 @@ impl Reader {
             table!(self, THREADS),
             table!(self, BLOB_REFS),
             table!(self, BLOBS),
-        ) else {
+        )
+        else {
             return Ok(());
         };
         for row in emails.range((acct, 0)..=(acct, u32::MAX))? {
@@ -147,7 +156,10 @@ impl Reader {
         for row in received.range((acct, i64::MIN, 0)..=(acct, i64::MAX, u32::MAX))? {
             let (k, _) = row?;
             if !email_ids.contains(&k.value().2) {
-                rep.problem(format!("{name}: date index names missing email {}", k.value().2));
+                rep.problem(format!(
+                    "{name}: date index names missing email {}",
+                    k.value().2
+                ));
             }
         }
         self.check_counts(acct, name, &mailboxes, &per_thread, rep)
@@ -219,7 +231,10 @@ impl Reader {
             match super::blob_codec::decode(v.value()) {
                 Ok(bytes) => {
                     if super::write::hex_sha256(&bytes) != k.value() {
-                        rep.problem(format!("blob {}: content does not match its hash", k.value()));
+                        rep.problem(format!(
+                            "blob {}: content does not match its hash",
+                            k.value()
+                        ));
                     }
                 }
                 Err(e) => rep.problem(format!("blob {}: unreadable: {e}", k.value())),

@@ -8,7 +8,7 @@ use super::read::{Reader, table};
 use super::write::Writer;
 use crate::store::error::Result;
 use crate::store::model::AccountId;
-use redb::{ReadableTable, TableDefinition};
+use redb::TableDefinition;
 
 /// (account, source: `imap://user@host:port/folder`) -> (UIDVALIDITY, highest UID imported).
 pub const IMPORT_STATE: TableDefinition<(u32, &str), (u64, u64)> =

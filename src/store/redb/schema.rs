@@ -22,7 +22,7 @@
 
 use super::tables::{META, SCHEMA_VERSION};
 use crate::store::error::{Result, StoreError};
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableDatabase;
 use std::path::{Path, PathBuf};
 
 /// One step forward: turns a database at `from` into one at `from + 1`, inside the caller's
@@ -118,7 +118,12 @@ pub fn prepare_with(path: &Path, target: u64, steps: &[Migration]) -> Result<Pre
     let db = redb::Database::create(path)?;
     let tx = db.begin_write()?;
     for step in plan {
-        log::info!("store: migration {} -> {}: {}", step.from, step.from + 1, step.what);
+        log::info!(
+            "store: migration {} -> {}: {}",
+            step.from,
+            step.from + 1,
+            step.what
+        );
         // An error drops `tx` uncommitted: the file stays at `found`.
         (step.run)(&tx)?;
     }
@@ -149,7 +154,9 @@ pub fn copy_durably(from: &Path, to: &Path) -> Result<()> {
     tmp_name.push(".partial");
     let tmp = to.with_file_name(tmp_name);
     std::fs::copy(from, &tmp).map_err(io)?;
-    std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(io)?;
+    std::fs::File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(io)?;
     std::fs::rename(&tmp, to).map_err(io)?;
     if let Some(dir) = to.parent() {
         let dir = if dir.as_os_str().is_empty() {
@@ -157,7 +164,9 @@ pub fn copy_durably(from: &Path, to: &Path) -> Result<()> {
         } else {
             dir
         };
-        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io)?;
     }
     Ok(())
 }
@@ -192,13 +201,21 @@ mod tests {
 
     fn fails_half_way(tx: &redb::WriteTransaction) -> Result<()> {
         doubled(tx)?;
-        Err(StoreError::Db("simulated crash in the middle of a migration".into()))
+        Err(StoreError::Db(
+            "simulated crash in the middle of a migration".into(),
+        ))
     }
 
     fn value(path: &Path) -> (Option<u64>, u32) {
         let db = redb::ReadOnlyDatabase::open(path).unwrap();
         let tx = db.begin_read().unwrap();
-        let v = tx.open_table(EXTRA).unwrap().get(1).unwrap().unwrap().value();
+        let v = tx
+            .open_table(EXTRA)
+            .unwrap()
+            .get(1)
+            .unwrap()
+            .unwrap()
+            .value();
         drop(tx);
         drop(db);
         (read_version(path).unwrap(), v)
@@ -209,14 +226,32 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = db_at(dir.path(), 1);
         let steps = [
-            Migration { from: 1, what: "double", run: doubled },
-            Migration { from: 2, what: "double again", run: doubled },
+            Migration {
+                from: 1,
+                what: "double",
+                run: doubled,
+            },
+            Migration {
+                from: 2,
+                what: "double again",
+                run: doubled,
+            },
         ];
         let r = prepare_with(&path, 3, &steps).unwrap();
         let backup = backup_path(&path, 1);
-        assert_eq!(r, Prepared::Migrated { from: 1, backup: backup.clone() });
+        assert_eq!(
+            r,
+            Prepared::Migrated {
+                from: 1,
+                backup: backup.clone()
+            }
+        );
         assert_eq!(value(&path), (Some(3), 40));
-        assert_eq!(value(&backup), (Some(1), 10), "the backup is the file as it was");
+        assert_eq!(
+            value(&backup),
+            (Some(1), 10),
+            "the backup is the file as it was"
+        );
         assert_eq!(prepare_with(&path, 3, &steps).unwrap(), Prepared::Current);
     }
 
@@ -225,15 +260,35 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = db_at(dir.path(), 1);
         let steps = [
-            Migration { from: 1, what: "double", run: doubled },
-            Migration { from: 2, what: "fails", run: fails_half_way },
+            Migration {
+                from: 1,
+                what: "double",
+                run: doubled,
+            },
+            Migration {
+                from: 2,
+                what: "fails",
+                run: fails_half_way,
+            },
         ];
         assert!(prepare_with(&path, 3, &steps).is_err());
-        assert_eq!(value(&path), (Some(1), 10), "nothing of the migration is kept");
+        assert_eq!(
+            value(&path),
+            (Some(1), 10),
+            "nothing of the migration is kept"
+        );
         // The next start (with a fixed binary) migrates from the same place.
         let fixed = [
-            Migration { from: 1, what: "double", run: doubled },
-            Migration { from: 2, what: "double", run: doubled },
+            Migration {
+                from: 1,
+                what: "double",
+                run: doubled,
+            },
+            Migration {
+                from: 2,
+                what: "double",
+                run: doubled,
+            },
         ];
         prepare_with(&path, 3, &fixed).unwrap();
         assert_eq!(value(&path), (Some(3), 40));
@@ -245,7 +300,10 @@ mod tests {
         let path = db_at(dir.path(), 7);
         let before = std::fs::read(&path).unwrap();
         let e = prepare_with(&path, 3, &[]).unwrap_err();
-        assert!(matches!(e, StoreError::Newer(ref m) if m.contains("format 7")), "{e}");
+        assert!(
+            matches!(e, StoreError::Newer(ref m) if m.contains("format 7")),
+            "{e}"
+        );
         assert_eq!(std::fs::read(&path).unwrap(), before);
         assert!(!backup_path(&path, 7).exists());
     }
