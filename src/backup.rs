@@ -38,6 +38,20 @@ pub enum DataCommand {
     Backup { dest: PathBuf },
     /// Check the running database.
     Check,
+    /// Import a Maildir tree or mbox file (absolute path) into an account (`transfer/`).
+    Import {
+        account: String,
+        format: crate::transfer::Format,
+        path: PathBuf,
+        #[serde(default)]
+        mailbox: Option<String>,
+    },
+    /// Export an account into the new directory `dest` (absolute).
+    Export {
+        account: String,
+        format: crate::transfer::Format,
+        dest: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,6 +75,38 @@ pub async fn run(store: &Store, data_dir: &Path, cmd: DataCommand) -> Outcome {
         DataCommand::Check => match store.check().await {
             Ok(r) => report_outcome("the running database", &r),
             Err(e) => Outcome::Error(format!("check failed: {e}")),
+        },
+        DataCommand::Import {
+            account,
+            format,
+            path,
+            mailbox,
+        } => {
+            let what = format!("import of {} into {account}", path.display());
+            let mut report = |s: &crate::transfer::import::Summary| {
+                log::info!("{what}: {}", s.progress_line(None));
+            };
+            match crate::transfer::run::import(
+                store,
+                &account,
+                format,
+                &path,
+                mailbox.as_deref(),
+                &mut report,
+            )
+            .await
+            {
+                Ok(s) => Outcome::Done(s.report()),
+                Err(e) => Outcome::Error(e),
+            }
+        }
+        DataCommand::Export {
+            account,
+            format,
+            dest,
+        } => match crate::transfer::run::export(store, &account, format, &dest).await {
+            Ok(t) => Outcome::Done(t),
+            Err(e) => Outcome::Error(e),
         },
     }
 }
@@ -366,6 +412,81 @@ pub fn cli_restore(config: &crate::config::Config, src: &Path) -> Result<String,
         false
     };
     restore(src, &config.data_dir, running)
+}
+
+/// `mailnook import` / `mailnook export`: through the running server, or on the stopped store
+/// (with a progress line on standard error).
+pub fn cli_transfer(config: &crate::config::Config, cmd: DataCommand) -> Result<String, String> {
+    let abs = |p: PathBuf| std::path::absolute(&p).unwrap_or(p);
+    let cmd = match cmd {
+        DataCommand::Import {
+            account,
+            format,
+            path,
+            mailbox,
+        } => DataCommand::Import {
+            account,
+            format,
+            path: abs(path),
+            mailbox,
+        },
+        DataCommand::Export {
+            account,
+            format,
+            dest,
+        } => DataCommand::Export {
+            account,
+            format,
+            dest: abs(dest),
+        },
+        other => other,
+    };
+    if !config.db_path().exists() {
+        return Err(format!(
+            "no mailnook database in {}",
+            config.data_dir.display()
+        ));
+    }
+    match crate::app::open_store_or_running(config)? {
+        Some(store) => {
+            let outcome = match cmd {
+                DataCommand::Import {
+                    account,
+                    format,
+                    path,
+                    mailbox,
+                } => {
+                    let mut err = std::io::stderr();
+                    let mut show = |s: &crate::transfer::import::Summary| {
+                        use std::io::Write;
+                        let _ = write!(err, "\r{}", s.progress_line(None));
+                        let _ = err.flush();
+                    };
+                    let r = smol::block_on(crate::transfer::run::import(
+                        &store,
+                        &account,
+                        format,
+                        &path,
+                        mailbox.as_deref(),
+                        &mut show,
+                    ));
+                    eprintln!();
+                    r.map(|s| s.report())
+                }
+                DataCommand::Export {
+                    account,
+                    format,
+                    dest,
+                } => smol::block_on(crate::transfer::run::export(
+                    &store, &account, format, &dest,
+                )),
+                _ => Err("not a transfer command".into()),
+            };
+            store.shutdown();
+            outcome
+        }
+        None => done(crate::control::send(&config.control_socket(), &cmd)?),
+    }
 }
 
 fn done(o: Outcome) -> Result<String, String> {

@@ -25,3 +25,4 @@ pub mod rate;
 pub mod smtp;
 pub mod store;
 pub mod tls;
+pub mod transfer;

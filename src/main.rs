@@ -113,10 +113,50 @@ enum Cmd {
         #[command(flatten)]
         common: Common,
     },
+    /// Import mail into an account: a Maildir tree (Maildir++ or Dovecot LAYOUT=fs) or an mbox
+    /// file (or a directory of *.mbox). Re-running adds nothing twice.
+    Import {
+        #[command(subcommand)]
+        source: ImportCmd,
+    },
+    /// Export every mailbox of an account as Maildir++ or mbox files under DEST.
+    Export {
+        #[arg(long)]
+        account: String,
+        #[arg(long, value_enum)]
+        format: mailnook::transfer::Format,
+        dest: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Show or install the TLS certificate (a running server switches at once).
     Cert {
         #[command(subcommand)]
         action: CertCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// A Maildir tree: flags from the `:2,` info, dates from the files.
+    Maildir {
+        dir: PathBuf,
+        #[arg(long)]
+        account: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// An mbox file (mboxrd or mboxo; Status/X-Status flags; Gmail Takeout labels become
+    /// mailboxes unless --mailbox is given), or a directory of *.mbox files.
+    Mbox {
+        file: PathBuf,
+        #[arg(long)]
+        account: String,
+        /// Put every message into this mailbox (`Parent/Child`), created if needed.
+        #[arg(long)]
+        mailbox: Option<String>,
+        #[command(flatten)]
+        common: Common,
     },
 }
 
@@ -519,6 +559,59 @@ fn main() -> ExitCode {
             .map(|t| println!("{t}")),
         Cmd::Restore { src, common } => load_config(&common)
             .and_then(|c| mailnook::backup::cli_restore(&c, &src))
+            .map(|t| println!("{t}")),
+        Cmd::Import { source } => {
+            use mailnook::backup::DataCommand;
+            use mailnook::transfer::Format;
+            let (common, cmd) = match source {
+                ImportCmd::Maildir {
+                    dir,
+                    account,
+                    common,
+                } => (
+                    common,
+                    DataCommand::Import {
+                        account,
+                        format: Format::Maildir,
+                        path: dir,
+                        mailbox: None,
+                    },
+                ),
+                ImportCmd::Mbox {
+                    file,
+                    account,
+                    mailbox,
+                    common,
+                } => (
+                    common,
+                    DataCommand::Import {
+                        account,
+                        format: Format::Mbox,
+                        path: file,
+                        mailbox,
+                    },
+                ),
+            };
+            load_config(&common)
+                .and_then(|c| mailnook::backup::cli_transfer(&c, cmd))
+                .map(|t| println!("{t}"))
+        }
+        Cmd::Export {
+            account,
+            format,
+            dest,
+            common,
+        } => load_config(&common)
+            .and_then(|c| {
+                mailnook::backup::cli_transfer(
+                    &c,
+                    mailnook::backup::DataCommand::Export {
+                        account,
+                        format,
+                        dest,
+                    },
+                )
+            })
             .map(|t| println!("{t}")),
         Cmd::Check { path, common } => load_config(&common)
             .and_then(|c| mailnook::backup::cli_check(&c, path.as_deref()))

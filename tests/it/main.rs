@@ -60,3 +60,4 @@ mod smtp_transcript;
 mod store_backup;
 mod store_disk_full;
 mod store_schema;
+mod transfer_files;
