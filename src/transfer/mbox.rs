@@ -2,7 +2,7 @@
 //!
 //! **Splitting.** A message starts at a line beginning with `From ` that is the first line of
 //! the file or follows an empty line; the empty line before it is the separator and not part of
-//! the previous message. A `From ` line elsewhere (mboxo writers leave them unquoted) stays in
+//! the previous message, and so is an empty last line of the file. A `From ` line elsewhere (mboxo writers leave them unquoted) stays in
 //! the message. Malformed separators (no date, no address) still separate.
 //!
 //! **Quoting.** Lines matching `>+From ` lose one `>` (mboxrd, the form we write). An mboxo file
@@ -125,18 +125,22 @@ impl<R: BufRead> Reader<R> {
         }
         loop {
             match self.line(&mut line) {
-                Ok(0) => break,
-                Ok(_) => {
-                    if prev_blank && line.starts_with(b"From ") {
+                Ok(n) if n == 0 || (prev_blank && line.starts_with(b"From ")) => {
+                    if n > 0 {
                         self.next_from = Some(line.clone());
-                        // The blank line before the separator belongs to the separator.
+                    }
+                    // The blank line before the separator (and the one a writer leaves after
+                    // the last message) belongs to the file, not to the message.
+                    if prev_blank {
                         if raw.ends_with(b"\r\n") {
                             raw.truncate(raw.len() - 2);
                         } else if raw.ends_with(b"\n") {
                             raw.truncate(raw.len() - 1);
                         }
-                        break;
                     }
+                    break;
+                }
+                Ok(_) => {
                     // A line cut at MAX_LINE does not end in a newline and is never blank.
                     prev_blank = is_blank(&line);
                     push(&mut raw, &line, &mut too_large);
@@ -350,7 +354,7 @@ mod tests {
         let kw: Vec<_> = one.keywords.iter().cloned().collect();
         assert_eq!(kw, ["$answered", "$flagged", "$seen"]);
         let two = got[1].as_ref().unwrap();
-        assert_eq!(two.raw, b"Subject: two\r\n\r\nbody\r\n\r\n");
+        assert_eq!(two.raw, b"Subject: two\r\n\r\nbody\r\n");
         assert_eq!(two.received_at, None);
         assert!(two.keywords.contains("work") && two.keywords.contains("$label1"));
     }
