@@ -174,7 +174,7 @@ pub fn copy_durably(from: &Path, to: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use redb::TableDefinition;
+    use redb::{ReadableTable, TableDefinition};
 
     const EXTRA: TableDefinition<u32, u32> = TableDefinition::new("test_extra");
 
