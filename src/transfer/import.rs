@@ -105,6 +105,9 @@ pub struct Importer {
     by_blob: HashMap<String, (u32, BTreeSet<u32>)>,
     pub summary: Summary,
     started: Instant,
+    /// New messages not yet stored ([`Importer::flush`]).
+    pending: Vec<Pending>,
+    pending_bytes: usize,
 }
 
 impl Importer {
@@ -139,6 +142,8 @@ impl Importer {
             by_blob,
             summary: Summary::default(),
             started: Instant::now(),
+            pending: Vec::new(),
+            pending_bytes: 0,
         };
         imp.index_paths();
         Ok(imp)
@@ -264,6 +269,12 @@ impl Importer {
             self.summary.merged += 1;
             return Ok(());
         }
+        if let Some(p) = self.pending.iter_mut().find(|p| p.blob == blob) {
+            // Seen earlier in this batch (the same message in another folder).
+            p.mailbox_ids.extend(mailbox_ids);
+            self.summary.merged += 1;
+            return Ok(());
+        }
         let raw = item.raw.clone();
         let prepared = smol::unblock(move || ingest::prepare(raw)).await;
         let received = item
@@ -276,17 +287,102 @@ impl Importer {
                     .and_then(crate::date::parse_rfc3339)
             })
             .unwrap_or_else(ingest::now);
-        let keywords: std::collections::BTreeMap<String, bool> =
-            item.keywords.iter().map(|k| (k.clone(), true)).collect();
-        let mbs: Vec<u32> = mailbox_ids.iter().copied().collect();
-        let p = prepared;
-        let (email, _) = self
-            .store
-            .write(move |w| ingest::insert(w, &p, acct, mbs.clone(), keywords.clone(), received))
-            .await
-            .map_err(|e| e.to_string())?;
-        self.by_blob.insert(blob, (email, mailbox_ids));
-        self.summary.imported += 1;
+        self.pending_bytes += item.raw.len();
+        self.pending.push(Pending {
+            prepared,
+            blob,
+            mailbox_ids,
+            keywords: item.keywords.iter().map(|k| (k.clone(), true)).collect(),
+            received,
+            origin: item.origin.clone(),
+        });
+        if self.pending.len() >= BATCH || self.pending_bytes >= BATCH_BYTES {
+            self.flush().await;
+        }
         Ok(())
+    }
+
+    /// Stores the waiting new messages in one store write (one durable commit for the batch
+    /// instead of one per message); if the batch fails, each is stored alone so that one bad
+    /// message fails alone.
+    pub async fn flush(&mut self) {
+        let batch = std::mem::take(&mut self.pending);
+        self.pending_bytes = 0;
+        if batch.is_empty() {
+            return;
+        }
+        let acct = self.account;
+        let jobs: std::sync::Arc<Vec<Pending>> = std::sync::Arc::new(batch);
+        let all = jobs.clone();
+        let together = self
+            .store
+            .write(move |w| {
+                let mut ids = Vec::with_capacity(all.len());
+                for p in all.iter() {
+                    ids.push(p.insert(w, acct)?);
+                }
+                Ok(ids)
+            })
+            .await;
+        let outcomes: Vec<Result<u32, String>> = match together {
+            Ok(ids) => ids.into_iter().map(Ok).collect(),
+            Err(_) => {
+                let mut out = Vec::with_capacity(jobs.len());
+                for i in 0..jobs.len() {
+                    let one = jobs.clone();
+                    out.push(
+                        self.store
+                            .write(move |w| one[i].insert(w, acct))
+                            .await
+                            .map_err(|e| e.to_string()),
+                    );
+                }
+                out
+            }
+        };
+        for (p, r) in jobs.iter().zip(outcomes) {
+            match r {
+                Ok(email) => {
+                    self.by_blob
+                        .insert(p.blob.clone(), (email, p.mailbox_ids.clone()));
+                    self.summary.imported += 1;
+                }
+                Err(e) => self.summary.fail(format!("{}: {e}", p.origin)),
+            }
+        }
+        self.summary.seconds = self.started.elapsed().as_secs_f64();
+    }
+}
+
+/// New messages stored together per flush (bounded by count and bytes: one transaction's size).
+const BATCH: usize = 64;
+const BATCH_BYTES: usize = 16 * 1024 * 1024;
+
+/// A new message waiting for [`Importer::flush`].
+struct Pending {
+    prepared: ingest::Prepared,
+    blob: String,
+    mailbox_ids: BTreeSet<u32>,
+    keywords: std::collections::BTreeMap<String, bool>,
+    received: i64,
+    origin: String,
+}
+
+impl Pending {
+    fn insert(
+        &self,
+        w: &mut crate::store::Writer<'_>,
+        acct: AccountId,
+    ) -> crate::store::Result<u32> {
+        let mbs: Vec<u32> = self.mailbox_ids.iter().copied().collect();
+        let (email, _) = ingest::insert(
+            w,
+            &self.prepared,
+            acct,
+            mbs,
+            self.keywords.clone(),
+            self.received,
+        )?;
+        Ok(email)
     }
 }

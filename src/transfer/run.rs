@@ -105,6 +105,7 @@ pub async fn import(
             }
         }
     }
+    imp.flush().await;
     progress(&imp.summary);
     Ok(imp.summary)
 }
