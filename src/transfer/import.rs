@@ -182,14 +182,13 @@ impl Importer {
             flags::role_by_name(&joined)
                 .filter(|_| joined.to_ascii_lowercase().starts_with("[gmail]/"))
         };
-        if let Some(role) = role {
-            if let Some(m) = self
+        if let Some(role) = role
+            && let Some(m) = self
                 .mailboxes
                 .iter()
                 .find(|m| m.role.as_deref() == Some(role))
-            {
-                return Ok(m.id);
-            }
+        {
+            return Ok(m.id);
         }
         if let Some(id) = self.by_path.get(&path) {
             return Ok(*id);

@@ -213,10 +213,8 @@ fn split_storage_headers(raw: Vec<u8>) -> MboxMessage {
         let value = value.trim();
         dropping = STORAGE_HEADERS.contains(&name.as_str());
         match name.as_str() {
-            "status" => {
-                if value.contains('R') {
-                    m.keywords.insert("$seen".into());
-                }
+            "status" if value.contains('R') => {
+                m.keywords.insert("$seen".into());
             }
             "x-status" => {
                 for (c, k) in [('A', "$answered"), ('F', "$flagged"), ('T', "$draft")] {

@@ -112,7 +112,10 @@ pub async fn import(
 
 /// An mbox file (its folder: None, the caller's choice), or every `*.mbox` below a directory
 /// (its folder: the relative path without `.mbox`, as `export --format mbox` writes).
-fn mbox_files(path: &Path) -> Result<Vec<(PathBuf, Option<Vec<String>>)>, String> {
+/// An mbox file and the mailbox path it stands for (None: the caller's choice).
+type MboxFile = (PathBuf, Option<Vec<String>>);
+
+fn mbox_files(path: &Path) -> Result<Vec<MboxFile>, String> {
     if path.is_file() {
         return Ok(vec![(path.to_path_buf(), None)]);
     }
