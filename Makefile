@@ -1,7 +1,7 @@
 # mailnook: the two commands a user needs are `make run` and `make test`.
 CARGO ?= cargo
 
-.PHONY: run dev test test-deps build release install lint deny fmt bench clean fixture-db
+.PHONY: run dev test test-deps build release install lint deny fmt bench bench-pi clean fixture-db
 
 ## Build (release) and start the server with embedded defaults: data in ./mailnook-data,
 ## HTTPS on 127.0.0.1:8443, SMTP on 127.0.0.1:2525.
@@ -45,6 +45,11 @@ fmt:
 
 clean:
 	rm -rf target
+
+## The same bench inside 256 MB and on one core, as on a Raspberry Pi 3 (issue #20; needs root).
+bench-pi: release
+	$(CARGO) build --release --locked --bin mailnook-bench
+	./tests/setup/bench-pi.sh
 
 ## Build release and print the performance figures (issue #8). Quick run: BENCH_MESSAGES=5000 BENCH_TOTAL=10000 make bench
 bench:

@@ -115,6 +115,25 @@
       api('POST', 'user/passwd', { address: addr, password: p || null })
         .then(function (j) { flash(j.done + (j.password ? '. New password (shown once):' : '.'), true, j.password); })
         .catch(fail);
+    } else if (act === 'app-add') {
+      // App passwords (issue #15): for mail apps only, shown once.
+      var name = prompt('Name of the new app password for ' + addr + ' (e.g. "Anna\'s phone"):');
+      if (name === null) return;
+      api('POST', 'app-password/add', { address: addr, name: name })
+        .then(function (j) { flash('App password "' + name.trim() + '" for ' + addr + ' (shown once; for mail apps, not this page):', true, j.password); })
+        .catch(fail);
+    } else if (act === 'app-list') {
+      api('GET', 'app-password/list?address=' + encodeURIComponent(addr)).then(function (j) {
+        var list = j.app_passwords || [];
+        if (!list.length) { flash(addr + ' has no app passwords.', true); return; }
+        var lines = list.map(function (p) {
+          var used = p.last_used ? new Date(p.last_used * 1000).toLocaleString() + ' from ' + p.last_ip : 'never used';
+          return p.id + '  ' + p.name + '  (' + used + ')';
+        });
+        var id = prompt('App passwords of ' + addr + ':\n' + lines.join('\n') + '\n\nType an id to revoke it:');
+        if (!id) return;
+        return api('POST', 'app-password/del', { address: addr, which: id.trim() }).then(done);
+      }).catch(fail);
     } else if (act === 'domain-del') {
       if (!confirm('Stop receiving mail for ' + addr + '?')) return;
       api('POST', 'domain/del', { domain: addr }).then(done).catch(fail);

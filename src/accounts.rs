@@ -41,6 +41,29 @@ pub enum Command {
         target: Option<String>,
     },
     AliasList,
+    /// Store an app password for the account (`app_passwords.rs`); the caller drew it with
+    /// `app_passwords::generate` and shows it once: only its id and hash travel.
+    AppPasswordAdd {
+        address: String,
+        name: String,
+        id: String,
+        password_hash: String,
+    },
+    AppPasswordList {
+        address: String,
+    },
+    /// Revoke by id or by name.
+    AppPasswordDel {
+        address: String,
+        which: String,
+    },
+    /// Store a Bearer token for the account (a personal access token for scripts,
+    /// `tokens.rs`); the caller drew it and shows it once: only its SHA-256 travels.
+    TokenAdd {
+        address: String,
+        token_hash: String,
+        ttl_secs: i64,
+    },
     /// The DNS records for a mail domain (DKIM keys made on first use); `hostname` is the
     /// server's name as the CLI's config gives it (the MX target), `smarthost` the relay it
     /// names (the SPF record follows the route, `outbound/spf.rs`).
@@ -91,6 +114,7 @@ pub enum Outcome {
     Accounts(Vec<AccountSummary>),
     Domains(Vec<DomainSummary>),
     Aliases(Vec<AliasSummary>),
+    AppPasswords(Vec<crate::app_passwords::Summary>),
     Error(String),
 }
 
@@ -175,6 +199,63 @@ async fn execute(store: &Store, cmd: Command) -> Result<Outcome, StoreError> {
                 &hostname,
                 &spf,
                 &keys,
+            )))
+        }
+        Command::AppPasswordAdd {
+            address,
+            name,
+            id,
+            password_hash,
+        } => {
+            let acct = find(store, &address).await?;
+            let p = crate::app_passwords::add(store, acct, &name, id, password_hash).await?;
+            log::info!("app password {} ({:?}) added for {address}", p.id, p.name);
+            Ok(Outcome::AppPasswords(vec![p]))
+        }
+        Command::AppPasswordList { address } => {
+            let acct = find(store, &address).await?;
+            Ok(Outcome::AppPasswords(
+                crate::app_passwords::list(store, acct).await?,
+            ))
+        }
+        Command::AppPasswordDel { address, which } => {
+            let acct = find(store, &address).await?;
+            let p = crate::app_passwords::del(store, acct, &which).await?;
+            log::info!("app password {} ({:?}) revoked for {address}", p.id, p.name);
+            Ok(Outcome::Done(format!(
+                "revoked app password {} ({})",
+                p.id, p.name
+            )))
+        }
+        Command::TokenAdd {
+            address,
+            token_hash,
+            ttl_secs,
+        } => {
+            let name = address.clone();
+            let a = store
+                .read(move |r| r.account_by_name(&name))
+                .await?
+                .ok_or_else(|| StoreError::Invalid(format!("no account {address}")))?;
+            if token_hash.len() != 64 || ttl_secs <= 0 {
+                return Err(StoreError::Invalid("bad token request".into()));
+            }
+            let family = token_hash[..16].to_string();
+            crate::tokens::put(
+                store,
+                &a,
+                &token_hash,
+                crate::store::TokenKind::Access,
+                "cli",
+                &family,
+                ttl_secs,
+            )
+            .await?;
+            log::info!("token {family}… added for {}", a.name);
+            Ok(Outcome::Done(format!(
+                "token for {} valid until {}",
+                a.name,
+                crate::date::rfc3339(crate::date::now().saturating_add(ttl_secs))
             )))
         }
         cmd @ (Command::DomainAdd { .. }

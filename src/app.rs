@@ -78,10 +78,19 @@ pub fn run(config: Config) -> Result<(), String> {
     )?;
     // The one gate for connections to places users choose (net_guard.rs): push URLs now.
     let net_guard = Arc::new(crate::net_guard::NetGuard::new(&config)?);
-    let push_client = Arc::new(http::push_client::PushClient::new(
-        config.push_ca_file.as_deref(),
-        net_guard.clone(),
-    )?);
+    // Web Push identity (RFC 8292) for the webmail's notifications: a server without it still
+    // pushes to JMAP clients, so a failure is logged, not fatal.
+    let vapid = match http::vapid::Vapid::load_or_create(&config.data_dir, &config.hostname) {
+        Ok(v) => Some(Arc::new(v)),
+        Err(e) => {
+            log::warn!("web push: no VAPID key: {e}");
+            None
+        }
+    };
+    let mut push_client =
+        http::push_client::PushClient::new(config.push_ca_file.as_deref(), net_guard.clone())?;
+    push_client.vapid = vapid.clone();
+    let push_client = Arc::new(push_client);
     // Sender authentication (ingest/auth.rs). A resolver that cannot be set up is reported
     // and mail is received without it, rather than refusing to start.
     let sender_auth = if config.sender_auth {
@@ -149,6 +158,8 @@ pub fn run(config: Config) -> Result<(), String> {
             started,
             activity: activity.clone(),
             admin_sessions: Arc::default(),
+            web_sessions: Arc::new(crate::http::webmail_session::sessions()),
+            vapid: vapid.clone(),
             bodies: Arc::default(),
         };
         let smtp_auth_state = sender_auth.is_some();

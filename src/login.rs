@@ -32,10 +32,20 @@
 //! `CACHE_TTL` after its last use (sliding), keyed by the SHA-256 of name and password (never
 //! the password), and only while the stored hash is unchanged (a password change or deletion
 //! takes effect at once).
+//!
+//! **Scopes and app passwords** (issue #15). [`Scope::Mail`] — JMAP Basic, the WebSocket, SMTP
+//! AUTH, i.e. [`Login::check_password`] — accepts the account password or one of the account's
+//! app passwords (`app_passwords.rs`: a password of that shape is checked against the one app
+//! password its selector names, never against every one). [`Scope::Account`] — the admin page,
+//! changing the main password: [`Login::check_account_password`] — accepts the account password
+//! only. Both share the budgets, queue and cache above; a cached success remembers the hash it
+//! was checked against, so a revoked app password stops working at once, and a success of an app
+//! password never opens the account scope. An app password's use (time, address) is written to
+//! the store at most once a minute per app password, off the request's path.
 
 use crate::rate::TokenBucket;
 use crate::store::Store;
-use crate::store::model::Account;
+use crate::store::model::{Account, AccountId};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -82,6 +92,15 @@ pub enum Outcome {
     Denied,
     /// Too many failures (client or account), or too many checks waiting: try again after
     /// the duration, which is at least one second.
+    Throttled(Duration),
+}
+
+/// The answer to a Bearer token check ([`Login::check_token`]).
+#[derive(Debug)]
+pub enum TokenOutcome {
+    Ok(Account),
+    /// Wrong, expired or revoked (RFC 6750 §3.1 `invalid_token`); the reason for the answer.
+    Invalid(crate::tokens::Invalid),
     Throttled(Duration),
 }
 
@@ -145,8 +164,27 @@ impl<K: std::hash::Hash + Eq + Clone> Buckets<K> {
     }
 }
 
-/// A recent success: the account, when it was last used, and the client it last came from.
-type Success = (Account, Instant, Option<IpAddr>);
+/// Which credentials a door accepts (module header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Mail clients: the account password or an app password.
+    Mail,
+    /// The account itself (admin page, password change): the account password only.
+    Account,
+}
+
+/// A recent success: the account, the hash it was checked against, the app password's id
+/// (None: the account password), when it was last used, and the client it last came from.
+struct Success {
+    account: Account,
+    verifier: String,
+    app: Option<String>,
+    at: Instant,
+    from: Option<IpAddr>,
+}
+
+/// How often an app password's last use is written to the store.
+const USE_WRITE_EVERY: Duration = Duration::from_secs(60);
 
 pub struct Login {
     policy: Policy,
@@ -154,6 +192,8 @@ pub struct Login {
     accounts: Buckets<String>,
     /// Recent successes by credential key.
     cache: Mutex<HashMap<[u8; 32], Success>>,
+    /// When each app password's use was last written (`USE_WRITE_EVERY`).
+    uses: Mutex<HashMap<(AccountId, String), Instant>>,
     /// Recent failures, keyed by name, password and the stored hash they failed against: a
     /// client retrying the same stale password is answered without a hash and spends no budget.
     failures: Mutex<HashMap<[u8; 32], Instant>>,
@@ -193,6 +233,7 @@ impl Login {
             ips: Buckets::new(policy.ip_burst, policy.ip_per_minute),
             accounts: Buckets::new(policy.account_burst, policy.account_per_minute),
             cache: Mutex::new(HashMap::new()),
+            uses: Mutex::new(HashMap::new()),
             failures: Mutex::new(HashMap::new()),
             hashes: std::sync::Arc::new(smol::lock::Semaphore::new(policy.hash_concurrency.max(1))),
             memory: Mutex::new(Vec::new()),
@@ -241,7 +282,38 @@ impl Login {
         }
     }
 
-    /// Checks a login name and password. See the module header for the order of checks.
+    /// Checks a Bearer token (RFC 6750) of `kind`: the client's failure budget is asked first
+    /// and spent on a token that is not accepted, as for a wrong password (no name is known, so
+    /// only the client's budget). No hash queue: a token is one SHA-256 and one lookup.
+    pub async fn check_token(
+        &self,
+        store: &Store,
+        ip: Option<IpAddr>,
+        token: &str,
+        kind: crate::store::TokenKind,
+    ) -> TokenOutcome {
+        if let Err(d) = self.admit(ip, None) {
+            return TokenOutcome::Throttled(d);
+        }
+        match crate::tokens::check(store, token, kind).await {
+            Ok(Ok((account, _))) => TokenOutcome::Ok(account),
+            Ok(Err(why)) => {
+                self.failed(ip, None);
+                log::info!(
+                    "token refused from {} ({})",
+                    crate::logging::Peer(ip),
+                    why.describe()
+                );
+                TokenOutcome::Invalid(why)
+            }
+            Err(e) => {
+                log::error!("store error: {e}");
+                TokenOutcome::Throttled(BUSY_RETRY)
+            }
+        }
+    }
+
+    /// Checks a login name and a password or app password ([`Scope::Mail`]: mail clients).
     pub async fn check_password(
         &self,
         store: &Store,
@@ -249,30 +321,81 @@ impl Login {
         user: &str,
         pass: &str,
     ) -> Outcome {
+        self.check(store, ip, user, pass, Scope::Mail).await
+    }
+
+    /// Checks a login name and the account password only ([`Scope::Account`]: the admin page,
+    /// changing the password). App passwords are refused here.
+    pub async fn check_account_password(
+        &self,
+        store: &Store,
+        ip: Option<IpAddr>,
+        user: &str,
+        pass: &str,
+    ) -> Outcome {
+        self.check(store, ip, user, pass, Scope::Account).await
+    }
+
+    /// Checks a login name and password in a scope. See the module header for the order of
+    /// checks.
+    pub async fn check(
+        &self,
+        store: &Store,
+        ip: Option<IpAddr>,
+        user: &str,
+        pass: &str,
+        scope: Scope,
+    ) -> Outcome {
         let by_ip = ip.map(client_key);
         let ip_wait = by_ip.and_then(|k| self.ips.wait(&k));
         let name = user.to_lowercase();
         let key = cache_key(&name, pass);
-        // The account is read on every attempt (a cheap redb read) so that a password change
-        // or deletion, from any path (CLI, control socket, admin page), takes effect at once.
+        // An app password's selector, when the scope admits them and it has the shape.
+        let app = match scope {
+            Scope::Mail => crate::app_passwords::parse(pass),
+            Scope::Account => None,
+        };
+        // The account (and the app password its selector names) is read on every attempt (a
+        // cheap redb read) so that a password change, a revocation or a deletion, from any path
+        // (CLI, control socket, admin page), takes effect at once.
         let n2 = user.to_string();
-        let account = match store.read(move |r| r.account_by_name(&n2)).await {
-            Ok(a) => a,
+        let selector = app.as_ref().map(|(id, _)| id.clone());
+        let found = store
+            .read(move |r| {
+                let a = r.account_by_name(&n2)?;
+                let p = match (&a, &selector) {
+                    (Some(a), Some(id)) => r.app_password(a.id, id)?,
+                    _ => None,
+                };
+                Ok((a, p))
+            })
+            .await;
+        let (account, app_row) = match found {
+            Ok(x) => x,
             Err(e) => {
                 // The store cannot be read (recovering from a full disk): credentials that
                 // succeeded recently still work, so the admin page can show what is wrong;
                 // anything else must wait (no hash without the stored one).
-                if let Some(a) = self.cached_any(&key) {
+                if let Some(a) = self.cached_any(&key, scope) {
                     return Outcome::Ok(a);
                 }
                 log::error!("store error: {e}");
                 return Outcome::Throttled(BUSY_RETRY);
             }
         };
+        // What the password is checked against: the app password its selector names, else the
+        // account password. `material` is what was hashed (the canonical app password form).
+        let (verifier, app_id, material) = match (&account, app_row, &app) {
+            (Some(_), Some(row), Some((_, canonical))) => {
+                (row.hash, Some(row.id), canonical.clone())
+            }
+            (Some(a), _, _) => (a.password_hash.clone(), None, pass.to_string()),
+            (None, _, _) => (String::new(), None, pass.to_string()),
+        };
         // The same wrong password again (a phone still using the old one): the same answer,
         // no hash and no budget spent, so one stale client cannot lock out its household. It
         // tells nobody anything new: that password is already known to be wrong.
-        let fkey = failure_key(&name, pass, account.as_ref());
+        let fkey = failure_key(&name, pass, &verifier);
         if self.failed_recently(&fkey) {
             return Outcome::Denied;
         }
@@ -289,8 +412,9 @@ impl Login {
                 (true, true) => None,
             };
             if let Some(only_from) = only_from
-                && self.cached(&key, a, only_from)
+                && self.cached(&key, a, &verifier, only_from)
             {
+                self.note_use(store, a.id, app_id.as_deref(), ip);
                 return Outcome::Ok(a.clone());
             }
         }
@@ -312,7 +436,7 @@ impl Login {
             }
             log::debug!(
                 "throttled account {:?} (from {peer}, {} s)",
-                crate::smtp::session::printable(user),
+                crate::wire::printable(user),
                 d.as_secs(),
                 peer = crate::logging::Peer(ip)
             );
@@ -339,18 +463,16 @@ impl Login {
         let slot = self.hashes.acquire_arc().await;
         // While this check waited, others may have spent the budget or cached this login.
         if let Some(a) = &account
-            && self.cached(&key, a, None)
+            && self.cached(&key, a, &verifier, None)
         {
+            self.note_use(store, a.id, app_id.as_deref(), ip);
             return Outcome::Ok(a.clone());
         }
         if let Some(d) = self.admit(ip, Some(&name)).err() {
             return Outcome::Throttled(d);
         }
-        let hash = match &account {
-            Some(a) => a.password_hash.clone(),
-            None => String::new(),
-        };
-        let p = pass.to_string();
+        let hash = verifier.clone();
+        let p = material;
         self.stats.hashes.fetch_add(1, Ordering::Relaxed);
         // Spent before the hash and given back on success: a check cancelled half-way (the
         // client hung up, found in review) has paid for its hash like a failure.
@@ -382,10 +504,20 @@ impl Login {
                 self.refund(ip, &name);
                 if let Ok(mut c) = self.cache.lock() {
                     if c.len() > 1000 {
-                        c.retain(|_, (_, at, _)| at.elapsed() < CACHE_TTL);
+                        c.retain(|_, s| s.at.elapsed() < CACHE_TTL);
                     }
-                    c.insert(key, (a.clone(), Instant::now(), by_ip));
+                    c.insert(
+                        key,
+                        Success {
+                            account: a.clone(),
+                            verifier,
+                            app: app_id.clone(),
+                            at: Instant::now(),
+                            from: by_ip,
+                        },
+                    );
                 }
+                self.note_use(store, a.id, app_id.as_deref(), ip);
                 Outcome::Ok(a)
             }
             found => {
@@ -403,7 +535,7 @@ impl Login {
                     ),
                     None => log::info!(
                         "unknown user {:?} from {}",
-                        crate::smtp::session::printable(user),
+                        crate::wire::printable(user),
                         crate::logging::Peer(ip)
                     ),
                 }
@@ -412,30 +544,75 @@ impl Login {
         }
     }
 
-    /// A recent success with these credentials, without comparing it to the store.
-    fn cached_any(&self, key: &[u8; 32]) -> Option<Account> {
+    /// A recent success with these credentials, without comparing it to the store (an app
+    /// password's success does not count for [`Scope::Account`]).
+    fn cached_any(&self, key: &[u8; 32], scope: Scope) -> Option<Account> {
         let c = self.cache.lock().ok()?;
         c.get(key)
-            .filter(|(_, at, _)| at.elapsed() < CACHE_TTL)
-            .map(|(a, _, _)| a.clone())
+            .filter(|s| s.at.elapsed() < CACHE_TTL)
+            .filter(|s| scope == Scope::Mail || s.app.is_none())
+            .map(|s| s.account.clone())
+    }
+
+    /// Writes an app password's last use (time and address) to the store, at most once per
+    /// `USE_WRITE_EVERY`, in the background: a JMAP client authenticates on every request.
+    fn note_use(&self, store: &Store, acct: AccountId, app: Option<&str>, ip: Option<IpAddr>) {
+        let Some(id) = app else { return };
+        let key = (acct, id.to_string());
+        let due = match self.uses.lock() {
+            Ok(mut m) => {
+                if m.len() > PRUNE_ABOVE {
+                    m.retain(|_, at| at.elapsed() < USE_WRITE_EVERY);
+                }
+                match m.get(&key) {
+                    Some(at) if at.elapsed() < USE_WRITE_EVERY => false,
+                    _ => {
+                        m.insert(key, Instant::now());
+                        true
+                    }
+                }
+            }
+            Err(_) => false,
+        };
+        if !due {
+            return;
+        }
+        let (store, id) = (store.clone(), id.to_string());
+        let (at, ip) = (crate::date::now(), ip.map(|i| i.to_string()));
+        smol::spawn(async move {
+            if let Err(e) = store
+                .write(move |w| w.touch_app_password(acct, &id, at, ip.clone()))
+                .await
+            {
+                log::warn!("app password use not recorded: {e}");
+            }
+        })
+        .detach();
     }
 
     /// Whether these credentials succeeded within `CACHE_TTL` against the stored hash; with
     /// `only_from`, only if that success came from that client. A hit slides the window: a
     /// client in use stays signed in (README: running clients keep working).
-    fn cached(&self, key: &[u8; 32], account: &Account, only_from: Option<Option<IpAddr>>) -> bool {
+    fn cached(
+        &self,
+        key: &[u8; 32],
+        account: &Account,
+        verifier: &str,
+        only_from: Option<Option<IpAddr>>,
+    ) -> bool {
         // only_from: None = from any client; Some(client) = only if it last succeeded there.
         let Ok(mut c) = self.cache.lock() else {
             return false;
         };
         match c.get_mut(key) {
-            Some((a, at, from))
-                if at.elapsed() < CACHE_TTL
-                    && a.password_hash == account.password_hash
-                    && a.id == account.id
-                    && only_from.is_none_or(|client| client.is_some() && client == *from) =>
+            Some(s)
+                if s.at.elapsed() < CACHE_TTL
+                    && s.account.password_hash == account.password_hash
+                    && s.account.id == account.id
+                    && s.verifier == verifier
+                    && only_from.is_none_or(|client| client.is_some() && client == s.from) =>
             {
-                *at = Instant::now();
+                s.at = Instant::now();
                 true
             }
             _ => false,
@@ -462,15 +639,11 @@ fn cache_key(name: &str, pass: &str) -> [u8; 32] {
 
 /// A failed attempt's key: name, password and the stored hash it failed against (so a
 /// password change to exactly that value is checked afresh), hashed: no password is kept.
-fn failure_key(name: &str, pass: &str, account: Option<&Account>) -> [u8; 32] {
+fn failure_key(name: &str, pass: &str, verifier: &str) -> [u8; 32] {
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
     ctx.update(b"failed\0");
     ctx.update(&cache_key(name, pass));
-    ctx.update(
-        account
-            .map(|a| a.password_hash.as_bytes())
-            .unwrap_or_default(),
-    );
+    ctx.update(verifier.as_bytes());
     let mut k = [0u8; 32];
     k.copy_from_slice(ctx.finish().as_ref());
     k

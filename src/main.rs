@@ -257,6 +257,89 @@ enum UserCmd {
         #[command(flatten)]
         common: Common,
     },
+    /// App passwords: one per phone or mail app, for JMAP, the WebSocket and SMTP submission
+    /// (not the admin page); shown once, revocable one by one.
+    AppPassword {
+        #[command(subcommand)]
+        action: AppPasswordCmd,
+    },
+    /// Make a Bearer token (RFC 6750) for scripts and print it once. It ends when it expires,
+    /// when the account's password changes, or with the account.
+    Token {
+        address: String,
+        /// Lifetime in seconds (default 30 days).
+        #[arg(long, default_value_t = mailnook::tokens::CLI_TTL_SECS)]
+        ttl_secs: i64,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Subcommand)]
+enum AppPasswordCmd {
+    /// Make an app password named NAME (e.g. "Anna's phone") and print it once.
+    Add {
+        address: String,
+        name: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// List the account's app passwords with their last use.
+    List {
+        address: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Revoke an app password, by id or name.
+    Del {
+        address: String,
+        which: String,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+fn app_password(action: AppPasswordCmd) -> Result<(), String> {
+    match action {
+        AppPasswordCmd::Add {
+            address,
+            name,
+            common,
+        } => {
+            let name = mailnook::app_passwords::check_name(&name)?;
+            let fresh = mailnook::app_passwords::generate()?;
+            let cmd = Command::AppPasswordAdd {
+                address: address.clone(),
+                name: name.clone(),
+                id: fresh.id,
+                password_hash: fresh.hash,
+            };
+            match execute(&common, cmd)? {
+                Outcome::Error(e) => Err(e),
+                _ => {
+                    println!(
+                        "app password {name:?} for {}: {}",
+                        address.to_lowercase(),
+                        fresh.password
+                    );
+                    println!("(shown once: enter it in the app now)");
+                    Ok(())
+                }
+            }
+        }
+        AppPasswordCmd::List { address, common } => print_outcome(
+            execute(&common, Command::AppPasswordList { address })?,
+            None,
+        ),
+        AppPasswordCmd::Del {
+            address,
+            which,
+            common,
+        } => print_outcome(
+            execute(&common, Command::AppPasswordDel { address, which })?,
+            None,
+        ),
+    }
 }
 
 fn load_config(common: &Common) -> Result<Config, String> {
@@ -324,6 +407,28 @@ fn user(action: UserCmd) -> Result<(), String> {
             )
         }
         UserCmd::Del { address, common } => (common, Command::Del { address }, None),
+        UserCmd::AppPassword { action } => return app_password(action),
+        UserCmd::Token {
+            address,
+            ttl_secs,
+            common,
+        } => {
+            let token = mailnook::tokens::new_secret()?;
+            let cmd = Command::TokenAdd {
+                address,
+                token_hash: mailnook::tokens::hash(&token),
+                ttl_secs,
+            };
+            return match execute(&common, cmd)? {
+                Outcome::Done(msg) => {
+                    println!("{msg}");
+                    println!("{token}");
+                    Ok(())
+                }
+                Outcome::Error(e) => Err(e),
+                _ => Err("unexpected answer".into()),
+            };
+        }
     };
     let outcome = execute(&common, cmd)?;
     print_outcome(outcome, shown)
@@ -408,6 +513,20 @@ fn print_outcome(outcome: Outcome, shown: Option<(String, String)>) -> Result<()
                     line.push_str(&format!("\tcatch-all: {}", d.catch_all.join(", ")));
                 }
                 println!("{line}");
+            }
+            Ok(())
+        }
+        Outcome::AppPasswords(list) => {
+            let when = |t: Option<i64>| t.map(mailnook::date::rfc3339).unwrap_or("-".into());
+            for p in list {
+                println!(
+                    "{}\t{}\tcreated {}\tlast used {} from {}",
+                    p.id,
+                    p.name,
+                    mailnook::date::rfc3339(p.created_at),
+                    when(p.last_used),
+                    p.last_ip.as_deref().unwrap_or("-")
+                );
             }
             Ok(())
         }

@@ -151,7 +151,7 @@ impl Lists {
                 Outcome::Domains(d) => l.domains = d,
                 Outcome::Aliases(a) => l.aliases = a,
                 Outcome::Error(e) => log::error!("admin: listing failed: {e}"),
-                Outcome::Done(_) => {}
+                Outcome::Done(_) | Outcome::AppPasswords(_) => {}
             }
         }
         l
@@ -245,7 +245,7 @@ fn decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-async fn small_body(req: &mut Request<State>) -> Option<String> {
+pub async fn small_body(req: &mut Request<State>) -> Option<String> {
     let mut buf = Vec::new();
     req.take_body()
         .take(16 * 1024)
@@ -287,7 +287,7 @@ async fn login(mut req: Request<State>) -> tide::Result {
     let user = user.trim().to_string();
     match state
         .auth
-        .check_password(&state.jmap.store, ip, &user, &pass)
+        .check_account_password(&state.jmap.store, ip, &user, &pass)
         .await
     {
         super::auth::AuthResult::Ok(account) if account.admin => {
@@ -317,10 +317,10 @@ async fn login(mut req: Request<State>) -> tide::Result {
                 admin_html::login_page(&host, Some("This account is not an administrator."), &user),
             ))
         }
-        super::auth::AuthResult::Denied => {
+        super::auth::AuthResult::Denied | super::auth::AuthResult::InvalidToken(_) => {
             log::warn!(
                 "admin: failed sign-in for {:?} from {peer}",
-                crate::smtp::session::printable(&user),
+                crate::wire::printable(&user),
                 peer = crate::logging::Peer(ip)
             );
             Ok(html(

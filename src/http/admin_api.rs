@@ -15,6 +15,10 @@
 //! | `mailnook alias add ADDR TARGET...` | `POST /admin/api/alias/add {"address","targets":[..]}` |
 //! | `mailnook alias del ADDR [TARGET]` | `POST /admin/api/alias/del {"address","target"?}` |
 //!
+//! | `mailnook user app-password list ADDR` | `GET /admin/api/app-password/list?address=ADDR` |
+//! | `mailnook user app-password add ADDR NAME` | `POST /admin/api/app-password/add {"address","name"}` |
+//! | `mailnook user app-password del ADDR ID` | `POST /admin/api/app-password/del {"address","which"}` |
+//!
 //! | `mailnook cert show` | `GET /admin/api/setup` (`certificate`) |
 //! | `mailnook cert install --cert P --key P` | `POST /admin/api/cert/install {"cert_path","key_path"}` |
 //!
@@ -49,6 +53,10 @@ pub fn mount(app: &mut tide::Server<State>) {
     app.at("/admin/api/alias/add").post(alias_add);
     app.at("/admin/api/alias/del").post(alias_del);
     app.at("/admin/api/cert/install").post(cert_install);
+    app.at("/admin/api/app-password/list")
+        .get(app_password_list);
+    app.at("/admin/api/app-password/add").post(app_password_add);
+    app.at("/admin/api/app-password/del").post(app_password_del);
     app.at("/admin/api").all(not_found);
     app.at("/admin/api/*").all(not_found);
 }
@@ -179,6 +187,14 @@ fn describe(cmd: &Command) -> String {
         }
         Command::AliasList => "alias list".into(),
         Command::Dns { domain, .. } => format!("dns {domain}"),
+        Command::AppPasswordAdd { address, name, .. } => {
+            format!("user app-password add {address} {name:?}")
+        }
+        Command::AppPasswordList { address } => format!("user app-password list {address}"),
+        Command::TokenAdd { address, .. } => format!("user token {address}"),
+        Command::AppPasswordDel { address, which } => {
+            format!("user app-password del {address} {which:?}")
+        }
     }
 }
 
@@ -198,6 +214,12 @@ async fn run(state: &State, admin: Option<&Admin>, cmd: Command, mut extra: Valu
         Outcome::Accounts(l) => ("accounts", serde_json::to_value(l).unwrap_or_default()),
         Outcome::Domains(l) => ("domains", serde_json::to_value(l).unwrap_or_default()),
         Outcome::Aliases(l) => ("aliases", serde_json::to_value(l).unwrap_or_default()),
+        Outcome::AppPasswords(l) => {
+            if let (Some(a), true) = (admin, what.contains(" add ")) {
+                log::info!("admin: {} ran {what}", a.account.name);
+            }
+            ("app_passwords", serde_json::to_value(l).unwrap_or_default())
+        }
         Outcome::Error(e) => return bad(e),
     };
     if let Some(o) = extra.as_object_mut() {
@@ -432,4 +454,68 @@ async fn cert_install(mut req: Request<State>) -> tide::Result {
         }
         Err(e) => Ok(bad(e)),
     }
+}
+
+async fn app_password_list(req: Request<State>) -> tide::Result {
+    let _admin = admin_or_return!(req, false);
+    let address = req
+        .url()
+        .query_pairs()
+        .find(|(k, _)| k == "address")
+        .map(|(_, v)| v.trim().to_lowercase())
+        .unwrap_or_default();
+    if address.is_empty() {
+        return Ok(bad("address is required"));
+    }
+    let cmd = Command::AppPasswordList { address };
+    Ok(run(req.state(), None, cmd, json!({})).await)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppPasswordAddReq {
+    address: String,
+    /// The holder's label, e.g. "Anna's phone".
+    name: String,
+}
+
+/// Makes an app password and returns it once (`password`); only its hash is kept.
+async fn app_password_add(mut req: Request<State>) -> tide::Result {
+    let admin = admin_or_return!(req, true);
+    let r: AppPasswordAddReq = body_or_return!(req);
+    let name = match crate::app_passwords::check_name(&r.name) {
+        Ok(n) => n,
+        Err(e) => return Ok(bad(e)),
+    };
+    let fresh = match smol::unblock(crate::app_passwords::generate).await {
+        Ok(f) => f,
+        Err(e) => return Ok(refusal(StatusCode::InternalServerError, &e)),
+    };
+    let address = r.address.trim().to_lowercase();
+    let cmd = Command::AppPasswordAdd {
+        address: address.clone(),
+        name,
+        id: fresh.id,
+        password_hash: fresh.hash,
+    };
+    let extra = json!({ "address": address, "password": fresh.password });
+    Ok(run(req.state(), Some(&admin), cmd, extra).await)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppPasswordDelReq {
+    address: String,
+    /// The app password's id or name.
+    which: String,
+}
+
+async fn app_password_del(mut req: Request<State>) -> tide::Result {
+    let admin = admin_or_return!(req, true);
+    let r: AppPasswordDelReq = body_or_return!(req);
+    let cmd = Command::AppPasswordDel {
+        address: r.address.trim().to_lowercase(),
+        which: r.which,
+    };
+    Ok(run(req.state(), Some(&admin), cmd, json!({})).await)
 }

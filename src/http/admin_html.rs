@@ -95,7 +95,9 @@ fn account_row(a: &AccountSummary, me: &str) -> String {
         "<tr data-addr=\"{0}\"><td data-l=\"Address\"><b>{0}</b>{you}{aliases}</td>\
          <td data-l=\"Admin\">{1}</td><td data-l=\"Messages\" class=\"num\">{2}</td>\
          <td data-l=\"Storage\" class=\"num\">{3}</td><td data-l=\"Last delivery\">{4}</td>\
-         <td class=\"actions js-only\"><button type=\"button\" data-act=\"passwd\" data-addr=\"{0}\">Reset password</button>{del}</td></tr>",
+         <td class=\"actions js-only\"><button type=\"button\" data-act=\"passwd\" data-addr=\"{0}\">Reset password</button>\
+         <button type=\"button\" data-act=\"app-add\" data-addr=\"{0}\">New app password</button>\
+         <button type=\"button\" data-act=\"app-list\" data-addr=\"{0}\">App passwords</button>{del}</td></tr>",
         esc(&a.address),
         if a.admin { "admin" } else { "—" },
         a.emails,

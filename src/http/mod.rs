@@ -20,6 +20,10 @@ pub mod jmap;
 pub mod push_client;
 pub mod pusher;
 pub mod upload;
+pub mod vapid;
+pub mod webmail;
+pub mod webmail_assets;
+pub mod webmail_session;
 pub mod webpush;
 
 use crate::config::Config;
@@ -46,12 +50,15 @@ pub struct State {
     pub admin_sessions: Arc<admin_session::Sessions>,
     /// Bytes of API request bodies held while they are read (`body_budget.rs`).
     pub bodies: Arc<body_budget::BodyBudget>,
+    /// Signed-in webmail sessions (`webmail_session.rs`).
+    pub web_sessions: Arc<admin_session::Sessions>,
+    /// The server's Web Push identity (`vapid.rs`), whose public key the webmail gives browsers.
+    pub vapid: Option<Arc<vapid::Vapid>>,
 }
 
 pub fn routes(state: State) -> tide::Server<State> {
     let mut app = tide::with_state(state);
-    app.at("/")
-        .get(|_| async { Ok(tide::Redirect::new("/.well-known/jmap")) });
+    webmail::mount(&mut app);
     app.at("/.well-known/jmap").get(jmap::session);
     app.at("/jmap/session").get(jmap::session);
     app.at("/jmap/api").post(jmap::api);
@@ -72,25 +79,36 @@ pub async fn authenticate(req: &Request<State>) -> Result<Account, Response> {
         .and_then(|p| p.parse::<std::net::SocketAddr>().ok())
         .map(|s| s.ip());
     let header = req.header("Authorization").map(|h| h.as_str().to_string());
+    // The webmail's session cookie, for same-origin browser requests (issue #14); explicit
+    // credentials win over it.
+    if header.is_none() && webmail_session::has_cookie(req) {
+        return webmail_session::authenticate(req).await.map_err(|why| {
+            let (status, detail) = match why {
+                webmail_session::Refused::NoSession => {
+                    (401, "Your session has ended; sign in again")
+                }
+                webmail_session::Refused::Csrf => (
+                    403,
+                    "Missing or wrong X-CSRF-Token, or a cross-site request",
+                ),
+            };
+            problem(&serde_json::json!({"type": "about:blank", "status": status, "detail": detail}))
+        });
+    }
     match req
         .state()
         .auth
-        .basic(&req.state().jmap.store, ip, header.as_deref())
+        .header(
+            &req.state().jmap.store,
+            ip,
+            header.as_deref(),
+            auth::Scope::Mail,
+        )
         .await
     {
         auth::AuthResult::Ok(a) => Ok(a),
-        auth::AuthResult::Denied => {
-            let mut res = Response::new(StatusCode::Unauthorized);
-            res.insert_header(
-                "WWW-Authenticate",
-                "Basic realm=\"mailnook\", charset=\"UTF-8\"",
-            );
-            res.set_content_type("application/problem+json");
-            res.set_body(
-                r#"{"type":"about:blank","status":401,"detail":"Authentication required"}"#,
-            );
-            Err(res)
-        }
+        auth::AuthResult::Denied => Err(unauthorized(None)),
+        auth::AuthResult::InvalidToken(why) => Err(unauthorized(Some(why))),
         auth::AuthResult::Throttled(secs) => {
             let mut res = Response::new(StatusCode::TooManyRequests);
             res.insert_header("Retry-After", secs.to_string());
@@ -99,6 +117,20 @@ pub async fn authenticate(req: &Request<State>) -> Result<Account, Response> {
             Err(res)
         }
     }
+}
+
+/// 401 with the Basic and Bearer challenges (`auth::challenges`).
+fn unauthorized(invalid_token: Option<&str>) -> Response {
+    let mut res = Response::new(StatusCode::Unauthorized);
+    for c in auth::challenges(invalid_token) {
+        res.append_header("WWW-Authenticate", c);
+    }
+    res.set_content_type("application/problem+json");
+    let detail = invalid_token.unwrap_or("Authentication required");
+    res.set_body(
+        serde_json::json!({"type": "about:blank", "status": 401, "detail": detail}).to_string(),
+    );
+    res
 }
 
 /// An RFC 7807 problem response; the status comes from the problem object.

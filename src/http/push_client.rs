@@ -21,6 +21,8 @@ pub const MAX_HEAD: usize = 16 * 1024;
 pub struct PushClient {
     tls: futures_rustls::TlsConnector,
     guard: Arc<NetGuard>,
+    /// The server's VAPID identity (RFC 8292), sent with encrypted (Web Push) deliveries.
+    pub vapid: Option<Arc<super::vapid::Vapid>>,
 }
 
 /// Why a push was not delivered.
@@ -74,6 +76,7 @@ impl PushClient {
             .with_root_certificates(roots)
             .with_no_client_auth();
         Ok(PushClient {
+            vapid: None,
             tls: futures_rustls::TlsConnector::from(Arc::new(config)),
             guard,
         })

@@ -72,7 +72,9 @@ enum Wake {
 }
 
 /// Headers for one push (RFC 8030 §5.2 TTL is required; §5.3 Urgency).
-fn headers(encrypted: bool) -> Vec<(&'static str, String)> {
+/// With Web Push encryption the URL is a browser's push service, which wants our VAPID token
+/// (RFC 8292 §3); JMAP clients' own push URLs get it too, harmlessly.
+fn headers(encrypted: bool, vapid: Option<String>) -> Vec<(&'static str, String)> {
     let mut h = vec![
         ("Content-Type", "application/json".to_string()),
         ("TTL", "86400".to_string()),
@@ -80,6 +82,9 @@ fn headers(encrypted: bool) -> Vec<(&'static str, String)> {
     ];
     if encrypted {
         h.push(("Content-Encoding", "aes128gcm".to_string()));
+        if let Some(v) = vapid {
+            h.push(("Authorization", v));
+        }
     }
     h
 }
@@ -313,7 +318,11 @@ async fn visit(
         sub.in_flight = true;
         let (client, done, id, url) = (client.clone(), done.clone(), s.id.clone(), s.url.clone());
         smol::spawn(async move {
-            let answer = client.post(&url, &headers(encrypted), &bytes).await;
+            let vapid = client
+                .vapid
+                .as_ref()
+                .and_then(|v| v.authorization(&url, crate::date::now().max(0) as u64));
+            let answer = client.post(&url, &headers(encrypted, vapid), &bytes).await;
             let _ = done.send(Wake::Done(acct, id, sent, answer)).await;
         })
         .detach();

@@ -150,7 +150,7 @@ impl Authenticator {
                     .store(until.as_millis() as u64, Ordering::Relaxed);
                 log::warn!(
                     "sender authentication for {} from {} ran out of time ({} ms): DNS counts as down for {} s, messages get temperror meanwhile",
-                    crate::smtp::session::printable(env.mail_from),
+                    crate::wire::printable(env.mail_from),
                     env.ip,
                     budget.as_millis(),
                     DNS_DOWN_FOR.as_secs()

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod parse;
+pub mod receive;
 pub mod shape;
 pub mod thread;
 
@@ -152,3 +153,4 @@ pub fn insert(
 
 /// The clock lives in `date.rs` (neutral: the store needs it too); kept here for its callers.
 pub use crate::date::now;
+pub use receive::resolve;

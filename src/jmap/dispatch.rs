@@ -5,8 +5,8 @@ use super::args::Args;
 use super::error::MethodError;
 use super::{CAP_CORE, CAP_MAIL, CAP_SUBMISSION, CAP_VACATION, Ctx};
 use super::{
-    blob, changes, email, identity, mailbox, mailbox_query, mailbox_set, push_subscription, set,
-    snippet, submission, thread, vacation,
+    blob, changes, email, identity, mailbox, push_subscription, set, snippet, submission, thread,
+    vacation,
 };
 use crate::store::model::{DataType, IdKind};
 use serde_json::Value;
@@ -35,12 +35,14 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
     match name {
         "Core/echo" => one(Value::Object(args)),
         "Blob/copy" => one(blob::copy(ctx, args).await?),
-        "PushSubscription/get" => one(push_subscription::get(ctx, args).await?),
-        "PushSubscription/set" => one(push_subscription::set(ctx, args).await?),
-        "Mailbox/get" => one(mailbox::get(ctx, args).await?),
-        "Mailbox/set" => one(set::set(ctx, args, mailbox_set::MailboxSet).await?.response),
-        "Mailbox/query" => one(mailbox_query::query(ctx, args).await?),
-        "Mailbox/queryChanges" => one(mailbox_query::query_changes(ctx, args).await?),
+        "PushSubscription/get" => one(push_subscription::get::get(ctx, args).await?),
+        "PushSubscription/set" => one(push_subscription::set::set(ctx, args).await?),
+        "Mailbox/get" => one(mailbox::get::get(ctx, args).await?),
+        "Mailbox/set" => one(set::set(ctx, args, mailbox::set::MailboxSet)
+            .await?
+            .response),
+        "Mailbox/query" => one(mailbox::query::query(ctx, args).await?),
+        "Mailbox/queryChanges" => one(mailbox::query::query_changes(ctx, args).await?),
         "Mailbox/changes" => one(changes::mailbox_changes(ctx, args).await?),
         "Email/changes" => one(changes::changes(ctx, args, DataType::Email, IdKind::Email).await?),
         "Thread/changes" => {
@@ -48,8 +50,8 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
         }
         "Thread/get" => one(thread::get(ctx, args).await?),
         "Email/get" => one(email::get::get(ctx, args).await?),
-        "Identity/get" => one(identity::get(ctx, args).await?),
-        "Identity/set" => one(identity::set(ctx, args).await?),
+        "Identity/get" => one(identity::get::get(ctx, args).await?),
+        "Identity/set" => one(identity::set::set(ctx, args).await?),
         "Identity/changes" => {
             one(changes::changes(ctx, args, DataType::Identity, IdKind::Identity).await?)
         }
@@ -60,8 +62,8 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
         }
         "EmailSubmission/query" => one(submission::query::query(ctx, args).await?),
         "EmailSubmission/queryChanges" => one(submission::query::query_changes(ctx, args).await?),
-        "VacationResponse/get" => one(vacation::get(ctx, args).await?),
-        "VacationResponse/set" => one(vacation::set(ctx, args).await?),
+        "VacationResponse/get" => one(vacation::get::get(ctx, args).await?),
+        "VacationResponse/set" => one(vacation::set::set(ctx, args).await?),
         "Email/set" => one(email::set::set(ctx, args).await?),
         "Email/import" => one(email::import::import(ctx, args).await?),
         "Email/parse" => one(email::parse::parse(ctx, args).await?),

@@ -19,7 +19,7 @@ fn capabilities(jmap: &Jmap) -> Value {
             "maxCallsInRequest": l.max_calls_in_request,
             "maxObjectsInGet": l.max_objects_in_get,
             "maxObjectsInSet": l.max_objects_in_set,
-            "collationAlgorithms": ["i;ascii-numeric", "i;ascii-casemap", "i;unicode-casemap"],
+            "collationAlgorithms": crate::jmap::query::sort::COLLATIONS,
         },
         CAP_MAIL: {},
         CAP_SUBMISSION: {},

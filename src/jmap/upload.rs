@@ -66,6 +66,8 @@ pub async fn sweep_forever(store: Store, keep: usize) {
         let now = crate::ingest::now();
         match store
             .write(move |w| {
+                // Expired Bearer/refresh tokens can never authenticate again (`tokens.rs`).
+                w.expire_tokens(now)?;
                 Ok((
                     w.expire_uploads(now - UPLOAD_TTL_SECS)?,
                     w.expire_push_subscriptions(now)?,

@@ -2,14 +2,16 @@
 //! STARTTLS (RFC 3207) and AUTH PLAIN/LOGIN (RFC 4954, 4616), or a recipient's MX with
 //! opportunistic STARTTLS. One call is one SMTP transaction for a set of recipients.
 //!
+//! The transport (timed, bounded line reading; writes with a deadline; STARTTLS; dot-stuffing)
+//! is `src/wire/`, shared with the SMTP server.
+//!
 //! Every read has a timeout (RFC 5321 §4.5.3.2 gives per-command values; we use one bound for
 //! commands and a longer one for the end of DATA), and replies are bounded in size, so a
 //! misbehaving server can neither hang a queue worker nor make it buffer without end.
 
-use crate::smtp::Io;
+use crate::wire::{self, Conn, Overlong, ReadError, tls::TlsError};
 use base64::Engine;
-use futures_lite::{AsyncReadExt, AsyncWriteExt, FutureExt};
-use rustls::pki_types::ServerName;
+use futures_lite::FutureExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -72,19 +74,34 @@ pub enum Outcome {
     All(Reply),
 }
 
+/// The longest reply line we read; longer is a broken server.
 const MAX_REPLY: usize = 16 * 1024;
 
-struct Conn {
-    io: Box<dyn Io>,
-    buf: Vec<u8>,
+/// Maps a read failure to the temporary reply that stands for it.
+fn read_failed(e: ReadError) -> Reply {
+    match e {
+        ReadError::Eof => Reply::local(451, "4.4.2 connection closed by the server"),
+        ReadError::Timeout => Reply::local(451, "4.4.2 timeout waiting for the server"),
+        ReadError::Io(e) => Reply::local(451, format!("4.4.2 connection error: {e}")),
+        ReadError::TooLong | ReadError::Flood => Reply::local(451, "4.5.0 reply line too long"),
+    }
+}
+
+/// A connection to the next hop: the shared transport (`src/wire/`) plus the command timeout.
+struct Client {
+    conn: Conn,
     timeout: Duration,
 }
 
-impl Conn {
+impl Client {
     async fn read_reply(&mut self, timeout: Duration) -> Result<Reply, Reply> {
         let mut text = Vec::<String>::new();
         loop {
-            let line = self.read_line(timeout).await?;
+            let line = self
+                .conn
+                .read_line(MAX_REPLY, timeout, Overlong::Fail)
+                .await
+                .map_err(read_failed)?;
             let line = String::from_utf8_lossy(&line).trim_end().to_string();
             let code = line
                 .get(..3)
@@ -105,46 +122,9 @@ impl Conn {
         }
     }
 
-    async fn read_line(&mut self, timeout: Duration) -> Result<Vec<u8>, Reply> {
-        loop {
-            if let Some(i) = self.buf.iter().position(|b| *b == b'\n') {
-                let rest = self.buf.split_off(i + 1);
-                return Ok(std::mem::replace(&mut self.buf, rest));
-            }
-            if self.buf.len() > MAX_REPLY {
-                return Err(Reply::local(451, "4.5.0 reply line too long"));
-            }
-            let mut chunk = [0u8; 4096];
-            let read = async {
-                self.io
-                    .read(&mut chunk)
-                    .await
-                    .map_err(|e| Reply::local(451, format!("4.4.2 connection error: {e}")))
-            };
-            let timer = async {
-                smol::Timer::after(timeout).await;
-                Err(Reply::local(451, "4.4.2 timeout waiting for the server"))
-            };
-            let n = read.or(timer).await?;
-            if n == 0 {
-                return Err(Reply::local(451, "4.4.2 connection closed by the server"));
-            }
-            self.buf.extend_from_slice(&chunk[..n]);
-        }
-    }
-
     async fn send(&mut self, bytes: &[u8]) -> Result<(), Reply> {
-        let timeout = self.timeout;
-        let write = async {
-            self.io.write_all(bytes).await?;
-            self.io.flush().await
-        };
-        let timer = async {
-            smol::Timer::after(timeout).await;
-            Err(std::io::Error::from(std::io::ErrorKind::TimedOut))
-        };
-        write
-            .or(timer)
+        self.conn
+            .send(bytes)
             .await
             .map_err(|e| Reply::local(451, format!("4.4.2 connection error: {e}")))
     }
@@ -152,6 +132,19 @@ impl Conn {
     async fn command(&mut self, line: &str) -> Result<Reply, Reply> {
         self.send(format!("{line}\r\n").as_bytes()).await?;
         self.read_reply(self.timeout).await
+    }
+
+    /// STARTTLS (or implicit TLS) with the certificate checked as `config` says.
+    async fn tls(&mut self, config: Arc<rustls::ClientConfig>, host: &str) -> Result<(), Reply> {
+        wire::tls::connect(&mut self.conn, config, host, self.timeout)
+            .await
+            .map_err(|e| match e {
+                TlsError::BadName => Reply::local(451, format!("4.7.0 bad TLS server name {host}")),
+                TlsError::Timeout => Reply::local(451, "4.7.0 TLS handshake timed out"),
+                TlsError::Handshake(e) => {
+                    Reply::local(451, format!("4.7.0 TLS handshake with {host} failed: {e}"))
+                }
+            })
     }
 }
 
@@ -240,32 +233,6 @@ async fn connect(addrs: &[SocketAddr], timeout: Duration) -> Result<smol::net::T
     Err(last)
 }
 
-async fn tls_wrap(
-    io: Box<dyn Io>,
-    config: Arc<rustls::ClientConfig>,
-    host: &str,
-    timeout: Duration,
-) -> Result<Box<dyn Io>, Reply> {
-    let name = match host.parse::<std::net::IpAddr>() {
-        Ok(ip) => ServerName::IpAddress(ip.into()),
-        Err(_) => ServerName::try_from(host.to_string())
-            .map_err(|_| Reply::local(451, format!("4.7.0 bad TLS server name {host}")))?,
-    };
-    let connector = futures_rustls::TlsConnector::from(config);
-    let handshake = async {
-        connector
-            .connect(name, io)
-            .await
-            .map_err(|e| Reply::local(451, format!("4.7.0 TLS handshake with {host} failed: {e}")))
-    };
-    let timer = async {
-        smol::Timer::after(timeout).await;
-        Err(Reply::local(451, "4.7.0 TLS handshake timed out"))
-    };
-    let stream = handshake.or(timer).await?;
-    Ok(Box::new(stream))
-}
-
 /// Runs one SMTP transaction: `message` from `mail_from` to each of `rcpts` through `hop`.
 /// `helo` is our host name. Never panics on anything the server sends.
 pub async fn send(
@@ -292,17 +259,13 @@ async fn transaction(
 ) -> Result<Outcome, Reply> {
     let tcp = connect(&hop.addrs, timeout).await?;
     let _ = tcp.set_nodelay(true);
-    let mut io: Box<dyn Io> = Box::new(tcp);
-    let mut tls = false;
-    if let TlsUse::Implicit(cfg) = &hop.tls {
-        io = tls_wrap(io, cfg.clone(), &hop.host, timeout).await?;
-        tls = true;
-    }
-    let mut c = Conn {
-        io,
-        buf: Vec::new(),
+    let mut c = Client {
+        conn: Conn::new(Box::new(tcp)).with_write_timeout(timeout),
         timeout,
     };
+    if let TlsUse::Implicit(cfg) = &hop.tls {
+        c.tls(cfg.clone(), &hop.host).await?;
+    }
     let greeting = c.read_reply(timeout).await?;
     if greeting.code != 220 {
         return Err(greeting);
@@ -333,18 +296,12 @@ async fn transaction(
             ));
         }
         // RFC 3207 §4.2: forget everything learnt before TLS and say EHLO again.
-        let io = std::mem::replace(
-            &mut c.io,
-            Box::new(futures_lite::io::Cursor::new(Vec::<u8>::new())),
-        );
-        c.buf.clear();
-        c.io = tls_wrap(io, cfg, &hop.host, timeout).await?;
-        tls = true;
+        c.tls(cfg, &hop.host).await?;
         ehlo = self::ehlo(&mut c, helo).await?;
     }
     if let Some((user, pass)) = &hop.auth {
         // Credentials never travel in clear text.
-        if !tls {
+        if !c.conn.is_tls() {
             return Err(Reply::local(
                 451,
                 "4.7.0 will not send credentials without TLS",
@@ -389,7 +346,7 @@ async fn transaction(
         let _ = c.command("QUIT").await;
         return Err(r);
     }
-    c.send(&dot_stuff(message)).await?;
+    c.send(&wire::dot::stuff(message)).await?;
     // RFC 5321 §4.5.3.2.6: up to 10 minutes for the reply to the final dot.
     let done = c.read_reply(timeout.max(Duration::from_secs(600))).await?;
     let _ = c.command("QUIT").await;
@@ -401,7 +358,7 @@ async fn transaction(
     ))
 }
 
-async fn ehlo(c: &mut Conn, helo: &str) -> Result<Ehlo, Reply> {
+async fn ehlo(c: &mut Client, helo: &str) -> Result<Ehlo, Reply> {
     let r = c.command(&format!("EHLO {helo}")).await?;
     if r.code == 250 {
         return Ok(parse_ehlo(&r));
@@ -415,7 +372,7 @@ async fn ehlo(c: &mut Conn, helo: &str) -> Result<Ehlo, Reply> {
     }
 }
 
-async fn auth(c: &mut Conn, ehlo: &Ehlo, user: &str, pass: &str) -> Result<(), Reply> {
+async fn auth(c: &mut Client, ehlo: &Ehlo, user: &str, pass: &str) -> Result<(), Reply> {
     let b64 = |s: &[u8]| base64::engine::general_purpose::STANDARD.encode(s);
     let fail = |r: Reply| {
         // A refused login will not get better by retrying soon, but the credentials may be
@@ -446,38 +403,9 @@ async fn auth(c: &mut Conn, ehlo: &Ehlo, user: &str, pass: &str) -> Result<(), R
     Ok(())
 }
 
-/// RFC 5321 §4.5.2: a line starting with "." gets another; the data ends with CRLF.CRLF.
-/// Bare LFs become CRLF on the way (§2.3.8).
-pub fn dot_stuff(message: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(message.len() + 64);
-    let mut at_bol = true;
-    let mut prev = 0u8;
-    for &b in message {
-        if at_bol && b == b'.' {
-            out.push(b'.');
-        }
-        if b == b'\n' && prev != b'\r' {
-            out.push(b'\r');
-        }
-        out.push(b);
-        at_bol = b == b'\n';
-        prev = b;
-    }
-    if !out.ends_with(b"\r\n") {
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b".\r\n");
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[test]
-    fn stuffing() {
-        assert_eq!(dot_stuff(b"a\r\n.b\r\n"), b"a\r\n..b\r\n.\r\n");
-        assert_eq!(dot_stuff(b".x\nno end"), b"..x\r\nno end\r\n.\r\n");
-    }
     #[test]
     fn ehlo_keywords() {
         let r = Reply {

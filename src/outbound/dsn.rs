@@ -62,8 +62,8 @@ pub fn bounce(
     for r in failed {
         human.push_str(&format!(
             "<{}>: {}\r\n",
-            crate::smtp::session::printable(&r.address),
-            crate::smtp::session::printable(&r.reply)
+            crate::wire::printable(&r.address),
+            crate::wire::printable(&r.reply)
         ));
     }
     let mut status = format!(
@@ -74,13 +74,13 @@ pub fn bounce(
         // RFC 3464 §2.3: one block per recipient, separated by an empty line.
         status.push_str(&format!(
             "\r\nFinal-Recipient: rfc822; {}\r\nAction: failed\r\nStatus: {}\r\n",
-            crate::smtp::session::printable(&r.address),
+            crate::wire::printable(&r.address),
             status_code(&r.reply)
         ));
         if r.reply.len() > 3 && r.reply.as_bytes()[..3].iter().all(u8::is_ascii_digit) {
             status.push_str(&format!(
                 "Diagnostic-Code: smtp; {}\r\n",
-                crate::smtp::session::printable(&r.reply)
+                crate::wire::printable(&r.reply)
             ));
         }
     }
@@ -106,7 +106,7 @@ pub fn bounce(
          \r\n--{boundary}\r\n\
          Content-Type: text/rfc822-headers\r\n\
          Content-Description: Undelivered message headers\r\n\r\n",
-        crate::smtp::session::printable(sender),
+        crate::wire::printable(sender),
         crate::date::rfc5322(now),
     )
     .into_bytes();

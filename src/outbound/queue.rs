@@ -112,7 +112,7 @@ async fn attempt(out: &Outbound, id: u64) -> Result<(), StoreError> {
         let mut local: Vec<(String, AccountId)> = Vec::new();
         let mut remote: Vec<String> = Vec::new();
         for r in msg.pending() {
-            match crate::smtp::resolve(store, &r.address).await? {
+            match crate::ingest::resolve(store, &r.address).await? {
                 Recipient::Local(accounts) => {
                     for a in accounts {
                         local.push((r.address.clone(), a));
@@ -154,7 +154,7 @@ async fn attempt(out: &Outbound, id: u64) -> Result<(), StoreError> {
     for f in &newly_failed {
         log::info!(
             "outbound: q{id} to <{}> failed: {}",
-            crate::smtp::session::printable(&f.address),
+            crate::wire::printable(&f.address),
             f.reply
         );
     }
@@ -453,13 +453,13 @@ async fn bounce(
     now: i64,
 ) -> Option<String> {
     let inner = &out.inner;
-    let accounts = match crate::smtp::resolve(&inner.store, &msg.mail_from).await {
+    let accounts = match crate::ingest::resolve(&inner.store, &msg.mail_from).await {
         Ok(Recipient::Local(a)) => a,
         Ok(_) => {
             log::warn!(
                 "outbound: q{}: sender <{}> is not local; no bounce sent",
                 msg.id,
-                crate::smtp::session::printable(&msg.mail_from)
+                crate::wire::printable(&msg.mail_from)
             );
             return None;
         }

@@ -51,6 +51,18 @@ fn must_not_reply(sender: &str, header: &[u8]) -> bool {
 
 /// Called after a message from `sender` was delivered to `accounts`; `header` is the message's
 /// header section. Never fails the delivery: problems are logged.
+/// The receive step (`ingest/receive.rs`) calls this after a delivery committed.
+impl crate::ingest::receive::Outgoing for Outbound {
+    fn delivered(&self, sender: &str, header: Vec<u8>, accounts: Vec<AccountId>) {
+        let out = self.clone();
+        let sender = sender.to_string();
+        smol::spawn(async move {
+            on_delivery(&out, &sender, &header, &accounts).await;
+        })
+        .detach();
+    }
+}
+
 pub async fn on_delivery(out: &Outbound, sender: &str, header: &[u8], accounts: &[AccountId]) {
     // A header section of any size comes in by SMTP: parse at most what mime/limits.rs allows.
     let header = crate::mime::limits::bounded(header);
@@ -114,13 +126,13 @@ pub async fn on_delivery(out: &Outbound, sender: &str, header: &[u8], accounts: 
             .unwrap_or_else(|| "I am away and will read your message when I am back.".into());
         let mut raw = format!(
             "From: <{from}>\r\nTo: <{}>\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: <vacation.{now}.{acct}@{}>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n",
-            crate::smtp::session::printable(sender),
-            crate::smtp::session::printable(&reply_subject),
+            crate::wire::printable(sender),
+            crate::wire::printable(&reply_subject),
             crate::date::rfc5322(now),
             out.inner.config.hostname
         );
         if let Some(id) = &message_id {
-            let id = crate::smtp::session::printable(id);
+            let id = crate::wire::printable(id);
             raw.push_str(&format!("In-Reply-To: <{id}>\r\nReferences: <{id}>\r\n"));
         }
         raw.push_str("\r\n");
@@ -138,7 +150,7 @@ pub async fn on_delivery(out: &Outbound, sender: &str, header: &[u8], accounts: 
         match out.enqueue(msg, raw.into_bytes()).await {
             Ok(id) => log::info!(
                 "vacation: reply from {from} to <{}> queued as q{id}",
-                crate::smtp::session::printable(sender)
+                crate::wire::printable(sender)
             ),
             Err(e) => log::warn!("vacation: cannot queue a reply: {e}"),
         }

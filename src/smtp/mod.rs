@@ -1,24 +1,33 @@
-//! The SMTP listener (RFC 5321): accepts connections and runs one [`session::Session`] each.
-//! This is the only module that speaks SMTP.
+//! SMTP (RFC 5321) on two ports: port 25 (mail for local recipients) and submission (RFC 6409,
+//! the server's users sending). This is the only module that speaks SMTP.
+//!
+//! - `mod.rs`: the accept loop of both ports (admission, then one session per connection).
+//! - `session.rs`: one state machine for both, with a [`session::Mode`]; the command loop,
+//!   the error budget, the activity record.
+//! - `cmd/`: one file per command, `cmd/mod.rs` is the command table.
+//! - `mx.rs`: port 25 after DATA: the receive step (`ingest/receive.rs`) and its reply.
+//! - `submission.rs`: the submission port's listener and its after-DATA (sender checks, queue).
+//! - `reply.rs`: named reply codes; `greeting.rs`: who waits before the greeting.
+//! - The transport (line reading, DATA, reply buffering, STARTTLS) is `src/wire/`, shared
+//!   with the outbound client.
 
-pub mod data;
 pub mod greeting;
 /// Connection admission, shared with the HTTPS listener (`src/admission.rs`).
 pub use crate::admission as limits;
 
+mod cmd;
+pub mod mx;
 pub mod reply;
 pub mod session;
 pub mod submission;
 
 use crate::config::Config;
-use crate::store::Recipient;
 use crate::store::Store;
 use crate::tls::Tls;
-use futures_lite::{AsyncRead, AsyncWrite};
 use std::sync::Arc;
 
-pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+/// The stream a session runs over (`src/wire/`, shared with the outbound client).
+pub use crate::wire::Io;
 
 #[derive(Clone)]
 pub struct SmtpContext {
@@ -71,41 +80,59 @@ impl SmtpContext {
     }
 }
 
+/// Accepts port 25 connections.
 pub async fn serve(listener: smol::net::TcpListener, ctx: SmtpContext) {
+    let limits = ctx.limits.clone();
+    accept(listener, ctx, limits, session::Mode::Mx).await
+}
+
+/// The accept loop of both ports: admission first (`src/admission.rs`: totals, per IP, rate),
+/// then one session per connection; a refused connection gets one 421 line and no session.
+async fn accept(
+    listener: smol::net::TcpListener,
+    ctx: SmtpContext,
+    limits: Arc<limits::Limits>,
+    mode: session::Mode,
+) {
+    let tag = match mode {
+        session::Mode::Mx => "smtp",
+        session::Mode::Submission(_) => "submission",
+    };
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
-                let ctx = ctx.clone();
-                match ctx.limits.admit(peer.ip()) {
+                match limits.admit(peer.ip()) {
                     Ok(permit) => {
+                        let conn = crate::wire::Conn::new(Box::new(stream));
+                        let s = session::Session::new(ctx.clone(), mode.clone(), peer, conn);
                         smol::spawn(async move {
-                            session::Session::new(ctx, peer, Box::new(stream))
-                                .run()
-                                .await;
+                            s.run().await;
                             drop(permit);
                         })
                         .detach();
                     }
                     Err(refusal) => {
-                        log::info!("smtp {peer}: refused connection: {}", refusal.reason());
-                        ctx.activity.record(crate::activity::Transaction {
-                            time: crate::ingest::now(),
-                            client_ip: peer.ip(),
-                            helo: None,
-                            sender: None,
-                            recipients: Vec::new(),
-                            code: 421,
-                            text: refusal.reply()[4..].trim_end().to_string(),
-                            auth: None,
-                        });
+                        log::info!("{tag} {peer}: refused connection: {}", refusal.reason());
+                        if let session::Mode::Mx = mode {
+                            ctx.activity.record(crate::activity::Transaction {
+                                time: crate::ingest::now(),
+                                client_ip: peer.ip(),
+                                helo: None,
+                                sender: None,
+                                recipients: Vec::new(),
+                                code: 421,
+                                text: refusal.reply()[4..].trim_end().to_string(),
+                                auth: None,
+                            });
+                        }
                         smol::spawn(refuse(stream, refusal)).detach();
                     }
                 }
             }
             Err(e) => {
                 // Out of file descriptors and the like: back off instead of spinning.
-                log::warn!("smtp accept failed: {e}");
+                log::warn!("{tag} accept failed: {e}");
                 smol::Timer::after(std::time::Duration::from_millis(100)).await;
             }
         }
@@ -123,11 +150,4 @@ pub(crate) async fn refuse(mut stream: smol::net::TcpStream, refusal: limits::Re
         smol::Timer::after(std::time::Duration::from_secs(5)).await;
     };
     write.or(timeout).await;
-}
-
-/// Where mail for a recipient goes: account addresses, aliases, plus-addressing (`user+tag`)
-/// and catch-alls, case-insensitively (`store/redb/read_addresses.rs`).
-pub async fn resolve(store: &Store, address: &str) -> crate::store::Result<Recipient> {
-    let address = address.to_string();
-    store.read(move |r| r.resolve_recipient(&address)).await
 }

@@ -10,6 +10,7 @@ pub mod model_send;
 mod redb;
 pub mod snapshot;
 
+pub use self::redb::app_passwords::AppPassword;
 pub use self::redb::backup::CopyStats;
 pub use self::redb::check::CheckReport;
 pub use self::redb::index_marks::IndexMarks;
@@ -19,6 +20,7 @@ pub use self::redb::read_stats::Usage;
 pub use self::redb::recover::Health;
 pub use self::redb::tables::SCHEMA_VERSION;
 pub use self::redb::tables::{QUEUE_OWNER, slot};
+pub use self::redb::tokens::{Token, TokenKind};
 pub use self::redb::write::{VALID_ROLES, Writer, hex_sha256};
 pub use self::redb::write_addresses::{normalize_address, normalize_domain};
 pub use error::{Result, StoreError};

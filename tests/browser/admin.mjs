@@ -73,6 +73,19 @@ try {
   await page.waitForSelector('#alias-rows tr[data-alias="info@example.org"]');
   console.log('alias info@example.org -> dora@example.org listed');
 
+  // 2c. An app password for her: named in a prompt, shown once, listed, revoked by id.
+  page.once('dialog', (d) => d.accept("Dora's phone"));
+  await page.click('#account-rows tr[data-addr="dora@example.org"] button[data-act=app-add]');
+  await page.waitForFunction(() => /App password/.test(document.querySelector('#flash').textContent));
+  const app = await page.textContent('#flash code');
+  if (!/^[a-z0-9]{4}(-[a-z0-9]{4}){4}$/.test(app || '')) throw new Error(`no app password shown: ${app}`);
+  let listed = '';
+  page.once('dialog', (d) => { listed = d.message(); d.accept(app.slice(0, 4)); });
+  await page.click('#account-rows tr[data-addr="dora@example.org"] button[data-act=app-list]');
+  await page.waitForFunction(() => /revoked app password/.test(document.querySelector('#flash').textContent));
+  if (!listed.includes("Dora's phone")) throw new Error(`app password not listed: ${listed}`);
+  console.log('app password made, listed and revoked');
+
   // 3. Create one with a generated password, then delete it through the typed confirmation.
   await page.fill('#add-user input[name=address]', 'temp@example.org');
   await page.click('#add-user button[type=submit]');

@@ -6,67 +6,15 @@
 //! `.ci/run` installs what this needs (`apt-get install chromium`, `npm ci` in tests/browser).
 //! If the browser or node is missing the test FAILS and says why: it never passes silently.
 
+use crate::browser_support;
 use crate::common;
 use common::*;
-use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn loud_failure(why: &str) -> ! {
-    panic!(
-        "\n\n========== ADMIN BROWSER TEST CANNOT RUN ==========\n{why}\n\
-         Install what it needs with:\n  apt-get update && apt-get install -y chromium nodejs npm\n  \
-         (cd tests/browser && npm ci)\n(`make test` does this through tests/setup/deps.sh.)\n\
-         ===================================================\n"
-    );
-}
-
-fn chromium() -> PathBuf {
-    let p = std::env::var_os("CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    if !p.exists() {
-        loud_failure(&format!("{} does not exist.", p.display()));
-    }
-    p
-}
-
-fn ensure_playwright(dir: &Path) {
-    if dir
-        .join("node_modules/playwright-core/package.json")
-        .exists()
-    {
-        return;
-    }
-    // Not installed yet (a fresh clone): install exactly what package-lock.json pins.
-    let out = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(dir)
-        .output();
-    match out {
-        Ok(o) if o.status.success() => {}
-        Ok(o) => loud_failure(&format!(
-            "`npm ci` in {} failed:\n{}",
-            dir.display(),
-            String::from_utf8_lossy(&o.stderr)
-        )),
-        Err(e) => loud_failure(&format!("cannot run npm: {e}")),
-    }
-}
 
 #[test]
 fn admin_page_in_headless_chromium() {
-    let browser = chromium();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    match Command::new("node").arg("--version").output() {
-        Ok(o) if o.status.success() => {}
-        _ => loud_failure("node is not installed."),
-    }
-    ensure_playwright(&dir);
-    // CARGO_TARGET_TMPDIR is <target>/tmp: the screenshots go to <target>/.
-    let shots = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("target"));
+    let (browser, dir) = browser_support::ready();
+    let shots = browser_support::screenshot_dir();
     for f in ["admin-browser.png", "admin-browser-phone.png"] {
         let _ = std::fs::remove_file(shots.join(f));
     }
@@ -131,5 +79,7 @@ fn admin_page_in_headless_chromium() {
     assert!(log.contains("ran user add dora@example.org"));
     assert!(log.contains("ran user del temp@example.org"));
     assert!(log.contains("ran alias add info@example.org"));
+    assert!(log.contains("ran user app-password add dora@example.org"));
+    assert!(log.contains("ran user app-password del dora@example.org"));
     assert!(log.contains("signed out"));
 }

@@ -381,6 +381,30 @@ async fn encrypted_pushes_and_gone_subscriptions() {
     let id = r[1]["created"]["k"]["id"].as_str().expect("id").to_string();
     let v = push.next();
     assert_eq!(v.header("content-encoding"), Some("aes128gcm"));
+    // A Web Push delivery carries the server's VAPID token (RFC 8292 §3), for the push
+    // service's origin, signed by the key the webmail gives browsers (`vapid-key.p8`).
+    let vapid = v
+        .header("authorization")
+        .expect("VAPID Authorization")
+        .to_string();
+    let (t, k) = vapid
+        .strip_prefix("vapid t=")
+        .and_then(|r| r.split_once(", k="))
+        .expect("vapid t=..., k=...");
+    let (input, sig) = t.rsplit_once('.').expect("JWT");
+    let dec = |x: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(x)
+            .expect("base64url")
+    };
+    ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, dec(k))
+        .verify(input.as_bytes(), &dec(sig))
+        .expect("the VAPID token verifies with its key");
+    let claims: Value = serde_json::from_slice(&dec(input.split('.').nth(1).unwrap())).unwrap();
+    let origin = push.url("k");
+    let origin = origin.split('/').take(3).collect::<Vec<_>>().join("/");
+    assert_eq!(claims["aud"], json!(origin), "{claims}");
+    assert!(s.data_dir.join("vapid-key.p8").exists());
     let plain = mailnook::http::webpush::decrypt(&v.body, ua, &ua_public, &auth).expect("decrypt");
     let body: Value = serde_json::from_slice(&plain).expect("json");
     assert_eq!(body["@type"], "PushVerification");

@@ -4,6 +4,7 @@
 
 // Shared harness and helpers.
 mod admin_support;
+mod browser_support;
 mod common;
 mod core_common;
 mod mail_support;
@@ -15,6 +16,8 @@ mod smtp_support;
 mod admin_api;
 mod admin_browser;
 mod admin_tls;
+mod auth_app_passwords;
+mod auth_bearer;
 mod core_blobs;
 mod core_changes;
 mod core_fuzz;
@@ -22,6 +25,7 @@ mod core_push;
 mod core_push_guard;
 mod core_push_memory;
 mod core_push_subscription;
+mod core_query;
 mod core_requests;
 mod first_start;
 mod http_edge;
@@ -56,8 +60,11 @@ mod smtp_crash;
 mod smtp_figures;
 mod smtp_fuzz;
 mod smtp_limits;
+mod smtp_ports;
 mod smtp_transcript;
 mod store_backup;
 mod store_disk_full;
 mod store_schema;
 mod transfer_files;
+mod webmail;
+mod webmail_browser;

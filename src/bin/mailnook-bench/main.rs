@@ -1,14 +1,17 @@
 //! `make bench`: drives the real release binary on loopback and prints one table of figures
 //! (issue #8). Sizes are set by environment variables so a quick run is possible:
+//! BENCH_WEBMAIL (default 1; 0 leaves out the headless-Chromium webmail figures),
 //! BENCH_MESSAGES (default 50000, the measured ingest), BENCH_TOTAL (default 100000, the store
 //! size for the read figures), BENCH_CONNECTIONS (default 16), BENCH_PUSH (default 200).
 
 mod corpus;
 mod http_client;
+mod idle;
 mod send;
 mod server;
 mod smtp_client;
 mod stats;
+mod webmail;
 
 use serde_json::{Value, json};
 use stats::{Row, ms, percentile};
@@ -150,6 +153,7 @@ fn run() -> Result<(), String> {
     server::add_user(&data, USER, PASS)?;
     std::thread::sleep(Duration::from_millis(500));
     let idle_rss = stats::rss_kib(srv.pid());
+    let idle_row = idle::figure(srv.pid(), Duration::from_secs(10));
     let config = http_client::client_config(&data.join("tls-cert.pem"))?;
     let mut http = http_client::Https::new(srv.https, config.clone(), USER, PASS);
     let acct = account_id(&mut http)?;
@@ -323,6 +327,14 @@ fn run() -> Result<(), String> {
     });
 
     rows.push(send::figure(&mut http, &acct, USER, 50)?);
+    if env("BENCH_WEBMAIL", 1) == 1 {
+        rows.extend(webmail::figures(
+            &format!("https://{}", srv.https),
+            USER,
+            PASS,
+            total,
+        ));
+    }
 
     // 4. Memory.
     std::thread::sleep(Duration::from_millis(300));
@@ -348,6 +360,7 @@ fn run() -> Result<(), String> {
     std::thread::sleep(Duration::from_millis(500));
     let with_push = stats::rss_kib(srv.pid());
     drop(push_conns);
+    rows.push(idle_row);
     rows.push(Row {
         figure: "RSS idle after start".into(),
         value: format!("{:.1} MB", idle_rss as f64 / 1024.0),

@@ -1,51 +1,28 @@
-//! Email/queryChanges (RFC 8620 §5.6, RFC 8621 §4.5).
+//! Email/queryChanges (RFC 8620 §5.6, RFC 8621 §4.5) on the shared /queryChanges path
+//! (`jmap/query/changes.rs`: changed ids are removed, and re-added where they are now).
 //!
-//! The server keeps no history of query results, so the changes are derived from the changelog:
-//! every email changed since the old state (created, updated or destroyed; and, when the query
-//! depends on threads, every email of a thread that changed) is reported as removed, and those
-//! of them that are in the current results are reported as added at their current index. §5.6
-//! allows exactly this over-reporting ("the server MAY return the ids of extra items"), and it
-//! stays correct for every filter and sort, mutable properties included. A state older than the
-//! trimmed changelog gets cannotCalculateChanges.
+//! The changed ids: every email changed since the old state (created, updated or destroyed;
+//! and, when the query depends on threads, every email of a thread that changed). A state older
+//! than the trimmed changelog gets cannotCalculateChanges.
 
-use super::query::plan;
+use super::query::{EXTRA_ARGS, plan};
+use super::query_filter::Cond;
 use super::query_run;
-use crate::jmap::args::{self, Args};
+use super::query_sort::Property;
+use crate::jmap::Ctx;
+use crate::jmap::args::Args;
 use crate::jmap::error::MethodError;
-use crate::jmap::{Ctx, parse_state, state_string};
-use crate::store::StoreError;
+use crate::jmap::query::QueryChangesRequest;
+use crate::jmap::query::changes::too_old;
 use crate::store::model::{DataType, IdKind};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::BTreeSet;
 
 pub async fn query_changes(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
     let acct = ctx.account(&a)?;
-    args::only(
-        &a,
-        &[
-            "accountId",
-            "filter",
-            "sort",
-            "sinceQueryState",
-            "maxChanges",
-            "upToId",
-            "calculateTotal",
-            "collapseThreads",
-        ],
-    )?;
-    let plan = plan(ctx, &a)?;
-    let since_str = args::req_str(&a, "sinceQueryState")?.to_string();
-    let since = parse_state(&since_str).ok_or_else(MethodError::cannot_calculate_changes)?;
-    let max_changes = args::opt_uint(&a, "maxChanges")?;
-    if max_changes == Some(0) {
-        return Err(MethodError::invalid_arguments(
-            "maxChanges must be positive",
-        ));
-    }
-    // upToId is accepted; §5.6 lets the server report changes past it anyway.
-    args::opt_str(&a, "upToId")?;
-    let calculate_total = args::opt_bool(&a, "calculateTotal", false)?;
-
+    let q = QueryChangesRequest::<Cond, Property>::parse(ctx, &a, &EXTRA_ARGS)?;
+    let since = q.since.since;
+    let plan = plan(&a, q.filter, q.sort)?;
     let snap = query_run::snapshot(ctx, acct, &plan).await?;
     let (new_state, changed, ids) = ctx
         .jmap
@@ -55,10 +32,8 @@ pub async fn query_changes(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodEr
                 let new_state = query_run::query_state(r, &snap, acct, &plan)?;
                 let changes = |ty| match r.changes(acct, ty, since, usize::MAX) {
                     Ok(Some(c)) => Ok(c),
-                    Ok(None) | Err(StoreError::Invalid(_)) => {
-                        Err(MethodError::cannot_calculate_changes())
-                    }
-                    Err(e) => Err(MethodError::from(e)),
+                    Ok(None) => Err(MethodError::cannot_calculate_changes()),
+                    Err(e) => Err(too_old(e)),
                 };
                 let emails = changes(DataType::Email)?;
                 let mut changed: BTreeSet<u32> = BTreeSet::new();
@@ -85,30 +60,7 @@ pub async fn query_changes(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodEr
         })
         .await??;
 
-    let added: Vec<Value> = ids
-        .iter()
-        .enumerate()
-        .filter(|(_, id)| changed.contains(id))
-        .map(|(i, id)| json!({ "id": IdKind::Email.encode(*id), "index": i }))
-        .collect();
-    let removed: Vec<String> = changed.iter().map(|id| IdKind::Email.encode(*id)).collect();
-    if let Some(max) = max_changes
-        && (added.len() + removed.len()) as u64 > max
-    {
-        return Err(MethodError::new(
-            "tooManyChanges",
-            format!("more than {max} changes; query again"),
-        ));
-    }
-    let mut out = json!({
-        "accountId": ctx.account_id(),
-        "oldQueryState": since_str,
-        "newQueryState": state_string(new_state),
-        "removed": removed,
-        "added": added,
-    });
-    if calculate_total {
-        out["total"] = json!(ids.len());
-    }
-    Ok(out)
+    let changed: Vec<u32> = changed.into_iter().collect();
+    q.since
+        .response(ctx, new_state, &ids, &changed, IdKind::Email)
 }

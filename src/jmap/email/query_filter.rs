@@ -1,31 +1,25 @@
-//! Email/query filters (RFC 8621 §4.4.1, RFC 8620 §5.5): parsing the JSON tree and deciding
-//! whether one email matches. Text conditions (text, from, to, cc, bcc, subject, body, header)
-//! become [`TextSearch`]es answered by the index before the walk; the walk only looks their
-//! results up. Everything else is answered from the store, reading an email's records only when
-//! a condition needs them.
+//! Email/query filters (RFC 8621 §4.4.1) on the shared filter tree (`jmap/query/filter.rs`):
+//! the typed conditions ([`Cond`]) and deciding whether one email matches. Text conditions
+//! (text, from, to, cc, bcc, subject, body, header) become [`TextSearch`]es answered by the
+//! index before the walk; the walk only looks their results up. Everything else is answered
+//! from the store, reading an email's records only when a condition needs them.
 
 use crate::index::query::{Target, TextSearch};
 use crate::index::schema::TextField;
 use crate::jmap::Ctx;
 use crate::jmap::error::MethodError;
+use crate::jmap::query::{self, Condition};
 use crate::store::Reader;
 use crate::store::model::{AccountId, EmailMeta, EmailState, IdKind};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// Deeper trees are refused (a request must not be able to exhaust the stack).
-const MAX_DEPTH: usize = 16;
 /// More text conditions than this in one filter are refused (each is one index search).
 const MAX_TEXT: usize = 32;
 
-#[derive(Debug, Clone)]
-pub enum Filter {
-    And(Vec<Filter>),
-    Or(Vec<Filter>),
-    Not(Vec<Filter>),
-    Cond(Cond),
-}
+pub type Filter = query::Filter<Cond>;
 
+/// One FilterCondition property (RFC 8621 §4.4.1).
 #[derive(Debug, Clone)]
 pub enum Cond {
     /// `None`: an id that names no mailbox (nothing is in it).
@@ -41,10 +35,15 @@ pub enum Cond {
     HasKeyword(String),
     NotKeyword(String),
     HasAttachment(bool),
-    /// Index of the text search in [`Parsed::texts`].
-    Text(usize),
+    /// A search answered by the index; `slot` is its place in [`Parsed::texts`] (numbered by
+    /// [`number`]).
+    Text {
+        slot: usize,
+        search: TextSearch,
+    },
 }
 
+/// A parsed filter and its text searches (run once each, before the walk).
 #[derive(Debug, Clone, Default)]
 pub struct Parsed {
     pub filter: Option<Filter>,
@@ -57,66 +56,29 @@ impl Parsed {
     }
 }
 
+/// Parses `filter` (SearchSnippet/get takes the same filter as Email/query).
 pub fn parse(ctx: &Ctx<'_>, v: Option<&Value>) -> Result<Parsed, MethodError> {
-    let mut p = Parsed::default();
-    p.filter = match v {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(node(ctx, v, 0, &mut p.texts)?),
-    };
-    Ok(p)
+    number(Filter::parse(ctx, v)?)
 }
 
-fn node(
-    ctx: &Ctx<'_>,
-    v: &Value,
-    depth: usize,
-    texts: &mut Vec<TextSearch>,
-) -> Result<Filter, MethodError> {
-    if depth > MAX_DEPTH {
-        return Err(MethodError::unsupported_filter(format!(
-            "filters may nest at most {MAX_DEPTH} levels"
-        )));
-    }
-    let Value::Object(o) = v else {
-        return Err(MethodError::invalid_arguments(
-            "a filter must be a FilterOperator or FilterCondition object",
-        ));
-    };
-    if let Some(op) = o.get("operator") {
-        for k in o.keys() {
-            if k != "operator" && k != "conditions" {
-                return Err(MethodError::invalid_arguments(format!(
-                    "unknown FilterOperator property '{k}'"
-                )));
+/// Numbers the text searches of a parsed filter; too many is unsupportedFilter.
+pub fn number(mut filter: Option<Filter>) -> Result<Parsed, MethodError> {
+    let mut texts = Vec::new();
+    if let Some(f) = &mut filter {
+        f.visit_mut(&mut |c: &mut Cond| {
+            if let Cond::Text { slot, search } = c {
+                if texts.len() >= MAX_TEXT {
+                    return Err(MethodError::unsupported_filter(format!(
+                        "at most {MAX_TEXT} text conditions per filter"
+                    )));
+                }
+                *slot = texts.len();
+                texts.push(search.clone());
             }
-        }
-        let Some(Value::Array(list)) = o.get("conditions") else {
-            return Err(MethodError::invalid_arguments(
-                "a FilterOperator needs a 'conditions' array",
-            ));
-        };
-        let children = list
-            .iter()
-            .map(|c| node(ctx, c, depth + 1, texts))
-            .collect::<Result<Vec<_>, _>>()?;
-        return match op.as_str() {
-            Some("AND") => Ok(Filter::And(children)),
-            Some("OR") => Ok(Filter::Or(children)),
-            Some("NOT") => Ok(Filter::Not(children)),
-            _ => Err(MethodError::invalid_arguments(
-                "operator must be \"AND\", \"OR\" or \"NOT\"",
-            )),
-        };
+            Ok(())
+        })?;
     }
-    // A FilterCondition: all its properties must hold (an AND of one-property conditions).
-    let mut conds = Vec::with_capacity(o.len());
-    for (k, v) in o {
-        conds.push(Filter::Cond(condition(ctx, k, v, texts)?));
-    }
-    if conds.len() == 1 {
-        return Ok(conds.remove(0));
-    }
-    Ok(Filter::And(conds))
+    Ok(Parsed { filter, texts })
 }
 
 fn string<'a>(k: &str, v: &'a Value) -> Result<&'a str, MethodError> {
@@ -156,135 +118,122 @@ fn mailbox(ctx: &Ctx<'_>, k: &str, v: &Value) -> Result<Option<u32>, MethodError
     Ok(IdKind::Mailbox.decode(&ctx.resolve_id(string(k, v)?)))
 }
 
-fn condition(
-    ctx: &Ctx<'_>,
-    k: &str,
-    v: &Value,
-    texts: &mut Vec<TextSearch>,
-) -> Result<Cond, MethodError> {
-    let mut text = |target: Target, value: Option<String>| {
-        if texts.len() >= MAX_TEXT {
-            return Err(MethodError::unsupported_filter(format!(
-                "at most {MAX_TEXT} text conditions per filter"
-            )));
-        }
-        texts.push(TextSearch {
-            target,
-            text: value,
-        });
-        Ok(Cond::Text(texts.len() - 1))
-    };
-    let field = |f: TextField| Target::Field(f);
-    Ok(match k {
-        "inMailbox" => Cond::InMailbox(mailbox(ctx, k, v)?),
-        "inMailboxOtherThan" => {
-            let Value::Array(list) = v else {
-                return Err(MethodError::invalid_arguments(
-                    "filter 'inMailboxOtherThan' must be an array of ids",
-                ));
-            };
-            let mut ids = Vec::with_capacity(list.len());
-            for item in list {
-                // An id that names no mailbox excludes nothing.
-                if let Some(id) = mailbox(ctx, k, item)? {
-                    ids.push(id);
-                }
-            }
-            Cond::InMailboxOtherThan(ids)
-        }
-        "before" => Cond::Before(date(k, v)?),
-        "after" => Cond::After(date(k, v)?),
-        "minSize" => Cond::MinSize(size(k, v)?),
-        "maxSize" => Cond::MaxSize(size(k, v)?),
-        "allInThreadHaveKeyword" => Cond::AllInThread(keyword(k, v)?),
-        "someInThreadHaveKeyword" => Cond::SomeInThread(keyword(k, v)?),
-        "noneInThreadHaveKeyword" => Cond::NoneInThread(keyword(k, v)?),
-        "hasKeyword" => Cond::HasKeyword(keyword(k, v)?),
-        "notKeyword" => Cond::NotKeyword(keyword(k, v)?),
-        "hasAttachment" => Cond::HasAttachment(v.as_bool().ok_or_else(|| {
-            MethodError::invalid_arguments("filter 'hasAttachment' must be a boolean")
-        })?),
-        "text" => text(Target::Anywhere, Some(string(k, v)?.to_string()))?,
-        "from" => text(field(TextField::From), Some(string(k, v)?.to_string()))?,
-        "to" => text(field(TextField::To), Some(string(k, v)?.to_string()))?,
-        "cc" => text(field(TextField::Cc), Some(string(k, v)?.to_string()))?,
-        "bcc" => text(field(TextField::Bcc), Some(string(k, v)?.to_string()))?,
-        "subject" => text(field(TextField::Subject), Some(string(k, v)?.to_string()))?,
-        "body" => text(field(TextField::Body), Some(string(k, v)?.to_string()))?,
-        "header" => {
-            let list: Vec<&str> = match v {
-                Value::Array(a) if (1..=2).contains(&a.len()) => {
-                    a.iter().map(|x| string(k, x)).collect::<Result<_, _>>()?
-                }
-                _ => {
+impl Condition for Cond {
+    fn parse(ctx: &Ctx<'_>, k: &str, v: &Value) -> Result<Option<Cond>, MethodError> {
+        let text = |target: Target, value: Option<String>| Cond::Text {
+            slot: 0,
+            search: TextSearch {
+                target,
+                text: value,
+            },
+        };
+        let field = |f: TextField, v: &Value| -> Result<Cond, MethodError> {
+            Ok(text(Target::Field(f), Some(string(k, v)?.to_string())))
+        };
+        Ok(Some(match k {
+            "inMailbox" => Cond::InMailbox(mailbox(ctx, k, v)?),
+            "inMailboxOtherThan" => {
+                let Value::Array(list) = v else {
                     return Err(MethodError::invalid_arguments(
-                        "filter 'header' must be an array of one or two strings",
+                        "filter 'inMailboxOtherThan' must be an array of ids",
                     ));
+                };
+                let mut ids = Vec::with_capacity(list.len());
+                for item in list {
+                    // An id that names no mailbox excludes nothing.
+                    if let Some(id) = mailbox(ctx, k, item)? {
+                        ids.push(id);
+                    }
                 }
-            };
-            let name = list[0].trim().to_ascii_lowercase();
-            if name.is_empty()
-                || !name
-                    .bytes()
-                    .all(|b| (0x21..=0x7e).contains(&b) && b != b':')
-            {
-                return Err(MethodError::invalid_arguments(format!(
-                    "filter 'header': '{}' is not a header field name",
-                    list[0]
-                )));
+                Cond::InMailboxOtherThan(ids)
             }
-            let value = list.get(1).map(|s| s.to_string());
-            if value.is_some()
-                && crate::index::schema::UNINDEXED_HEADER_VALUES.contains(&name.as_str())
-            {
-                return Err(MethodError::unsupported_filter(format!(
-                    "the values of '{name}' header fields are not searchable"
-                )));
+            "before" => Cond::Before(date(k, v)?),
+            "after" => Cond::After(date(k, v)?),
+            "minSize" => Cond::MinSize(size(k, v)?),
+            "maxSize" => Cond::MaxSize(size(k, v)?),
+            "allInThreadHaveKeyword" => Cond::AllInThread(keyword(k, v)?),
+            "someInThreadHaveKeyword" => Cond::SomeInThread(keyword(k, v)?),
+            "noneInThreadHaveKeyword" => Cond::NoneInThread(keyword(k, v)?),
+            "hasKeyword" => Cond::HasKeyword(keyword(k, v)?),
+            "notKeyword" => Cond::NotKeyword(keyword(k, v)?),
+            "hasAttachment" => Cond::HasAttachment(v.as_bool().ok_or_else(|| {
+                MethodError::invalid_arguments("filter 'hasAttachment' must be a boolean")
+            })?),
+            "text" => text(Target::Anywhere, Some(string(k, v)?.to_string())),
+            "from" => field(TextField::From, v)?,
+            "to" => field(TextField::To, v)?,
+            "cc" => field(TextField::Cc, v)?,
+            "bcc" => field(TextField::Bcc, v)?,
+            "subject" => field(TextField::Subject, v)?,
+            "body" => field(TextField::Body, v)?,
+            "header" => {
+                let list: Vec<&str> = match v {
+                    Value::Array(a) if (1..=2).contains(&a.len()) => {
+                        a.iter().map(|x| string(k, x)).collect::<Result<_, _>>()?
+                    }
+                    _ => {
+                        return Err(MethodError::invalid_arguments(
+                            "filter 'header' must be an array of one or two strings",
+                        ));
+                    }
+                };
+                let name = list[0].trim().to_ascii_lowercase();
+                if name.is_empty()
+                    || !name
+                        .bytes()
+                        .all(|b| (0x21..=0x7e).contains(&b) && b != b':')
+                {
+                    return Err(MethodError::invalid_arguments(format!(
+                        "filter 'header': '{}' is not a header field name",
+                        list[0]
+                    )));
+                }
+                let value = list.get(1).map(|s| s.to_string());
+                if value.is_some()
+                    && crate::index::schema::UNINDEXED_HEADER_VALUES.contains(&name.as_str())
+                {
+                    return Err(MethodError::unsupported_filter(format!(
+                        "the values of '{name}' header fields are not searchable"
+                    )));
+                }
+                text(Target::Header(name), value)
             }
-            text(Target::Header(name), value)?
-        }
-        other => {
-            return Err(MethodError::unsupported_filter(format!(
-                "filter condition '{other}' is not supported"
-            )));
-        }
-    })
+            _ => return Ok(None),
+        }))
+    }
 }
 
 /// The inMailbox every match must satisfy, if the top of the tree requires one: the query can
 /// then walk that mailbox's date index instead of the whole account.
 pub fn required_mailbox(f: &Filter) -> Option<Option<u32>> {
-    match f {
-        Filter::Cond(Cond::InMailbox(m)) => Some(*m),
-        Filter::And(list) => list.iter().find_map(required_mailbox),
+    f.required().into_iter().find_map(|c| match c {
+        Cond::InMailbox(m) => Some(*m),
         _ => None,
-    }
+    })
 }
 
 /// The text searches every match must satisfy (top-level AND only).
 pub fn required_texts(f: &Filter, out: &mut Vec<usize>) {
-    match f {
-        Filter::Cond(Cond::Text(i)) => out.push(*i),
-        Filter::And(list) => list.iter().for_each(|c| required_texts(c, out)),
-        _ => {}
-    }
+    out.extend(f.required().into_iter().filter_map(|c| match c {
+        Cond::Text { slot, .. } => Some(*slot),
+        _ => None,
+    }));
 }
 
 /// Whether evaluating the filter needs the thread of an email (thread keyword conditions).
 pub fn uses_threads(f: &Filter) -> bool {
-    match f {
-        Filter::Cond(c) => matches!(
+    f.any(&|c| {
+        matches!(
             c,
             Cond::AllInThread(_) | Cond::SomeInThread(_) | Cond::NoneInThread(_)
-        ),
-        Filter::And(l) | Filter::Or(l) | Filter::Not(l) => l.iter().any(uses_threads),
-    }
+        )
+    })
 }
 
 /// The positive text conditions (not under NOT), for snippet highlighting (RFC 8621 §5).
 pub fn positive_texts(f: &Filter, negated: bool, out: &mut Vec<usize>) {
     match f {
-        Filter::Cond(Cond::Text(i)) if !negated => out.push(*i),
+        Filter::Cond(Cond::Text { slot, .. }) if !negated => out.push(*slot),
         Filter::Cond(_) => {}
         Filter::And(l) | Filter::Or(l) => l.iter().for_each(|c| positive_texts(c, negated, out)),
         Filter::Not(l) => l.iter().for_each(|c| positive_texts(c, !negated, out)),
@@ -373,39 +322,12 @@ impl Env<'_> {
 static EMPTY: Vec<BTreeMap<String, bool>> = Vec::new();
 
 pub fn matches(f: &Filter, e: &mut Email, env: &mut Env<'_>) -> Result<bool, MethodError> {
-    Ok(match f {
-        Filter::And(l) => {
-            for c in l {
-                if !matches(c, e, env)? {
-                    return Ok(false);
-                }
-            }
-            true
-        }
-        Filter::Or(l) => {
-            for c in l {
-                if matches(c, e, env)? {
-                    return Ok(true);
-                }
-            }
-            false
-        }
-        // RFC 8620 §5.5: NOT is true when none of the conditions is.
-        Filter::Not(l) => {
-            for c in l {
-                if matches(c, e, env)? {
-                    return Ok(false);
-                }
-            }
-            true
-        }
-        Filter::Cond(c) => cond(c, e, env)?,
-    })
+    f.try_matches(&mut |c: &Cond| cond(c, e, env))
 }
 
 fn cond(c: &Cond, e: &mut Email, env: &mut Env<'_>) -> Result<bool, MethodError> {
     Ok(match c {
-        Cond::Text(i) => env.texts.get(*i).is_some_and(|s| s.contains(&e.id)),
+        Cond::Text { slot, .. } => env.texts.get(*slot).is_some_and(|s| s.contains(&e.id)),
         Cond::Before(t) => e.received_at < *t,
         Cond::After(t) => e.received_at >= *t,
         Cond::InMailbox(None) => false,

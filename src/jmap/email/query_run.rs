@@ -9,9 +9,10 @@
 //! candidates.
 
 use super::query_filter::{self, Email, Env, Filter, Parsed};
-use super::query_sort::{self, Comparator, Key};
+use super::query_sort::{self, Comparator};
 use crate::index::Snapshot;
 use crate::jmap::error::MethodError;
+use crate::jmap::query::Key;
 use crate::store::Reader;
 use crate::store::model::{AccountId, DataType};
 use std::collections::{HashMap, HashSet};

@@ -1,19 +1,13 @@
-//! Email/query sorting (RFC 8621 §4.4.2, RFC 8620 §5.5 Comparator): every property of §4.4.2,
-//! `isAscending`, and the collations the Session advertises (RFC 4790 i;ascii-casemap,
-//! i;unicode-casemap, i;ascii-numeric). Ties are broken by email id in the direction of the
-//! first comparator, so the order is stable (§4.4.2 "must be stable").
+//! Email/query sorting (RFC 8621 §4.4.2) on the shared comparators (`jmap/query/sort.rs`):
+//! every property of §4.4.2 ([`Property`]), under the collations every /query knows. Ties are
+//! broken by email id in the direction of the first comparator, so the order is stable
+//! (§4.4.2 "must be stable").
 
 use super::query_filter::{Email, Env, has_keyword};
 use crate::jmap::error::MethodError;
-use serde_json::Value;
+use crate::jmap::query::{self, Collation, Key, SortProperty};
+use serde_json::{Map, Value};
 use std::cmp::Ordering;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Collation {
-    AsciiCasemap,
-    UnicodeCasemap,
-    AsciiNumeric,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Property {
@@ -28,12 +22,7 @@ pub enum Property {
     SomeInThread(String),
 }
 
-#[derive(Debug, Clone)]
-pub struct Comparator {
-    pub property: Property,
-    pub ascending: bool,
-    pub collation: Collation,
-}
+pub type Comparator = query::Comparator<Property>;
 
 /// Sort properties Email/query supports (advertised as `emailQuerySortOptions`).
 pub const SORT_OPTIONS: [&str; 9] = [
@@ -48,87 +37,41 @@ pub const SORT_OPTIONS: [&str; 9] = [
     "someInThreadHaveKeyword",
 ];
 
-/// Parses `sort`; `None` or an empty list means the default, newest first.
-pub fn parse(v: Option<&Value>) -> Result<Vec<Comparator>, MethodError> {
-    let list = match v {
-        None | Some(Value::Null) => return Ok(default()),
-        Some(Value::Array(l)) if l.is_empty() => return Ok(default()),
-        Some(Value::Array(l)) => l,
-        Some(_) => return Err(MethodError::invalid_arguments("sort must be an array")),
-    };
-    list.iter().map(comparator).collect()
+impl SortProperty for Property {
+    fn parse(prop: &str, o: &Map<String, Value>) -> Result<Option<Property>, MethodError> {
+        let keyword = || -> Result<String, MethodError> {
+            match o.get("keyword") {
+                Some(Value::String(k)) if !k.is_empty() => Ok(k.to_ascii_lowercase()),
+                _ => Err(MethodError::invalid_arguments(format!(
+                    "sorting by '{prop}' needs a 'keyword'"
+                ))),
+            }
+        };
+        Ok(Some(match prop {
+            "receivedAt" => Property::ReceivedAt,
+            "size" => Property::Size,
+            "from" => Property::From,
+            "to" => Property::To,
+            "subject" => Property::Subject,
+            "sentAt" => Property::SentAt,
+            "hasKeyword" => Property::HasKeyword(keyword()?),
+            "allInThreadHaveKeyword" => Property::AllInThread(keyword()?),
+            "someInThreadHaveKeyword" => Property::SomeInThread(keyword()?),
+            _ => return Ok(None),
+        }))
+    }
 }
 
-pub fn default() -> Vec<Comparator> {
+/// The comparators of a parsed `sort`; none means the default, newest first.
+pub fn or_default(sort: Vec<Comparator>) -> Vec<Comparator> {
+    if !sort.is_empty() {
+        return sort;
+    }
     vec![Comparator {
         property: Property::ReceivedAt,
         ascending: false,
         collation: Collation::UnicodeCasemap,
     }]
-}
-
-fn comparator(c: &Value) -> Result<Comparator, MethodError> {
-    let Value::Object(o) = c else {
-        return Err(MethodError::invalid_arguments(
-            "each sort entry must be a Comparator object",
-        ));
-    };
-    let prop = o
-        .get("property")
-        .and_then(Value::as_str)
-        .ok_or_else(|| MethodError::invalid_arguments("each Comparator needs a property"))?;
-    let ascending = match o.get("isAscending") {
-        None | Some(Value::Null) => true,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => {
-            return Err(MethodError::invalid_arguments(
-                "isAscending must be a boolean",
-            ));
-        }
-    };
-    let collation = match o.get("collation") {
-        None | Some(Value::Null) => Collation::UnicodeCasemap,
-        Some(Value::String(s)) => match s.as_str() {
-            "i;ascii-casemap" => Collation::AsciiCasemap,
-            "i;unicode-casemap" => Collation::UnicodeCasemap,
-            "i;ascii-numeric" => Collation::AsciiNumeric,
-            other => {
-                return Err(MethodError::unsupported_sort(format!(
-                    "collation '{other}' is not supported"
-                )));
-            }
-        },
-        Some(_) => return Err(MethodError::invalid_arguments("collation must be a string")),
-    };
-    let keyword = || -> Result<String, MethodError> {
-        match o.get("keyword") {
-            Some(Value::String(k)) if !k.is_empty() => Ok(k.to_ascii_lowercase()),
-            _ => Err(MethodError::invalid_arguments(format!(
-                "sorting by '{prop}' needs a 'keyword'"
-            ))),
-        }
-    };
-    let property = match prop {
-        "receivedAt" => Property::ReceivedAt,
-        "size" => Property::Size,
-        "from" => Property::From,
-        "to" => Property::To,
-        "subject" => Property::Subject,
-        "sentAt" => Property::SentAt,
-        "hasKeyword" => Property::HasKeyword(keyword()?),
-        "allInThreadHaveKeyword" => Property::AllInThread(keyword()?),
-        "someInThreadHaveKeyword" => Property::SomeInThread(keyword()?),
-        other => {
-            return Err(MethodError::unsupported_sort(format!(
-                "sorting by '{other}' is not supported"
-            )));
-        }
-    };
-    Ok(Comparator {
-        property,
-        ascending,
-        collation,
-    })
 }
 
 /// True when the order is receivedAt alone: the store's date indexes already give it.
@@ -146,53 +89,6 @@ pub fn uses_threads(sort: &[Comparator]) -> bool {
             Property::AllInThread(_) | Property::SomeInThread(_)
         )
     })
-}
-
-/// One sort value. Strings are stored already folded by their collation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Key {
-    Int(i64),
-    Str(String),
-    /// i;ascii-numeric: the leading digits' value; no digits sorts after every number.
-    Num(Option<u128>),
-}
-
-impl Ord for Key {
-    fn cmp(&self, other: &Self) -> Ordering {
-        match (self, other) {
-            (Key::Int(a), Key::Int(b)) => a.cmp(b),
-            (Key::Str(a), Key::Str(b)) => a.cmp(b),
-            (Key::Num(a), Key::Num(b)) => match (a, b) {
-                (Some(a), Some(b)) => a.cmp(b),
-                (Some(_), None) => Ordering::Less,
-                (None, Some(_)) => Ordering::Greater,
-                (None, None) => Ordering::Equal,
-            },
-            // Keys of one comparator always have the same kind.
-            _ => Ordering::Equal,
-        }
-    }
-}
-
-impl PartialOrd for Key {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-fn fold(s: &str, c: Collation) -> Key {
-    match c {
-        Collation::AsciiCasemap => Key::Str(s.to_ascii_lowercase()),
-        Collation::UnicodeCasemap => Key::Str(s.to_lowercase()),
-        Collation::AsciiNumeric => {
-            let digits: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
-            Key::Num(if digits.is_empty() {
-                None
-            } else {
-                Some(digits.parse().unwrap_or(u128::MAX))
-            })
-        }
-    }
 }
 
 fn first_address(list: Option<&Vec<crate::store::model::EmailAddress>>) -> String {
@@ -215,18 +111,15 @@ pub fn keys(
         let k = match &c.property {
             Property::ReceivedAt => Key::Int(e.received_at),
             Property::Size => Key::Int(e.state(env)?.map_or(0, |s| s.size as i64)),
-            Property::From => fold(
-                &first_address(e.meta(env)?.and_then(|m| m.from.as_ref())),
-                c.collation,
-            ),
-            Property::To => fold(
-                &first_address(e.meta(env)?.and_then(|m| m.to.as_ref())),
-                c.collation,
-            ),
-            Property::Subject => fold(
-                e.meta(env)?.map_or("", |m| m.base_subject.as_str()),
-                c.collation,
-            ),
+            Property::From => c
+                .collation
+                .key(&first_address(e.meta(env)?.and_then(|m| m.from.as_ref()))),
+            Property::To => c
+                .collation
+                .key(&first_address(e.meta(env)?.and_then(|m| m.to.as_ref()))),
+            Property::Subject => c
+                .collation
+                .key(e.meta(env)?.map_or("", |m| m.base_subject.as_str())),
             Property::SentAt => Key::Int(
                 e.meta(env)?
                     .and_then(|m| m.sent_at.as_deref())

@@ -77,6 +77,8 @@ tables!(
     VACATION_REPLIES,
     IDENTITIES,
     VACATION,
+    APP_PASSWORDS,
+    TOKENS,
     super::import_state::IMPORT_STATE,
 );
 

@@ -1,5 +1,6 @@
 //! The redb implementation of the store: tables, reads, writes, changelog, group commit.
 
+pub mod app_passwords;
 pub mod backup;
 pub mod blob_codec;
 pub mod changes;
@@ -16,6 +17,7 @@ pub mod read_stats;
 pub mod recover;
 pub mod schema;
 pub mod tables;
+pub mod tokens;
 pub mod trim;
 pub mod uploads;
 pub mod write;

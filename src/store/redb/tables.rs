@@ -87,6 +87,13 @@ pub const VACATION: TableDefinition<u32, &[u8]> = TableDefinition::new("vacation
 /// account -> modseq: every Email change of the account up to this modseq is in the search
 /// index (the indexer's watermark; `META["index_generation"]` names the index it refers to).
 pub const INDEX_MARKS: TableDefinition<u32, u64> = TableDefinition::new("index_marks");
+/// (account, selector) -> AppPassword (JSON): the account's app passwords
+/// (`store/redb/app_passwords.rs`); the selector is the first group of the password itself.
+pub const APP_PASSWORDS: TableDefinition<(u32, &str), &[u8]> =
+    TableDefinition::new("app_passwords");
+/// hex SHA-256 of a token -> Token (JSON): Bearer access tokens and OAuth refresh tokens
+/// (`store/redb/tokens.rs`); the token itself is never stored.
+pub const TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("tokens");
 
 /// Counter slots in `COUNTERS`.
 pub mod slot {

@@ -191,6 +191,8 @@ impl<'t> Writer<'t> {
         self.accounts.insert(acct, json(&account)?.as_slice())?;
         // RFC 8620 §7.2: push subscriptions die with the credentials that made them.
         self.remove_all_push_subscriptions(acct)?;
+        // So do Bearer and refresh tokens (issue #15; app passwords stay: `app_passwords.rs`).
+        self.remove_all_tokens(acct)?;
         Ok(())
     }
 
@@ -203,6 +205,8 @@ impl<'t> Writer<'t> {
     pub fn delete_account(&mut self, acct: AccountId) -> Result<()> {
         let account = self.account(acct)?;
         self.remove_all_push_subscriptions(acct)?;
+        self.remove_all_app_passwords(acct)?;
+        self.remove_all_tokens(acct)?;
         self.remove_all_uploads(acct)?;
         let ids: Vec<u32> = self
             .emails

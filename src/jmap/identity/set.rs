@@ -1,85 +1,16 @@
-//! Identity/get, Identity/set (RFC 8621 §6; Identity/changes is the shared /changes).
-//!
-//! Every account starts with a default identity for its own address that cannot be deleted
-//! (`mayDelete: false`). An identity may only name an address the account owns (its own
-//! address, an alias that delivers to it, a plus-address of one of those, or any address of a
-//! domain whose catch-all is the account; `*@domain` needs that catch-all); anything else is
-//! `forbiddenFrom`. Ownership is resolved before the write transaction, with the address
-//! tables the SMTP side maintains.
+//! Identity/set (RFC 8621 §6.3) on the shared /set machinery; the ownership rule is in `mod.rs`.
 
-use super::args::Args;
-use super::error::{MethodError, SetError};
-use super::set::{self, Created, Obj, SetCx, SetHandler};
-use super::{Ctx, get};
-use crate::store::model::{AccountId, DataType, EmailAddress, IdKind, Identity};
-use crate::store::{Reader, Writer};
-use serde_json::{Map, Value, json};
-
-pub const PROPERTIES: [&str; 8] = [
-    "id",
-    "name",
-    "email",
-    "replyTo",
-    "bcc",
-    "textSignature",
-    "htmlSignature",
-    "mayDelete",
-];
+use super::get::{PROPERTIES, to_json};
+use super::owns;
+use crate::jmap::Ctx;
+use crate::jmap::args::Args;
+use crate::jmap::error::{MethodError, SetError};
+use crate::jmap::set::{self, Created, Obj, SetCx, SetHandler};
+use crate::store::Writer;
+use crate::store::model::{DataType, EmailAddress, IdKind, Identity};
+use serde_json::{Value, json};
 
 const OWNED_KEY: &str = "\u{0}owned";
-
-pub fn to_json(i: &Identity) -> Obj {
-    let v = json!({
-        "id": IdKind::Identity.encode(i.id),
-        "name": i.name,
-        "email": i.email,
-        "replyTo": i.reply_to,
-        "bcc": i.bcc,
-        "textSignature": i.text_signature,
-        "htmlSignature": i.html_signature,
-        "mayDelete": i.may_delete,
-    });
-    match v {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    }
-}
-
-/// Does `acct` own `email` (see the module documentation)? The store's one ownership rule,
-/// shared with EmailSubmission and the SMTP submission port.
-pub fn owns(r: &Reader, acct: AccountId, email: &str) -> crate::store::Result<bool> {
-    r.owns_address(acct, email)
-}
-
-pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
-    let acct = ctx.account(&a)?;
-    let g = get::parse(ctx, &a, &[], &PROPERTIES)?;
-    let (state, all) = ctx
-        .jmap
-        .store
-        .read(move |r| Ok((r.state(acct, DataType::Identity)?, r.identities(acct)?)))
-        .await?;
-    let mut list = Vec::new();
-    let mut not_found = Vec::new();
-    match g.ids {
-        None => list.extend(
-            all.iter()
-                .map(|i| get::select(to_json(i), g.properties.as_deref())),
-        ),
-        Some(ids) => {
-            for id in ids {
-                match IdKind::Identity
-                    .decode(&id)
-                    .and_then(|n| all.iter().find(|i| i.id == n))
-                {
-                    Some(i) => list.push(get::select(to_json(i), g.properties.as_deref())),
-                    None => not_found.push(id),
-                }
-            }
-        }
-    }
-    Ok(get::response(&ctx.account_id(), state, list, not_found))
-}
 
 fn string(obj: &Obj, prop: &str, default: &str) -> Result<String, SetError> {
     match obj.get(prop) {

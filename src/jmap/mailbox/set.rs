@@ -14,9 +14,9 @@
 //!   unless `onDestroyRemoveEmails`, which takes the mailbox off every email and destroys
 //!   emails left in no mailbox, with counts kept exact by the store.
 
-use super::error::SetError;
-use super::mailbox::to_json;
-use super::set::{self, Created, Obj, SetCx, SetHandler};
+use super::get::to_json;
+use crate::jmap::error::SetError;
+use crate::jmap::set::{self, Created, Obj, SetCx, SetHandler};
 use crate::store::model::{DataType, IdKind, Mailbox};
 use crate::store::{VALID_ROLES, Writer};
 use serde_json::{Value, json};

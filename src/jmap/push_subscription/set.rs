@@ -1,32 +1,12 @@
-//! PushSubscription/get and PushSubscription/set (RFC 8620 §7.2).
-//!
-//! Subscriptions belong to the user who created them (no accountId, no state). The `url` must
-//! be `https://` (the server refuses anything else with invalidProperties, and delivers with a
-//! real HTTPS POST, see `http/pusher.rs`). On create the server makes a verification code and
-//! pushes a PushVerification to the URL; nothing else is pushed until the client has set
-//! `verificationCode` to that code (a wrong code is invalidProperties). Expiry is at most
-//! [`MAX_LIFETIME_SECS`] ahead (the spec asks for at least 48 hours, recommends 7 days); a
-//! later `expires` is clamped and the clamped value returned. Expired subscriptions are
-//! removed by the periodic sweep and are never pushed to.
-//!
-//! With `keys`, pushes are encrypted per RFC 8291 (aes128gcm), see `http/webpush.rs`.
-//!
-//! The URL is the user's choice of where the server connects, so before the write
-//! transaction every create's URL host is resolved and checked by `net_guard` (the server's
-//! one SSRF gate, §7.2 security considerations): a host that is, or resolves to, anything but
-//! a public internet address (loopback, private, link-local, unique-local, reserved, …, in any
-//! notation the URL parser accepts) is refused with invalidProperties naming the URL, and no
-//! connection is ever made to it. The pusher checks again before each POST (a name's answer
-//! may change) and connects only to the address it checked. Admins list exceptions in
-//! `[fetch] allow_private`. At most [`MAX_PER_USER`] subscriptions per user; pushes per
-//! account per minute are capped by the pusher.
+//! PushSubscription/set (RFC 8620 §7.2.2) on the shared /set machinery: URL, keys, expiry and
+//! verification checks (see `mod.rs`).
 
-use super::Ctx;
-use super::args::{self, Args};
-use super::error::{MethodError, SetError};
-use super::get;
-use super::set::{self, Created, Obj, SetCx, SetHandler};
+use super::get::{PROPERTIES, to_json};
 use crate::date;
+use crate::jmap::Ctx;
+use crate::jmap::args::Args;
+use crate::jmap::error::{MethodError, SetError};
+use crate::jmap::set::{self, Created, Obj, SetCx, SetHandler};
 use crate::store::Writer;
 use crate::store::model::{ChangeKind, DataType, PushSubscription};
 use base64::Engine;
@@ -38,103 +18,6 @@ use std::sync::Arc;
 pub const MAX_LIFETIME_SECS: i64 = 7 * 24 * 3600;
 /// Most subscriptions one user may hold (overQuota past it).
 pub const MAX_PER_USER: usize = 50;
-
-pub const PROPERTIES: [&str; 7] = [
-    "id",
-    "deviceClientId",
-    "url",
-    "keys",
-    "verificationCode",
-    "expires",
-    "types",
-];
-/// Returned when `properties` is null (§7.2: never url or keys).
-const DEFAULT_PROPERTIES: [&str; 5] = [
-    "id",
-    "deviceClientId",
-    "verificationCode",
-    "expires",
-    "types",
-];
-
-/// The object as the client sees it; the verification code only once the client proved it
-/// received it.
-pub fn to_json(s: &PushSubscription) -> Obj {
-    let mut m = Obj::new();
-    m.insert("id".into(), json!(s.id));
-    m.insert("deviceClientId".into(), json!(s.device_client_id));
-    m.insert("url".into(), json!(s.url));
-    m.insert("keys".into(), s.keys.clone().unwrap_or(Value::Null));
-    m.insert(
-        "verificationCode".into(),
-        if s.verified {
-            json!(s.code)
-        } else {
-            Value::Null
-        },
-    );
-    m.insert("expires".into(), json!(date::rfc3339(s.expires)));
-    m.insert("types".into(), json!(s.types));
-    m
-}
-
-pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
-    args::only(&a, &["ids", "properties"])?;
-    let ids = args::opt_str_list(&a, "ids")?
-        .map(|ids| ids.iter().map(|id| ctx.resolve_id(id)).collect::<Vec<_>>());
-    if let Some(ids) = &ids
-        && ids.len() > ctx.jmap.limits.max_objects_in_get
-    {
-        return Err(MethodError::request_too_large(format!(
-            "at most {} ids per /get",
-            ctx.jmap.limits.max_objects_in_get
-        )));
-    }
-    let props = match args::opt_str_list(&a, "properties")? {
-        None => DEFAULT_PROPERTIES.iter().map(|s| s.to_string()).collect(),
-        Some(p) => {
-            if let Some(bad) = p.iter().find(|p| !PROPERTIES.contains(&p.as_str())) {
-                return Err(MethodError::invalid_arguments(format!(
-                    "unknown property '{bad}'"
-                )));
-            }
-            // §7.2: url and keys MUST NOT be returned; asking for them is forbidden.
-            if p.iter().any(|p| p == "url" || p == "keys") {
-                return Err(MethodError::new(
-                    "forbidden",
-                    "the url and keys of a push subscription are never returned",
-                ));
-            }
-            p
-        }
-    };
-    let acct = ctx.user.id;
-    let now = crate::ingest::now();
-    let all = ctx
-        .jmap
-        .store
-        .read(move |r| r.push_subscriptions(acct))
-        .await?;
-    let live: Vec<&PushSubscription> = all.iter().filter(|s| s.expires >= now).collect();
-    let mut list = Vec::new();
-    let mut not_found = Vec::new();
-    match ids {
-        None => list.extend(live.iter().map(|s| get::select(to_json(s), Some(&props)))),
-        Some(ids) => {
-            let mut seen = std::collections::HashSet::new();
-            for id in ids {
-                if !seen.insert(id.clone()) {
-                    continue;
-                }
-                match live.iter().find(|s| s.id == id) {
-                    Some(s) => list.push(get::select(to_json(s), Some(&props))),
-                    None => not_found.push(id),
-                }
-            }
-        }
-    }
-    Ok(json!({ "list": list, "notFound": not_found }))
-}
 
 /// A random string with 128 bits of entropy (hex), for ids and verification codes.
 fn random_hex() -> Result<String, SetError> {

@@ -1,4 +1,5 @@
-//! The DATA reader (RFC 5321 §4.1.1.4, §4.5.2): finds the end-of-data marker, removes
+//! Dot-stuffed data (RFC 5321 §4.1.1.4, §4.5.2), both ways. [`stuff`] encodes a message for
+//! sending. [`DataReader`] finds the end-of-data marker, removes
 //! dot-stuffing, normalises line ends to CRLF and enforces the size limit while streaming, so a
 //! client that sends far more than the limit never makes us buffer more than the limit.
 //!
@@ -120,8 +121,38 @@ impl DataReader {
     }
 }
 
+/// RFC 5321 §4.5.2: a line starting with "." gets another; the data ends with CRLF.CRLF.
+/// Bare LFs become CRLF on the way (§2.3.8).
+pub fn stuff(message: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(message.len() + 64);
+    let mut at_bol = true;
+    let mut prev = 0u8;
+    for &b in message {
+        if at_bol && b == b'.' {
+            out.push(b'.');
+        }
+        if b == b'\n' && prev != b'\r' {
+            out.push(b'\r');
+        }
+        out.push(b);
+        at_bol = b == b'\n';
+        prev = b;
+    }
+    if !out.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b".\r\n");
+    out
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn stuffing() {
+        assert_eq!(stuff(b"a\r\n.b\r\n"), b"a\r\n..b\r\n.\r\n");
+        assert_eq!(stuff(b".x\nno end"), b"..x\r\nno end\r\n.\r\n");
+    }
     use super::*;
 
     fn run(input: &[u8], limit: usize) -> (Vec<u8>, Option<usize>, bool) {

@@ -1,8 +1,8 @@
 //! Mailbox/get (RFC 8621 §2.1). Counts come from the store, which keeps them exact.
 
-use super::args::Args;
-use super::error::MethodError;
-use super::{Ctx, get};
+use crate::jmap::args::Args;
+use crate::jmap::error::MethodError;
+use crate::jmap::{Ctx, get};
 use crate::store::model::{DataType, IdKind, Mailbox};
 use serde_json::{Map, Value, json};
 
