@@ -221,12 +221,17 @@ pub fn run(config: Config) -> Result<(), String> {
             config.data_dir.clone(),
         ));
         let http_task = smol::spawn(http::serve(https_listener, state));
+        let backup_task = smol::spawn(crate::backup_schedule::run(
+            store.clone(),
+            config.data_dir.clone(),
+            config.backup.clone(),
+        ));
         let signal = wait_for_signal().await;
         // Stop accepting first, then close the store: every 250 already sent is on disk
         // (each was acknowledged only after its commit), so nothing acknowledged is lost.
         log::info!("{signal}: shutting down");
         drop((smtp_task, control_task, sweep_task, push_task, http_task));
-        drop((submission_task, outbound_task));
+        drop((submission_task, outbound_task, backup_task));
         let s = store.clone();
         smol::unblock(move || s.shutdown()).await;
         let _ = std::fs::remove_file(config.control_socket());

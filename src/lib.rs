@@ -7,6 +7,7 @@ pub mod admission;
 pub mod app;
 pub mod app_passwords;
 pub mod backup;
+pub mod backup_schedule;
 pub mod certs;
 pub mod config;
 pub mod control;

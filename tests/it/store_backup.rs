@@ -183,3 +183,59 @@ async fn restore_refuses_a_running_server_and_check_finds_damage() {
     let (ok, text) = cli(&fresh, &["restore", dest.to_str().unwrap()]);
     assert!(!ok && text.contains("does not pass the check"), "{text}");
 }
+
+#[tokio::test]
+async fn scheduled_backups_keep_the_newest() {
+    let dir = tempfile::tempdir().unwrap();
+    let backups = dir.path().join("scheduled");
+    let config = dir.path().join("mailnook.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[backup]\ndir = \"{}\"\ninterval_secs = 1\nkeep = 2\n",
+            backups.display()
+        ),
+    )
+    .unwrap();
+    let mut s = Server::start_with(&["--config", config.to_str().unwrap()]);
+    let a = s.new_account(USER, PASS).await;
+    assert!(
+        a.deliver(&message("x@example.net", USER, "Kept", "kept@x", "hello"))
+            .starts_with("250")
+    );
+    // Watch the directory until four different backups have been seen: never more than
+    // `keep` complete ones, plus, for a moment, the new one before the oldest is removed.
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..600 {
+        let names: Vec<String> = std::fs::read_dir(&backups)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| !n.ends_with(".partial"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(
+            names.len() <= 3,
+            "retention keeps 2 (+1 in passing): {names:?}"
+        );
+        seen.extend(names);
+        if seen.len() >= 4 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(seen.len() >= 4, "scheduled backups were made: {seen:?}");
+    drop(a);
+    // Stopped: what is left is what retention keeps.
+    assert!(s.terminate());
+    let left: Vec<_> = std::fs::read_dir(&backups)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| !e.file_name().to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert_eq!(left.len(), 2, "retention keeps 2");
+    let newest = left.iter().map(|e| e.path()).max().unwrap();
+    let (ok, text) = cli(&s.data_dir, &["check", newest.to_str().unwrap()]);
+    assert!(ok && text.contains("1 emails"), "{text}");
+}
