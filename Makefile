@@ -1,7 +1,7 @@
 # mailnook: the two commands a user needs are `make run` and `make test`.
 CARGO ?= cargo
 
-.PHONY: run dev test test-deps build release install lint deny fmt bench bench-pi clean
+.PHONY: run dev test test-deps build release install lint deny fmt bench bench-pi clean fixture-db
 
 ## Build (release) and start the server with embedded defaults: data in ./mailnook-data,
 ## HTTPS on 127.0.0.1:8443, SMTP on 127.0.0.1:2525.
@@ -57,3 +57,11 @@ bench:
 	bash tests/setup/spam-corpus.sh
 	$(CARGO) build --release --locked --bins
 	./target/release/mailnook-bench
+
+## Write the database fixture of the current format to tests/fixtures/db/v<SCHEMA_VERSION>.redb
+## (issue #18: every later format change needs a migration that opens it; see
+## src/bin/mailnook-fixture.rs and src/store/redb/schema.rs). Keep the older fixtures.
+SCHEMA := $(shell sed -n 's/^pub const SCHEMA_VERSION: u64 = \([0-9]*\);/\1/p' src/store/redb/tables.rs)
+fixture-db:
+	mkdir -p tests/fixtures/db
+	$(CARGO) run --locked --bin mailnook-fixture -- tests/fixtures/db/v$(SCHEMA).redb

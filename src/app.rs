@@ -17,8 +17,26 @@ pub fn open_store(config: &Config) -> Result<Store, String> {
             "{} is in use by another mailnook process (one server per data directory)",
             config.db_path().display()
         ),
+        StoreError::Newer(m) => m,
         other => format!("cannot open {}: {other}", config.db_path().display()),
     })
+}
+
+/// For command-line tools: the store, or `None` when a running server holds it (the tool then
+/// goes through the control socket). A database of a newer format is an error, never "running".
+pub fn open_store_or_running(config: &Config) -> Result<Option<Store>, String> {
+    if !config.db_path().exists() {
+        return open_store(config).map(Some);
+    }
+    match Store::open(&config.db_path(), config.cache_bytes()) {
+        Ok(s) => Ok(Some(s)),
+        Err(StoreError::Locked) => Ok(None),
+        Err(StoreError::Newer(m)) => Err(m),
+        Err(other) => Err(format!(
+            "cannot open {}: {other}",
+            config.db_path().display()
+        )),
+    }
 }
 
 fn create_data_dir(config: &Config) -> Result<(), String> {
@@ -228,12 +246,23 @@ pub fn run(config: Config) -> Result<(), String> {
             store.clone(),
             config.junk.clone(),
         ));
+        let backup_task = smol::spawn(crate::backup_schedule::run(
+            store.clone(),
+            config.data_dir.clone(),
+            config.backup.clone(),
+        ));
         let signal = wait_for_signal().await;
         // Stop accepting first, then close the store: every 250 already sent is on disk
         // (each was acknowledged only after its commit), so nothing acknowledged is lost.
         log::info!("{signal}: shutting down");
         drop((smtp_task, control_task, sweep_task, push_task, http_task));
-        drop((submission_task, outbound_task, managesieve_task, junk_task));
+        drop((
+            submission_task,
+            outbound_task,
+            managesieve_task,
+            junk_task,
+            backup_task,
+        ));
         let s = store.clone();
         smol::unblock(move || s.shutdown()).await;
         let _ = std::fs::remove_file(config.control_socket());

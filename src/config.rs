@@ -49,6 +49,9 @@ pub struct Config {
     /// webhooks): only public internet addresses, exceptions, time limits (table `[fetch]`,
     /// `src/net_guard.rs`).
     pub fetch: crate::net_guard::FetchConfig,
+    /// Scheduled backups with retention (table `[backup]`, `src/backup_schedule.rs`); off
+    /// unless `dir` is set.
+    pub backup: crate::backup_schedule::BackupSchedule,
     /// SMTP timeout for each read while receiving DATA, seconds (RFC 5321 §4.5.3.2.6: 3 min).
     pub smtp_data_timeout_secs: u64,
     /// Open SMTP connections in total; more are answered 421 and closed.
@@ -125,6 +128,7 @@ impl Default for Config {
             limits: crate::jmap::Limits::default(),
             push_ca_file: None,
             fetch: crate::net_guard::FetchConfig::default(),
+            backup: crate::backup_schedule::BackupSchedule::default(),
             smtp_data_timeout_secs: 180,
             smtp_max_connections: 200,
             smtp_max_connections_per_ip: 20,

@@ -95,6 +95,43 @@ enum Cmd {
         #[command(subcommand)]
         action: AliasCmd,
     },
+    /// Write a backup directory DEST (database as of one moment, certificate and keys) while
+    /// the server runs or not; delivery goes on. See contrib/BACKUP.md.
+    Backup {
+        dest: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Restore a backup directory (or database file) into the data directory of a stopped
+    /// server; the current files are kept aside.
+    Restore {
+        src: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Check a database or a backup (default: the data directory's): every table, counts
+    /// against messages. Exit code 1 when a problem is found.
+    Check {
+        path: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Import mail into an account: a Maildir tree (Maildir++ or Dovecot LAYOUT=fs) or an mbox
+    /// file (or a directory of *.mbox). Re-running adds nothing twice.
+    Import {
+        #[command(subcommand)]
+        source: ImportCmd,
+    },
+    /// Export every mailbox of an account as Maildir++ or mbox files under DEST.
+    Export {
+        #[arg(long)]
+        account: String,
+        #[arg(long, value_enum)]
+        format: mailnook::transfer::Format,
+        dest: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Show or install the TLS certificate (a running server switches at once).
     Cert {
         #[command(subcommand)]
@@ -127,6 +164,30 @@ enum JunkCmd {
     /// read mail outside Junk and Trash as ham.
     Rebuild {
         address: String,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// A Maildir tree: flags from the `:2,` info, dates from the files.
+    Maildir {
+        dir: PathBuf,
+        #[arg(long)]
+        account: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// An mbox file (mboxrd or mboxo; Status/X-Status flags; Gmail Takeout labels become
+    /// mailboxes unless --mailbox is given), or a directory of *.mbox files.
+    Mbox {
+        file: PathBuf,
+        #[arg(long)]
+        account: String,
+        /// Put every message into this mailbox (`Parent/Child`), created if needed.
+        #[arg(long)]
+        mailbox: Option<String>,
         #[command(flatten)]
         common: Common,
     },
@@ -410,12 +471,9 @@ fn user(action: UserCmd) -> Result<(), String> {
 /// holds the database (one implementation either way: `accounts.rs`).
 fn execute(common: &Common, cmd: Command) -> Result<Outcome, String> {
     let config = load_config(common)?;
-    match mailnook::app::open_store(&config) {
-        Ok(store) => Ok(smol::block_on(mailnook::accounts::run(&store, cmd))),
-        Err(_) if config.db_path().exists() => {
-            mailnook::control::send(&config.control_socket(), &cmd)
-        }
-        Err(e) => Err(e),
+    match mailnook::app::open_store_or_running(&config)? {
+        Some(store) => Ok(smol::block_on(mailnook::accounts::run(&store, cmd))),
+        None => mailnook::control::send(&config.control_socket(), &cmd),
     }
 }
 
@@ -477,8 +535,8 @@ fn cert(action: CertCmd) -> Result<(), String> {
         }
     };
     let config = load_config(&common)?;
-    let outcome = match mailnook::app::open_store(&config) {
-        Ok(store) => {
+    let outcome = match mailnook::app::open_store_or_running(&config)? {
+        Some(store) => {
             drop(store);
             let tls = mailnook::tls::Tls::load(
                 &config.data_dir,
@@ -488,10 +546,7 @@ fn cert(action: CertCmd) -> Result<(), String> {
             )?;
             mailnook::certs::run(&tls, &config.data_dir, cmd)
         }
-        Err(_) if config.db_path().exists() => {
-            mailnook::control::send(&config.control_socket(), &cmd)?
-        }
-        Err(e) => return Err(e),
+        None => mailnook::control::send(&config.control_socket(), &cmd)?,
     };
     print_outcome(outcome, None)
 }
@@ -559,16 +614,13 @@ fn dns(domain: String, common: Common) -> Result<(), String> {
         hostname: config.hostname.clone(),
         smarthost: config.outbound.smarthost.clone(),
     };
-    let outcome = match mailnook::app::open_store(&config) {
-        Ok(store) => {
+    let outcome = match mailnook::app::open_store_or_running(&config)? {
+        Some(store) => {
             let o = smol::block_on(mailnook::accounts::run(&store, cmd));
             store.shutdown();
             o
         }
-        Err(_) if config.db_path().exists() => {
-            mailnook::control::send(&config.control_socket(), &cmd)?
-        }
-        Err(e) => return Err(e),
+        None => mailnook::control::send(&config.control_socket(), &cmd)?,
     };
     match outcome {
         Outcome::Done(text) => {
@@ -594,6 +646,7 @@ fn reindex(common: Common) -> Result<(), String> {
     }
     let store = mailnook::store::Store::open(&config.db_path(), config.cache_bytes()).map_err(
         |e| match e {
+            mailnook::store::StoreError::Newer(m) => m,
             mailnook::store::StoreError::Locked => format!(
                 "the server is running on {} (its database is locked); stop it first, then run `mailnook reindex` again",
                 config.data_dir.display()
@@ -672,6 +725,68 @@ fn main() -> ExitCode {
         Cmd::Junk { action } => junk(action),
         Cmd::Dns { domain, common } => dns(domain, common),
         Cmd::Reindex { common } => reindex(common),
+        Cmd::Backup { dest, common } => load_config(&common)
+            .and_then(|c| mailnook::backup::cli_backup(&c, &dest))
+            .map(|t| println!("{t}")),
+        Cmd::Restore { src, common } => load_config(&common)
+            .and_then(|c| mailnook::backup::cli_restore(&c, &src))
+            .map(|t| println!("{t}")),
+        Cmd::Import { source } => {
+            use mailnook::backup::DataCommand;
+            use mailnook::transfer::Format;
+            let (common, cmd) = match source {
+                ImportCmd::Maildir {
+                    dir,
+                    account,
+                    common,
+                } => (
+                    common,
+                    DataCommand::Import {
+                        account,
+                        format: Format::Maildir,
+                        path: dir,
+                        mailbox: None,
+                    },
+                ),
+                ImportCmd::Mbox {
+                    file,
+                    account,
+                    mailbox,
+                    common,
+                } => (
+                    common,
+                    DataCommand::Import {
+                        account,
+                        format: Format::Mbox,
+                        path: file,
+                        mailbox,
+                    },
+                ),
+            };
+            load_config(&common)
+                .and_then(|c| mailnook::backup::cli_transfer(&c, cmd))
+                .map(|t| println!("{t}"))
+        }
+        Cmd::Export {
+            account,
+            format,
+            dest,
+            common,
+        } => load_config(&common)
+            .and_then(|c| {
+                mailnook::backup::cli_transfer(
+                    &c,
+                    mailnook::backup::DataCommand::Export {
+                        account,
+                        format,
+                        dest,
+                    },
+                )
+            })
+            .map(|t| println!("{t}")),
+        Cmd::Check { path, common } => load_config(&common)
+            .and_then(|c| mailnook::backup::cli_check(&c, path.as_deref()))
+            .map(|t| println!("{t}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

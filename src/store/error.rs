@@ -44,6 +44,9 @@ pub enum StoreError {
     /// Another process holds the database file (redb allows one process to open it).
     #[error("the database is in use by another mailnook process")]
     Locked,
+    /// The file was written by a newer mailnook (a higher schema version): refused unchanged.
+    #[error("{0}")]
+    Newer(String),
     /// The store's writer thread has stopped (shutdown in progress).
     #[error("the store is shutting down")]
     Closed,

@@ -10,14 +10,18 @@ pub mod mail;
 pub mod model;
 pub mod model_send;
 mod redb;
+pub mod snapshot;
 
 pub use self::redb::app_passwords::AppPassword;
+pub use self::redb::backup::CopyStats;
+pub use self::redb::check::CheckReport;
 pub use self::redb::index_marks::IndexMarks;
 pub use self::redb::junk::{HAM, JunkAccount, SPAM};
 pub use self::redb::read::Reader;
 pub use self::redb::read_addresses::Recipient;
 pub use self::redb::read_stats::Usage;
 pub use self::redb::recover::Health;
+pub use self::redb::tables::SCHEMA_VERSION;
 pub use self::redb::tables::{QUEUE_OWNER, slot};
 pub use self::redb::tokens::{Token, TokenKind};
 pub use self::redb::write::Writer;

@@ -2,11 +2,14 @@
 
 pub mod app_passwords;
 mod backend;
+pub mod backup;
 pub mod blob_codec;
 pub mod changes;
+pub mod check;
 pub mod commit;
 mod error;
 pub mod identity;
+pub mod import_state;
 pub mod index_marks;
 pub mod junk;
 pub mod outbound;
@@ -15,6 +18,7 @@ pub mod read;
 pub mod read_addresses;
 pub mod read_stats;
 pub mod recover;
+pub mod schema;
 pub mod sieve;
 pub mod tables;
 pub mod tokens;
@@ -32,6 +36,8 @@ use std::path::Path;
 /// Opens (or creates) the database file and makes sure every table exists, so readers never
 /// see a half-initialised file.
 pub fn open(path: &Path, cache_bytes: usize) -> Result<redb::Database> {
+    // Refuses a newer file without writing, migrates an older one after a backup (schema.rs).
+    schema::prepare(path)?;
     let db = redb::Database::builder()
         .set_cache_size(cache_bytes)
         .create(path)?;
