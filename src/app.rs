@@ -58,6 +58,15 @@ pub fn run(config: Config) -> Result<(), String> {
         config.tls_cert.as_deref(),
         config.tls_key.as_deref(),
     )?;
+    // ACME (src/acme/): serve the certificate obtained before, if any; the renewer starts below.
+    let acme = config.acme.enabled();
+    let acme_client = match &acme {
+        Some(a) => {
+            crate::acme::renew::load_existing(&config.data_dir, &tls);
+            Some(crate::acme::client::Client::new(a.ca_file.as_deref())?)
+        }
+        None => None,
+    };
     // The one gate for connections to places users choose (net_guard.rs): push URLs now.
     let net_guard = Arc::new(crate::net_guard::NetGuard::new(&config)?);
     let push_client = Arc::new(http::push_client::PushClient::new(
@@ -92,6 +101,14 @@ pub fn run(config: Config) -> Result<(), String> {
                     config.submission_listen
                 )
             })?;
+        let http_listener = match config.http_listen {
+            Some(a) => Some(
+                smol::net::TcpListener::bind(a)
+                    .await
+                    .map_err(|e| format!("cannot listen for HTTP on {a}: {e}"))?,
+            ),
+            None => None,
+        };
         let outbound = crate::outbound::Outbound::new(store.clone(), config.clone())?;
         let control = crate::control::bind(&config.control_socket())
             .map_err(|e| format!("cannot create {}: {e}", config.control_socket().display()))?;
@@ -167,6 +184,38 @@ pub fn run(config: Config) -> Result<(), String> {
                 (true, None) => "on (system DNS)".to_string(),
             }
         );
+        // The port-80 listener: ACME HTTP-01 answers, else a redirect to HTTPS (http/plain.rs).
+        let http_plain_task = match http_listener {
+            Some(l) => {
+                let addr = l.local_addr().map_err(|e| e.to_string())?;
+                println!("HTTP  listening on {addr} (redirects to HTTPS; ACME HTTP-01)");
+                Some(smol::spawn(http::plain::serve(
+                    l,
+                    tls.challenges(),
+                    https_addr.port(),
+                    config.http_max_connections,
+                    config.http_max_connections_per_ip,
+                )))
+            }
+            None => None,
+        };
+        let acme_task = match (acme, acme_client) {
+            (Some(cfg), Some(client)) => {
+                println!("ACME  on: {} ({})", cfg.directory, cfg.challenge);
+                Some(smol::spawn(
+                    crate::acme::renew::Renewer {
+                        cfg,
+                        client,
+                        data_dir: config.data_dir.clone(),
+                        hostname: config.hostname.clone(),
+                        tls: tls.clone(),
+                        store: store.clone(),
+                    }
+                    .run(),
+                ))
+            }
+            _ => None,
+        };
         println!("ready in {} ms", started.elapsed().as_millis());
 
         let submission_task = smol::spawn(smtp::submission::serve(
@@ -197,7 +246,7 @@ pub fn run(config: Config) -> Result<(), String> {
         // (each was acknowledged only after its commit), so nothing acknowledged is lost.
         log::info!("{signal}: shutting down");
         drop((smtp_task, control_task, sweep_task, push_task, http_task));
-        drop((submission_task, outbound_task));
+        drop((submission_task, outbound_task, http_plain_task, acme_task));
         let s = store.clone();
         smol::unblock(move || s.shutdown()).await;
         let _ = std::fs::remove_file(config.control_socket());

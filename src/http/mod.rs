@@ -17,6 +17,7 @@ pub mod conn;
 pub mod conn_timer;
 pub mod eventsource;
 pub mod jmap;
+pub mod plain;
 pub mod push_client;
 pub mod pusher;
 pub mod upload;
