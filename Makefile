@@ -1,7 +1,7 @@
 # mailnook: the two commands a user needs are `make run` and `make test`.
 CARGO ?= cargo
 
-.PHONY: run dev test test-deps build release install lint fmt bench clean
+.PHONY: run dev test test-deps build release install lint deny fmt bench clean
 
 ## Build (release) and start the server with embedded defaults: data in ./mailnook-data,
 ## HTTPS on 127.0.0.1:8443, SMTP on 127.0.0.1:2525.
@@ -35,6 +35,10 @@ install: release
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+## Supply chain (deny.toml): licences (no copyleft), duplicate crates, sources, advisories.
+deny:
+	./tests/setup/deny.sh
 
 fmt:
 	$(CARGO) fmt

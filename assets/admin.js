@@ -1,7 +1,7 @@
 // mailnook admin: the actions of the page, on top of server-rendered HTML that reads without
 // JavaScript. Talks only to /admin/api; every change sends the session's CSRF token in
-// X-CSRF-Token (see src/http/admin_session.rs). Text from the server is inserted with
-// textContent, never as HTML.
+// X-CSRF-Token (see src/http/admin_session.rs). Table rows come from the server already
+// rendered and escaped (/admin/rows/*); any other text is inserted with textContent.
 'use strict';
 (function () {
   document.documentElement.classList.add('js');
@@ -54,60 +54,34 @@
     if (!d) return h + 'h ' + m + 'm';
     return d + 'd ' + h + 'h ' + m + 'm';
   }
-  function when(secs) {
-    var t = new Date(secs * 1000).toISOString();
-    return t.slice(0, 10) + ' ' + t.slice(11, 16) + ' UTC';
-  }
+
   function el(tag, text, attrs) {
     var e = document.createElement(tag);
     if (text != null) e.textContent = text;
     for (var k in attrs || {}) e.setAttribute(k, attrs[k]);
     return e;
   }
-  function cell(label, text, cls) {
-    var td = el('td', text, { 'data-l': label });
-    if (cls) td.className = cls;
-    return td;
-  }
-  function button(text, act, addr, cls) {
-    var b = el('button', text, { type: 'button', 'data-act': act, 'data-addr': addr });
-    if (cls) b.className = cls;
-    return b;
-  }
+
+
   function copyButton(value) {
     var b = el('button', 'Copy', { type: 'button', 'data-copy': value });
     b.className = 'copy';
     return b;
   }
 
-  // ---- accounts ----------------------------------------------------------------------------
-  function accountRow(a) {
-    var tr = el('tr', null, { 'data-addr': a.address });
-    var first = cell('Address');
-    first.append(el('b', a.address));
-    if (a.address === me) {
-      var you = el('span', 'you');
-      you.className = 'badge';
-      first.append(' ', you);
-    }
-    if (a.aliases && a.aliases.length) {
-      var s = el('small', 'aliases: ' + a.aliases.join(', '));
-      s.className = 'muted';
-      first.append(s);
-    }
-    tr.append(first, cell('Admin', a.admin ? 'admin' : '—'), cell('Messages', String(a.emails), 'num'),
-      cell('Storage', humanBytes(a.storage_bytes), 'num'),
-      cell('Last delivery', a.last_delivery ? when(a.last_delivery) : 'never'));
-    var act = el('td');
-    act.className = 'actions js-only';
-    act.append(button('Reset password', 'passwd', a.address));
-    if (a.address !== me) act.append(button('Delete', 'del', a.address, 'danger'));
-    tr.append(act);
-    return tr;
-  }
-  function refreshAccounts() {
-    return api('GET', 'user/list').then(function (j) {
-      $('#account-rows').replaceChildren.apply($('#account-rows'), j.accounts.map(accountRow));
+  // ---- table rows ------------------------------------------------------------------------
+  // Rows are rendered once, on the server (src/http/admin_html.rs `*_rows`, escaped there);
+  // this only puts the fresh table bodies in place, keyed by their <tbody> id.
+  function refreshRows(which) {
+    return fetch('/admin/rows/' + which, { credentials: 'same-origin' }).then(function (r) {
+      if (r.status === 401) { location.href = '/admin'; }
+      if (!r.ok) throw new Error('HTTP ' + r.status);
+      return r.json();
+    }).then(function (rows) {
+      Object.keys(rows).forEach(function (id) {
+        var t = document.getElementById(id);
+        if (t) t.innerHTML = rows[id];
+      });
     });
   }
 
@@ -151,46 +125,7 @@
   });
 
   // ---- domains and aliases -----------------------------------------------------------------
-  function actionCell(act, addr) {
-    var td = el('td');
-    td.className = 'actions js-only';
-    td.append(button('Remove', act, addr, 'danger'));
-    return td;
-  }
-  function domainRow(d) {
-    var tr = el('tr', null, { 'data-domain': d.domain }), first = cell('Domain');
-    first.append(el('b', d.domain));
-    tr.append(first, cell('Accounts', String(d.accounts), 'num'),
-      cell('Catch-all', d.catch_all.length ? d.catch_all.join(', ') : '—'), cell('Added', when(d.added_at)),
-      actionCell('domain-del', d.domain));
-    return tr;
-  }
-  function aliasRow(a) {
-    var tr = el('tr', null, { 'data-alias': a.address }), first = cell('Alias');
-    first.append(el('b', a.address));
-    tr.append(first, cell('Delivers to', a.targets.join(', ')), actionCell('alias-del', a.address));
-    return tr;
-  }
-  // An empty table says so in one row (src/http/admin_html.rs empty_row renders the same).
-  function fill(sel, rows, columns, emptyText) {
-    if (!rows.length) {
-      var tr = el('tr'), td = el('td', emptyText, { colspan: String(columns) });
-      tr.className = 'empty';
-      td.className = 'muted';
-      tr.append(td);
-      rows = [tr];
-    }
-    var t = $(sel);
-    t.replaceChildren.apply(t, rows);
-  }
-  function refreshAll() {
-    return Promise.all([
-      refreshAccounts(),
-      api('GET', 'domain/list').then(function (j) { fill('#domain-rows', j.domains.map(domainRow), 5,
-        'No domains yet: adding an account adds its domain.'); }),
-      api('GET', 'alias/list').then(function (j) { fill('#alias-rows', j.aliases.map(aliasRow), 3, 'No aliases yet.'); })
-    ]);
-  }
+  function refreshAll() { return refreshRows('lists'); }
   function simpleForm(id, path, body) {
     $(id).addEventListener('submit', function (ev) {
       ev.preventDefault();
@@ -244,27 +179,6 @@
 
   // ---- status ------------------------------------------------------------------------------
   function setFig(k, v) { var d = $('[data-k=' + k + ']'); if (d && v != null) d.textContent = v; }
-  // An address may wrap after its "@" (admin_html.rs breakable() does the same), never mid-word.
-  function addrCell(label, text) {
-    var td = cell(label), parts = text.split('@');
-    parts.forEach(function (p, i) {
-      if (i) td.append('@', el('wbr'));
-      td.append(p);
-    });
-    return td;
-  }
-  function smtpRow(t) {
-    var tr = el('tr');
-    tr.className = t.code >= 200 && t.code < 300 ? 'ok' : 'bad';
-    var client = cell('Client', t.client_ip);
-    if (t.helo) { var s = el('small', t.helo); s.className = 'muted'; client.append(' ', s); }
-    var a = t.auth;
-    tr.append(cell('Time', when(t.time)), client,
-      addrCell('Sender', t.sender == null ? '—' : (t.sender || '<>')), addrCell('Recipients', t.recipients.join(', ')),
-      cell('Result', t.code + ' ' + t.text),
-      cell('Auth', a ? 'spf=' + a.spf + ' dkim=' + a.dkim + ' dmarc=' + a.dmarc + ' → ' + a.disposition : '—'));
-    return tr;
-  }
   function refreshStatus() {
     if (document.hidden) return;
     api('GET', 'status').then(function (s) {
@@ -278,14 +192,7 @@
       setFig('today', String(s.messages_today));
       setFig('refused', String(s.refused_today));
       setFig('push', s.push_connections == null ? 'unavailable' : String(s.push_connections));
-      var rows = s.smtp.map(smtpRow);
-      if (!rows.length) {
-        var td = el('td', 'None since the server started.', { colspan: '6' });
-        td.className = 'muted';
-        rows = [el('tr')];
-        rows[0].append(td);
-      }
-      $('#smtp-rows').replaceChildren.apply($('#smtp-rows'), rows);
+      return refreshRows('status');
     }).catch(function () { /* keep the last figures; the next tick tries again */ });
   }
   setInterval(refreshStatus, 10000);

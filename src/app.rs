@@ -148,6 +148,7 @@ pub fn run(config: Config) -> Result<(), String> {
             started,
             activity: activity.clone(),
             admin_sessions: Arc::default(),
+            web_sessions: Arc::new(crate::http::webmail_session::sessions()),
             bodies: Arc::default(),
         };
         let smtp_auth_state = sender_auth.is_some();

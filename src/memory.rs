@@ -10,7 +10,7 @@
 //! [`tune`] runs first in `serve`: two arenas, a fixed 256 kB mmap threshold (large buffers are
 //! mapped and unmapped on free) and a 1 MB trim threshold. [`spawn_trimmer`] then calls
 //! `malloc_trim(0)` every few seconds, which returns the free pages inside the heaps too (glibc
-//! 2.8 and later madvise them). Measured in tests/mime_figures.rs. Other platforms and
+//! 2.8 and later madvise them). Measured in tests/it/mime_figures.rs. Other platforms and
 //! allocators need none of this; the functions do nothing there.
 
 /// Seconds between two `malloc_trim` calls: a burst is given back within this time.

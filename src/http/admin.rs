@@ -27,6 +27,8 @@ pub fn mount(app: &mut tide::Server<State>) {
     app.at("/admin/").get(page);
     app.at("/admin/login").post(login);
     app.at("/admin/logout").post(logout);
+    app.at("/admin/rows/lists").get(rows_lists);
+    app.at("/admin/rows/status").get(rows_status);
     app.at("/admin/assets/admin.css")
         .get(|_| async { Ok(asset(CSS, "text/css; charset=utf-8")) });
     app.at("/admin/assets/admin.js")
@@ -89,6 +91,39 @@ async fn page(req: Request<State>) -> tide::Result {
         StatusCode::Ok,
         admin_html::dashboard(&admin.account.name, &csrf, &status, &lists, &setup),
     ))
+}
+
+/// The account, domain and alias table bodies as the page renders them (`admin_html::*_rows`),
+/// keyed by their `<tbody>` id, for `assets/admin.js` after a change.
+async fn rows_lists(req: Request<State>) -> tide::Result {
+    let Some(admin) = session::session_admin(&req).await else {
+        return Ok(html(StatusCode::Unauthorized, String::new()));
+    };
+    let lists = Lists::load(req.state()).await;
+    Ok(rows_json(serde_json::json!({
+        "account-rows": admin_html::account_rows(&lists.accounts, &admin.account.name),
+        "domain-rows": admin_html::domain_rows(&lists.domains),
+        "alias-rows": admin_html::alias_rows(&lists.aliases),
+    })))
+}
+
+/// The last SMTP transactions' table body, for the page's periodic refresh.
+async fn rows_status(req: Request<State>) -> tide::Result {
+    if session::session_admin(&req).await.is_none() {
+        return Ok(html(StatusCode::Unauthorized, String::new()));
+    }
+    let status = admin_status::gather(req.state()).await;
+    Ok(rows_json(
+        serde_json::json!({ "smtp-rows": admin_html::smtp_rows(&status.smtp) }),
+    ))
+}
+
+fn rows_json(rows: serde_json::Value) -> Response {
+    let mut res = Response::new(StatusCode::Ok);
+    res.set_body(rows.to_string());
+    res.insert_header("Content-Type", "application/json");
+    harden(&mut res);
+    res
 }
 
 /// Accounts, domains and aliases, each from the CLI's `list` command.
@@ -210,7 +245,7 @@ fn decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-async fn small_body(req: &mut Request<State>) -> Option<String> {
+pub async fn small_body(req: &mut Request<State>) -> Option<String> {
     let mut buf = Vec::new();
     req.take_body()
         .take(16 * 1024)

@@ -1,7 +1,7 @@
 //! Server-rendered HTML for the admin page: the sign-in form and the signed-in page, complete
 //! and readable without JavaScript. `assets/admin.js` adds the actions (add, delete, reset,
-//! install, copy) and refreshes the figures through the JSON API; it renders rows with the same
-//! markup as here. No message content ever appears: only addresses, counts, sizes and dates.
+//! install, copy) and refreshes the figures through the JSON API; table rows are rendered only
+//! here (`*_rows`), and the script fetches them as HTML from `/admin/rows/*`. No message content ever appears: only addresses, counts, sizes and dates.
 
 use super::admin::Lists;
 use super::admin_setup::{Record, Setup};
@@ -70,7 +70,7 @@ pub fn login_page(hostname: &str, message: Option<&str>, address: &str) -> Strin
     )
 }
 
-pub fn account_row(a: &AccountSummary, me: &str) -> String {
+fn account_row(a: &AccountSummary, me: &str) -> String {
     let last = a.last_delivery.map(when).unwrap_or_else(|| "never".into());
     let aliases = if a.aliases.is_empty() {
         String::new()
@@ -110,7 +110,7 @@ fn breakable(text: &str) -> String {
     esc(text).replace('@', "@<wbr>")
 }
 
-pub fn smtp_row(t: &Transaction) -> String {
+fn smtp_row(t: &Transaction) -> String {
     let auth = t
         .auth
         .as_ref()
@@ -217,14 +217,7 @@ pub fn status_section(s: &Status) -> String {
          <thead><tr><th>Time</th><th>Client</th><th>Sender</th><th>Recipients</th>\
          <th>Result</th><th>Auth</th></tr></thead><tbody id=\"smtp-rows\">",
     );
-    if s.smtp.is_empty() {
-        out.push_str(
-            "<tr><td colspan=\"6\" class=\"muted\">None since the server started.</td></tr>",
-        );
-    }
-    for t in &s.smtp {
-        out.push_str(&smtp_row(t));
-    }
+    out.push_str(&smtp_rows(&s.smtp));
     out.push_str("</tbody></table></div></section>");
     out
 }
@@ -236,9 +229,7 @@ fn accounts_section(accounts: &[AccountSummary], me: &str) -> String {
          <th class=\"num\">Storage</th><th>Last delivery</th><th class=\"js-only\"></th></tr></thead>\
          <tbody id=\"account-rows\">",
     );
-    for a in accounts {
-        out.push_str(&account_row(a, me));
-    }
+    out.push_str(&account_rows(accounts, me));
     out.push_str(
         "</tbody></table></div>\
          <form id=\"add-user\" class=\"js-only card\"><h3>Add an account</h3>\
@@ -355,7 +346,7 @@ fn setup_section(s: &Setup) -> String {
     out
 }
 
-pub fn domain_row(d: &DomainSummary) -> String {
+fn domain_row(d: &DomainSummary) -> String {
     let catch_all = if d.catch_all.is_empty() {
         "—".to_string()
     } else {
@@ -372,7 +363,7 @@ pub fn domain_row(d: &DomainSummary) -> String {
     )
 }
 
-pub fn alias_row(a: &AliasSummary) -> String {
+fn alias_row(a: &AliasSummary) -> String {
     format!(
         "<tr data-alias=\"{0}\"><td data-l=\"Alias\"><b>{0}</b></td><td data-l=\"Delivers to\">{1}</td>\
          <td class=\"actions js-only\"><button type=\"button\" class=\"danger\" data-act=\"alias-del\" data-addr=\"{0}\">Remove</button></td></tr>",
@@ -381,13 +372,40 @@ pub fn alias_row(a: &AliasSummary) -> String {
     )
 }
 
-/// The one row an empty table shows, so it never reads as bare headers (assets/admin.js
-/// `fill` renders the same).
+/// The one row an empty table shows, so it never reads as bare headers.
 fn empty_row(columns: usize, text: &str) -> String {
     format!(
         "<tr class=\"empty\"><td colspan=\"{columns}\" class=\"muted\">{}</td></tr>",
         esc(text)
     )
+}
+
+/// Each table body, rendered once, here: the page embeds them and `/admin/rows/*` serves them
+/// to `assets/admin.js`, which puts them in place after a change or on a refresh (issue #21: no
+/// second renderer in JavaScript to drift from this one).
+pub fn account_rows(accounts: &[AccountSummary], me: &str) -> String {
+    accounts.iter().map(|a| account_row(a, me)).collect()
+}
+
+pub fn smtp_rows(transactions: &[Transaction]) -> String {
+    if transactions.is_empty() {
+        return empty_row(6, "None since the server started.");
+    }
+    transactions.iter().map(smtp_row).collect()
+}
+
+pub fn domain_rows(domains: &[DomainSummary]) -> String {
+    if domains.is_empty() {
+        return empty_row(5, "No domains yet: adding an account adds its domain.");
+    }
+    domains.iter().map(domain_row).collect()
+}
+
+pub fn alias_rows(aliases: &[AliasSummary]) -> String {
+    if aliases.is_empty() {
+        return empty_row(3, "No aliases yet.");
+    }
+    aliases.iter().map(alias_row).collect()
 }
 
 fn domains_section(l: &Lists) -> String {
@@ -396,15 +414,7 @@ fn domains_section(l: &Lists) -> String {
          <thead><tr><th>Domain</th><th class=\"num\">Accounts</th><th>Catch-all</th><th>Added</th>\
          <th class=\"js-only\"></th></tr></thead><tbody id=\"domain-rows\">",
     );
-    for d in &l.domains {
-        out.push_str(&domain_row(d));
-    }
-    if l.domains.is_empty() {
-        out.push_str(&empty_row(
-            5,
-            "No domains yet: adding an account adds its domain.",
-        ));
-    }
+    out.push_str(&domain_rows(&l.domains));
     out.push_str(
         "</tbody></table></div>\
          <form id=\"add-domain\" class=\"js-only card\"><h3>Receive mail for a domain</h3>\
@@ -413,12 +423,7 @@ fn domains_section(l: &Lists) -> String {
          <h3>Aliases</h3><div class=\"scroll\"><table class=\"aliases\"><thead><tr><th>Alias</th>\
          <th>Delivers to</th><th class=\"js-only\"></th></tr></thead><tbody id=\"alias-rows\">",
     );
-    for a in &l.aliases {
-        out.push_str(&alias_row(a));
-    }
-    if l.aliases.is_empty() {
-        out.push_str(&empty_row(3, "No aliases yet."));
-    }
+    out.push_str(&alias_rows(&l.aliases));
     out.push_str(
         "</tbody></table></div>\
          <form id=\"add-alias\" class=\"js-only card\"><h3>Add an alias</h3>\

@@ -41,15 +41,24 @@ struct Session {
 }
 
 impl Session {
-    fn expired(&self) -> bool {
-        self.created.elapsed() >= MAX_AGE || self.last_seen.elapsed() >= IDLE
+    fn expired(&self, idle: Duration, max_age: Duration) -> bool {
+        self.created.elapsed() >= max_age || self.last_seen.elapsed() >= idle
     }
 }
 
-/// The sessions of signed-in admins, keyed by SHA-256 of the token.
-#[derive(Default)]
+/// Signed-in browser sessions, keyed by SHA-256 of the token: the admin page's, and (with
+/// longer lifetimes, `http/webmail_session.rs`) the webmail's.
 pub struct Sessions {
     map: Mutex<HashMap<[u8; 32], Session>>,
+    idle: Duration,
+    max_age: Duration,
+}
+
+impl Default for Sessions {
+    /// The admin page's lifetimes: 30 idle minutes, 12 hours at most.
+    fn default() -> Sessions {
+        Sessions::with_lifetime(IDLE, MAX_AGE)
+    }
 }
 
 /// Who is making an admin request, and how they proved it.
@@ -60,7 +69,7 @@ pub struct Admin {
     pub session: Option<(String, String)>,
 }
 
-fn sha256(bytes: &[u8]) -> [u8; 32] {
+pub(super) fn sha256(bytes: &[u8]) -> [u8; 32] {
     let mut k = [0u8; 32];
     k.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref());
     k
@@ -78,12 +87,21 @@ pub fn same_secret(a: &str, b: &str) -> bool {
 }
 
 impl Sessions {
+    pub fn with_lifetime(idle: Duration, max_age: Duration) -> Sessions {
+        Sessions {
+            map: Mutex::new(HashMap::new()),
+            idle,
+            max_age,
+        }
+    }
+
     /// Starts a session; returns (token, csrf token).
     pub fn create(&self, account: &Account) -> Option<(String, String)> {
         let token = random_token()?;
         let csrf = random_token()?;
+        let (idle, max_age) = (self.idle, self.max_age);
         let mut map = self.map.lock().ok()?;
-        map.retain(|_, s| !s.expired());
+        map.retain(|_, s| !s.expired(idle, max_age));
         if map.len() >= MAX_SESSIONS {
             // Full of live sessions: the oldest one goes.
             if let Some(k) = map.iter().min_by_key(|(_, s)| s.created).map(|(k, _)| *k) {
@@ -107,11 +125,11 @@ impl Sessions {
 
     /// The live session for a token: (account id, csrf, password tag, the account as last
     /// checked). Refreshes its idle timer.
-    fn touch(&self, token: &str) -> Option<(AccountId, String, [u8; 32], Account)> {
+    pub(super) fn touch(&self, token: &str) -> Option<(AccountId, String, [u8; 32], Account)> {
         let mut map = self.map.lock().ok()?;
         let key = sha256(token.as_bytes());
         let s = map.get_mut(&key)?;
-        if s.expired() {
+        if s.expired(self.idle, self.max_age) {
             map.remove(&key);
             return None;
         }
@@ -151,7 +169,11 @@ impl Sessions {
     pub fn len(&self) -> usize {
         self.map
             .lock()
-            .map(|m| m.values().filter(|s| !s.expired()).count())
+            .map(|m| {
+                m.values()
+                    .filter(|s| !s.expired(self.idle, self.max_age))
+                    .count()
+            })
             .unwrap_or(0)
     }
 
@@ -175,11 +197,16 @@ pub fn clear_cookie() -> String {
 
 /// The session token from the `Cookie` header (RFC 6265 §5.4), if any.
 pub fn cookie_token(req: &Request<State>) -> Option<String> {
+    cookie_named(req, COOKIE)
+}
+
+/// The value of the cookie `name` from the `Cookie` header (RFC 6265 §5.4), if any.
+pub fn cookie_named(req: &Request<State>, name: &str) -> Option<String> {
     let header = req.header("Cookie")?;
     header.iter().find_map(|v| {
         v.as_str().split(';').find_map(|pair| {
             let (k, v) = pair.trim().split_once('=')?;
-            (k == COOKIE && !v.is_empty()).then(|| v.to_string())
+            (k == name && !v.is_empty()).then(|| v.to_string())
         })
     })
 }

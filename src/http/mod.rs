@@ -21,6 +21,9 @@ pub mod plain;
 pub mod push_client;
 pub mod pusher;
 pub mod upload;
+pub mod webmail;
+pub mod webmail_assets;
+pub mod webmail_session;
 pub mod webpush;
 
 use crate::config::Config;
@@ -47,12 +50,13 @@ pub struct State {
     pub admin_sessions: Arc<admin_session::Sessions>,
     /// Bytes of API request bodies held while they are read (`body_budget.rs`).
     pub bodies: Arc<body_budget::BodyBudget>,
+    /// Signed-in webmail sessions (`webmail_session.rs`).
+    pub web_sessions: Arc<admin_session::Sessions>,
 }
 
 pub fn routes(state: State) -> tide::Server<State> {
     let mut app = tide::with_state(state);
-    app.at("/")
-        .get(|_| async { Ok(tide::Redirect::new("/.well-known/jmap")) });
+    webmail::mount(&mut app);
     app.at("/.well-known/jmap").get(jmap::session);
     app.at("/jmap/session").get(jmap::session);
     app.at("/jmap/api").post(jmap::api);
@@ -73,6 +77,22 @@ pub async fn authenticate(req: &Request<State>) -> Result<Account, Response> {
         .and_then(|p| p.parse::<std::net::SocketAddr>().ok())
         .map(|s| s.ip());
     let header = req.header("Authorization").map(|h| h.as_str().to_string());
+    // The webmail's session cookie, for same-origin browser requests (issue #14); explicit
+    // credentials win over it.
+    if header.is_none() && webmail_session::has_cookie(req) {
+        return webmail_session::authenticate(req).await.map_err(|why| {
+            let (status, detail) = match why {
+                webmail_session::Refused::NoSession => {
+                    (401, "Your session has ended; sign in again")
+                }
+                webmail_session::Refused::Csrf => (
+                    403,
+                    "Missing or wrong X-CSRF-Token, or a cross-site request",
+                ),
+            };
+            problem(&serde_json::json!({"type": "about:blank", "status": status, "detail": detail}))
+        });
+    }
     match req
         .state()
         .auth

@@ -103,7 +103,7 @@ impl<'a> Structure<'a> {
         let parsed_len = limits::parse_prefix(raw);
         let prefix = &raw[..parsed_len];
         // mail-parser 0.11 has debug assertions that some broken MIME trips ("Invalid part ID,
-        // could not find multipart", found by tests/mime_fuzz.rs); in a debug build that panic
+        // could not find multipart", found by tests/it/mime_fuzz.rs); in a debug build that panic
         // would take the thread down. Such a message is read as unparsable instead. (Release
         // builds compile the assertions out and abort on panic, so this only matters there if
         // mail-parser grows a real panic; then this is the one place to look.)

@@ -1,6 +1,6 @@
 // Drives the admin page in real headless Chromium (Debian's /usr/bin/chromium) through
 // playwright-core, against a running mailnook with its self-signed certificate.
-// Run by tests/admin_browser.rs with: MAILNOOK_URL, MAILNOOK_ADMIN, MAILNOOK_PASSWORD,
+// Run by tests/it/admin_browser.rs with: MAILNOOK_URL, MAILNOOK_ADMIN, MAILNOOK_PASSWORD,
 // MAILNOOK_SCREENSHOT_DIR. Exits non-zero (with the reason) on any failure, including a
 // JavaScript error or a Content-Security-Policy violation on the page.
 import { chromium } from 'playwright-core';

@@ -6,8 +6,8 @@
 # with the one command to run, rather than letting the browser tests fail half-way.
 #
 # Peers today: Debian's chromium + node/npm (playwright-core drives the browser, tests/browser);
-# curl, python3 and swaks (tests/readme.rs runs README's examples with them); dkimpy and PyNaCl
-# (tests/send_outgoing.rs verifies DKIM signatures with them too).
+# curl, python3 and swaks (tests/it/readme.rs runs README's examples with them); dkimpy and PyNaCl
+# (tests/it/send_outgoing.rs verifies DKIM signatures with them too).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -37,7 +37,7 @@ if [ -n "$need" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need >/dev/null
 fi
 
-# dkimpy + PyNaCl: the independent DKIM verifier of tests/send_outgoing.rs. pip where it may
+# dkimpy + PyNaCl: the independent DKIM verifier of tests/it/send_outgoing.rs. pip where it may
 # install (a pyenv or venv python), else Debian's packages.
 if ! python3 -c 'import dkim, nacl' 2>/dev/null; then
   echo "== installing dkimpy and PyNaCl"

@@ -32,7 +32,7 @@ impl Server {
                 "--https-listen",
                 "127.0.0.1:0",
                 // No DNS here: sender authentication would measure resolver timeouts. Its cost
-                // is measured against a local DNS server in tests/smtp_figures.rs.
+                // is measured against a local DNS server in tests/it/smtp_figures.rs.
                 "--sender-auth",
                 "off",
                 "--data-dir",

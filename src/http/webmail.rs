@@ -1,0 +1,346 @@
+//! The server side of the built-in webmail (issue #14): only what a browser needs that JMAP
+//! does not give. Sign-in and sign-out (a cookie session, `webmail_session.rs`), the app shell
+//! and its static files (`webmail_assets.rs`), a password change, and the empty document the
+//! reader renders HTML mail into, with a strict Content-Security-Policy. Everything about mail
+//! goes through the public JMAP API (`/jmap/*`), as any other client's would.
+
+use super::admin::{form_value, small_body};
+use super::admin_html::esc;
+use super::admin_session::{peer_ip, same_origin, same_secret};
+use super::auth::AuthResult;
+use super::webmail_assets as assets;
+use super::webmail_session::{self as session, WebUser};
+use super::{State, problem};
+use futures_lite::AsyncReadExt;
+use serde_json::json;
+use tide::{Request, Response, StatusCode};
+
+/// The app shell: scripts and styles from us only; images also from data:/blob: URLs (inline
+/// parts); frames only our own (the HTML-mail frame); nothing else.
+const SHELL_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data: blob:; connect-src 'self'; frame-src 'self'; worker-src 'self'; \
+     manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The HTML-mail frame (RFC 8621 says nothing of rendering; this is the browser's contract).
+/// No script runs (`sandbox` without allow-scripts, here and on the iframe), no form submits,
+/// no plugin, and no fetch leaves the box: images only from data: URLs (inline `cid:` parts
+/// are turned into those by the reader), styles only inline, fonts only data:.
+const FRAME_CSP: &str = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; \
+     font-src data:; form-action 'none'; base-uri 'none'; frame-ancestors 'self'; \
+     sandbox allow-same-origin allow-popups allow-popups-to-escape-sandbox";
+/// The same, once the reader allowed remote content for this message or sender.
+const FRAME_CSP_REMOTE: &str = "default-src 'none'; img-src data: https: http:; \
+     style-src 'unsafe-inline'; font-src data: https:; form-action 'none'; base-uri 'none'; \
+     frame-ancestors 'self'; sandbox allow-same-origin allow-popups allow-popups-to-escape-sandbox";
+
+pub fn mount(app: &mut tide::Server<State>) {
+    app.at("/").get(root);
+    app.at("/webmail/login").post(login);
+    app.at("/webmail/logout").post(logout);
+    app.at("/webmail/password").post(password);
+    app.at("/webmail/frame").get(frame);
+    app.at("/webmail/v/:version/:name").get(file);
+    app.at("/sw.js").get(service_worker);
+    app.at("/manifest.webmanifest").get(manifest);
+}
+
+fn harden(res: &mut Response, csp: &str) {
+    res.insert_header("Content-Security-Policy", csp);
+    res.insert_header("X-Content-Type-Options", "nosniff");
+    res.insert_header("Referrer-Policy", "same-origin");
+}
+
+fn page(status: StatusCode, body: String) -> Response {
+    let mut res = Response::new(status);
+    res.set_body(body);
+    res.insert_header("Content-Type", "text/html; charset=utf-8");
+    res.insert_header("Cache-Control", "no-store");
+    res.insert_header("X-Frame-Options", "DENY");
+    harden(&mut res, SHELL_CSP);
+    res
+}
+
+fn login_page(state: &State, message: Option<&str>, address: &str) -> String {
+    let msg = message
+        .map(|m| format!("<p class=\"flash bad\" role=\"alert\">{}</p>", esc(m)))
+        .unwrap_or_default();
+    assets::LOGIN
+        .replace("{{v}}", assets::version())
+        .replace("{{host}}", &esc(&state.config.hostname))
+        .replace("{{message}}", &msg)
+        .replace("{{address}}", &esc(address))
+}
+
+/// `/`: the app for a signed-in user, else the sign-in form.
+async fn root(req: Request<State>) -> tide::Result {
+    let Some(user) = session::session_user(&req).await else {
+        return Ok(page(StatusCode::Ok, login_page(req.state(), None, "")));
+    };
+    Ok(page(StatusCode::Ok, shell(&user)))
+}
+
+fn shell(user: &WebUser) -> String {
+    assets::SHELL
+        .replace("{{v}}", assets::version())
+        .replace("{{csrf}}", &esc(&user.csrf))
+        .replace("{{user}}", &esc(&user.account.name))
+}
+
+fn see_other(to: &str) -> Response {
+    let mut res = Response::new(StatusCode::SeeOther);
+    res.insert_header("Location", to);
+    res.insert_header("Cache-Control", "no-store");
+    res
+}
+
+/// The sign-in form's target: the shared login door (`src/login.rs`) counts failures per
+/// client and per account, exactly as for JMAP, SMTP AUTH and the admin page.
+async fn login(mut req: Request<State>) -> tide::Result {
+    let state = req.state().clone();
+    let ip = peer_ip(&req);
+    if !same_origin(&req) {
+        log::warn!(
+            "webmail: refused a cross-site sign-in from {}",
+            crate::logging::Peer(ip)
+        );
+        return Ok(page(
+            StatusCode::Forbidden,
+            login_page(&state, Some("Cross-site sign-in refused."), ""),
+        ));
+    }
+    let body = small_body(&mut req).await.unwrap_or_default();
+    let user = form_value(&body, "address").unwrap_or_default();
+    let pass = form_value(&body, "password").unwrap_or_default();
+    let user = user.trim().to_string();
+    if user.is_empty() || pass.is_empty() {
+        return Ok(page(
+            StatusCode::BadRequest,
+            login_page(&state, Some("Enter your address and password."), &user),
+        ));
+    }
+    match state
+        .auth
+        .check_password(&state.jmap.store, ip, &user, &pass)
+        .await
+    {
+        AuthResult::Ok(account) => {
+            let Some((token, _)) = state.web_sessions.create(&account) else {
+                return Ok(page(
+                    StatusCode::InternalServerError,
+                    login_page(&state, Some("Could not start a session."), &user),
+                ));
+            };
+            log::info!(
+                "webmail: {} signed in from {}",
+                account.name,
+                crate::logging::Peer(ip)
+            );
+            let mut res = see_other("/");
+            res.insert_header("Set-Cookie", session::set_cookie(&token));
+            Ok(res)
+        }
+        AuthResult::Denied => {
+            log::warn!(
+                "webmail: failed sign-in for {user} from {}",
+                crate::logging::Peer(ip)
+            );
+            Ok(page(
+                StatusCode::Unauthorized,
+                login_page(&state, Some("Wrong address or password."), &user),
+            ))
+        }
+        AuthResult::Throttled(secs) => {
+            let mut res = page(
+                StatusCode::TooManyRequests,
+                login_page(
+                    &state,
+                    Some(&format!(
+                        "Too many failed sign-ins; try again in {secs} seconds."
+                    )),
+                    &user,
+                ),
+            );
+            res.insert_header("Retry-After", secs.to_string());
+            Ok(res)
+        }
+    }
+}
+
+/// A signed-in user making a state change: the CSRF header and a same-origin request.
+async fn changing_user(req: &Request<State>) -> Result<WebUser, Response> {
+    let refuse = |status: u16, detail: &str| {
+        problem(&json!({"type": "about:blank", "status": status, "detail": detail}))
+    };
+    let user = session::session_user(req)
+        .await
+        .ok_or_else(|| refuse(401, "Your session has ended; sign in again"))?;
+    let sent = req
+        .header("X-CSRF-Token")
+        .map(|h| h.as_str().to_string())
+        .unwrap_or_default();
+    if !same_origin(req) || !same_secret(&sent, &user.csrf) {
+        return Err(refuse(
+            403,
+            "Missing or wrong X-CSRF-Token, or a cross-site request",
+        ));
+    }
+    Ok(user)
+}
+
+/// Sign-out ends the session on the server, not just in the browser.
+async fn logout(req: Request<State>) -> tide::Result {
+    let user = match changing_user(&req).await {
+        Ok(u) => u,
+        Err(res) => return Ok(res),
+    };
+    req.state().web_sessions.remove(&user.token);
+    log::info!("webmail: {} signed out", user.account.name);
+    let mut res = Response::new(StatusCode::NoContent);
+    res.insert_header("Set-Cookie", session::clear_cookie());
+    Ok(res)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordChange {
+    current: String,
+    new: String,
+}
+
+/// Changes the signed-in user's password: the current one is checked through the login door
+/// (so this is no way around its limits); other sessions of the account end, this one stays.
+async fn password(mut req: Request<State>) -> tide::Result {
+    let user = match changing_user(&req).await {
+        Ok(u) => u,
+        Err(res) => return Ok(res),
+    };
+    let bad = |status: u16, detail: &str| {
+        Ok(problem(
+            &json!({"type": "about:blank", "status": status, "detail": detail}),
+        ))
+    };
+    let mut body = Vec::new();
+    if req
+        .take_body()
+        .take(4096)
+        .read_to_end(&mut body)
+        .await
+        .is_err()
+    {
+        return bad(400, "could not read the request");
+    }
+    let Ok(change) = serde_json::from_slice::<PasswordChange>(&body) else {
+        return bad(400, "send {\"current\": ..., \"new\": ...}");
+    };
+    if let Err(e) = crate::accounts::check_password(&change.new) {
+        return bad(400, &e);
+    }
+    let state = req.state().clone();
+    let ip = peer_ip(&req);
+    match state
+        .auth
+        .check_password(&state.jmap.store, ip, &user.account.name, &change.current)
+        .await
+    {
+        AuthResult::Ok(_) => {}
+        AuthResult::Denied => return bad(403, "the current password is wrong"),
+        AuthResult::Throttled(secs) => {
+            return bad(
+                429,
+                &format!("too many failed attempts; try again in {secs} seconds"),
+            );
+        }
+    }
+    let new = change.new;
+    let hash = match smol::unblock(move || crate::password::hash(&new)).await {
+        Ok(h) => h,
+        Err(e) => return bad(500, &e),
+    };
+    let cmd = crate::accounts::Command::Passwd {
+        address: user.account.name.clone(),
+        password_hash: hash.clone(),
+    };
+    match crate::accounts::run(&state.jmap.store, cmd).await {
+        crate::accounts::Outcome::Done(_) => {}
+        crate::accounts::Outcome::Error(e) => return bad(400, &e),
+        _ => {}
+    }
+    state.auth.forget_all();
+    state
+        .web_sessions
+        .remove_account(user.account.id, Some(&user.token));
+    state.web_sessions.refresh_password(&user.token, &hash);
+    state.admin_sessions.remove_account(user.account.id, None);
+    log::info!("webmail: {} changed their password", user.account.name);
+    Ok(Response::new(StatusCode::NoContent))
+}
+
+/// The empty document HTML mail is rendered into (see FRAME_CSP).
+async fn frame(req: Request<State>) -> tide::Result {
+    let remote = req
+        .url()
+        .query_pairs()
+        .any(|(k, v)| k == "remote" && v == "1");
+    let mut res = Response::new(StatusCode::Ok);
+    res.set_body("<!doctype html><html><head><meta charset=\"utf-8\"></head><body></body></html>");
+    res.insert_header("Content-Type", "text/html; charset=utf-8");
+    res.insert_header("Cache-Control", "no-store");
+    res.insert_header("X-Frame-Options", "SAMEORIGIN");
+    harden(&mut res, if remote { FRAME_CSP_REMOTE } else { FRAME_CSP });
+    Ok(res)
+}
+
+fn accepts_gzip(req: &Request<State>) -> bool {
+    req.header("Accept-Encoding")
+        .is_some_and(|v| v.iter().any(|h| h.as_str().contains("gzip")))
+}
+
+fn serve(req: &Request<State>, a: &assets::Asset, cache: &str) -> Response {
+    let mut res = Response::new(StatusCode::Ok);
+    match assets::gzipped(a.name).filter(|_| accepts_gzip(req)) {
+        Some(gz) => {
+            res.set_body(gz);
+            res.insert_header("Content-Encoding", "gzip");
+        }
+        None => res.set_body(a.body),
+    }
+    res.insert_header("Content-Type", a.ctype);
+    res.insert_header("Vary", "Accept-Encoding");
+    res.insert_header("Cache-Control", cache);
+    harden(&mut res, SHELL_CSP);
+    res
+}
+
+/// `/webmail/v/<version>/<file>`: immutable for a year under the current version; an old
+/// version's URL (a page open across an upgrade) still gets today's file, uncached.
+async fn file(req: Request<State>) -> tide::Result {
+    let name = req.param("name").unwrap_or_default();
+    let Some(a) = assets::get(name).filter(|a| !matches!(a.name, "sw.js")) else {
+        return Ok(Response::new(StatusCode::NotFound));
+    };
+    let current = req.param("version").ok() == Some(assets::version());
+    let cache = if current {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    Ok(serve(&req, a, cache))
+}
+
+/// The service worker lives at the root so its scope is the whole app; always revalidated so
+/// an upgrade reaches installed apps.
+async fn service_worker(req: Request<State>) -> tide::Result {
+    let Some(a) = assets::get("sw.js") else {
+        return Ok(Response::new(StatusCode::NotFound));
+    };
+    let mut res = serve(&req, a, "no-cache");
+    res.insert_header("Service-Worker-Allowed", "/");
+    Ok(res)
+}
+
+async fn manifest(req: Request<State>) -> tide::Result {
+    let Some(a) = assets::get("manifest.webmanifest") else {
+        return Ok(Response::new(StatusCode::NotFound));
+    };
+    Ok(serve(&req, a, "no-cache"))
+}

@@ -1,0 +1,206 @@
+// Drives the webmail in real headless Chromium (Debian's /usr/bin/chromium) through
+// playwright-core, against a running mailnook. Run by tests/it/webmail_browser.rs with:
+// MAILNOOK_URL, MAILNOOK_SMTP (host:port), MAILNOOK_USER/PASSWORD (the reader), MAILNOOK_PEER
+// (a second local account that writes to the reader), MAILNOOK_SCREENSHOT_DIR.
+// Every step prints what it saw; any failure, JavaScript error or CSP violation exits non-zero.
+import { chromium, request } from 'playwright-core';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import net from 'node:net';
+
+const env = (k) => {
+  const v = process.env[k];
+  if (!v) throw new Error(`${k} is not set`);
+  return v;
+};
+const base = env('MAILNOOK_URL');
+const [smtpHost, smtpPort] = env('MAILNOOK_SMTP').split(':');
+const user = env('MAILNOOK_USER');
+const password = env('MAILNOOK_PASSWORD');
+const peer = env('MAILNOOK_PEER');
+const shots = env('MAILNOOK_SCREENSHOT_DIR');
+const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+
+// One SMTP delivery over a raw socket (RFC 5321), as another server would make it.
+function smtp(from, to, data) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(Number(smtpPort), smtpHost);
+    const steps = [`EHLO test.example`, `MAIL FROM:<${from}>`, `RCPT TO:<${to}>`, 'DATA',
+      data.replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..') + '\r\n.', 'QUIT'];
+    let buf = '', i = 0, last = '';
+    s.on('data', (d) => {
+      buf += d.toString();
+      const lines = buf.split('\r\n');
+      buf = lines.pop();
+      for (const l of lines) {
+        if (l[3] === '-') continue;
+        last = l;
+        if (!/^[23]/.test(l)) { s.destroy(); reject(new Error(`SMTP refused: ${l}`)); return; }
+        if (i < steps.length) s.write(steps[i++] + '\r\n');
+        else { s.end(); }
+      }
+    });
+    s.on('close', () => resolve(last));
+    s.on('error', reject);
+  });
+}
+
+const mail = (subject, body, extra = '') => `From: Bob Peer <${peer}>\r\nTo: ${user}\r\nSubject: ${subject}\r\n` +
+  `Message-ID: <${Math.random().toString(36).slice(2)}@example.org>\r\nDate: ${new Date().toUTCString()}\r\n${extra}` +
+  `Content-Type: text/plain; charset=utf-8\r\n\r\n${body}\r\n`;
+
+const problems = [];
+const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'mailnook-web-')), {
+  executablePath, headless: true, ignoreHTTPSErrors: true, viewport: { width: 1280, height: 860 },
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--no-first-run'],
+});
+try {
+  const page = context.pages()[0] || await context.newPage();
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  // A service worker cannot be registered over a self-signed certificate (Chromium refuses the
+  // script whatever the page accepted); with a real certificate it registers.
+  page.on('console', (m) => {
+    const t = m.text();
+    if (m.type() === 'error' && !t.startsWith('Failed to load resource') && !t.includes('SSL certificate error occurred when fetching the script')) {
+      problems.push(`console error: ${t}`);
+    }
+  });
+  page.setDefaultTimeout(20000);
+  const rowWith = (text) => page.locator('#list .row', { hasText: text });
+  const toastSays = (text) => page.locator('#toast', { hasText: text }).waitFor();
+  // Goes to a route of the app and waits until it is drawn.
+  const show = async (hash) => {
+    await page.goto(`${base}/${hash}`);
+    await page.waitForFunction((h) => document.body.dataset.shown === h, hash);
+  };
+
+  // 1. Sign in; a wrong password is refused and nothing is kept in browser storage.
+  await page.goto(`${base}/`);
+  await page.fill('input[name=address]', user);
+  await page.fill('input[name=password]', 'wrong password here');
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  if (!(await page.textContent('.flash')).includes('Wrong')) throw new Error('a wrong password was not refused');
+  await page.fill('input[name=password]', password);
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  await page.waitForSelector('body.ready');
+  const stored = await page.evaluate(() => JSON.stringify(localStorage) + JSON.stringify(sessionStorage));
+  if (stored.includes(password)) throw new Error('the password is in browser storage');
+  const cookies = await context.cookies();
+  const c = cookies.find((k) => k.name === '__Host-mailnook-web');
+  if (!c || !c.httpOnly || !c.secure || c.sameSite !== 'Strict') throw new Error('session cookie is not hardened: ' + JSON.stringify(c));
+  console.log('signed in; cookie HttpOnly, Secure, SameSite=Strict');
+
+  // 2. New mail over SMTP appears without a reload.
+  await smtp(peer, user, mail('Lunch on Friday', 'Shall we meet at the pelican café at noon?'));
+  await rowWith('Lunch on Friday').waitFor();
+  console.log('SMTP delivery appeared live');
+
+  // 3. Open it: the text is shown, the row becomes read.
+  await rowWith('Lunch on Friday').locator('a.open').click();
+  await page.locator('#reader .msg.open .text', { hasText: 'pelican café' }).waitFor();
+  await page.locator('#list .row.read', { hasText: 'Lunch on Friday' }).waitFor();
+  console.log('opened; text shown and marked read');
+  await page.screenshot({ path: join(shots, 'webmail-desktop.png') });
+
+  // 4. Reply: sent after the undo window, found in Sent.
+  await page.click('#reader .msg.open >> text=Reply');
+  await page.waitForSelector('#compose form');
+  const to = await page.inputValue('#compose input[name=to]');
+  if (!to.includes(peer)) throw new Error(`reply goes to ${to}`);
+  await page.fill('#compose textarea', 'Yes, noon is perfect.');
+  await page.click('#compose button[type=submit]');
+  await toastSays('Sent');
+  const sentHref = await page.getAttribute('#mailboxes a[data-role=sent]', 'href');
+  await show(sentHref);
+  await rowWith('Re: Lunch on Friday').waitFor();
+  console.log('reply sent and in Sent');
+
+  // 5. Undo a send: the message comes back to the editor and is not sent.
+  await page.click('#write');
+  await page.fill('#compose input[name=to]', peer);
+  await page.fill('#compose input[name=subject]', 'Never sent');
+  await page.fill('#compose textarea', 'oops');
+  await page.click('#compose button[type=submit]');
+  await page.click('#toast button');
+  await page.waitForSelector('#compose:not([hidden]) form');
+  if ((await page.inputValue('#compose input[name=subject]')) !== 'Never sent') throw new Error('undo did not reopen the message');
+  await page.click('#compose header button');
+  console.log('send undone');
+
+  // 6. Attach a file and send it.
+  const file = join(mkdtempSync(join(tmpdir(), 'att-')), 'minutes.txt');
+  writeFileSync(file, 'The minutes of the meeting.\n'.repeat(50));
+  await page.click('#write');
+  await page.fill('#compose input[name=to]', peer);
+  await page.fill('#compose input[name=subject]', 'Minutes attached');
+  await page.fill('#compose textarea', 'See the file.');
+  await page.setInputFiles('#compose input[type=file]', file);
+  await page.locator('#compose .files li', { hasText: 'minutes.txt' }).locator('span.muted').waitFor();
+  await page.click('#compose button[type=submit]');
+  await toastSays('Sent');
+  console.log('attachment uploaded and sent');
+
+  // 7. Search with a highlighted snippet.
+  await page.fill('#q', 'pelican');
+  await page.press('#q', 'Enter');
+  await page.locator('#list .row mark', { hasText: /pelican/i }).first().waitFor();
+  console.log('search found it with a highlighted snippet');
+
+  // 8. Junk and back.
+  const inboxHref = await page.getAttribute('#mailboxes a[data-role=inbox]', 'href');
+  await show(inboxHref);
+  await rowWith('Lunch on Friday').locator('input[type=checkbox]').check();
+  await page.click('#list .list-head button:has-text("Junk")');
+  await toastSays('Marked as junk');
+  const junkHref = await page.getAttribute('#mailboxes a[data-role=junk]', 'href');
+  await show(junkHref);
+  await rowWith('Lunch on Friday').locator('input[type=checkbox]').check();
+  await page.click('#list .list-head button:has-text("Not junk")');
+  await toastSays('Not junk');
+  await show(inboxHref);
+  await rowWith('Lunch on Friday').waitFor();
+  console.log('moved to Junk and back');
+
+  // 9. The vacation response.
+  await show('#/settings');
+  await page.check('#vacation input[name=on]');
+  await page.fill('#vacation input[name=subject]', 'Away until Monday');
+  await page.fill('#vacation textarea', 'I am away.');
+  await page.click('#vacation button[type=submit]');
+  await toastSays('Vacation response saved');
+  console.log('vacation response saved');
+
+  // 10. Phone width: one pane at a time.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await show(inboxHref);
+  await rowWith('Lunch on Friday').waitFor();
+  await page.waitForTimeout(400);
+  await page.screenshot({ path: join(shots, 'webmail-phone.png') });
+  if (await page.isVisible('#mailboxes a[data-role=inbox]')) {
+    const why = await page.evaluate(() => { const n = document.querySelector('#mailboxes'); const c = getComputedStyle(n); return [c.visibility, c.transform, innerWidth, document.body.className]; });
+    throw new Error('the folder list covers the phone layout: ' + JSON.stringify(why));
+  }
+  await page.setViewportSize({ width: 1280, height: 860 });
+
+  // 11. Sign out ends the session on the server: the old cookie no longer works.
+  const old = (await context.cookies()).find((k) => k.name === '__Host-mailnook-web').value;
+  const api = await request.newContext({ ignoreHTTPSErrors: true });
+  const before = (await api.get(`${base}/jmap/session`, { headers: { Cookie: `__Host-mailnook-web=${old}` } })).status();
+  if (before !== 200) throw new Error(`the session cookie did not work for JMAP: ${before}`);
+  await page.click('#signout');
+  await page.waitForSelector('form#login');
+  const after = (await api.get(`${base}/jmap/session`, { headers: { Cookie: `__Host-mailnook-web=${old}` } })).status();
+  if (after !== 401) throw new Error(`after sign-out the old cookie still answered ${after}`);
+  await api.dispose();
+  console.log('signed out; the session is gone');
+
+  if (problems.length) throw new Error(problems.join('\n'));
+  console.log('WEBMAIL BROWSER TEST PASSED');
+} catch (e) {
+  console.error('WEBMAIL BROWSER TEST FAILED:', e.message, problems.join('\n'));
+  process.exitCode = 1;
+} finally {
+  await context.close();
+}

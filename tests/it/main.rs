@@ -1,0 +1,64 @@
+//! The one integration-test binary (issue #21): every test drives the real `mailnook` binary
+//! over real sockets (see `common`). One crate instead of one per file: the helpers compile once
+//! and the suite links once. Modules are named `<area>_<topic>`; helpers end in `_support`/`common`.
+
+// Shared harness and helpers.
+mod admin_support;
+mod browser_support;
+mod common;
+mod core_common;
+mod mail_support;
+mod search_util;
+mod send_support;
+mod smtp_support;
+
+// Tests, by area.
+mod acme_pebble;
+mod admin_api;
+mod admin_browser;
+mod admin_tls;
+mod core_blobs;
+mod core_changes;
+mod core_fuzz;
+mod core_push;
+mod core_push_guard;
+mod core_push_memory;
+mod core_push_subscription;
+mod core_requests;
+mod first_start;
+mod http_edge;
+mod jmap_defaults;
+mod login_limiter;
+mod mail_email_get;
+mod mail_email_set;
+mod mail_figures;
+mod mail_goldens;
+mod mail_identity_vacation;
+mod mail_mailboxes;
+mod mail_real_world;
+mod mail_threads;
+mod mime_figures;
+mod mime_fuzz;
+mod mime_limits;
+mod readme;
+mod search_after_write;
+mod search_repair;
+mod search_text;
+mod send_direct_mx;
+mod send_jmap;
+mod send_outgoing;
+mod send_remote_jmap;
+mod send_smarthost;
+mod send_vacation;
+mod skeleton;
+mod smtp_addresses;
+mod smtp_auth;
+mod smtp_bad_input;
+mod smtp_crash;
+mod smtp_figures;
+mod smtp_fuzz;
+mod smtp_limits;
+mod smtp_transcript;
+mod store_disk_full;
+mod webmail;
+mod webmail_browser;

@@ -1,0 +1,288 @@
+//! Helpers for the SMTP tests: a server started with a config file (short timeouts, limits),
+//! and a tiny authoritative DNS server on 127.0.0.1 (UDP) serving TXT records, so sender
+//! authentication runs against real DNS answers without the network.
+#![allow(dead_code)]
+
+use crate::common::{Server, Transcript};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+pub struct Srv {
+    pub server: Server,
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    extra: Vec<String>,
+}
+
+impl std::ops::Deref for Srv {
+    type Target = Server;
+    fn deref(&self) -> &Server {
+        &self.server
+    }
+}
+
+impl std::ops::DerefMut for Srv {
+    fn deref_mut(&mut self) -> &mut Server {
+        &mut self.server
+    }
+}
+
+/// Starts the real binary with `config` (TOML) and extra `serve` flags.
+pub fn start(config: &str, extra: &[&str]) -> Srv {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("mailnook.toml");
+    std::fs::write(&path, config).expect("config");
+    let data = dir.path().join("data");
+    let mut args: Vec<String> = vec!["--config".into(), path.display().to_string()];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let refs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+    let server = Server::start_in(&data, &refs);
+    Srv {
+        server,
+        dir,
+        config: path,
+        extra: args,
+    }
+}
+
+impl Srv {
+    /// SIGKILL and start again with the same config and data.
+    pub fn restart(&mut self) {
+        self.server.kill();
+        let refs: Vec<&str> = self.extra.iter().map(|s| s.as_str()).collect();
+        let next = Server::start_in(&self.server.data_dir.clone(), &refs);
+        self.server = next;
+    }
+
+    pub fn cli_ok(&self, args: &[&str]) -> String {
+        let out = self.server.cli(args, None);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
+    pub fn transcript(&self) -> Transcript {
+        Transcript::connect(self.server.smtp)
+    }
+}
+
+/// Config for most SMTP tests: no greeting delay, no auth, generous limits.
+pub const PLAIN: &str = "smtp_greeting_delay_ms = 0\n";
+
+/// Sends one message over a raw transcript and returns the final reply line.
+pub fn deliver(t: &mut Transcript, from: &str, to: &[&str], msg: &[u8]) -> String {
+    t.deliver(from, to, msg)
+}
+
+/// A minimal DNS server: answers TXT, MX, A and AAAA queries from a table, NXDOMAIN for
+/// unknown names, an empty NOERROR for other types of known names. Enough for SPF
+/// (ip4/ip6/include/all), DKIM and DMARC records, outbound MX routing, and for names that
+/// resolve to addresses the server must refuse to contact (net_guard tests).
+pub struct Dns {
+    pub addr: SocketAddr,
+    records: Arc<Mutex<HashMap<String, Vec<Rec>>>>,
+}
+
+enum Rec {
+    Txt(String),
+    /// Preference and exchange ("." for a null MX, RFC 7505).
+    Mx(u16, String),
+    /// An address record (A or AAAA by its family).
+    Ip(IpAddr),
+}
+
+impl Dns {
+    pub fn start() -> Dns {
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("dns bind");
+        let addr = socket.local_addr().expect("dns addr");
+        let records: Arc<Mutex<HashMap<String, Vec<Rec>>>> = Arc::default();
+        let table = records.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 1500];
+            loop {
+                let Ok((n, from)) = socket.recv_from(&mut buf) else {
+                    return;
+                };
+                if let Some(answer) = answer(&buf[..n], &table.lock().unwrap()) {
+                    let _ = socket.send_to(&answer, from);
+                }
+            }
+        });
+        Dns { addr, records }
+    }
+
+    pub fn txt(&self, name: &str, value: &str) {
+        self.records
+            .lock()
+            .unwrap()
+            .entry(name.trim_end_matches('.').to_lowercase())
+            .or_default()
+            .push(Rec::Txt(value.to_string()));
+    }
+
+    pub fn mx(&self, name: &str, preference: u16, exchange: &str) {
+        self.records
+            .lock()
+            .unwrap()
+            .entry(name.trim_end_matches('.').to_lowercase())
+            .or_default()
+            .push(Rec::Mx(preference, exchange.to_string()));
+    }
+
+    /// An A (IPv4) or AAAA (IPv6) record.
+    pub fn ip(&self, name: &str, ip: IpAddr) {
+        self.records
+            .lock()
+            .unwrap()
+            .entry(name.trim_end_matches('.').to_lowercase())
+            .or_default()
+            .push(Rec::Ip(ip));
+    }
+}
+
+fn answer(q: &[u8], table: &HashMap<String, Vec<Rec>>) -> Option<Vec<u8>> {
+    if q.len() < 12 {
+        return None;
+    }
+    // Question: labels, then type and class.
+    let mut pos = 12;
+    let mut labels = Vec::new();
+    loop {
+        let len = *q.get(pos)? as usize;
+        pos += 1;
+        if len == 0 {
+            break;
+        }
+        labels.push(String::from_utf8_lossy(q.get(pos..pos + len)?).to_lowercase());
+        pos += len;
+    }
+    let qtype = u16::from_be_bytes([*q.get(pos)?, *q.get(pos + 1)?]);
+    let question_end = pos + 4;
+    let name = labels.join(".");
+    let known = table.get(&name);
+    let answers: Vec<&Rec> = known
+        .map(|v| {
+            v.iter()
+                .filter(|r| {
+                    matches!(
+                        (r, qtype),
+                        (Rec::Txt(_), 16)
+                            | (Rec::Mx(..), 15)
+                            | (Rec::Ip(IpAddr::V4(_)), 1)
+                            | (Rec::Ip(IpAddr::V6(_)), 28)
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    out.extend_from_slice(&q[0..2]); // id
+    let rcode = if known.is_none() { 3 } else { 0 };
+    out.extend_from_slice(&[0x84 | (q[2] & 0x01), 0x80 | rcode]); // QR AA RD, RA
+    out.extend_from_slice(&[0, 1]);
+    out.extend_from_slice(&(answers.len() as u16).to_be_bytes());
+    out.extend_from_slice(&[0, 0, 0, 0]);
+    out.extend_from_slice(q.get(12..question_end)?);
+    for rec in answers {
+        let mut rdata = Vec::new();
+        match rec {
+            Rec::Txt(txt) => {
+                out.extend_from_slice(&[0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 60]);
+                for chunk in txt.as_bytes().chunks(255) {
+                    rdata.push(chunk.len() as u8);
+                    rdata.extend_from_slice(chunk);
+                }
+            }
+            Rec::Mx(pref, exchange) => {
+                out.extend_from_slice(&[0xc0, 12, 0, 15, 0, 1, 0, 0, 0, 60]);
+                rdata.extend_from_slice(&pref.to_be_bytes());
+                for label in exchange
+                    .trim_end_matches('.')
+                    .split('.')
+                    .filter(|l| !l.is_empty())
+                {
+                    rdata.push(label.len() as u8);
+                    rdata.extend_from_slice(label.as_bytes());
+                }
+                rdata.push(0);
+            }
+            Rec::Ip(IpAddr::V4(a)) => {
+                out.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60]);
+                rdata.extend_from_slice(&a.octets());
+            }
+            Rec::Ip(IpAddr::V6(a)) => {
+                out.extend_from_slice(&[0xc0, 12, 0, 28, 0, 1, 0, 0, 0, 60]);
+                rdata.extend_from_slice(&a.octets());
+            }
+        }
+        out.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+        out.extend_from_slice(&rdata);
+    }
+    Some(out)
+}
+
+/// One stored message as a JMAP client sees it.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub subject: String,
+    /// Roles of the mailboxes it is in ("inbox", "junk", ...).
+    pub roles: Vec<String>,
+    pub raw: String,
+}
+
+/// Every message of an account, with the raw bytes downloaded over JMAP.
+pub async fn stored(s: &Server, user: &str, pass: &str) -> Vec<Stored> {
+    use serde_json::json;
+    let acct = s.account_id(user, pass).await;
+    let r = s
+        .call(
+            user,
+            pass,
+            json!([
+                ["Mailbox/get", {"accountId": acct}, "m"],
+                ["Email/query", {"accountId": acct}, "q"],
+                ["Email/get", {"accountId": acct, "#ids": {"resultOf": "q", "name": "Email/query", "path": "/ids"}, "properties": ["subject", "mailboxIds", "blobId"]}, "g"]
+            ]),
+        )
+        .await;
+    let mut roles = HashMap::new();
+    for m in r[0][1]["list"].as_array().cloned().unwrap_or_default() {
+        roles.insert(
+            m["id"].as_str().unwrap_or("").to_string(),
+            m["role"].as_str().unwrap_or("").to_string(),
+        );
+    }
+    let mut out = Vec::new();
+    for e in r[2][1]["list"].as_array().cloned().unwrap_or_default() {
+        let blob = e["blobId"].as_str().expect("blobId");
+        let url = format!(
+            "{}/jmap/download/{acct}/{blob}/m.eml?accept=message/rfc822",
+            s.base_url()
+        );
+        let res = s
+            .http()
+            .get(url)
+            .basic_auth(user, Some(pass))
+            .send()
+            .await
+            .expect("download");
+        assert_eq!(res.status().as_u16(), 200);
+        let raw = String::from_utf8_lossy(&res.bytes().await.expect("bytes")).to_string();
+        let mut rs: Vec<String> = e["mailboxIds"]
+            .as_object()
+            .map(|o| o.keys().filter_map(|k| roles.get(k).cloned()).collect())
+            .unwrap_or_default();
+        rs.sort();
+        out.push(Stored {
+            subject: e["subject"].as_str().unwrap_or("").to_string(),
+            roles: rs,
+            raw,
+        });
+    }
+    out
+}
