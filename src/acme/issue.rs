@@ -134,17 +134,17 @@ async fn run_order(
         cfg.challenge
     );
     // Poll the order until the CA has validated every name (RFC 8555 §7.5.1, §7.1.6).
-    let status = poll(|| async {
+    let mut poller = Poller::new();
+    let status = loop {
         let st = order
             .refresh()
             .await
             .map_err(|e| plain_error(&cfg.directory, "", e))?;
-        Ok(match st.status {
-            OrderStatus::Pending => None,
-            s => Some(s),
-        })
-    })
-    .await?;
+        if st.status != OrderStatus::Pending {
+            break st.status;
+        }
+        poller.wait().await?;
+    };
     if status == OrderStatus::Invalid {
         return Err(why_invalid(&mut order, &cfg.directory).await);
     }
@@ -162,13 +162,17 @@ async fn run_order(
             .await
             .map_err(|e| plain_error(&cfg.directory, "", e))?;
     }
-    let cert_pem = poll(|| async {
-        order
+    let mut poller = Poller::new();
+    let cert_pem = loop {
+        if let Some(pem) = order
             .certificate()
             .await
-            .map_err(|e| plain_error(&cfg.directory, "", e))
-    })
-    .await?;
+            .map_err(|e| plain_error(&cfg.directory, "", e))?
+        {
+            break pem;
+        }
+        poller.wait().await?;
+    };
     // Check before keeping: it parses and matches the key (tls::server_config's check).
     let key_pem = key.serialize_pem();
     let (certs, key_der) = crate::tls::parse_pem(cert_pem.as_bytes(), key_pem.as_bytes())?;
@@ -186,23 +190,27 @@ async fn run_order(
     Ok(Issued { cert_pem })
 }
 
-/// Calls `step` with growing pauses (0.5 s .. 5 s) until it gives an answer or the deadline.
-async fn poll<T, F, Fut>(mut step: F) -> Result<T, String>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<Option<T>, String>>,
-{
-    let start = std::time::Instant::now();
-    let mut pause = Duration::from_millis(500);
-    loop {
-        if let Some(v) = step().await? {
-            return Ok(v);
+/// Growing pauses (0.5 s .. 5 s) between polls, until the order deadline.
+struct Poller {
+    start: std::time::Instant,
+    pause: Duration,
+}
+
+impl Poller {
+    fn new() -> Poller {
+        Poller {
+            start: std::time::Instant::now(),
+            pause: Duration::from_millis(500),
         }
-        if start.elapsed() > ORDER_DEADLINE {
+    }
+
+    async fn wait(&mut self) -> Result<(), String> {
+        if self.start.elapsed() > ORDER_DEADLINE {
             return Err("the CA did not finish the order within 3 minutes; will try again".into());
         }
-        smol::Timer::after(pause).await;
-        pause = (pause * 2).min(Duration::from_secs(5));
+        smol::Timer::after(self.pause).await;
+        self.pause = (self.pause * 2).min(Duration::from_secs(5));
+        Ok(())
     }
 }
 

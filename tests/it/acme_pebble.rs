@@ -160,7 +160,13 @@ fn http_port(s: &Srv) -> u16 {
 }
 
 /// Polls `f` every 200 ms for up to `secs`.
-fn wait_for<T>(what: &str, secs: u64, s: &Srv, pebble: &Pebble, mut f: impl FnMut() -> Option<T>) -> T {
+fn wait_for<T>(
+    what: &str,
+    secs: u64,
+    s: &Srv,
+    pebble: &Pebble,
+    mut f: impl FnMut() -> Option<T>,
+) -> T {
     let start = Instant::now();
     loop {
         if let Some(v) = f() {
@@ -190,10 +196,16 @@ fn wait_for_new_cert(s: &Srv, pebble: &Pebble, old: &str) -> String {
     });
     let shown = cert_show(s);
     assert!(shown.contains(&fp), "{shown}");
-    assert!(shown.contains("Pebble"), "issuer should be Pebble's: {shown}");
+    assert!(
+        shown.contains("Pebble"),
+        "issuer should be Pebble's: {shown}"
+    );
     assert!(shown.contains("source  acme"), "{shown}");
     for n in NAMES {
-        assert!(shown.contains(n), "{n} missing from the certificate: {shown}");
+        assert!(
+            shown.contains(n),
+            "{n} missing from the certificate: {shown}"
+        );
     }
     fp
 }
@@ -210,11 +222,13 @@ fn tls_alpn_01_issues_and_a_renewal_is_served_by_https_and_starttls_without_rest
     let first = wait_for_new_cert(&s, &pebble, &s.fingerprint);
     assert_eq!(starttls_fingerprint(s.smtp), first);
     assert_eq!(starttls_fingerprint(s.submission), first);
-    let state: Value = serde_json::from_slice(
-        &std::fs::read(s.data_dir.join("acme").join("state.json")).unwrap(),
-    )
-    .unwrap();
-    assert!(state["issuer"].as_str().unwrap().contains("Pebble"), "{state}");
+    let state: Value =
+        serde_json::from_slice(&std::fs::read(s.data_dir.join("acme").join("state.json")).unwrap())
+            .unwrap();
+    assert!(
+        state["issuer"].as_str().unwrap().contains("Pebble"),
+        "{state}"
+    );
     assert!(state["last_error"].is_null(), "{state}");
     // The renewal: a new certificate on every TLS listener, same process.
     let pid = s.pid();
@@ -234,12 +248,17 @@ fn http_01_issues_through_the_port_80_listener_which_otherwise_redirects() {
     // Anything but a challenge is a redirect to HTTPS.
     let mut sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
     use std::io::{Read, Write};
-    sock.write_all(b"GET /jmap/session?x=1 HTTP/1.1\r\nHost: acme.test\r\nConnection: close\r\n\r\n")
-        .unwrap();
+    sock.write_all(
+        b"GET /jmap/session?x=1 HTTP/1.1\r\nHost: acme.test\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
     let mut answer = String::new();
     sock.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 301"), "{answer}");
-    let location = format!("location: https://acme.test:{}/jmap/session?x=1", s.https.port());
+    let location = format!(
+        "location: https://acme.test:{}/jmap/session?x=1",
+        s.https.port()
+    );
     assert!(answer.to_lowercase().contains(&location), "{answer}");
 
     pebble.run(free_port(), port, &dns, 3600);
@@ -286,5 +305,8 @@ async fn a_failing_challenge_is_reported_in_plain_words_on_the_admin_api() {
     // The self-signed certificate keeps serving, and the CLI shows the same error.
     assert_eq!(https_fingerprint(s.https), s.fingerprint);
     let shown = cert_show(&s);
-    assert!(shown.contains("acme error   the CA could not connect"), "{shown}");
+    assert!(
+        shown.contains("acme error   the CA could not connect"),
+        "{shown}"
+    );
 }
