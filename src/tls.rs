@@ -240,7 +240,7 @@ fn check(cert_pem: &[u8], key_pem: &[u8]) -> Result<(), String> {
             crate::date::rfc3339(info.not_before)
         ));
     }
-    server_config(certs, key, &Arc::default()).map(|_| ())
+    server_config(certs, key).map(|_| ())
 }
 
 /// The parts of a leaf certificate the admin page shows.
@@ -353,7 +353,7 @@ fn build(
     let (certs, key) = parse_pem(&cert_pem, &key_pem)?;
     let facts = describe(&certs[0])?;
     let fingerprint = fingerprint(&certs[0]);
-    let config = server_config(certs, key, challenges)?;
+    let config = server_config_with(certs, key, challenges)?;
     let info = TlsInfo {
         fingerprint,
         cert_path: cert_path.to_path_buf(),
@@ -373,6 +373,14 @@ fn build(
 /// `acme::challenges::Resolver`, which answers TLS-ALPN-01 validation hellos (RFC 8737) with the
 /// open challenge's certificate and everything else with `certs`.
 pub fn server_config(
+    certs: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> Result<Arc<ServerConfig>, String> {
+    server_config_with(certs, key, &Arc::default())
+}
+
+/// [`server_config`] answering the ACME challenges in `challenges`.
+pub fn server_config_with(
     certs: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
     challenges: &Arc<crate::acme::challenges::Challenges>,

@@ -176,7 +176,7 @@ async fn run_order(
     // Check before keeping: it parses and matches the key (tls::server_config's check).
     let key_pem = key.serialize_pem();
     let (certs, key_der) = crate::tls::parse_pem(cert_pem.as_bytes(), key_pem.as_bytes())?;
-    crate::tls::server_config(certs, key_der, &Arc::default())?;
+    crate::tls::server_config(certs, key_der)?;
     files::write_atomic(
         &files::key_path(data_dir).with_extension("new"),
         key_pem.as_bytes(),
