@@ -93,8 +93,14 @@ fn challenge_cert(domain: &str, key_authorization: &str) -> Result<CertifiedKey,
         .map_err(|e| format!("challenge certificate: {e}"))?;
     let der = CertificateDer::from(cert.der().to_vec());
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    // Not `CertifiedKey::from_der`: its key check parses the certificate with webpki, which
+    // (rightly, for a real certificate) refuses the critical acmeIdentifier extension.
     let provider = rustls::crypto::ring::default_provider();
-    CertifiedKey::from_der(vec![der], key, &provider).map_err(|e| e.to_string())
+    let signer = provider
+        .key_provider
+        .load_private_key(key)
+        .map_err(|e| e.to_string())?;
+    Ok(CertifiedKey::new(vec![der], signer))
 }
 
 /// The certificate resolver of the TLS listeners: the live certificate, or a TLS-ALPN-01
@@ -117,5 +123,20 @@ impl ResolvesServerCert for Resolver {
         // RFC 8737 §3: a validation hello carries the name in SNI; no entry -> no certificate,
         // so the handshake fails as the CA expects for a name we are not validating.
         hello.server_name().and_then(|n| self.challenges.alpn(n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_challenge_certificate_is_made_and_found_by_name() {
+        let c = Challenges::default();
+        c.add_alpn("Mail.Example.org", "token.thumbprint").unwrap();
+        assert!(c.alpn("mail.example.org").is_some());
+        assert!(c.alpn("other.example.org").is_none());
+        c.clear();
+        assert!(c.alpn("mail.example.org").is_none());
     }
 }
