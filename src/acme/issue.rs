@@ -217,9 +217,7 @@ impl Poller {
 /// The failed challenges of an invalid order, each in plain words.
 async fn why_invalid(order: &mut instant_acme::Order, directory: &str) -> String {
     let mut reasons = Vec::new();
-    if let Some(p) = &order.state().error {
-        reasons.push(plain_problem(p, ""));
-    }
+    let order_error = order.state().error.as_ref().map(|p| plain_problem(p, ""));
     let mut authorizations = order.authorizations();
     while let Some(authz) = authorizations.next().await {
         let Ok(authz) = authz else { continue };
@@ -232,6 +230,12 @@ async fn why_invalid(order: &mut instant_acme::Order, directory: &str) -> String
                 }
             }
         }
+    }
+    // The order's own error only when no challenge says more (it repeats them, without names).
+    if reasons.is_empty()
+        && let Some(r) = order_error
+    {
+        reasons.push(r);
     }
     if reasons.is_empty() {
         reasons.push(format!("{directory} refused the order without saying why"));
@@ -260,7 +264,13 @@ pub fn plain_problem(p: &Problem, name: &str) -> String {
     } else {
         name.to_string()
     };
+    // Some CAs (Pebble) file a refused connection under `unauthorized`: the detail decides.
+    let refused = detail.to_ascii_lowercase().contains("connect");
     let what = match kind {
+        _ if refused && !name.is_empty() => format!(
+            "the CA could not connect to {subject} to check it: is its DNS record pointing at \
+             this server, and is port 443 (TLS-ALPN-01) or 80 (HTTP-01) open to the internet?"
+        ),
         "connection" => format!(
             "the CA could not connect to {subject} to check it: is its DNS record pointing at \
              this server, and is port 443 (TLS-ALPN-01) or 80 (HTTP-01) open to the internet?"
@@ -286,4 +296,36 @@ pub fn plain_problem(p: &Problem, name: &str) -> String {
         ),
     };
     format!("{what} (CA said: {detail})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(kind: &str, detail: &str) -> Problem {
+        serde_json::from_value(serde_json::json!({
+            "type": format!("urn:ietf:params:acme:error:{kind}"),
+            "detail": detail,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn problems_read_as_plain_words() {
+        let p = plain_problem(&problem("connection", "timeout"), "a.test");
+        assert!(p.starts_with("the CA could not connect to a.test"), "{p}");
+        let p = plain_problem(
+            &problem("unauthorized", "Failed to connect to 127.0.0.2:443"),
+            "a.test",
+        );
+        assert!(p.starts_with("the CA could not connect to a.test"), "{p}");
+        let p = plain_problem(
+            &problem("unauthorized", "wrong key authorization"),
+            "a.test",
+        );
+        assert!(p.contains("got the wrong answer"), "{p}");
+        let p = plain_problem(&problem("dns", "NXDOMAIN"), "a.test");
+        assert!(p.contains("could not look up a.test"), "{p}");
+        assert!(p.ends_with("(CA said: NXDOMAIN)"), "{p}");
+    }
 }
