@@ -64,3 +64,15 @@ pub fn describe(s: &AcmeState) -> String {
     }
     out
 }
+
+/// One line for the admin page: what serves, and the last error if the last attempt failed.
+pub fn summary(s: &AcmeState) -> String {
+    let have = match (&s.issuer, s.not_after) {
+        (Some(i), Some(t)) => format!("from {i}, expires {}", crate::date::rfc3339(t)),
+        _ => "none yet (the self-signed certificate serves)".into(),
+    };
+    match &s.last_error {
+        Some(e) => format!("{have}; last attempt failed: {e}"),
+        None => have,
+    }
+}

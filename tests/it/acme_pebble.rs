@@ -302,6 +302,15 @@ async fn a_failing_challenge_is_reported_in_plain_words_on_the_admin_api() {
     assert!(acme["issuer"].is_null(), "{acme}");
     assert!(acme["failures"].as_u64().unwrap() >= 1, "{acme}");
     assert!(acme["next_attempt"].as_i64().is_some(), "{acme}");
+    // The admin page says it too, next to the storage figure.
+    let (status, page) = admin.get(&s, "/admin").await;
+    assert_eq!(status, 200);
+    let page = page.as_str().unwrap_or_default().to_string();
+    assert!(page.contains("Certificate (ACME)"), "{page}");
+    assert!(
+        page.contains("none yet (the self-signed certificate serves); last attempt failed: the CA could not connect"),
+        "{page}"
+    );
     // The self-signed certificate keeps serving, and the CLI shows the same error.
     assert_eq!(https_fingerprint(s.https), s.fingerprint);
     let shown = cert_show(&s);
