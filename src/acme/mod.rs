@@ -8,8 +8,8 @@
 //! - Challenges (`challenges.rs`): TLS-ALPN-01 (RFC 8737) on the HTTPS listener through the
 //!   rustls certificate resolver, or HTTP-01 on the optional port-80 listener (`http_listen`,
 //!   `http/plain.rs`, which otherwise only redirects to HTTPS).
-//! - Renewal (`renew.rs`): at the earlier of 30 days before expiry and two thirds of the
-//!   lifetime (short-lived certificates), with exponential backoff after a failure.
+//! - Renewal (`renew.rs`): 30 days before expiry (a third of the lifetime before it for
+//!   short-lived certificates), with exponential backoff after a failure.
 //! - Files (`files.rs`): account key and certificate in `data_dir/acme/`. A new certificate is
 //!   switched in with `Tls::use_acme`, the same switch as a manual install: every new HTTPS
 //!   connection, SMTP STARTTLS and submission STARTTLS takes it at once. Until the first one

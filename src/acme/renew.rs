@@ -1,10 +1,10 @@
 //! The ACME task: obtains the first certificate, renews it in time, backs off after failures,
 //! and records each attempt (`state.rs`).
 //!
-//! When: a certificate that does not cover the wanted names is replaced at once; otherwise at
-//! the earlier of 30 days before expiry and two thirds into its lifetime (Let's Encrypt's own
-//! advice for its 90-day certificates is the 60-day mark; the second rule keeps short-lived
-//! certificates working). After a failure the next try waits `retry_first_secs`, doubled per
+//! When: a certificate that does not cover the wanted names is replaced at once; otherwise 30
+//! days before expiry, or a third of its lifetime before expiry when that is shorter (Let's
+//! Encrypt's advice for its 90-day certificates is the 60-day mark; the second rule keeps
+//! short-lived certificates from being renewed in a loop). After a failure the next try waits `retry_first_secs`, doubled per
 //! further failure up to `retry_max_secs`; a restart keeps that schedule (it is in the state
 //! file), so restarting cannot hammer the CA into its rate limits.
 
@@ -56,8 +56,14 @@ pub fn renew_at(tls: &Tls, domains: &[String]) -> Option<i64> {
     if !covered {
         return None;
     }
-    let lifetime = (info.not_after - info.not_before).max(0);
-    Some((info.not_after - RENEW_BEFORE_SECS).min(info.not_before + lifetime * 2 / 3))
+    Some(renewal_point(info.not_before, info.not_after))
+}
+
+/// 30 days before expiry, or a third of the lifetime before it when that is shorter (a 90-day
+/// certificate renews at day 60 either way; a 6-day one at day 4, not at once).
+pub fn renewal_point(not_before: i64, not_after: i64) -> i64 {
+    let lifetime = (not_after - not_before).max(0);
+    not_after - RENEW_BEFORE_SECS.min(lifetime / 3)
 }
 
 /// The pause after `failures` consecutive failures.
@@ -161,6 +167,14 @@ impl Renewer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn renewal_comes_at_thirty_days_or_a_third_of_a_short_lifetime() {
+        let day = 86_400;
+        assert_eq!(renewal_point(0, 90 * day), 60 * day);
+        assert_eq!(renewal_point(0, 6 * day), 4 * day);
+        assert_eq!(renewal_point(100, 130), 120);
+    }
 
     #[test]
     fn backoff_doubles_to_the_cap() {

@@ -222,14 +222,22 @@ fn tls_alpn_01_issues_and_a_renewal_is_served_by_https_and_starttls_without_rest
     let first = wait_for_new_cert(&s, &pebble, &s.fingerprint);
     assert_eq!(starttls_fingerprint(s.smtp), first);
     assert_eq!(starttls_fingerprint(s.submission), first);
-    let state: Value =
-        serde_json::from_slice(&std::fs::read(s.data_dir.join("acme").join("state.json")).unwrap())
-            .unwrap();
+    // The state file is written right after the switch: wait for it.
+    let state: Value = wait_for("the ACME state", 10, &s, &pebble, || {
+        let bytes = std::fs::read(s.data_dir.join("acme").join("state.json")).ok()?;
+        let v: Value = serde_json::from_slice(&bytes).ok()?;
+        v["last_success"].as_i64().map(|_| v)
+    });
     assert!(
         state["issuer"].as_str().unwrap().contains("Pebble"),
         "{state}"
     );
     assert!(state["last_error"].is_null(), "{state}");
+    // The next renewal is planned ahead (a third of the lifetime before expiry), not at once.
+    assert!(
+        state["next_attempt"].as_i64().unwrap() > state["last_success"].as_i64().unwrap(),
+        "{state}"
+    );
     // The renewal: a new certificate on every TLS listener, same process.
     let pid = s.pid();
     let second = wait_for_new_cert(&s, &pebble, &first);
