@@ -150,6 +150,7 @@ pub fn run(config: Config) -> Result<(), String> {
             admin_sessions: Arc::default(),
             web_sessions: Arc::new(crate::http::webmail_session::sessions()),
             bodies: Arc::default(),
+            submission_port: submission_addr.port(),
         };
         let smtp_auth_state = sender_auth.is_some();
         let mut smtp_ctx = SmtpContext::new(

@@ -26,6 +26,7 @@ mod core_push_memory;
 mod core_push_subscription;
 mod core_requests;
 mod first_start;
+mod http_autoconfig;
 mod http_edge;
 mod jmap_defaults;
 mod login_limiter;
