@@ -36,4 +36,16 @@ async fn autoconfig_describes_the_submission_port_by_address_and_by_host() {
         .unwrap();
     assert!(body.contains("<domain>example.net</domain>"), "{body}");
     assert!(body.contains(&port), "{body}");
+
+    // `mailnook dns` names the JMAP SRV record (RFC 8620 §2.2) and the autoconfig name.
+    let out = s.cli(&["dns", "example.org"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("_jmap._tcp.example.org.\tIN SRV\t0 1 443 localhost."),
+        "{text}"
+    );
+    assert!(
+        text.contains("autoconfig.example.org.\tIN CNAME\tlocalhost."),
+        "{text}"
+    );
 }
