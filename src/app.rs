@@ -76,6 +76,15 @@ pub fn run(config: Config) -> Result<(), String> {
         config.tls_cert.as_deref(),
         config.tls_key.as_deref(),
     )?;
+    // ACME (src/acme/): serve the certificate obtained before, if any; the renewer starts below.
+    let acme = config.acme.enabled();
+    let acme_client = match &acme {
+        Some(a) => {
+            crate::acme::renew::load_existing(&config.data_dir, &tls);
+            Some(crate::acme::client::Client::new(a.ca_file.as_deref())?)
+        }
+        None => None,
+    };
     // The one gate for connections to places users choose (net_guard.rs): push URLs now.
     let net_guard = Arc::new(crate::net_guard::NetGuard::new(&config)?);
     // Web Push identity (RFC 8292) for the webmail's notifications: a server without it still
@@ -127,6 +136,14 @@ pub fn run(config: Config) -> Result<(), String> {
                     config.managesieve_listen
                 )
             })?;
+        let http_listener = match config.http_listen {
+            Some(a) => Some(
+                smol::net::TcpListener::bind(a)
+                    .await
+                    .map_err(|e| format!("cannot listen for HTTP on {a}: {e}"))?,
+            ),
+            None => None,
+        };
         let outbound = crate::outbound::Outbound::new(store.clone(), config.clone())?;
         let control = crate::control::bind(&config.control_socket())
             .map_err(|e| format!("cannot create {}: {e}", config.control_socket().display()))?;
@@ -169,6 +186,7 @@ pub fn run(config: Config) -> Result<(), String> {
             web_sessions: Arc::new(crate::http::webmail_session::sessions()),
             vapid: vapid.clone(),
             bodies: Arc::default(),
+            submission_port: submission_addr.port(),
         };
         let smtp_auth_state = sender_auth.is_some();
         let mut smtp_ctx = SmtpContext::new(
@@ -217,6 +235,38 @@ pub fn run(config: Config) -> Result<(), String> {
                 (true, None) => "on (system DNS)".to_string(),
             }
         );
+        // The port-80 listener: ACME HTTP-01 answers, else a redirect to HTTPS (http/plain.rs).
+        let http_plain_task = match http_listener {
+            Some(l) => {
+                let addr = l.local_addr().map_err(|e| e.to_string())?;
+                println!("HTTP  listening on {addr} (redirects to HTTPS; ACME HTTP-01)");
+                Some(smol::spawn(http::plain::serve(
+                    l,
+                    tls.challenges(),
+                    https_addr.port(),
+                    config.http_max_connections,
+                    config.http_max_connections_per_ip,
+                )))
+            }
+            None => None,
+        };
+        let acme_task = match (acme, acme_client) {
+            (Some(cfg), Some(client)) => {
+                println!("ACME  on: {} ({})", cfg.directory, cfg.challenge);
+                Some(smol::spawn(
+                    crate::acme::renew::Renewer {
+                        cfg,
+                        client,
+                        data_dir: config.data_dir.clone(),
+                        hostname: config.hostname.clone(),
+                        tls: tls.clone(),
+                        store: store.clone(),
+                    }
+                    .run(),
+                ))
+            }
+            _ => None,
+        };
         println!("ready in {} ms", started.elapsed().as_millis());
 
         let submission_task = smol::spawn(smtp::submission::serve(
@@ -262,6 +312,8 @@ pub fn run(config: Config) -> Result<(), String> {
             managesieve_task,
             junk_task,
             backup_task,
+            http_plain_task,
+            acme_task,
         ));
         let s = store.clone();
         smol::unblock(move || s.shutdown()).await;

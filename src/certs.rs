@@ -24,7 +24,15 @@ pub enum CertCommand {
 /// loaded) TLS configuration. Blocking: file reads and parsing.
 pub fn run(tls: &Tls, data_dir: &Path, cmd: CertCommand) -> Outcome {
     match cmd {
-        CertCommand::CertShow => Outcome::Done(describe(tls)),
+        CertCommand::CertShow => {
+            let mut text = describe(tls);
+            // The ACME state as the renewer last wrote it (`acme/state.rs`).
+            if let Some(st) = crate::acme::state::load(data_dir) {
+                text.push('\n');
+                text.push_str(&crate::acme::state::describe(&st));
+            }
+            Outcome::Done(text)
+        }
         CertCommand::CertInstall {
             cert_path,
             key_path,

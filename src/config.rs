@@ -109,6 +109,12 @@ pub struct Config {
     /// descriptors or memory (each open connection costs ~30 KB).
     pub http_max_connections: usize,
     pub http_max_connections_per_ip: usize,
+    /// Certificates from an ACME CA such as Let's Encrypt: `acme = true` or an `[acme]` table
+    /// (`src/acme/`). Excludes `tls_cert`.
+    pub acme: crate::acme::AcmeSetting,
+    /// A plain-HTTP listener (port 80 in production): ACME HTTP-01 challenges, and a redirect to
+    /// HTTPS for everything else. None: no such listener.
+    pub http_listen: Option<SocketAddr>,
 }
 
 impl Default for Config {
@@ -154,6 +160,8 @@ impl Default for Config {
             http_idle_timeout_secs: 90,
             http_max_connections: 2048,
             http_max_connections_per_ip: 128,
+            acme: crate::acme::AcmeSetting::default(),
+            http_listen: None,
         }
     }
 }
@@ -205,6 +213,15 @@ impl Config {
         self.outbound.validate()?;
         self.fetch.validate()?;
         crate::smtp::greeting::check_trusted(&self.smtp_greeting_trusted)?;
+        if let Some(acme) = self.acme.enabled() {
+            acme.validate()?;
+            if self.tls_cert.is_some() {
+                return Err("acme and tls_cert exclude each other: choose one".into());
+            }
+            if acme.challenge == "http-01" && self.http_listen.is_none() {
+                return Err("[acme] challenge = \"http-01\" needs http_listen (port 80)".into());
+            }
+        }
         if self.max_recipients == 0 {
             return Err("max_recipients must be at least 1".into());
         }

@@ -2,6 +2,7 @@
 //! Data flows one way: smtp -> ingest -> store -> jmap -> http (DESIGN.md).
 
 pub mod accounts;
+pub mod acme;
 pub mod activity;
 pub mod admission;
 pub mod app;

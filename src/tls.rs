@@ -20,6 +20,8 @@ pub enum Source {
     Config,
     /// Installed at run time from the admin page (recorded in the data directory).
     Installed,
+    /// Obtained from an ACME CA (`src/acme/`), kept in `data_dir/acme/`.
+    Acme,
 }
 
 impl Source {
@@ -28,6 +30,7 @@ impl Source {
             Source::Generated => "generated",
             Source::Config => "config",
             Source::Installed => "installed",
+            Source::Acme => "acme",
         }
     }
 }
@@ -66,6 +69,9 @@ struct InstalledRecord {
 pub struct Tls {
     current: Arc<RwLock<Arc<ServerConfig>>>,
     info: Arc<RwLock<Arc<TlsInfo>>>,
+    /// Open ACME challenges answered by the certificate resolver (TLS-ALPN-01, RFC 8737) and
+    /// the port-80 listener (HTTP-01); see `acme/challenges.rs`.
+    challenges: Arc<crate::acme::challenges::Challenges>,
 }
 
 impl Tls {
@@ -102,11 +108,23 @@ impl Tls {
     }
 
     fn from_files(cert_path: &Path, key_path: &Path, source: Source) -> Result<Tls, String> {
-        let (config, info) = build(cert_path, key_path, source)?;
+        let challenges = Arc::default();
+        let (config, info) = build(cert_path, key_path, source, &challenges)?;
         Ok(Tls {
             current: Arc::new(RwLock::new(config)),
             info: Arc::new(RwLock::new(Arc::new(info))),
+            challenges,
         })
+    }
+
+    pub fn challenges(&self) -> Arc<crate::acme::challenges::Challenges> {
+        self.challenges.clone()
+    }
+
+    /// Switches to a certificate obtained by ACME (`acme/issue.rs`), like a manual install:
+    /// every new HTTPS connection and STARTTLS takes it at once.
+    pub fn use_acme(&self, cert_path: &Path, key_path: &Path) -> Result<Arc<TlsInfo>, String> {
+        self.switch(cert_path, key_path, Source::Acme)
     }
 
     pub fn config(&self) -> Arc<ServerConfig> {
@@ -135,7 +153,7 @@ impl Tls {
         key_path: &Path,
         source: Source,
     ) -> Result<Arc<TlsInfo>, String> {
-        let (config, info) = build(cert_path, key_path, source)?;
+        let (config, info) = build(cert_path, key_path, source, &self.challenges)?;
         let info = Arc::new(info);
         if let Ok(mut c) = self.current.write() {
             *c = config;
@@ -326,6 +344,7 @@ fn build(
     cert_path: &Path,
     key_path: &Path,
     source: Source,
+    challenges: &Arc<crate::acme::challenges::Challenges>,
 ) -> Result<(Arc<ServerConfig>, TlsInfo), String> {
     let cert_pem = std::fs::read(cert_path)
         .map_err(|e| format!("cannot read {}: {e}", cert_path.display()))?;
@@ -334,7 +353,7 @@ fn build(
     let (certs, key) = parse_pem(&cert_pem, &key_pem)?;
     let facts = describe(&certs[0])?;
     let fingerprint = fingerprint(&certs[0]);
-    let config = server_config(certs, key)?;
+    let config = server_config_with(certs, key, challenges)?;
     let info = TlsInfo {
         fingerprint,
         cert_path: cert_path.to_path_buf(),
@@ -350,20 +369,42 @@ fn build(
     Ok((config, info))
 }
 
+/// The rustls configuration of every TLS listener. The certificate is served through
+/// `acme::challenges::Resolver`, which answers TLS-ALPN-01 validation hellos (RFC 8737) with the
+/// open challenge's certificate and everything else with `certs`.
 pub fn server_config(
     certs: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
 ) -> Result<Arc<ServerConfig>, String> {
+    server_config_with(certs, key, &Arc::default())
+}
+
+/// [`server_config`] answering the ACME challenges in `challenges`.
+pub fn server_config_with(
+    certs: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    challenges: &Arc<crate::acme::challenges::Challenges>,
+) -> Result<Arc<ServerConfig>, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let live = rustls::sign::CertifiedKey::from_der(certs, key, &provider)
+        .map_err(|e| format!("certificate and key do not match: {e}"))?;
+    let resolver = crate::acme::challenges::Resolver {
+        live: Arc::new(live),
+        challenges: challenges.clone(),
+    };
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
         .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|e| format!("certificate and key do not match: {e}"))?;
+        .with_cert_resolver(Arc::new(resolver));
     // Both HTTP/1 names (IANA ALPN registry): an HTTP/1.0 client that offers only
     // "http/1.0" (curl --http1.0) is otherwise refused in the handshake (no_application_protocol).
-    config.alpn_protocols = vec![b"http/1.1".to_vec(), b"http/1.0".to_vec()];
+    // `acme-tls/1` last: chosen only when a validator offers it alone (RFC 8737 §6.2).
+    config.alpn_protocols = vec![
+        b"http/1.1".to_vec(),
+        b"http/1.0".to_vec(),
+        crate::acme::challenges::ACME_TLS_ALPN.to_vec(),
+    ];
     Ok(Arc::new(config))
 }
 

@@ -165,6 +165,14 @@ pub fn status_section(s: &Status) -> String {
     figure(&mut out, "version", "Version", s.version);
     figure(&mut out, "uptime", "Uptime", &human_duration(s.uptime_secs));
     figure(&mut out, "storage", "Storage", &s.storage);
+    if let Some(a) = &s.acme {
+        figure(
+            &mut out,
+            "acme",
+            "Certificate (ACME)",
+            &crate::acme::state::summary(a),
+        );
+    }
     figure(
         &mut out,
         "rss",

@@ -35,6 +35,8 @@ pub struct Status {
     /// (a client or account past its failure budget, or too many checks at once).
     pub logins_checked: u64,
     pub logins_refused: u64,
+    /// ACME certificate state (`acme/state.rs`): issuer, expiry, last attempt, its error.
+    pub acme: Option<crate::acme::state::AcmeState>,
 }
 
 /// The storage line of the status view: "ok" or what is wrong.
@@ -86,10 +88,11 @@ pub async fn gather(state: &State) -> Status {
             (0, 0)
         });
     let config = state.config.clone();
-    let (db_bytes, index_bytes) = smol::unblock(move || {
+    let (db_bytes, index_bytes, acme) = smol::unblock(move || {
         (
             disk_bytes(&config.db_path()),
             disk_bytes(&config.data_dir.join("index")),
+            crate::acme::state::load(&config.data_dir),
         )
     })
     .await;
@@ -97,6 +100,7 @@ pub async fn gather(state: &State) -> Status {
     let health = state.jmap.store.health();
     let (logins_checked, logins_refused) = state.auth.counters();
     Status {
+        acme,
         logins_checked,
         logins_refused,
         storage: storage_text(&health),

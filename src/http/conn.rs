@@ -108,6 +108,13 @@ async fn connection(
         log::debug!("https {peer}: TLS handshake failed or timed out");
         return;
     };
+    // A TLS-ALPN-01 validator (RFC 8737 §4) only looks at the certificate; no HTTP follows.
+    if stream.get_ref().1.alpn_protocol() == Some(crate::acme::challenges::ACME_TLS_ALPN) {
+        log::info!("https {peer}: ACME TLS-ALPN-01 validation answered");
+        let mut stream = stream;
+        let _ = stream.close().await;
+        return;
+    }
     let stream = Arc::new(Mutex::new(stream));
     let activity = Arc::new(ConnActivity::default());
     let io = ConnIo {

@@ -10,6 +10,7 @@ pub mod admin_session;
 pub mod admin_setup;
 pub mod admin_status;
 pub mod auth;
+pub mod autoconfig;
 pub mod body_budget;
 pub mod bridge;
 pub mod bridge_body;
@@ -17,6 +18,7 @@ pub mod conn;
 pub mod conn_timer;
 pub mod eventsource;
 pub mod jmap;
+pub mod plain;
 pub mod push_client;
 pub mod pusher;
 pub mod upload;
@@ -54,12 +56,18 @@ pub struct State {
     pub web_sessions: Arc<admin_session::Sessions>,
     /// The server's Web Push identity (`vapid.rs`), whose public key the webmail gives browsers.
     pub vapid: Option<Arc<vapid::Vapid>>,
+    /// The port the submission listener is bound to (what client autoconfiguration names).
+    pub submission_port: u16,
 }
 
 pub fn routes(state: State) -> tide::Server<State> {
     let mut app = tide::with_state(state);
     webmail::mount(&mut app);
     app.at("/.well-known/jmap").get(jmap::session);
+    // Client autoconfiguration (Thunderbird format), by path and by `autoconfig.<domain>` Host.
+    app.at("/.well-known/autoconfig/mail/config-v1.1.xml")
+        .get(autoconfig::config);
+    app.at("/mail/config-v1.1.xml").get(autoconfig::config);
     app.at("/jmap/session").get(jmap::session);
     app.at("/jmap/api").post(jmap::api);
     app.at("/jmap/upload/:account").post(upload::upload);

@@ -217,6 +217,13 @@ pub fn dns_records(
          _dmarc.{d}.\tIN TXT\t\"{}\"\n",
         dmarc_value(d)
     ));
+    // Client discovery: JMAP by SRV (RFC 8620 §2.2) and the autoconfig name (http/autoconfig.rs).
+    s.push_str(&format!(
+        "; JMAP discovery (RFC 8620 §2.2): mail apps given only an address find the server\n\
+         _jmap._tcp.{d}.\tIN SRV\t0 1 443 {h}.\n\
+         ; Client autoconfiguration (Thunderbird and others): where to send mail from\n\
+         autoconfig.{d}.\tIN CNAME\t{h}.\n"
+    ));
     s
 }
 
@@ -253,5 +260,7 @@ mod tests {
             }
         }
         assert!(dns.contains("v=DMARC1"));
+        assert!(dns.contains("_jmap._tcp.example.org.\tIN SRV\t0 1 443 mail.example.org."));
+        assert!(dns.contains("autoconfig.example.org.\tIN CNAME\tmail.example.org."));
     }
 }

@@ -66,12 +66,12 @@ fn handshake_fingerprint(mut sock: TcpStream) -> String {
     mailnook::tls::fingerprint(cert)
 }
 
-fn https_fingerprint(addr: SocketAddr) -> String {
+pub(crate) fn https_fingerprint(addr: SocketAddr) -> String {
     handshake_fingerprint(TcpStream::connect(addr).unwrap())
 }
 
 /// EHLO, STARTTLS, then the handshake on the same connection (RFC 3207).
-fn starttls_fingerprint(addr: SocketAddr) -> String {
+pub(crate) fn starttls_fingerprint(addr: SocketAddr) -> String {
     let mut sock = TcpStream::connect(addr).unwrap();
     sock.set_read_timeout(Some(std::time::Duration::from_secs(30)))
         .unwrap();

@@ -13,6 +13,7 @@ mod send_support;
 mod smtp_support;
 
 // Tests, by area.
+mod acme_pebble;
 mod admin_api;
 mod admin_browser;
 mod admin_tls;
@@ -28,6 +29,7 @@ mod core_push_subscription;
 mod core_query;
 mod core_requests;
 mod first_start;
+mod http_autoconfig;
 mod http_edge;
 mod jmap_defaults;
 mod junk_filter;

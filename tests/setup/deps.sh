@@ -8,7 +8,8 @@
 # Peers today: Debian's chromium + node/npm (playwright-core drives the browser, tests/browser);
 # curl, python3 and swaks (tests/it/readme.rs runs README's examples with them); dkimpy and PyNaCl
 # (tests/it/send_outgoing.rs verifies DKIM signatures with them too); sievelib (a ManageSieve
-# client, tests/it/sieve_managesieve.rs).
+# client, tests/it/sieve_managesieve.rs); pebble, Let's Encrypt's test CA
+# (tests/it/acme_pebble.rs issues and renews certificates against it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -18,7 +19,7 @@ command -v node >/dev/null 2>&1 || need="$need nodejs"
 # The machine's node may come from another repository (NodeSource) with its own npm; asking apt
 # for Debian's npm next to it would fight over the same files, so npm is asked for only when it is missing.
 command -v npm >/dev/null 2>&1 || need="$need npm"
-for tool in curl python3 swaks; do command -v $tool >/dev/null 2>&1 || need="$need $tool"; done
+for tool in curl python3 swaks pebble; do command -v $tool >/dev/null 2>&1 || need="$need $tool"; done
 
 if [ -n "$need" ]; then
   SUDO=""
