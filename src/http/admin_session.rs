@@ -36,6 +36,9 @@ struct Session {
     last_checked: Account,
     csrf: String,
     password_tag: [u8; 32],
+    /// The app password (its id) this session was opened with, if any: the session ends when
+    /// that app password is revoked (the webmail's; admin sessions never have one).
+    app_password: Option<String>,
     created: Instant,
     last_seen: Instant,
 }
@@ -97,6 +100,15 @@ impl Sessions {
 
     /// Starts a session; returns (token, csrf token).
     pub fn create(&self, account: &Account) -> Option<(String, String)> {
+        self.create_with(account, None)
+    }
+
+    /// Starts a session opened with an app password (its id), or with the account password.
+    pub fn create_with(
+        &self,
+        account: &Account,
+        app_password: Option<String>,
+    ) -> Option<(String, String)> {
         let token = random_token()?;
         let csrf = random_token()?;
         let (idle, max_age) = (self.idle, self.max_age);
@@ -116,6 +128,7 @@ impl Sessions {
                 last_checked: account.clone(),
                 csrf: csrf.clone(),
                 password_tag: sha256(account.password_hash.as_bytes()),
+                app_password,
                 created: now,
                 last_seen: now,
             },
@@ -140,6 +153,12 @@ impl Sessions {
             s.password_tag,
             s.last_checked.clone(),
         ))
+    }
+
+    /// The app password a live session was opened with.
+    pub fn app_password(&self, token: &str) -> Option<String> {
+        let map = self.map.lock().ok()?;
+        map.get(&sha256(token.as_bytes()))?.app_password.clone()
     }
 
     pub fn remove(&self, token: &str) {

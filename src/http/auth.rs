@@ -98,6 +98,18 @@ impl Authenticator {
         )
     }
 
+    /// Checks a username and the account password or one of its app passwords (the mail
+    /// scope, as JMAP and SMTP AUTH take it): the webmail's sign-in form.
+    pub async fn check_password(
+        &self,
+        store: &Store,
+        ip: Option<IpAddr>,
+        user: &str,
+        pass: &str,
+    ) -> AuthResult {
+        self.outcome(self.login.check_password(store, ip, user, pass).await)
+    }
+
     fn outcome(&self, o: Outcome) -> AuthResult {
         match o {
             Outcome::Ok(a) => AuthResult::Ok(a),

@@ -95,7 +95,8 @@ fn see_other(to: &str) -> Response {
 }
 
 /// The sign-in form's target: the shared login door (`src/login.rs`) counts failures per
-/// client and per account, exactly as for JMAP, SMTP AUTH and the admin page.
+/// client and per account, exactly as for JMAP, SMTP AUTH and the admin page. The account
+/// password or an app password (the mail scope, as JMAP takes) opens the webmail.
 async fn login(mut req: Request<State>) -> tide::Result {
     let state = req.state().clone();
     let ip = peer_ip(&req);
@@ -121,11 +122,20 @@ async fn login(mut req: Request<State>) -> tide::Result {
     }
     match state
         .auth
-        .check_account_password(&state.jmap.store, ip, &user, &pass)
+        .check_password(&state.jmap.store, ip, &user, &pass)
         .await
     {
         AuthResult::Ok(account) => {
-            let Some((token, _)) = state.web_sessions.create(&account) else {
+            // Which app password it was, if the account password it was not.
+            let app_password = match crate::app_passwords::parse(&pass) {
+                Some((selector, _)) => crate::app_passwords::list(&state.jmap.store, account.id)
+                    .await
+                    .ok()
+                    .and_then(|l| l.into_iter().find(|p| p.id == selector))
+                    .map(|p| p.id),
+                None => None,
+            };
+            let Some((token, _)) = state.web_sessions.create_with(&account, app_password) else {
                 return Ok(page(
                     StatusCode::InternalServerError,
                     login_page(&state, Some("Could not start a session."), &user),

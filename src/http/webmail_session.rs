@@ -5,7 +5,9 @@
 //! prefix, RFC 6265bis §4.1.3.2) carries a random 256-bit token; the server keeps only its
 //! SHA-256, in memory (`admin_session::Sessions`, with webmail lifetimes: 7 idle days, 30 days
 //! at most). A session ends at sign-out, on a restart, and as soon as the account is deleted or
-//! its password changes (each request compares a digest of the account's password hash).
+//! its password changes (each request compares a digest of the account's password hash), or
+//! the app password it was opened with is revoked. An app password opens the webmail (issue
+//! #14) but never changes the account password: that needs the account password itself.
 //!
 //! CSRF: SameSite=Strict already keeps the cookie off cross-site requests; on top of that every
 //! request that is not GET/HEAD must carry the session's token in `X-CSRF-Token` (a header a
@@ -57,8 +59,16 @@ pub async fn session_user(req: &Request<State>) -> Option<WebUser> {
     let state = req.state();
     let (id, csrf, tag, _) = state.web_sessions.touch(&token)?;
     let account = state.jmap.store.read(move |r| r.account(id)).await.ok()?;
+    // Opened with an app password: it ends when that app password is revoked.
+    let revoked = match state.web_sessions.app_password(&token) {
+        Some(which) => crate::app_passwords::list(&state.jmap.store, id)
+            .await
+            .map(|l| !l.iter().any(|p| p.id == which))
+            .unwrap_or(true),
+        None => false,
+    };
     match account {
-        Some(a) if sha256(a.password_hash.as_bytes()) == tag => Some(WebUser {
+        Some(a) if !revoked && sha256(a.password_hash.as_bytes()) == tag => Some(WebUser {
             account: a,
             token,
             csrf,

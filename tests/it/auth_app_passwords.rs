@@ -1,7 +1,7 @@
 //! App passwords (issue #15) through the real binary: made by the CLI and the admin API (one
 //! implementation), shown once, used over JMAP (Basic) and SMTP AUTH on the submission port,
 //! listed with their last use, revoked, and refused afterwards; never accepted by the admin
-//! page, its API or the webmail sign-in, whose doors take the account password only.
+//! page or its API, whose doors take the account password only.
 
 use crate::admin_support::{self, jmap_ok};
 use crate::common::{Server, eventually, message};
@@ -128,7 +128,8 @@ async fn app_passwords_from_the_admin_api_and_never_for_the_admin_page() {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 401);
-    // ...nor the webmail sign-in (its session can change the account password).
+    // The webmail takes it (issue #14: a phone's browser needs no main password), but its
+    // session cannot change the account password, and it ends when the app password is revoked.
     let res = admin_support::client()
         .post(format!("{}/webmail/login", s.base_url()))
         .header("Content-Type", "application/x-www-form-urlencoded")
@@ -141,7 +142,28 @@ async fn app_passwords_from_the_admin_api_and_never_for_the_admin_page() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status().as_u16(), 401);
+    assert_eq!(res.status().as_u16(), 303);
+    let web = res
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("webmail cookie")
+        .to_string();
+    let web_status = |cookie: String| {
+        let url = format!("{}/jmap/session", s.base_url());
+        async move {
+            admin_support::client()
+                .get(url)
+                .header("Cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(web_status(web.clone()).await, 200);
     // The account password still signs in to the admin page.
     let res = admin_support::post_login(&s, &s.admin, &s.admin_password).await;
     assert_eq!(res.status().as_u16(), 303);
@@ -161,6 +183,11 @@ async fn app_passwords_from_the_admin_api_and_never_for_the_admin_page() {
         .await;
     assert_eq!(status, 200, "{v}");
     assert!(!jmap_ok(&s, &s.admin, &app).await);
+    assert_eq!(
+        web_status(web.clone()).await,
+        401,
+        "the webmail session opened with it ends"
+    );
     let (_, v) = session.get(&s, &path).await;
     assert_eq!(v["app_passwords"], json!([]), "{v}");
 }
