@@ -30,6 +30,7 @@ mod core_requests;
 mod first_start;
 mod http_edge;
 mod jmap_defaults;
+mod jmap_websocket;
 mod login_limiter;
 mod mail_email_get;
 mod mail_email_set;
