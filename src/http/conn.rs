@@ -174,9 +174,7 @@ pub struct ConnIo {
 /// as hyper served it, and the bytes hyper had already read past the request head (a client
 /// may send its first frames without waiting for the 101).
 pub fn upgraded_io(u: hyper::upgrade::Upgraded) -> Option<(ConnIo, Vec<u8>)> {
-    let parts = u
-        .downcast::<smol_hyper::rt::FuturesIo<ConnIo>>()
-        .ok()?;
+    let parts = u.downcast::<smol_hyper::rt::FuturesIo<ConnIo>>().ok()?;
     Some((parts.io.into_inner(), parts.read_buf.to_vec()))
 }
 

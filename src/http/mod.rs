@@ -24,9 +24,9 @@ pub mod vapid;
 pub mod webmail;
 pub mod webmail_assets;
 pub mod webmail_session;
+pub mod webpush;
 pub mod websocket;
 pub mod websocket_conn;
-pub mod webpush;
 
 use crate::config::Config;
 use crate::jmap::Jmap;

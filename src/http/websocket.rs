@@ -97,26 +97,30 @@ pub fn accept_key(key: &str) -> String {
 
 /// The handshake's own checks (RFC 6455 §4.2.1), before any credential is looked at; the
 /// error is the response to send.
-fn check_handshake(req: &Request<State>) -> Result<String, Response> {
+fn check_handshake(req: &Request<State>) -> Result<String, Box<Response>> {
     if !has_token(header(req, "Upgrade"), "websocket", true)
-        || !req
-            .header("Connection")
-            .is_some_and(|h| h.iter().any(|v| has_token(Some(v.as_str()), "upgrade", true)))
+        || !req.header("Connection").is_some_and(|h| {
+            h.iter()
+                .any(|v| has_token(Some(v.as_str()), "upgrade", true))
+        })
     {
-        return Err(refuse(400, "a WebSocket upgrade is expected here"));
+        return Err(Box::new(refuse(
+            400,
+            "a WebSocket upgrade is expected here",
+        )));
     }
     // §4.2.2: an unsupported version is answered 426 with the versions we speak.
     if header(req, "Sec-WebSocket-Version").map(str::trim) != Some("13") {
         let mut res = refuse(426, "WebSocket version 13 is required");
         res.set_status(StatusCode::UpgradeRequired);
         res.insert_header("Sec-WebSocket-Version", "13");
-        return Err(res);
+        return Err(Box::new(res));
     }
     // §4.1: the key is 16 random bytes, base64-encoded.
     let key = header(req, "Sec-WebSocket-Key").unwrap_or_default().trim();
     let decoded = base64::engine::general_purpose::STANDARD.decode(key);
     if !decoded.is_ok_and(|k| k.len() == 16) {
-        return Err(refuse(400, "a bad Sec-WebSocket-Key"));
+        return Err(Box::new(refuse(400, "a bad Sec-WebSocket-Key")));
     }
     // RFC 8887 §4.2: the client MUST ask for the "jmap" subprotocol.
     let protocols: Vec<_> = req
@@ -124,7 +128,10 @@ fn check_handshake(req: &Request<State>) -> Result<String, Response> {
         .map(|h| h.iter().map(|v| v.as_str().to_string()).collect())
         .unwrap_or_default();
     if !protocols.iter().any(|p| has_token(Some(p), "jmap", false)) {
-        return Err(refuse(400, "the 'jmap' WebSocket subprotocol is required (RFC 8887)"));
+        return Err(Box::new(refuse(
+            400,
+            "the 'jmap' WebSocket subprotocol is required (RFC 8887)",
+        )));
     }
     Ok(key.to_string())
 }
@@ -132,7 +139,7 @@ fn check_handshake(req: &Request<State>) -> Result<String, Response> {
 pub async fn upgrade(req: Request<State>) -> tide::Result {
     let key = match check_handshake(&req) {
         Ok(k) => k,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(*r),
     };
     let Some(pending) = req.ext::<PendingUpgrade>().cloned() else {
         return Ok(refuse(400, "this connection cannot be upgraded"));

@@ -187,7 +187,10 @@ impl Conn {
     fn on_text(&mut self, text: &str) -> Option<String> {
         let max = self.state.jmap.limits.max_size_request;
         if text.len() > max {
-            let p = limit("maxSizeRequest", format!("the request is larger than {max} bytes"));
+            let p = limit(
+                "maxSizeRequest",
+                format!("the request is larger than {max} bytes"),
+            );
             return Some(request_error(p, None));
         }
         let head: Head = match serde_json::from_str(text) {
@@ -197,7 +200,10 @@ impl Conn {
                 return Some(request_error(e.problem(), None));
             }
             Err(e) => {
-                return Some(request_error(RequestError::NotJson(e.to_string()).problem(), None));
+                return Some(request_error(
+                    RequestError::NotJson(e.to_string()).problem(),
+                    None,
+                ));
             }
         };
         // RFC 8887 §4.3.1: `id` is a String; anything else cannot be echoed.

@@ -76,7 +76,13 @@ fn next_state_change(ws: &mut Ws) -> Value {
 }
 
 fn deliver(s: &Server, tag: &str) {
-    let raw = message("bob@example.net", USER, tag, &format!("{tag}@example.net"), "hi");
+    let raw = message(
+        "bob@example.net",
+        USER,
+        tag,
+        &format!("{tag}@example.net"),
+        "hi",
+    );
     s.send("bob@example.net", &[USER], &raw).expect("SMTP send");
 }
 
@@ -100,7 +106,10 @@ async fn session_capability_and_batched_requests_with_result_references() {
     let cap = &session["capabilities"]["urn:ietf:params:jmap:websocket"];
     assert_eq!(cap["supportsPush"], json!(true));
     let url = cap["url"].as_str().expect("url");
-    assert!(url.starts_with("wss://") && url.ends_with("/jmap/ws"), "{url}");
+    assert!(
+        url.starts_with("wss://") && url.ends_with("/jmap/ws"),
+        "{url}"
+    );
 
     let mut ws = open(&s, &basic(USER, PASS));
     // Two requests sent back to back, both in flight; each answered with its requestId.
@@ -137,9 +146,15 @@ async fn push_after_delivery_and_reconnect_with_push_state() {
     s.add_user(USER, PASS);
     let acct = s.account_id(USER, PASS).await;
     let mut ws = open(&s, &basic(USER, PASS));
-    send(&mut ws, json!({"@type": "WebSocketPushEnable", "dataTypes": ["Email", "Mailbox"]}));
+    send(
+        &mut ws,
+        json!({"@type": "WebSocketPushEnable", "dataTypes": ["Email", "Mailbox"]}),
+    );
     // A request answered proves the enable was read before the delivery below.
-    send(&mut ws, json!({"@type": "Request", "using": USING, "methodCalls": []}));
+    send(
+        &mut ws,
+        json!({"@type": "Request", "using": USING, "methodCalls": []}),
+    );
     assert_eq!(next(&mut ws)["@type"], "Response");
     deliver(&s, "first");
     let ev = next_state_change(&mut ws);
@@ -153,7 +168,11 @@ async fn push_after_delivery_and_reconnect_with_push_state() {
     deliver(&s, "second");
     let email_state = {
         let r = s
-            .call(USER, PASS, json!([["Email/get", {"accountId": acct, "ids": []}, "0"]]))
+            .call(
+                USER,
+                PASS,
+                json!([["Email/get", {"accountId": acct, "ids": []}, "0"]]),
+            )
             .await;
         r[0][1]["state"].as_str().expect("state").to_string()
     };
@@ -169,14 +188,23 @@ async fn push_after_delivery_and_reconnect_with_push_state() {
     // Disabled: a request is still answered, and no StateChange comes before it.
     send(&mut ws, json!({"@type": "WebSocketPushDisable"}));
     // Frames are read in order: once this is answered, the disable has taken effect.
-    send(&mut ws, json!({"@type": "Request", "using": USING, "methodCalls": []}));
+    send(
+        &mut ws,
+        json!({"@type": "Request", "using": USING, "methodCalls": []}),
+    );
     assert_eq!(next(&mut ws)["@type"], "Response");
     deliver(&s, "third");
-    send(&mut ws, json!({"@type": "Request", "id": "x", "using": USING, "methodCalls": [
-        ["Email/query", {"accountId": acct}, "0"]]}));
+    send(
+        &mut ws,
+        json!({"@type": "Request", "id": "x", "using": USING, "methodCalls": [
+        ["Email/query", {"accountId": acct}, "0"]]}),
+    );
     let v = next(&mut ws);
     assert_eq!(v["@type"], "Response", "{v}");
-    assert_eq!(v["methodResponses"][0][1]["ids"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        v["methodResponses"][0][1]["ids"].as_array().map(Vec::len),
+        Some(3)
+    );
 }
 
 #[tokio::test]
@@ -201,7 +229,10 @@ async fn bad_frames_get_request_errors() {
     assert_eq!(v["type"], format!("{err}notRequest"), "{v}");
     assert_eq!(v["requestId"], "s1");
 
-    send(&mut ws, json!({"@type": "Request", "id": "r2", "using": ["urn:x:nope"], "methodCalls": []}));
+    send(
+        &mut ws,
+        json!({"@type": "Request", "id": "r2", "using": ["urn:x:nope"], "methodCalls": []}),
+    );
     let v = next(&mut ws);
     assert_eq!(v["@type"], "RequestError", "{v}");
     assert_eq!(v["type"], format!("{err}unknownCapability"));
@@ -209,9 +240,15 @@ async fn bad_frames_get_request_errors() {
     assert_eq!(v["status"], 400);
 
     // The connection survives all of it.
-    send(&mut ws, json!({"@type": "Request", "id": "ok", "using": USING, "methodCalls": []}));
+    send(
+        &mut ws,
+        json!({"@type": "Request", "id": "ok", "using": USING, "methodCalls": []}),
+    );
     let v = next(&mut ws);
-    assert_eq!((v["@type"].as_str(), v["requestId"].as_str()), (Some("Response"), Some("ok")));
+    assert_eq!(
+        (v["@type"].as_str(), v["requestId"].as_str()),
+        (Some("Response"), Some("ok"))
+    );
 }
 
 #[tokio::test]
@@ -219,11 +256,23 @@ async fn unauthenticated_or_wrong_upgrades_are_refused() {
     let s = Server::start();
     s.add_user(USER, PASS);
     assert_eq!(open_with(&s, None, Some("jmap")).err(), Some(401));
-    assert_eq!(open_with(&s, Some(&basic(USER, "wrong")), Some("jmap")).err(), Some(401));
-    assert_eq!(open_with(&s, Some("Bearer mnk_nonsense"), Some("jmap")).err(), Some(401));
+    assert_eq!(
+        open_with(&s, Some(&basic(USER, "wrong")), Some("jmap")).err(),
+        Some(401)
+    );
+    assert_eq!(
+        open_with(&s, Some("Bearer mnk_nonsense"), Some("jmap")).err(),
+        Some(401)
+    );
     // RFC 8887 §4.2: without the jmap subprotocol there is no JMAP socket.
-    assert_eq!(open_with(&s, Some(&basic(USER, PASS)), None).err(), Some(400));
-    assert_eq!(open_with(&s, Some(&basic(USER, PASS)), Some("chat")).err(), Some(400));
+    assert_eq!(
+        open_with(&s, Some(&basic(USER, PASS)), None).err(),
+        Some(400)
+    );
+    assert_eq!(
+        open_with(&s, Some(&basic(USER, PASS)), Some("chat")).err(),
+        Some(400)
+    );
 }
 
 #[tokio::test]
@@ -231,11 +280,19 @@ async fn bearer_token_and_app_password_open_the_socket() {
     let s = Server::start();
     s.add_user(USER, PASS);
     let out = s.cli(&["user", "token", USER], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     let token = text.lines().last().unwrap_or_default().trim().to_string();
     let out = s.cli(&["user", "app-password", "add", USER, "phone"], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     let app = text
         .lines()
@@ -246,7 +303,10 @@ async fn bearer_token_and_app_password_open_the_socket() {
         .to_string();
     for auth in [format!("Bearer {token}"), basic(USER, &app)] {
         let mut ws = open(&s, &auth);
-        send(&mut ws, json!({"@type": "Request", "id": "1", "using": USING, "methodCalls": []}));
+        send(
+            &mut ws,
+            json!({"@type": "Request", "id": "1", "using": USING, "methodCalls": []}),
+        );
         let v = next(&mut ws);
         assert_eq!(v["@type"], "Response", "{auth}: {v}");
     }

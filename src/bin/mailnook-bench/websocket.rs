@@ -37,7 +37,10 @@ fn open(http: &Https) -> Result<WebSocket<Tls>, String> {
     if !head.starts_with(b"HTTP/1.1 101") {
         return Err(format!(
             "websocket: upgrade refused: {}",
-            String::from_utf8_lossy(&head).lines().next().unwrap_or_default()
+            String::from_utf8_lossy(&head)
+                .lines()
+                .next()
+                .unwrap_or_default()
         ));
     }
     let mut ws = WebSocket::from_raw_socket(s, Role::Client, None);
