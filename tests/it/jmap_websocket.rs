@@ -18,6 +18,15 @@ type Ws = WebSocket<Tls>;
 /// Opens the socket with `auth` (an Authorization value) and the subprotocols given; the
 /// error is the HTTP status of a refused upgrade.
 fn open_with(s: &Server, auth: Option<&str>, protocol: Option<&str>) -> Result<Ws, u16> {
+    open_headers(s, auth, protocol, &[])
+}
+
+fn open_headers(
+    s: &Server,
+    auth: Option<&str>,
+    protocol: Option<&str>,
+    extra: &[(&'static str, &str)],
+) -> Result<Ws, u16> {
     let mut req = "wss://localhost/jmap/ws"
         .into_client_request()
         .expect("request");
@@ -28,6 +37,9 @@ fn open_with(s: &Server, auth: Option<&str>, protocol: Option<&str>) -> Result<W
     if let Some(p) = protocol {
         req.headers_mut()
             .insert("Sec-WebSocket-Protocol", p.parse().expect("header"));
+    }
+    for (k, v) in extra {
+        req.headers_mut().insert(*k, v.parse().expect("header"));
     }
     match tungstenite::client(req, connect(s.https)) {
         Ok((ws, res)) => {
