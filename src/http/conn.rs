@@ -170,11 +170,19 @@ async fn connection(
 /// The TLS stream as hyper sees it: reads are counted (for `ConnTimer`), writes that make no
 /// progress for the idle timeout fail, and the stream stays reachable from `connection` so it
 /// can be closed properly after hyper gives up on it.
-struct ConnIo {
+pub struct ConnIo {
     stream: Arc<Mutex<TlsStream>>,
     activity: Arc<ConnActivity>,
     write_timeout: Duration,
     write_timer: Option<smol::Timer>,
+}
+
+/// The connection behind a protocol upgrade (the WebSocket, `websocket.rs`): our TLS stream
+/// as hyper served it, and the bytes hyper had already read past the request head (a client
+/// may send its first frames without waiting for the 101).
+pub fn upgraded_io(u: hyper::upgrade::Upgraded) -> Option<(ConnIo, Vec<u8>)> {
+    let parts = u.downcast::<smol_hyper::rt::FuturesIo<ConnIo>>().ok()?;
+    Some((parts.io.into_inner(), parts.read_buf.to_vec()))
 }
 
 impl ConnIo {

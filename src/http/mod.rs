@@ -27,6 +27,8 @@ pub mod webmail;
 pub mod webmail_assets;
 pub mod webmail_session;
 pub mod webpush;
+pub mod websocket;
+pub mod websocket_conn;
 
 use crate::config::Config;
 use crate::jmap::Jmap;
@@ -72,6 +74,7 @@ pub fn routes(state: State) -> tide::Server<State> {
     app.at("/jmap/api").post(jmap::api);
     app.at("/jmap/upload/:account").post(upload::upload);
     app.at("/jmap/eventsource").get(eventsource::eventsource);
+    app.at(websocket::PATH).get(websocket::upgrade);
     app.at("/jmap/download/:account/:blob/:name")
         .get(jmap::download);
     admin::mount(&mut app);

@@ -35,6 +35,7 @@ pub const CAP_CORE: &str = "urn:ietf:params:jmap:core";
 pub const CAP_MAIL: &str = "urn:ietf:params:jmap:mail";
 pub const CAP_SUBMISSION: &str = "urn:ietf:params:jmap:submission";
 pub const CAP_VACATION: &str = "urn:ietf:params:jmap:vacationresponse";
+pub const CAP_WEBSOCKET: &str = "urn:ietf:params:jmap:websocket";
 
 /// Capabilities registered with IANA (RFC 8620 §9.4) that clients commonly send in `using`.
 /// Those mailnook does not implement are accepted in `using` (so clients such as jmap-client,

@@ -101,6 +101,13 @@ pub fn state_change(acct: AccountId, changed: &[(DataType, u64)]) -> Value {
     })
 }
 
+/// What a push producer hands its connection: a StateChange (with the modseq it is current
+/// to, the event-source `id` and the WebSocket `pushState`) or a ping.
+pub enum PushEvent {
+    State { modseq: u64, change: Value },
+    Ping { interval: u64 },
+}
+
 /// Produces the event stream of one event-source connection into `out` (server-sent events
 /// framing, UTF-8). Ends when the client goes away (`out` closed), or after the first state
 /// event with closeafter=state.
@@ -111,13 +118,37 @@ pub async fn event_source(
     last_event_id: Option<u64>,
     out: async_channel::Sender<Vec<u8>>,
 ) {
+    produce(jmap, acct, p, last_event_id, out, |ev| match ev {
+        PushEvent::State { modseq, change } => {
+            format!("event: state\nid: {modseq}\ndata: {change}\n\n").into_bytes()
+        }
+        PushEvent::Ping { interval } => {
+            format!("event: ping\ndata: {{\"interval\":{interval}}}\n\n").into_bytes()
+        }
+    })
+    .await
+}
+
+/// The push producer shared by the event source and the WebSocket (RFC 8887 §4.3.5): sends a
+/// StateChange into `out` (shaped by `frame`) whenever a type in `p.types` moves. `since` is
+/// the modseq the client last saw (the event source's `Last-Event-ID`, the WebSocket's
+/// `pushState`): types that moved past it are due at once, so a reconnecting client gets what
+/// it missed. Ends when `out` is closed, or after the first state event with closeafter=state.
+pub async fn produce<T>(
+    jmap: std::sync::Arc<Jmap>,
+    acct: AccountId,
+    p: EventSourceParams,
+    since: Option<u64>,
+    out: async_channel::Sender<T>,
+    frame: impl Fn(PushEvent) -> T,
+) {
     // Subscribe before reading the baseline, so no commit falls between the two.
     let sub = jmap.store.subscribe(4);
     let Some((modseq, mut sent)) = states(&jmap, acct, p.types.clone()).await else {
         return;
     };
     // Reconnection: types that moved past the client's last event id are due at once.
-    let mut due: Vec<(DataType, u64)> = match last_event_id {
+    let mut due: Vec<(DataType, u64)> = match since {
         Some(id) if id < modseq => p
             .types
             .iter()
@@ -130,9 +161,9 @@ pub async fn event_source(
     let mut modseq = modseq;
     loop {
         if !due.is_empty() {
-            let ev = state_change(acct, &due);
-            let frame = format!("event: state\nid: {modseq}\ndata: {ev}\n\n");
-            if out.send(frame.into_bytes()).await.is_err() || p.close_after_state {
+            let change = state_change(acct, &due);
+            let ev = frame(PushEvent::State { modseq, change });
+            if out.send(ev).await.is_err() || p.close_after_state {
                 return;
             }
             due.clear();
@@ -159,8 +190,8 @@ pub async fn event_source(
             };
             let woke = futures_lite::future::or(wake, ping).await;
             if !woke {
-                let frame = format!("event: ping\ndata: {{\"interval\":{}}}\n\n", p.ping);
-                if out.send(frame.into_bytes()).await.is_err() {
+                let ev = frame(PushEvent::Ping { interval: p.ping });
+                if out.send(ev).await.is_err() {
                     return;
                 }
                 continue;

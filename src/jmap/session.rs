@@ -28,6 +28,17 @@ fn capabilities(jmap: &Jmap) -> Value {
     })
 }
 
+/// RFC 8887 §4.1: where the JMAP WebSocket is; `base` is https:// (or http://) and becomes
+/// wss:// (ws://).
+fn websocket_capability(base: &str) -> Value {
+    let ws = match base.split_once("://") {
+        Some(("http", rest)) => format!("ws://{rest}"),
+        Some((_, rest)) => format!("wss://{rest}"),
+        None => format!("wss://{base}"),
+    };
+    json!({ "url": format!("{ws}/jmap/ws"), "supportsPush": true })
+}
+
 /// RFC 8621 §1.3.2: how long a send may be delayed, and the SMTP extensions a client may use in
 /// an envelope. FUTURERELEASE (RFC 4865) takes the longest interval and the latest date-time.
 fn submission_account_capability(jmap: &Jmap) -> Value {
@@ -73,8 +84,10 @@ pub fn state(jmap: &Jmap, user: &Account) -> String {
 pub fn session(jmap: &Jmap, user: &Account, base_url: &str) -> Value {
     let account_id = IdKind::Account.encode(user.id);
     let base = base_url.trim_end_matches('/');
+    let mut caps = capabilities(jmap);
+    caps[super::CAP_WEBSOCKET] = websocket_capability(base);
     json!({
-        "capabilities": capabilities(jmap),
+        "capabilities": caps,
         "accounts": {
             account_id.clone(): {
                 "name": user.name,

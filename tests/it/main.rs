@@ -33,6 +33,7 @@ mod http_autoconfig;
 mod http_edge;
 mod jmap_defaults;
 mod junk_filter;
+mod jmap_websocket;
 mod login_limiter;
 mod mail_email_get;
 mod mail_email_set;

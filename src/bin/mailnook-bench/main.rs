@@ -2,7 +2,8 @@
 //! (issue #8). Sizes are set by environment variables so a quick run is possible:
 //! BENCH_WEBMAIL (default 1; 0 leaves out the headless-Chromium webmail figures),
 //! BENCH_MESSAGES (default 50000, the measured ingest), BENCH_TOTAL (default 100000, the store
-//! size for the read figures), BENCH_CONNECTIONS (default 16), BENCH_PUSH (default 200).
+//! size for the read figures), BENCH_CONNECTIONS (default 16), BENCH_PUSH (default 200; idle event-source and WebSocket
+//! connections), BENCH_WS_PUSHES (default 100, timed WebSocket pushes).
 
 mod corpus;
 mod http_client;
@@ -13,6 +14,7 @@ mod server;
 mod smtp_client;
 mod stats;
 mod webmail;
+mod websocket;
 
 use serde_json::{Value, json};
 use stats::{Row, ms, percentile};
@@ -395,8 +397,19 @@ fn run() -> Result<(), String> {
             "n/a (no EventSource)".into()
         },
         target: "<= +10 MB".into(),
-        how: "EventSource over TLS, VmRSS delta".into(),
+        how: format!(
+            "EventSource over TLS, VmRSS delta ({:.1} KB each)",
+            with_push.saturating_sub(before_push) as f64 / push_n.max(1) as f64
+        ),
     });
+    rows.extend(websocket::figures(
+        srv.pid(),
+        &http,
+        srv.smtp,
+        USER,
+        push_n,
+        env("BENCH_WS_PUSHES", 100),
+    )?);
 
     // 5. Start-up, size, disk.
     srv.stop();
