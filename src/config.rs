@@ -101,6 +101,8 @@ pub struct Config {
     /// descriptors or memory (each open connection costs ~30 KB).
     pub http_max_connections: usize,
     pub http_max_connections_per_ip: usize,
+    /// Lifetime of an OAuth access token in seconds (`src/oauth/`); the app refreshes it.
+    pub oauth_access_ttl_secs: i64,
 }
 
 impl Default for Config {
@@ -143,6 +145,7 @@ impl Default for Config {
             http_idle_timeout_secs: 90,
             http_max_connections: 2048,
             http_max_connections_per_ip: 128,
+            oauth_access_ttl_secs: 3600,
         }
     }
 }
@@ -183,6 +186,9 @@ impl Config {
             return Err(
                 "http_max_connections and http_max_connections_per_ip must be at least 1".into(),
             );
+        }
+        if self.oauth_access_ttl_secs <= 0 {
+            return Err("oauth_access_ttl_secs must be at least 1".into());
         }
         if self.changelog_keep == 0 {
             return Err("changelog_keep must be at least 1".into());

@@ -19,6 +19,7 @@ pub mod login;
 pub mod memory;
 pub mod mime;
 pub mod net_guard;
+pub mod oauth;
 pub mod outbound;
 pub mod password;
 pub mod rate;

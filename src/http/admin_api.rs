@@ -195,6 +195,9 @@ fn describe(cmd: &Command) -> String {
         Command::AppPasswordDel { address, which } => {
             format!("user app-password del {address} {which:?}")
         }
+        Command::OauthClientAdd { name, .. } => format!("oauth client add {name:?}"),
+        Command::OauthClientList => "oauth client list".into(),
+        Command::OauthClientDel { which } => format!("oauth client del {which:?}"),
     }
 }
 

@@ -11,6 +11,7 @@ mod redb;
 
 pub use self::redb::app_passwords::AppPassword;
 pub use self::redb::index_marks::IndexMarks;
+pub use self::redb::oauth_clients::OAuthClient;
 pub use self::redb::read::Reader;
 pub use self::redb::read_addresses::Recipient;
 pub use self::redb::read_stats::Usage;

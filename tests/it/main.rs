@@ -18,6 +18,7 @@ mod admin_browser;
 mod admin_tls;
 mod auth_app_passwords;
 mod auth_bearer;
+mod auth_oauth;
 mod core_blobs;
 mod core_changes;
 mod core_fuzz;

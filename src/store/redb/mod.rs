@@ -6,6 +6,7 @@ pub mod changes;
 pub mod commit;
 pub mod identity;
 pub mod index_marks;
+pub mod oauth_clients;
 pub mod outbound;
 pub mod push;
 pub mod read;
