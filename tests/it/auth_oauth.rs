@@ -50,6 +50,15 @@ fn pkce(seed: u8) -> (String, String) {
     (verifier, challenge)
 }
 
+/// An `application/x-www-form-urlencoded` body.
+fn enc<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
+    let mut f = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        f.append_pair(k.as_ref(), v.as_ref());
+    }
+    f.finish()
+}
+
 /// An HTTP client that shows redirects instead of following them.
 fn raw() -> reqwest::Client {
     reqwest::Client::builder()
@@ -93,12 +102,13 @@ async fn consent_over_http(s: &Server, url: &str) -> reqwest::Url {
     let page = page.text().await.unwrap();
     let res = raw()
         .post(format!("{}/oauth/authorize", s.base_url()))
-        .form(&[
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(enc(&[
             ("request", request_token(&page).as_str()),
             ("address", ALICE),
             ("password", PW),
             ("decision", "allow"),
-        ])
+        ]))
         .send()
         .await
         .unwrap();
@@ -125,7 +135,8 @@ fn param(u: &reqwest::Url, k: &str) -> Option<String> {
 async fn post_form(s: &Server, path: &str, form: &[(&str, &str)]) -> (u16, Value, String) {
     let res = raw()
         .post(format!("{}{path}", s.base_url()))
-        .form(form)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(enc(form))
         .send()
         .await
         .unwrap();
@@ -359,7 +370,11 @@ async fn an_app_signs_in_through_the_consent_page_in_chromium() {
     // 6. Revoke the refresh token (RFC 7009): the grant ends, the access tokens with it.
     let res = raw()
         .post(&revoke_ep)
-        .form(&[("token", rt2.as_str()), ("client_id", client.as_str())])
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(enc(&[
+            ("token", rt2.as_str()),
+            ("client_id", client.as_str()),
+        ]))
         .send()
         .await
         .unwrap();
@@ -456,7 +471,8 @@ async fn authorization_requests_and_codes_are_checked() {
         .post(format!("{}/oauth/authorize", s.base_url()))
         .header("Origin", "https://evil.example")
         .header("Sec-Fetch-Site", "cross-site")
-        .form(&form)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(enc(&form))
         .send()
         .await
         .unwrap();
@@ -467,7 +483,8 @@ async fn authorization_requests_and_codes_are_checked() {
     let res = raw()
         .post(format!("{}/oauth/authorize", s.base_url()))
         .header("Origin", s.base_url())
-        .form(&form)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(enc(&form))
         .send()
         .await
         .unwrap();
@@ -475,7 +492,8 @@ async fn authorization_requests_and_codes_are_checked() {
     let code = param(&location(&res), "code").expect("code");
     let res = raw()
         .post(format!("{}/oauth/authorize", s.base_url()))
-        .form(&form)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(enc(&form))
         .send()
         .await
         .unwrap();
@@ -560,10 +578,11 @@ async fn authorization_requests_and_codes_are_checked() {
         .unwrap();
     let res = raw()
         .post(format!("{}/oauth/authorize", s.base_url()))
-        .form(&[
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(enc(&[
             ("request", request_token(&page).as_str()),
             ("decision", "deny"),
-        ])
+        ]))
         .send()
         .await
         .unwrap();
