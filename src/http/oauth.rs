@@ -160,7 +160,7 @@ fn form_target(redirect_uri: &str) -> String {
     }
 }
 
-fn consent_html(req: &Request<State>, status: StatusCode, c: &Consent, redirect: &str) -> Response {
+fn consent_html(status: StatusCode, c: &Consent, redirect: &str) -> Response {
     let mut res = html(status, oauth_html::consent_page(c));
     let csp = format!(
         "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self' {}; \
@@ -168,7 +168,6 @@ fn consent_html(req: &Request<State>, status: StatusCode, c: &Consent, redirect:
         form_target(redirect)
     );
     res.insert_header("Content-Security-Policy", csp);
-    let _ = req;
     res
 }
 
@@ -289,7 +288,6 @@ async fn authorize(req: Request<State>) -> tide::Result {
     };
     let back = returns_to(&redirect_uri);
     Ok(consent_html(
-        &req,
         StatusCode::Ok,
         &Consent {
             hostname: &req.state().config.hostname,
@@ -372,7 +370,7 @@ async fn consent(mut req: Request<State>) -> tide::Result {
             message: Some(message),
             address: &user,
         };
-        consent_html(&req, status, &page, &p.redirect_uri)
+        consent_html(status, &page, &p.redirect_uri)
     };
     if user.is_empty() || pass.is_empty() {
         return Ok(again(
