@@ -64,6 +64,16 @@ pub enum Command {
         token_hash: String,
         ttl_secs: i64,
     },
+    /// Register an OAuth 2.0 client (`oauth/clients.rs`); its id is drawn by the server.
+    OauthClientAdd {
+        name: String,
+        redirect_uris: Vec<String>,
+    },
+    OauthClientList,
+    /// Remove a client (by id or name) and every token issued to it.
+    OauthClientDel {
+        which: String,
+    },
     /// The DNS records for a mail domain (DKIM keys made on first use); `hostname` is the
     /// server's name as the CLI's config gives it (the MX target), `smarthost` the relay it
     /// names (the SPF record follows the route, `outbound/spf.rs`).
@@ -260,6 +270,27 @@ async fn execute(store: &Store, cmd: Command) -> Result<Outcome, StoreError> {
                 "token for {} valid until {}",
                 a.name,
                 crate::date::rfc3339(crate::date::now().saturating_add(ttl_secs))
+            )))
+        }
+        Command::OauthClientAdd {
+            name,
+            redirect_uris,
+        } => {
+            let c = crate::oauth::clients::add(store, &name, &redirect_uris).await?;
+            log::info!("oauth: client {} ({}) registered", c.id, c.name);
+            Ok(Outcome::Done(crate::oauth::clients::describe(&c)))
+        }
+        Command::OauthClientList => {
+            let all = crate::oauth::clients::list(store).await?;
+            let lines: Vec<String> = all.iter().map(crate::oauth::clients::describe).collect();
+            Ok(Outcome::Done(lines.join("\n")))
+        }
+        Command::OauthClientDel { which } => {
+            let c = crate::oauth::clients::del(store, &which).await?;
+            log::info!("oauth: client {} ({}) removed", c.id, c.name);
+            Ok(Outcome::Done(format!(
+                "removed OAuth client {} ({}) and its tokens",
+                c.id, c.name
             )))
         }
         cmd @ (Command::DomainAdd { .. }

@@ -115,6 +115,8 @@ pub struct Config {
     /// A plain-HTTP listener (port 80 in production): ACME HTTP-01 challenges, and a redirect to
     /// HTTPS for everything else. None: no such listener.
     pub http_listen: Option<SocketAddr>,
+    /// Lifetime of an OAuth access token in seconds (`src/oauth/`); the app refreshes it.
+    pub oauth_access_ttl_secs: i64,
 }
 
 impl Default for Config {
@@ -162,6 +164,7 @@ impl Default for Config {
             http_max_connections_per_ip: 128,
             acme: crate::acme::AcmeSetting::default(),
             http_listen: None,
+            oauth_access_ttl_secs: 3600,
         }
     }
 }
@@ -206,6 +209,9 @@ impl Config {
             return Err(
                 "http_max_connections and http_max_connections_per_ip must be at least 1".into(),
             );
+        }
+        if self.oauth_access_ttl_secs <= 0 {
+            return Err("oauth_access_ttl_secs must be at least 1".into());
         }
         if self.changelog_keep == 0 {
             return Err("changelog_keep must be at least 1".into());

@@ -24,6 +24,7 @@ pub mod managesieve;
 pub mod memory;
 pub mod mime;
 pub mod net_guard;
+pub mod oauth;
 pub mod outbound;
 pub mod password;
 pub mod rate;

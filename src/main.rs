@@ -67,6 +67,11 @@ enum Cmd {
         #[arg(long, value_name = "CIDR")]
         fetch_allow_private: Vec<String>,
     },
+    /// OAuth 2.0 clients: the apps that may ask a user for a token (`/oauth/authorize`).
+    Oauth {
+        #[command(subcommand)]
+        action: OauthCmd,
+    },
     /// Print the DNS records (MX, SPF, DKIM, DMARC) for a mail domain, making its DKIM keys if
     /// needed (works whether or not the server is running).
     Dns {
@@ -306,6 +311,60 @@ enum UserCmd {
         #[command(flatten)]
         common: Common,
     },
+}
+
+#[derive(Subcommand)]
+enum OauthCmd {
+    /// Registered clients.
+    Client {
+        #[command(subcommand)]
+        action: OauthClientCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum OauthClientCmd {
+    /// Register a public client named NAME (shown on the consent page) and print its client_id.
+    Add {
+        name: String,
+        /// A redirect URI: https://…, http://127.0.0.1/path (loopback, any port) or a
+        /// private-use scheme like com.example.app:/cb. Repeatable.
+        #[arg(long = "redirect", value_name = "URI", required = true)]
+        redirect: Vec<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// List clients: id, name, redirect URIs.
+    List {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Remove a client (by id or name) and every token issued to it.
+    Del {
+        which: String,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+fn oauth(action: OauthCmd) -> Result<(), String> {
+    let OauthCmd::Client { action } = action;
+    let (common, cmd) = match action {
+        OauthClientCmd::Add {
+            name,
+            redirect,
+            common,
+        } => (
+            common,
+            Command::OauthClientAdd {
+                name,
+                redirect_uris: redirect,
+            },
+        ),
+        OauthClientCmd::List { common } => (common, Command::OauthClientList),
+        OauthClientCmd::Del { which, common } => (common, Command::OauthClientDel { which }),
+    };
+    print_outcome(execute(&common, cmd)?, None)
 }
 
 #[derive(Subcommand)]
@@ -723,6 +782,7 @@ fn main() -> ExitCode {
         Cmd::Alias { action } => alias(action),
         Cmd::Cert { action } => cert(action),
         Cmd::Junk { action } => junk(action),
+        Cmd::Oauth { action } => oauth(action),
         Cmd::Dns { domain, common } => dns(domain, common),
         Cmd::Reindex { common } => reindex(common),
         Cmd::Backup { dest, common } => load_config(&common)

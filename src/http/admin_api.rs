@@ -203,6 +203,9 @@ fn describe(cmd: &Command) -> String {
             JunkCommand::Status { address } => format!("junk status {address}"),
             JunkCommand::Rebuild { address } => format!("junk rebuild {address}"),
         },
+        Command::OauthClientAdd { name, .. } => format!("oauth client add {name:?}"),
+        Command::OauthClientList => "oauth client list".into(),
+        Command::OauthClientDel { which } => format!("oauth client del {which:?}"),
     }
 }
 

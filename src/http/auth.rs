@@ -73,6 +73,16 @@ impl Authenticator {
         self.login.forget_all();
     }
 
+    /// Asks the client's failure budget (the OAuth token endpoint, before looking a grant up).
+    pub fn admit(&self, ip: Option<IpAddr>) -> Result<(), Duration> {
+        self.login.admit(ip, None)
+    }
+
+    /// Spends the client's failure budget (a refused OAuth grant counts like a wrong password).
+    pub fn failed(&self, ip: Option<IpAddr>) {
+        self.login.failed(ip, None)
+    }
+
     /// The login door's counters since start: (passwords hashed, attempts refused unchecked).
     pub fn counters(&self) -> (u64, u64) {
         use std::sync::atomic::Ordering::Relaxed;

@@ -18,6 +18,8 @@ pub mod conn;
 pub mod conn_timer;
 pub mod eventsource;
 pub mod jmap;
+pub mod oauth;
+pub mod oauth_html;
 pub mod plain;
 pub mod push_client;
 pub mod pusher;
@@ -78,6 +80,7 @@ pub fn routes(state: State) -> tide::Server<State> {
     app.at("/jmap/download/:account/:blob/:name")
         .get(jmap::download);
     admin::mount(&mut app);
+    oauth::mount(&mut app);
     app
 }
 

@@ -94,6 +94,9 @@ pub const APP_PASSWORDS: TableDefinition<(u32, &str), &[u8]> =
 /// hex SHA-256 of a token -> Token (JSON): Bearer access tokens and OAuth refresh tokens
 /// (`store/redb/tokens.rs`); the token itself is never stored.
 pub const TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("tokens");
+/// client id -> OAuthClient (JSON): OAuth 2.0 clients the admin registered
+/// (`store/redb/oauth_clients.rs`, `src/oauth/clients.rs`).
+pub const OAUTH_CLIENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("oauth_clients");
 
 /// Counter slots in `COUNTERS`.
 /// (account, script id) -> SieveScript (JSON, with its compiled form): RFC 9661 / RFC 5804

@@ -67,6 +67,11 @@ impl Writer<'_> {
         self.remove_tokens_where(|t| t.family == family)
     }
 
+    /// Drops every token issued to an OAuth client (the client was removed).
+    pub fn remove_client_tokens(&mut self, client_id: &str) -> Result<usize> {
+        self.remove_tokens_where(|t| t.client_id == client_id)
+    }
+
     /// Drops every token of an account (password changed, account deleted).
     pub fn remove_all_tokens(&mut self, acct: AccountId) -> Result<usize> {
         self.remove_tokens_where(|t| t.account == acct)
