@@ -79,6 +79,14 @@ tables!(
     VACATION,
     APP_PASSWORDS,
     TOKENS,
+    OAUTH_CLIENTS,
+    SIEVE_SCRIPTS,
+    SIEVE_REPORTED,
+    JUNK_TOKENS,
+    JUNK_ACCOUNTS,
+    JUNK_TRAINED,
+    JUNK_PENDING,
+    SENT_TO,
     super::import_state::IMPORT_STATE,
 );
 
