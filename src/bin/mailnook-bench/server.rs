@@ -38,7 +38,11 @@ impl Server {
                 "--data-dir",
             ])
             .arg(data_dir)
-            .env("MAILNOOK_LOG", "warn")
+            // BENCH_LOG=info shows what the server did (its log is next to the data dir).
+            .env(
+                "MAILNOOK_LOG",
+                std::env::var("BENCH_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .spawn()
