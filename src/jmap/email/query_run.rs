@@ -113,6 +113,50 @@ pub fn run(
         .iter()
         .copied()
         .min_by_key(|i| env.texts.get(*i).map_or(usize::MAX, |s| s.len()));
+    let small_text =
+        smallest.is_some_and(|i| env.texts.get(i).is_some_and(|s| s.len() <= TEXT_CANDIDATES));
+    // The newest page of one mailbox (the inbox view): walk its index backwards and stop once
+    // the page is full, instead of reading every entry first (issue #20: 29 ms at 100,000).
+    if let (false, Some(Some(m)), Some(false), Some(n)) = (
+        small_text,
+        filter.and_then(query_filter::required_mailbox),
+        query_sort::by_received_only(&plan.sort),
+        stop_after,
+    ) {
+        env.known_mailbox = Some(m);
+        let mut seen_threads = HashSet::new();
+        let mut out = Vec::new();
+        let mut failed = None;
+        r.mailbox_emails_newest(acct, m, |at, id| {
+            let mut e = Email::new(id, at);
+            let step = (|| -> Result<(), MethodError> {
+                if !keep(filter, &mut e, &mut env)? {
+                    return Ok(());
+                }
+                if plan.collapse {
+                    let Some(t) = e.thread(&env)? else {
+                        return Ok(());
+                    };
+                    if !seen_threads.insert(t) {
+                        return Ok(());
+                    }
+                }
+                out.push(e.id);
+                Ok(())
+            })();
+            match step {
+                Ok(()) => out.len() < n,
+                Err(err) => {
+                    failed = Some(err);
+                    false
+                }
+            }
+        })?;
+        if let Some(err) = failed {
+            return Err(err);
+        }
+        return Ok(out);
+    }
     let mut candidates: Vec<Email> =
         match (smallest, filter.and_then(query_filter::required_mailbox)) {
             (_, Some(None)) => Vec::new(),

@@ -204,6 +204,28 @@ impl Reader {
         Ok(out)
     }
 
+    /// Walks a mailbox newest first, calling `f(receivedAt, id)` until it returns false: a page
+    /// of the newest costs that page, not the whole mailbox (Email/query's common case).
+    pub fn mailbox_emails_newest(
+        &self,
+        acct: AccountId,
+        mailbox: u32,
+        mut f: impl FnMut(i64, u32) -> bool,
+    ) -> Result<()> {
+        let Some(t) = table!(self, MAILBOX_EMAILS) else {
+            return Ok(());
+        };
+        let range = t.range((acct, mailbox, i64::MIN, 0)..=(acct, mailbox, i64::MAX, u32::MAX))?;
+        for row in range.rev() {
+            let (k, _) = row?;
+            let (_, _, at, id) = k.value();
+            if !f(at, id) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Every email id of an account ordered by receivedAt (oldest first).
     pub fn all_emails(&self, acct: AccountId) -> Result<Vec<(i64, u32)>> {
         let Some(t) = table!(self, RECEIVED) else {
