@@ -56,7 +56,9 @@ export class List {
     const calls = [
       ['Email/query', {
         filter: this.filter, sort: [{ property: 'receivedAt', isAscending: false }],
-        collapseThreads: true, position, limit, calculateTotal: true
+        // A mailbox's conversation count is its totalThreads (RFC 8621 §2): asking the server
+        // to count would walk the whole mailbox; only a search needs calculateTotal.
+        collapseThreads: true, position, limit, calculateTotal: !!this.search
       }, 'q'],
       ['Email/get', { '#ids': { resultOf: 'q', name: 'Email/query', path: '/ids' }, properties: PROPS }, 'g'],
       ['Thread/get', { '#ids': { resultOf: 'g', name: 'Email/get', path: '/list/*/threadId' } }, 't']
@@ -68,7 +70,14 @@ export class List {
     this.app.state.remember(r.g.list);
     for (const t of r.t.list) this.threads.set(t.id, t.emailIds);
     if (r.s) for (const s of r.s.list) this.snippets.set(s.emailId, s);
-    this.total = r.q.total;
+    if (this.search) this.total = r.q.total;
+    else {
+      const m = this.app.state.mailboxes.get(this.filter.inMailbox);
+      // More pages exist while pages come back full; totalThreads is the count to show.
+      const shown = position + r.q.ids.length;
+      this.total = Math.max(shown, m ? m.totalThreads : 0, r.q.ids.length === limit ? shown + 1 : 0);
+      if (r.q.ids.length < limit) this.total = shown;
+    }
     this.queryState = r.q.queryState;
     const ids = r.q.ids;
     this.ids.splice(position, ids.length, ...ids);
