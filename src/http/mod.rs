@@ -96,18 +96,9 @@ pub async fn authenticate(req: &Request<State>) -> Result<Account, Response> {
     // The webmail's session cookie, for same-origin browser requests (issue #14); explicit
     // credentials win over it.
     if header.is_none() && webmail_session::has_cookie(req) {
-        return webmail_session::authenticate(req).await.map_err(|why| {
-            let (status, detail) = match why {
-                webmail_session::Refused::NoSession => {
-                    (401, "Your session has ended; sign in again")
-                }
-                webmail_session::Refused::Csrf => (
-                    403,
-                    "Missing or wrong X-CSRF-Token, or a cross-site request",
-                ),
-            };
-            problem(&serde_json::json!({"type": "about:blank", "status": status, "detail": detail}))
-        });
+        return webmail_session::authenticate(req)
+            .await
+            .map_err(|why| why.response());
     }
     match req
         .state()

@@ -6,7 +6,7 @@
 
 use super::admin::{form_value, small_body};
 use super::admin_html::esc;
-use super::admin_session::{peer_ip, same_origin, same_secret};
+use super::admin_session::{peer_ip, same_origin};
 use super::auth::AuthResult;
 use super::webmail_assets as assets;
 use super::webmail_session::{self as session, WebUser};
@@ -177,25 +177,9 @@ async fn login(mut req: Request<State>) -> tide::Result {
     }
 }
 
-/// A signed-in user making a state change: the CSRF header and a same-origin request.
+/// A signed-in user making a state change (`webmail_session::changing`), or the refusal.
 async fn changing_user(req: &Request<State>) -> Result<WebUser, Response> {
-    let refuse = |status: u16, detail: &str| {
-        problem(&json!({"type": "about:blank", "status": status, "detail": detail}))
-    };
-    let user = session::session_user(req)
-        .await
-        .ok_or_else(|| refuse(401, "Your session has ended; sign in again"))?;
-    let sent = req
-        .header("X-CSRF-Token")
-        .map(|h| h.as_str().to_string())
-        .unwrap_or_default();
-    if !same_origin(req) || !same_secret(&sent, &user.csrf) {
-        return Err(refuse(
-            403,
-            "Missing or wrong X-CSRF-Token, or a cross-site request",
-        ));
-    }
-    Ok(user)
+    session::changing(req).await.map_err(|why| why.response())
 }
 
 /// Sign-out ends the session on the server, not just in the browser.

@@ -88,26 +88,52 @@ pub enum Refused {
     Csrf,
 }
 
-/// The account for a JMAP request (API, upload, download, event source) made with the webmail
-/// cookie. State changes (anything but GET/HEAD) need the CSRF header and a same-origin request.
-pub async fn authenticate(req: &Request<State>) -> Result<Account, Refused> {
+impl Refused {
+    /// The RFC 7807 answer.
+    pub fn response(&self) -> tide::Response {
+        let (status, detail) = match self {
+            Refused::NoSession => (401, "Your session has ended; sign in again"),
+            Refused::Csrf => (
+                403,
+                "Missing or wrong X-CSRF-Token, or a cross-site request",
+            ),
+        };
+        super::problem(
+            &serde_json::json!({"type": "about:blank", "status": status, "detail": detail}),
+        )
+    }
+}
+
+/// The signed-in user making a state change: the session's CSRF header and a same-origin
+/// request are required.
+pub async fn changing(req: &Request<State>) -> Result<WebUser, Refused> {
     let user = session_user(req).await.ok_or(Refused::NoSession)?;
+    let sent = req
+        .header("X-CSRF-Token")
+        .map(|h| h.as_str().to_string())
+        .unwrap_or_default();
+    if !same_origin(req) || !same_secret(&sent, &user.csrf) {
+        log::warn!(
+            "webmail: refused a request to {} without its CSRF token or from another site",
+            req.url().path()
+        );
+        return Err(Refused::Csrf);
+    }
+    Ok(user)
+}
+
+/// The account for a JMAP request (API, upload, download, event source) made with the webmail
+/// cookie. State changes (anything but GET/HEAD) go through [`changing`].
+pub async fn authenticate(req: &Request<State>) -> Result<Account, Refused> {
     let safe = matches!(
         req.method(),
         tide::http::Method::Get | tide::http::Method::Head
     );
-    if !safe {
-        let sent = req
-            .header("X-CSRF-Token")
-            .map(|h| h.as_str().to_string())
-            .unwrap_or_default();
-        if !same_origin(req) || !same_secret(&sent, &user.csrf) {
-            log::warn!(
-                "webmail: refused a request to {} without its CSRF token or from another site",
-                req.url().path()
-            );
-            return Err(Refused::Csrf);
-        }
+    if safe {
+        return session_user(req)
+            .await
+            .map(|u| u.account)
+            .ok_or(Refused::NoSession);
     }
-    Ok(user.account)
+    changing(req).await.map(|u| u.account)
 }

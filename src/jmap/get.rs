@@ -66,6 +66,32 @@ pub fn select(full: Map<String, Value>, props: Option<&[String]>) -> Value {
     }
 }
 
+/// The list and notFound of a /get over objects already loaded in full: every object when ids
+/// is null, else each asked id that `find` resolves (ids were deduplicated by [`parse`]).
+pub fn pick<'a, T: 'a>(
+    g: GetArgs,
+    all: &'a [T],
+    find: impl Fn(&str) -> Option<&'a T>,
+    to_json: impl Fn(&T) -> Map<String, Value>,
+) -> (Vec<Value>, Vec<String>) {
+    let props = g.properties.as_deref();
+    let Some(ids) = g.ids else {
+        return (
+            all.iter().map(|t| select(to_json(t), props)).collect(),
+            Vec::new(),
+        );
+    };
+    let mut list = Vec::new();
+    let mut not_found = Vec::new();
+    for id in ids {
+        match find(&id) {
+            Some(t) => list.push(select(to_json(t), props)),
+            None => not_found.push(id),
+        }
+    }
+    (list, not_found)
+}
+
 pub fn response(account_id: &str, state: u64, list: Vec<Value>, not_found: Vec<String>) -> Value {
     json!({
         "accountId": account_id,

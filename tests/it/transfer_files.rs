@@ -1,7 +1,7 @@
 //! Moving in and out with files (issue #18): `mailnook import maildir|mbox` and
 //! `mailnook export`, against the fixtures in tests/fixtures/import (a Maildir++ tree with a
-//! Dovecot keyword and a modified-UTF-7 folder name, an mboxrd file with a malformed From_ line
-//! and a bare CR, a Gmail Takeout mbox with labels). Imports run through the running server
+//! `dovecot-keywords` file, Dovecot's on-disk layout with no Dovecot server, and a modified-UTF-7
+//! folder name; an mboxrd file with a malformed From_ line and a bare CR; a Gmail Takeout mbox with labels). Imports run through the running server
 //! (control socket) and on a stopped one; re-running adds nothing; export -> import gives the
 //! same messages, mailboxes and keywords.
 

@@ -42,24 +42,15 @@ pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
         .store
         .read(move |r| Ok((r.state(acct, DataType::Identity)?, r.identities(acct)?)))
         .await?;
-    let mut list = Vec::new();
-    let mut not_found = Vec::new();
-    match g.ids {
-        None => list.extend(
-            all.iter()
-                .map(|i| get::select(to_json(i), g.properties.as_deref())),
-        ),
-        Some(ids) => {
-            for id in ids {
-                match IdKind::Identity
-                    .decode(&id)
-                    .and_then(|n| all.iter().find(|i| i.id == n))
-                {
-                    Some(i) => list.push(get::select(to_json(i), g.properties.as_deref())),
-                    None => not_found.push(id),
-                }
-            }
-        }
-    }
+    let (list, not_found) = get::pick(
+        g,
+        &all,
+        |id| {
+            IdKind::Identity
+                .decode(id)
+                .and_then(|n| all.iter().find(|i| i.id == n))
+        },
+        to_json,
+    );
     Ok(get::response(&ctx.account_id(), state, list, not_found))
 }

@@ -19,22 +19,11 @@ pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<serde_json::Value, Method
             ))
         })
         .await?;
-    let mut list = Vec::new();
-    let mut not_found = Vec::new();
-    match g.ids {
-        None => {
-            for s in &scripts {
-                list.push(get::select(to_json(s), g.properties.as_deref()));
-            }
-        }
-        Some(ids) => {
-            for i in ids {
-                match parse_id(&i).and_then(|n| scripts.iter().find(|s| s.id == n)) {
-                    Some(s) => list.push(get::select(to_json(s), g.properties.as_deref())),
-                    None => not_found.push(i),
-                }
-            }
-        }
-    }
+    let (list, not_found) = get::pick(
+        g,
+        &scripts,
+        |id| parse_id(id).and_then(|n| scripts.iter().find(|s| s.id == n)),
+        to_json,
+    );
     Ok(get::response(&ctx.account_id(), state, list, not_found))
 }

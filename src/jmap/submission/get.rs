@@ -70,22 +70,15 @@ pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
             ))
         })
         .await?;
-    let props = g.properties.as_deref();
-    let mut list = Vec::new();
-    let mut not_found = Vec::new();
-    match g.ids {
-        None => list.extend(all.iter().map(|s| get::select(to_json(s), props))),
-        Some(ids) => {
-            for id in ids {
-                match IdKind::Submission
-                    .decode(&id)
-                    .and_then(|n| all.iter().find(|s| s.id == n))
-                {
-                    Some(s) => list.push(get::select(to_json(s), props)),
-                    None => not_found.push(id),
-                }
-            }
-        }
-    }
+    let (list, not_found) = get::pick(
+        g,
+        &all,
+        |id| {
+            IdKind::Submission
+                .decode(id)
+                .and_then(|n| all.iter().find(|s| s.id == n))
+        },
+        to_json,
+    );
     Ok(get::response(&ctx.account_id(), state, list, not_found))
 }
