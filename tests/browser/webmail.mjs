@@ -7,7 +7,7 @@ import { chromium, request } from 'playwright-core';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import net from 'node:net';
+import { smtp as deliver, executablePath, chromiumArgs } from './support.mjs';
 
 const env = (k) => {
   const v = process.env[k];
@@ -15,36 +15,12 @@ const env = (k) => {
   return v;
 };
 const base = env('MAILNOOK_URL');
-const [smtpHost, smtpPort] = env('MAILNOOK_SMTP').split(':');
+const smtpAddr = env('MAILNOOK_SMTP');
 const user = env('MAILNOOK_USER');
 const password = env('MAILNOOK_PASSWORD');
 const peer = env('MAILNOOK_PEER');
 const shots = env('MAILNOOK_SCREENSHOT_DIR');
-const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 
-// One SMTP delivery over a raw socket (RFC 5321), as another server would make it.
-function smtp(from, to, data) {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(Number(smtpPort), smtpHost);
-    const steps = [`EHLO test.example`, `MAIL FROM:<${from}>`, `RCPT TO:<${to}>`, 'DATA',
-      data.replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..') + '\r\n.', 'QUIT'];
-    let buf = '', i = 0, last = '';
-    s.on('data', (d) => {
-      buf += d.toString();
-      const lines = buf.split('\r\n');
-      buf = lines.pop();
-      for (const l of lines) {
-        if (l[3] === '-') continue;
-        last = l;
-        if (!/^[23]/.test(l)) { s.destroy(); reject(new Error(`SMTP refused: ${l}`)); return; }
-        if (i < steps.length) s.write(steps[i++] + '\r\n');
-        else { s.end(); }
-      }
-    });
-    s.on('close', () => resolve(last));
-    s.on('error', reject);
-  });
-}
 
 const mail = (subject, body, extra = '') => `From: Bob Peer <${peer}>\r\nTo: ${user}\r\nSubject: ${subject}\r\n` +
   `Message-ID: <${Math.random().toString(36).slice(2)}@example.org>\r\nDate: ${new Date().toUTCString()}\r\n${extra}` +
@@ -53,8 +29,7 @@ const mail = (subject, body, extra = '') => `From: Bob Peer <${peer}>\r\nTo: ${u
 const problems = [];
 const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'mailnook-web-')), {
   executablePath, headless: true, ignoreHTTPSErrors: true, viewport: { width: 1280, height: 860 },
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--no-first-run'],
+  args: chromiumArgs,
 });
 try {
   const page = context.pages()[0] || await context.newPage();
@@ -93,7 +68,7 @@ try {
   console.log('signed in; cookie HttpOnly, Secure, SameSite=Strict');
 
   // 2. New mail over SMTP appears without a reload.
-  await smtp(peer, user, mail('Lunch on Friday', 'Shall we meet at the pelican café at noon?'));
+  await deliver(smtpAddr, peer, user, mail('Lunch on Friday', 'Shall we meet at the pelican café at noon?'));
   await rowWith('Lunch on Friday').waitFor();
   console.log('SMTP delivery appeared live');
 
@@ -109,7 +84,7 @@ try {
     `Message-ID: <news1@garden.example>\r\nDate: ${new Date().toUTCString()}\r\nMIME-Version: 1.0\r\n` +
     `Content-Type: text/html; charset=utf-8\r\n\r\n<html><head><style>h1 { color: rgb(45, 106, 79) }</style></head>` +
     `<body style="background: rgb(247, 243, 232)"><h1>Spring at the club</h1><p style="font-weight: bold">Tulips</p></body></html>\r\n`;
-  await smtp('news@garden.example', user, news);
+  await deliver(smtpAddr, 'news@garden.example', user, news);
   await rowWith('Spring newsletter').locator('a.open').click();
   const frame = page.frameLocator('#reader iframe.html');
   await frame.locator('h1', { hasText: 'Spring at the club' }).waitFor();

@@ -9,10 +9,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
+import { smtp as deliver, executablePath, chromiumArgs } from './support.mjs';
 
 const env = (k) => { const v = process.env[k]; if (!v) throw new Error(`${k} is not set`); return v; };
 const base = env('MAILNOOK_URL');
-const [smtpHost, smtpPort] = env('MAILNOOK_SMTP').split(':');
+const smtpAddr = env('MAILNOOK_SMTP');
 const user = env('MAILNOOK_USER');
 const password = env('MAILNOOK_PASSWORD');
 
@@ -22,24 +23,6 @@ const spy = net.createServer((s) => { outside++; s.destroy(); });
 await new Promise((r) => spy.listen(0, '127.0.0.1', r));
 const far = `http://127.0.0.1:${spy.address().port}`;
 
-function smtp(from, to, data) {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(Number(smtpPort), smtpHost);
-    const steps = ['EHLO test.example', `MAIL FROM:<${from}>`, `RCPT TO:<${to}>`, 'DATA',
-      data.replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..') + '\r\n.', 'QUIT'];
-    let buf = '', i = 0;
-    s.on('data', (d) => {
-      buf += d.toString();
-      const lines = buf.split('\r\n'); buf = lines.pop();
-      for (const l of lines) {
-        if (l[3] === '-') continue;
-        if (!/^[23]/.test(l)) { s.destroy(); reject(new Error(`SMTP refused: ${l}`)); return; }
-        if (i < steps.length) s.write(steps[i++] + '\r\n'); else s.end();
-      }
-    });
-    s.on('close', resolve); s.on('error', reject);
-  });
-}
 
 const html = `<html><head><meta http-equiv="refresh" content="0;url=${far}/refresh">
 <style>body { background: url(${far}/css-bg.png) } @import url(${far}/import.css);</style>
@@ -62,8 +45,7 @@ const raw = `From: Mallory <mallory@evil.example>\r\nTo: ${user}\r\nSubject: Hos
 
 const problems = [];
 const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'mailnook-hostile-')), {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, ignoreHTTPSErrors: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  executablePath, headless: true, ignoreHTTPSErrors: true, args: chromiumArgs,
 });
 try {
   const page = context.pages()[0] || await context.newPage();
@@ -71,7 +53,7 @@ try {
   page.on('dialog', (d) => { dialogs++; d.dismiss(); });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.setDefaultTimeout(20000);
-  await smtp('mallory@evil.example', user, raw);
+  await deliver(smtpAddr, 'mallory@evil.example', user, raw);
   await page.goto(`${base}/`);
   await page.fill('input[name=address]', user);
   await page.fill('input[name=password]', password);
