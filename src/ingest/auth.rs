@@ -528,7 +528,7 @@ impl MxResolver {
         use mail_auth::hickory_resolver::proto::rr::{Name, RData};
         let a = self.inner.clone();
         let fqdn = format!("{}.", name.trim_end_matches('.'));
-        let r = async_compat::Compat::new(async move {
+        async_compat::Compat::new(async move {
             let n = Name::from_str_relaxed(fqdn.as_str()).map_err(|e| e.to_string())?;
             let lookup = a
                 .resolver()
@@ -555,8 +555,7 @@ impl MxResolver {
                 Err(e) => Err(e.to_string()),
             }
         })
-        .await;
-        r
+        .await
     }
 
     /// Every A and AAAA address of `host` (for `net_guard.rs`, which checks each one before
