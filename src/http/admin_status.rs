@@ -37,6 +37,18 @@ pub struct Status {
     pub logins_refused: u64,
     /// ACME certificate state (`acme/state.rs`): issuer, expiry, last attempt, its error.
     pub acme: Option<crate::acme::state::AcmeState>,
+    /// TLS outcomes of our deliveries per remote domain and day (RFC 8460 result types, kept
+    /// for TLS reports; `store/redb/mta_sts.rs`), newest day first.
+    pub tls_results: Vec<TlsLine>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TlsLine {
+    /// The UTC day, `YYYY-MM-DD`.
+    pub day: String,
+    pub domain: String,
+    #[serde(flatten)]
+    pub results: crate::store::TlsDay,
 }
 
 /// The storage line of the status view: "ok" or what is wrong.
@@ -78,15 +90,33 @@ pub fn disk_bytes(path: &Path) -> Option<u64> {
 
 pub async fn gather(state: &State) -> Status {
     let midnight = crate::date::now().div_euclid(86_400) * 86_400;
-    let (accounts, messages_today) = state
+    let (accounts, messages_today, tls) = state
         .jmap
         .store
-        .read(move |r| Ok((r.accounts()?.len() as u64, r.received_since(midnight)?)))
+        .read(move |r| {
+            Ok((
+                r.accounts()?.len() as u64,
+                r.received_since(midnight)?,
+                r.tls_results()?,
+            ))
+        })
         .await
         .unwrap_or_else(|e| {
             log::error!("admin status: {e}");
-            (0, 0)
+            (0, 0, Vec::new())
         });
+    let tls_results = tls
+        .into_iter()
+        .rev()
+        .map(|(day, domain, results)| TlsLine {
+            day: crate::date::rfc3339(day.saturating_mul(86_400))
+                .chars()
+                .take(10)
+                .collect(),
+            domain,
+            results,
+        })
+        .collect();
     let config = state.config.clone();
     let (db_bytes, index_bytes, acme) = smol::unblock(move || {
         (
@@ -101,6 +131,7 @@ pub async fn gather(state: &State) -> Status {
     let (logins_checked, logins_refused) = state.auth.counters();
     Status {
         acme,
+        tls_results,
         logins_checked,
         logins_refused,
         storage: storage_text(&health),

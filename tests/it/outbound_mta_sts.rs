@@ -221,6 +221,15 @@ async fn enforce_refuses_a_mismatched_mx_and_the_cache_outlives_the_policy_host(
     })
     .await;
     assert!(got.tls, "TLS is required under an enforce policy");
+    let admin = crate::admin_support::admin_login(&server).await;
+    let (_, v) = admin.get(&server, "/admin/api/status").await;
+    let line = &v["tls_results"][0];
+    assert_eq!(line["domain"], "remote.example", "{v}");
+    assert_eq!(
+        (line["mode"].as_str(), line["successes"].as_u64()),
+        (Some("enforce"), Some(1)),
+        "{v}"
+    );
     assert_eq!(
         host.hits.load(Ordering::SeqCst),
         1,
@@ -300,6 +309,19 @@ async fn testing_mode_delivers_as_before_and_reports() {
     );
     let log = logged(&server, 0, "delivered anyway (testing mode)", 1).await;
     assert!(log.contains("certificate-not-trusted"), "{log}");
+    // The counts a TLS report is built from (RFC 8460 §4.3), on the admin API.
+    let admin = crate::admin_support::admin_login(&server).await;
+    let (status, v) = admin.get(&server, "/admin/api/status").await;
+    assert_eq!(status, 200, "{v}");
+    let line = v["tls_results"]
+        .as_array()
+        .and_then(|l| l.iter().find(|l| l["domain"] == "remote.example"))
+        .unwrap_or_else(|| panic!("no TLS results for remote.example: {v}"))
+        .clone();
+    assert_eq!(line["policy"], "sts", "{line}");
+    assert_eq!(line["mode"], "testing", "{line}");
+    assert_eq!(line["failures"]["certificate-not-trusted"], 1, "{line}");
+    assert_eq!(line["successes"], 0, "{line}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
