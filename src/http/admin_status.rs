@@ -37,15 +37,15 @@ pub struct Status {
     pub logins_refused: u64,
     /// ACME certificate state (`acme/state.rs`): issuer, expiry, last attempt, its error.
     pub acme: Option<crate::acme::state::AcmeState>,
-    /// TLS outcomes of our deliveries per remote domain and day (RFC 8460 result types, kept
-    /// for TLS reports; `store/redb/mta_sts.rs`), newest day first.
+    /// TLS outcomes of our deliveries per remote domain and day (RFC 8460 result types, the
+    /// material of TLS reports; `store/redb/mta_sts.rs`), newest first.
     pub tls_results: Vec<TlsLine>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TlsLine {
-    /// The UTC day, `YYYY-MM-DD`.
-    pub day: String,
+    /// The start of the reporting period (a UTC day by default), RFC 3339.
+    pub start: String,
     pub domain: String,
     #[serde(flatten)]
     pub results: crate::store::TlsDay,
@@ -108,11 +108,8 @@ pub async fn gather(state: &State) -> Status {
     let tls_results = tls
         .into_iter()
         .rev()
-        .map(|(day, domain, results)| TlsLine {
-            day: crate::date::rfc3339(day.saturating_mul(86_400))
-                .chars()
-                .take(10)
-                .collect(),
+        .map(|(start, domain, results)| TlsLine {
+            start: crate::date::rfc3339(start),
             domain,
             results,
         })

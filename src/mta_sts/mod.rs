@@ -41,8 +41,14 @@ pub struct MtaStsConfig {
     /// Extra certificates (PEM) to trust, besides the Mozilla roots, for policy hosts and for
     /// MX hosts under a policy (a private CA; tests).
     pub ca_file: Option<PathBuf>,
-    /// Most remote policies kept in the cache (the least recently expiring go first).
+    /// Most remote policies kept in the cache (the one expiring first goes first).
     pub cache_max: usize,
+    /// Send RFC 8460 aggregate TLS reports to the domains we deliver to that ask for them
+    /// (`_smtp._tls` TXT with a `mailto:` rua), once per period (default true).
+    pub tlsrpt_send: bool,
+    /// The reporting period in seconds: a UTC day (86400, RFC 8460 §4.1); shorter only in
+    /// tests.
+    pub tlsrpt_period_secs: u64,
 }
 
 impl Default for MtaStsConfig {
@@ -56,6 +62,8 @@ impl Default for MtaStsConfig {
             policy_port: 443,
             ca_file: None,
             cache_max: 10_000,
+            tlsrpt_send: true,
+            tlsrpt_period_secs: 86_400,
         }
     }
 }
@@ -82,8 +90,10 @@ impl MtaStsConfig {
                 "mta_sts.tlsrpt_rua must be a mailto: or https:// URI (RFC 8460 §3)".into(),
             );
         }
-        if self.policy_port == 0 || self.cache_max == 0 {
-            return Err("mta_sts.policy_port and cache_max must be at least 1".into());
+        if self.policy_port == 0 || self.cache_max == 0 || self.tlsrpt_period_secs == 0 {
+            return Err(
+                "mta_sts.policy_port, cache_max and tlsrpt_period_secs must be at least 1".into(),
+            );
         }
         Ok(())
     }

@@ -26,6 +26,8 @@ pub mod queue;
 pub mod route;
 pub mod spf;
 pub mod tls;
+pub mod tls_report;
+pub mod tls_report_send;
 pub mod vacation;
 
 use crate::config::Config;
@@ -263,9 +265,13 @@ impl Outbound {
         &self.inner.config
     }
 
-    /// The queue runner: runs until the process ends.
+    /// The queue runner, and beside it the TLS report sender (`tls_report_send.rs`): runs
+    /// until the process ends.
     pub async fn run(self) {
-        queue::run(self).await
+        use futures_lite::FutureExt;
+        queue::run(self.clone())
+            .or(tls_report_send::run(self))
+            .await
     }
 
     /// Marks queue entry `id` as being worked on; false if something already is. The runner

@@ -303,7 +303,11 @@ pub(crate) async fn note(
     mode: &str,
     failure: Option<&str>,
 ) {
-    let day = crate::date::now().div_euclid(86_400);
+    let period = i64::try_from(inner.config.mta_sts.tlsrpt_period_secs)
+        .unwrap_or(86_400)
+        .max(1);
+    let now = crate::date::now();
+    let start = now - now.rem_euclid(period);
     let (d, k, m, f) = (
         domain.to_string(),
         kind.to_string(),
@@ -312,7 +316,7 @@ pub(crate) async fn note(
     );
     if let Err(e) = inner
         .store
-        .write(move |w| w.note_tls_result(day, &d, &k, &m, f.as_deref()))
+        .write(move |w| w.note_tls_result(start, &d, &k, &m, f.as_deref()))
         .await
     {
         log::warn!("mta-sts: cannot record the TLS result for {domain}: {e}");

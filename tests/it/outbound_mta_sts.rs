@@ -130,6 +130,7 @@ fn start(
     fake: &FakeSmtp,
     host: &PolicyHost,
     trusted: &[&str],
+    extra: &str,
 ) -> Vec<String> {
     let ca = dir.join("mta-sts-ca.pem");
     std::fs::write(&ca, trusted.concat()).unwrap();
@@ -150,7 +151,8 @@ fn start(
              timeout_secs = 5\n\
              [mta_sts]\n\
              policy_port = {}\n\
-             ca_file = \"{}\"\n",
+             ca_file = \"{}\"\n\
+             {extra}",
             dns.addr,
             fake.addr.port(),
             host.addr.port(),
@@ -206,6 +208,7 @@ async fn enforce_refuses_a_mismatched_mx_and_the_cache_outlives_the_policy_host(
         &fake,
         &host,
         &[&fake.cert_pem, &host.cert_pem],
+        "",
     );
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let data = dir.path().join("data");
@@ -283,7 +286,7 @@ async fn testing_mode_delivers_as_before_and_reports() {
     let dns = zone("t1");
     let dir = tempfile::tempdir().unwrap();
     // The stand-in MX's certificate is not trusted: a verified TLS session is impossible.
-    let args = start(dir.path(), &dns, &fake, &host, &[&host.cert_pem]);
+    let args = start(dir.path(), &dns, &fake, &host, &[&host.cert_pem], "");
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let server = Server::start_in(&dir.path().join("data"), &refs);
     server.add_user(ALICE, PW);
@@ -331,7 +334,7 @@ async fn a_domain_without_a_record_is_delivered_as_before() {
     let dns = zone("unused");
     dns.clear("_mta-sts.remote.example");
     let dir = tempfile::tempdir().unwrap();
-    let args = start(dir.path(), &dns, &fake, &host, &[&host.cert_pem]);
+    let args = start(dir.path(), &dns, &fake, &host, &[&host.cert_pem], "");
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let server = Server::start_in(&dir.path().join("data"), &refs);
     server.add_user(ALICE, PW);
@@ -343,4 +346,82 @@ async fn a_domain_without_a_record_is_delivered_as_before() {
     })
     .await;
     assert_eq!(host.hits.load(Ordering::SeqCst), 0, "no record, no fetch");
+}
+
+/// RFC 8460: after the reporting period (2 s here instead of a day) the server mails the
+/// aggregate report to the `rua` of `_smtp._tls.remote.example`, from the null sender,
+/// DKIM-signed, with the JSON the RFC describes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_reports_go_to_the_domains_rua() {
+    use base64::Engine;
+    let fake = FakeSmtp::start();
+    let host = PolicyHost::start("mta-sts.remote.example");
+    let dns = zone("r1");
+    dns.txt(
+        "_smtp._tls.remote.example",
+        "v=TLSRPTv1; rua=mailto:tls-reports@remote.example",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let args = start(
+        dir.path(),
+        &dns,
+        &fake,
+        &host,
+        &[&host.cert_pem],
+        "tlsrpt_period_secs = 2\n",
+    );
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = Server::start_in(&dir.path().join("data"), &refs);
+    server.add_user(ALICE, PW);
+    host.serve(Some(&policy("testing", "localhost")));
+    send(&server, "reported");
+
+    // The first report that counts the failed session of the message above.
+    let (seen, report) = eventually("a TLS report with the certificate failure", || {
+        let found = fake.messages().into_iter().find_map(|m| {
+            let text = String::from_utf8_lossy(m.data.as_deref().unwrap_or_default()).to_string();
+            if !text.contains("TLS-Report-Domain: remote.example\r\n") {
+                return None;
+            }
+            let json = text
+                .split("Content-Disposition: attachment")
+                .nth(1)?
+                .split("\r\n\r\n")
+                .nth(1)?
+                .split("--")
+                .next()?
+                .replace("\r\n", "");
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(json)
+                .ok()?;
+            let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+            let failures = v["policies"][0]["summary"]["total-failure-session-count"].as_u64()?;
+            (failures >= 1).then_some((m, v))
+        });
+        async move { found }
+    })
+    .await;
+    assert_eq!(seen.mail_from, "", "reports go from the null sender");
+    assert_eq!(seen.rcpts, vec!["tls-reports@remote.example".to_string()]);
+    let text = String::from_utf8_lossy(seen.data.as_deref().unwrap()).to_string();
+    assert!(text.contains("DKIM-Signature:"), "{text}");
+    assert!(
+        text.contains("TLS-Report-Submitter: mail.example.org\r\n"),
+        "{text}"
+    );
+    assert!(text.contains("report-type=\"tlsrpt\""), "{text}");
+    let p = &report["policies"][0];
+    assert_eq!(p["policy"]["policy-type"], "sts", "{report}");
+    assert_eq!(p["policy"]["policy-domain"], "remote.example", "{report}");
+    assert_eq!(p["policy"]["mx-host"][0], "localhost", "{report}");
+    assert_eq!(
+        p["failure-details"][0]["result-type"], "certificate-not-trusted",
+        "{report}"
+    );
+    assert_eq!(report["organization-name"], "mail.example.org");
+    assert!(
+        report["report-id"]
+            .as_str()
+            .is_some_and(|id| id.ends_with("@mail.example.org"))
+    );
 }

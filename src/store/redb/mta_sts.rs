@@ -1,5 +1,5 @@
 //! Remote MTA-STS policies (RFC 8461 §5: senders cache them for max_age) and per-domain TLS
-//! results (RFC 8460 §4: the counts an aggregate report is built from), tables
+//! results (RFC 8460 §4: the counts an aggregate report is built from, `outbound/tls_report.rs`), tables
 //! `MTA_STS_POLICIES` and `TLS_RESULTS`. The store keeps the policy text as fetched; parsing
 //! and the rules live in `src/mta_sts/` and `src/outbound/mta_sts.rs`.
 
@@ -11,8 +11,9 @@ use redb::{ReadableTable, ReadableTableMetadata};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Days of TLS results kept (RFC 8460 reports cover one day; a week leaves room to send late).
-pub const TLS_RESULTS_KEEP_DAYS: i64 = 8;
+/// How long TLS results are kept, seconds (RFC 8460 reports cover one day; a week leaves room
+/// to send late).
+pub const TLS_RESULTS_KEEP_SECS: i64 = 8 * 86_400;
 /// Most distinct failure kinds counted per domain and day.
 const MAX_KINDS: usize = 32;
 
@@ -27,7 +28,8 @@ pub struct CachedPolicy {
     pub expires_at: i64,
 }
 
-/// One domain's TLS results for one day.
+/// One domain's TLS results for one reporting period (a UTC day unless
+/// `[mta_sts] tlsrpt_period_secs` says otherwise).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TlsDay {
     /// "sts" when an MTA-STS policy applied, else "no-policy-found" (RFC 8460 §4.3).
@@ -40,6 +42,9 @@ pub struct TlsDay {
     /// Failed sessions by RFC 8460 §4.3 result type ("certificate-host-mismatch",
     /// "starttls-not-supported", "validation-failure", ...).
     pub failures: BTreeMap<String, u64>,
+    /// The period's report was sent (or there was nowhere to send it).
+    #[serde(default)]
+    pub reported: bool,
 }
 
 impl Writer<'_> {
@@ -72,18 +77,19 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// Adds one session's outcome for `domain` on `day` (days since the epoch, UTC):
-    /// `failure` None is a success. Drops days older than [`TLS_RESULTS_KEEP_DAYS`].
+    /// Adds one session's outcome for `domain` in the period starting at `start` (unix
+    /// seconds): `failure` None is a success. Drops periods that started more than
+    /// [`TLS_RESULTS_KEEP_SECS`] ago.
     pub fn note_tls_result(
         &mut self,
-        day: i64,
+        start: i64,
         domain: &str,
         policy: &str,
         mode: &str,
         failure: Option<&str>,
     ) -> Result<()> {
         let mut t = self.tx.open_table(TLS_RESULTS)?;
-        let cutoff = day - TLS_RESULTS_KEEP_DAYS;
+        let cutoff = start - TLS_RESULTS_KEEP_SECS;
         let old: Vec<(i64, String)> = t
             .range(..(cutoff, ""))?
             .map(|r| r.map(|(k, _)| (k.value().0, k.value().1.to_string())))
@@ -91,7 +97,7 @@ impl Writer<'_> {
         for (d, name) in old {
             t.remove((d, name.as_str()))?;
         }
-        let mut cur: TlsDay = match t.get((day, domain))? {
+        let mut cur: TlsDay = match t.get((start, domain))? {
             Some(v) => serde_json::from_slice(v.value()).unwrap_or_default(),
             None => TlsDay::default(),
         };
@@ -106,7 +112,22 @@ impl Writer<'_> {
             }
         }
         let bytes = serde_json::to_vec(&cur)?;
-        t.insert((day, domain), bytes.as_slice())?;
+        t.insert((start, domain), bytes.as_slice())?;
+        Ok(())
+    }
+
+    /// Marks the report of (`start`, `domain`) as sent.
+    pub fn mark_tls_reported(&mut self, start: i64, domain: &str) -> Result<()> {
+        let mut t = self.tx.open_table(TLS_RESULTS)?;
+        let cur = match t.get((start, domain))? {
+            Some(v) => serde_json::from_slice::<TlsDay>(v.value()).ok(),
+            None => None,
+        };
+        if let Some(mut cur) = cur {
+            cur.reported = true;
+            let bytes = serde_json::to_vec(&cur)?;
+            t.insert((start, domain), bytes.as_slice())?;
+        }
         Ok(())
     }
 }
@@ -122,7 +143,7 @@ impl Reader {
         }
     }
 
-    /// Every (day, domain, results) row, oldest day first.
+    /// Every (period start, domain, results) row, oldest first.
     pub fn tls_results(&self) -> Result<Vec<(i64, String, TlsDay)>> {
         let Some(t) = table!(self, TLS_RESULTS) else {
             return Ok(Vec::new());
@@ -130,9 +151,9 @@ impl Reader {
         let mut out = Vec::new();
         for row in t.iter()? {
             let (k, v) = row?;
-            let (day, domain) = k.value();
+            let (start, domain) = k.value();
             if let Ok(d) = serde_json::from_slice(v.value()) {
-                out.push((day, domain.to_string(), d));
+                out.push((start, domain.to_string(), d));
             }
         }
         Ok(out)

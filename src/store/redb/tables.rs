@@ -148,7 +148,8 @@ pub const SENT_TO: TableDefinition<(u32, &str), i64> = TableDefinition::new("sen
 /// domain we deliver to, its TXT id and expiry (fetch time + max_age). Bounded by
 /// `[mta_sts] cache_max`: the entry expiring first goes when the cache is full.
 pub const MTA_STS_POLICIES: TableDefinition<&str, &[u8]> = TableDefinition::new("mta_sts_policies");
-/// (UTC day number, remote domain) -> TlsDay (JSON): TLS successes and failures of our
-/// deliveries to that domain that day, by failure type, the raw material of an RFC 8460
-/// aggregate report. Days older than `TLS_RESULTS_KEEP_DAYS` are dropped as new ones come.
+/// (start of the reporting period in unix seconds, remote domain) -> TlsDay (JSON): TLS
+/// successes and failures of our deliveries to that domain in that period (a UTC day by
+/// default), by failure type, whether its RFC 8460 report went out. Periods older than
+/// `TLS_RESULTS_KEEP_SECS` are dropped as new ones come.
 pub const TLS_RESULTS: TableDefinition<(i64, &str), &[u8]> = TableDefinition::new("tls_results");
