@@ -22,7 +22,8 @@ const ALICE: &str = "alice@example.org";
 const PW: &str = "alice's long password";
 
 /// An HTTPS server for `mta-sts.remote.example` answering every request with the current
-/// policy (`None`: the host is down and drops every connection).
+/// policy (`None`: the host is down and drops every connection; text starting with
+/// `HTTP/1.1 ` is sent as the whole response).
 struct PolicyHost {
     addr: SocketAddr,
     cert_pem: String,
@@ -78,6 +79,12 @@ impl PolicyHost {
                     } else {
                         ("404 Not Found", String::new())
                     };
+                    if body.starts_with("HTTP/1.1 ") {
+                        // A whole response of the test's making (a redirect).
+                        let _ = s.write_all(body.as_bytes());
+                        let _ = s.flush();
+                        return;
+                    }
                     let _ = write!(
                         s,
                         "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\
@@ -423,5 +430,52 @@ async fn tls_reports_go_to_the_domains_rua() {
         report["report-id"]
             .as_str()
             .is_some_and(|id| id.ends_with("@mail.example.org"))
+    );
+}
+
+/// RFC 8461 §3.3: a redirect is not followed and an oversized policy is not read; either way
+/// the domain has no usable policy and mail goes as before (here: to an MX an enforce policy
+/// would have refused).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_or_an_oversized_policy_is_no_policy() {
+    let fake = FakeSmtp::start();
+    let host = PolicyHost::start("mta-sts.remote.example");
+    let dns = zone("redirect");
+    let dir = tempfile::tempdir().unwrap();
+    let args = start(dir.path(), &dns, &fake, &host, &[&host.cert_pem], "");
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = Server::start_in(&dir.path().join("data"), &refs);
+    server.add_user(ALICE, PW);
+
+    host.serve(Some(
+        "HTTP/1.1 301 Moved Permanently\r\nLocation: https://mta-sts.other.example/.well-known/mta-sts.txt\r\n\
+         Content-Length: 0\r\nConnection: close\r\n\r\n",
+    ));
+    send(&server, "redirected");
+    eventually("the MX to get the message", || {
+        let m = delivered(&fake, "redirected");
+        async move { m }
+    })
+    .await;
+    let log = logged(&server, 0, "policy fetch failed", 1).await;
+    assert!(log.contains("answered HTTP 301"), "{log}");
+
+    // 70 KB of policy (over the 64 KiB bound): refused without being read to the end.
+    let mut big = policy("enforce", "mx.remote.example");
+    big.push_str(&"x-padding: 0123456789abcdef0123456789abcdef0123456789abcdef\r\n".repeat(1200));
+    host.serve(Some(&big));
+    set_id(&dns, "big");
+    send(&server, "oversized");
+    eventually("the MX to get the message", || {
+        let m = delivered(&fake, "oversized");
+        async move { m }
+    })
+    .await;
+    let log = logged(&server, 0, "policy fetch failed", 2).await;
+    assert!(
+        log.matches("no cached policy; delivering without one")
+            .count()
+            >= 2,
+        "{log}"
     );
 }
