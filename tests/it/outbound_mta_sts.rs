@@ -479,3 +479,32 @@ async fn a_redirect_or_an_oversized_policy_is_no_policy() {
         "{log}"
     );
 }
+
+/// The policy host is named by the remote domain, so its fetch goes through the SSRF gate
+/// (`net_guard`): a name that resolves to a private address is refused without a connection,
+/// and the domain is treated as having no policy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_host_on_a_private_address_is_never_contacted() {
+    let fake = FakeSmtp::start();
+    let host = PolicyHost::start("mta-sts.remote.example");
+    let dns = zone("private");
+    dns.clear("mta-sts.remote.example");
+    dns.ip("mta-sts.remote.example", "10.0.0.1".parse().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let args = start(dir.path(), &dns, &fake, &host, &[&host.cert_pem], "");
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = Server::start_in(&dir.path().join("data"), &refs);
+    server.add_user(ALICE, PW);
+    host.serve(Some(&policy("enforce", "mx.remote.example")));
+    send(&server, "guarded");
+    eventually("the MX to get the message", || {
+        let m = delivered(&fake, "guarded");
+        async move { m }
+    })
+    .await;
+    let log = logged(&server, 0, "policy fetch failed", 1).await;
+    assert!(
+        log.contains("mta-sts.remote.example is 10.0.0.1, a private (RFC 1918) address"),
+        "{log}"
+    );
+}
