@@ -9,7 +9,9 @@
 //!    means fetching it again (`mta_sts_fetch.rs`, through the SSRF gate).
 //! 3. When the fetch fails (policy host down, bad certificate, bad policy) or DNS has no
 //!    record (§5: a removed record does not end a policy before max_age), the unexpired cached
-//!    policy still applies. Otherwise the domain has no policy and mail goes as before.
+//!    policy still applies. Otherwise the domain has no policy and mail goes as before. A
+//!    failed fetch of the same (domain, id) is not repeated for 5 minutes, so a policy host
+//!    that is down is not asked by every delivery attempt.
 //!
 //! Applying it ([`Sts::hops`]): mode `enforce` keeps only the MX hosts matching the policy's
 //! `mx` patterns (§4.1) and requires STARTTLS with a certificate valid for the MX name that
@@ -26,13 +28,22 @@ use super::tls::{self, Seen};
 use crate::mta_sts::policy::{self, Mode, Policy};
 use crate::store::CachedPolicy;
 use rustls::client::WebPkiServerVerifier;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 pub struct Sts {
     fetcher: Fetcher,
     verifier: Arc<WebPkiServerVerifier>,
     cache_max: usize,
+    /// Failed fetches: domain -> (record id, unix time before which it is not tried again),
+    /// so a policy host that is down is not asked again by every delivery attempt.
+    failed: Mutex<HashMap<String, (String, i64)>>,
 }
+
+/// How long a failed fetch of one (domain, id) is not repeated.
+const RETRY_FETCH_SECS: i64 = 300;
+/// Most failed fetches remembered (beyond, the expired ones go, then all).
+const MAX_FAILED: usize = 1000;
 
 /// The policy that applies to one delivery, if any.
 #[derive(Debug, Clone)]
@@ -69,6 +80,7 @@ impl Sts {
             fetcher: Fetcher::new(roots.clone(), guard, config.mta_sts.policy_port)?,
             verifier: tls::webpki(roots)?,
             cache_max: config.mta_sts.cache_max,
+            failed: Mutex::new(HashMap::new()),
         })
     }
 
@@ -108,7 +120,22 @@ impl Sts {
             cached_policy
         } else {
             let id = record.unwrap_or_default();
-            match self.fetch(inner, &domain, &id, now).await {
+            let recently_failed = self.failed.lock().is_ok_and(|f| {
+                f.get(&domain)
+                    .is_some_and(|(fid, until)| *fid == id && *until > now)
+            });
+            let fetched = if recently_failed {
+                Err(format!(
+                    "it failed less than {RETRY_FETCH_SECS} s ago (not asked again yet)"
+                ))
+            } else {
+                let r = self.fetch(inner, &domain, &id, now).await;
+                if r.is_err() {
+                    self.remember_failure(&domain, &id, now);
+                }
+                r
+            };
+            match fetched {
                 Ok(p) => Some(Applied {
                     policy: p,
                     source: "fetched",
@@ -126,6 +153,18 @@ impl Sts {
             }
         };
         applied.filter(|a| a.policy.mode != Mode::None)
+    }
+
+    fn remember_failure(&self, domain: &str, id: &str, now: i64) {
+        if let Ok(mut f) = self.failed.lock() {
+            if f.len() >= MAX_FAILED {
+                f.retain(|_, (_, until)| *until > now);
+                if f.len() >= MAX_FAILED {
+                    f.clear();
+                }
+            }
+            f.insert(domain.to_string(), (id.to_string(), now + RETRY_FETCH_SECS));
+        }
     }
 
     async fn fetch(
