@@ -6,7 +6,8 @@
 //!   (and the `mta-sts.` name) that `mailnook dns` and the admin page print. The TXT `id` is a
 //!   hash of the policy text, so it changes exactly when the policy does (§3.1).
 //! - Outbound: `outbound/mta_sts.rs` looks up, fetches (`outbound/mta_sts_fetch.rs`), caches
-//!   (`store/redb/mta_sts.rs`) and applies remote domains' policies.
+//!   (`store/redb/mta_sts.rs`) and applies remote domains' policies, and counts every
+//!   session's TLS outcome; `outbound/tls_report*.rs` mails those counts as RFC 8460 reports.
 
 pub mod policy;
 
