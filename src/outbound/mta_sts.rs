@@ -147,7 +147,7 @@ impl Sts {
                         "no cached policy; delivering without one"
                     };
                     log::warn!("mta-sts: {domain}: policy fetch failed: {e}; {fallback}");
-                    note(inner, &domain, "sts", "", Some("sts-policy-fetch-error")).await;
+                    note(inner, &domain, "sts", "", Some(fetch_failure_type(&e))).await;
                     cached_policy
                 }
             }
@@ -260,6 +260,18 @@ impl Sts {
             });
         }
         Ok(out)
+    }
+}
+
+/// RFC 8460 §4.3.2 result type of a failed policy fetch: the policy host's certificate
+/// (`mta_sts_fetch.rs` says "TLS with ..."), a policy that does not parse, or anything else.
+fn fetch_failure_type(e: &str) -> &'static str {
+    if e.starts_with("TLS with ") {
+        "sts-webpki-invalid"
+    } else if e.starts_with("invalid policy") {
+        "sts-policy-invalid"
+    } else {
+        "sts-policy-fetch-error"
     }
 }
 
