@@ -86,6 +86,9 @@ pub fn deliver(t: &mut Transcript, from: &str, to: &[&str], msg: &[u8]) -> Strin
 pub struct Dns {
     pub addr: SocketAddr,
     records: Arc<Mutex<HashMap<String, Vec<Rec>>>>,
+    /// The TTL of every answer (60 s unless a test that changes records sets 0, so that the
+    /// server's resolver cache does not hide the change).
+    ttl: Arc<std::sync::atomic::AtomicU32>,
 }
 
 enum Rec {
@@ -102,18 +105,26 @@ impl Dns {
         let addr = socket.local_addr().expect("dns addr");
         let records: Arc<Mutex<HashMap<String, Vec<Rec>>>> = Arc::default();
         let table = records.clone();
+        let ttl = Arc::new(std::sync::atomic::AtomicU32::new(60));
+        let ttl2 = ttl.clone();
         std::thread::spawn(move || {
             let mut buf = [0u8; 1500];
             loop {
                 let Ok((n, from)) = socket.recv_from(&mut buf) else {
                     return;
                 };
-                if let Some(answer) = answer(&buf[..n], &table.lock().unwrap()) {
+                let ttl = ttl2.load(std::sync::atomic::Ordering::SeqCst);
+                if let Some(answer) = answer(&buf[..n], &table.lock().unwrap(), ttl) {
                     let _ = socket.send_to(&answer, from);
                 }
             }
         });
-        Dns { addr, records }
+        Dns { addr, records, ttl }
+    }
+
+    /// Answers with TTL 0 from now on (records that a test changes).
+    pub fn no_caching(&self) {
+        self.ttl.store(0, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn txt(&self, name: &str, value: &str) {
@@ -134,6 +145,14 @@ impl Dns {
             .push(Rec::Mx(preference, exchange.to_string()));
     }
 
+    /// Removes every record of `name` (a test changing what DNS says, e.g. a new MTA-STS id).
+    pub fn clear(&self, name: &str) {
+        self.records
+            .lock()
+            .unwrap()
+            .remove(&name.trim_end_matches('.').to_lowercase());
+    }
+
     /// An A (IPv4) or AAAA (IPv6) record.
     pub fn ip(&self, name: &str, ip: IpAddr) {
         self.records
@@ -145,7 +164,7 @@ impl Dns {
     }
 }
 
-fn answer(q: &[u8], table: &HashMap<String, Vec<Rec>>) -> Option<Vec<u8>> {
+fn answer(q: &[u8], table: &HashMap<String, Vec<Rec>>, ttl: u32) -> Option<Vec<u8>> {
     if q.len() < 12 {
         return None;
     }
@@ -192,14 +211,16 @@ fn answer(q: &[u8], table: &HashMap<String, Vec<Rec>>) -> Option<Vec<u8>> {
         let mut rdata = Vec::new();
         match rec {
             Rec::Txt(txt) => {
-                out.extend_from_slice(&[0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 60]);
+                out.extend_from_slice(&[0xc0, 12, 0, 16, 0, 1]);
+                out.extend_from_slice(&ttl.to_be_bytes());
                 for chunk in txt.as_bytes().chunks(255) {
                     rdata.push(chunk.len() as u8);
                     rdata.extend_from_slice(chunk);
                 }
             }
             Rec::Mx(pref, exchange) => {
-                out.extend_from_slice(&[0xc0, 12, 0, 15, 0, 1, 0, 0, 0, 60]);
+                out.extend_from_slice(&[0xc0, 12, 0, 15, 0, 1]);
+                out.extend_from_slice(&ttl.to_be_bytes());
                 rdata.extend_from_slice(&pref.to_be_bytes());
                 for label in exchange
                     .trim_end_matches('.')
@@ -212,11 +233,13 @@ fn answer(q: &[u8], table: &HashMap<String, Vec<Rec>>) -> Option<Vec<u8>> {
                 rdata.push(0);
             }
             Rec::Ip(IpAddr::V4(a)) => {
-                out.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60]);
+                out.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1]);
+                out.extend_from_slice(&ttl.to_be_bytes());
                 rdata.extend_from_slice(&a.octets());
             }
             Rec::Ip(IpAddr::V6(a)) => {
-                out.extend_from_slice(&[0xc0, 12, 0, 28, 0, 1, 0, 0, 0, 60]);
+                out.extend_from_slice(&[0xc0, 12, 0, 28, 0, 1]);
+                out.extend_from_slice(&ttl.to_be_bytes());
                 rdata.extend_from_slice(&a.octets());
             }
         }
