@@ -138,6 +138,7 @@ impl From<StoreError> for MethodError {
             }
             // RFC 8620 §5.2: the log cannot answer from this state; the client resyncs.
             StoreError::StateTooOld => MethodError::cannot_calculate_changes(),
+            StoreError::OverQuota(d) => MethodError::new("overQuota", d),
             StoreError::Aborted(d) => {
                 log::error!("jmap: aborted {d}");
                 MethodError::server_fail("internal storage error; nothing was changed")
@@ -212,6 +213,8 @@ impl From<StoreError> for SetError {
             StoreError::NotFound => SetError::not_found(),
             StoreError::Invalid(d) => SetError::new("invalidProperties", d),
             StoreError::Conflict(d) => SetError::new("invalidProperties", d),
+            // RFC 8620 §5.3: the create would exceed a server-defined limit; RFC 9425.
+            StoreError::OverQuota(d) => SetError::new("overQuota", d),
             // Not about the object: /set aborts the whole call with serverFail (jmap/set.rs).
             other => SetError::new("serverFail", other.to_string()),
         }

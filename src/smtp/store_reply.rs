@@ -12,6 +12,7 @@ use crate::store::StoreError;
 pub fn reply_for(e: &StoreError) -> &'static Reply {
     match e {
         StoreError::DiskFull(_) => &reply::INSUFFICIENT_STORAGE,
+        StoreError::OverQuota(_) => &reply::OVER_QUOTA,
         _ => &reply::LOCAL_ERROR,
     }
 }

@@ -88,6 +88,9 @@ tables!(
     JUNK_PENDING,
     SENT_TO,
     super::import_state::IMPORT_STATE,
+    QUOTA_USAGE,
+    QUOTA_LIMITS,
+    SEND_COUNTS,
 );
 
 fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(

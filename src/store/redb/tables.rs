@@ -141,3 +141,17 @@ pub const JUNK_PENDING: TableDefinition<(u32, u32), u8> = TableDefinition::new("
 /// (account, lower-cased address) -> unix time last written to: the account's correspondents
 /// (from EmailSubmission), whose mail is never filed as junk.
 pub const SENT_TO: TableDefinition<(u32, &str), i64> = TableDefinition::new("sent_to");
+
+// ---- quotas (RFC 9425; store operations in store/redb/quota.rs) ---------------------------
+
+/// account -> (octets, messages, warning state): the account's usage, moved by every email
+/// insert and destroy in the same transaction, so it is exact after every write. Derived
+/// from `EMAILS` on open when `META["quota_usage"]` is missing (a database from before it).
+pub const QUOTA_USAGE: TableDefinition<u32, (u64, u64, u8)> = TableDefinition::new("quota_usage");
+/// account -> QuotaLimits (JSON): limits set for the account; account 0 holds the server
+/// default from the config (`[quota]`), rewritten at each start.
+pub const QUOTA_LIMITS: TableDefinition<u32, &[u8]> = TableDefinition::new("quota_limits");
+/// account -> (hour, messages, recipients, day, messages, recipients): what the account sent
+/// in the current clock hour and UTC day (`store/redb/send_counts.rs`, `quota/send.rs`).
+pub const SEND_COUNTS: TableDefinition<u32, (i64, u32, u32, i64, u32, u32)> =
+    TableDefinition::new("send_counts");
