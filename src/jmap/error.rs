@@ -215,6 +215,12 @@ impl From<StoreError> for SetError {
             StoreError::Conflict(d) => SetError::new("invalidProperties", d),
             // RFC 8620 §5.3: the create would exceed a server-defined limit; RFC 9425.
             StoreError::OverQuota(d) => SetError::new("overQuota", d),
+            // RFC 8621 §7.5: the account's sending limits (quota/send.rs).
+            StoreError::SendLimit {
+                recipients: true,
+                reason,
+            } => SetError::new("tooManyRecipients", reason),
+            StoreError::SendLimit { reason, .. } => SetError::new("forbiddenToSend", reason),
             // Not about the object: /set aborts the whole call with serverFail (jmap/set.rs).
             other => SetError::new("serverFail", other.to_string()),
         }

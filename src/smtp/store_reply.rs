@@ -13,6 +13,10 @@ pub fn reply_for(e: &StoreError) -> &'static Reply {
     match e {
         StoreError::DiskFull(_) => &reply::INSUFFICIENT_STORAGE,
         StoreError::OverQuota(_) => &reply::OVER_QUOTA,
+        StoreError::SendLimit {
+            recipients: true, ..
+        } => &reply::TOO_MANY_RECIPIENTS,
+        StoreError::SendLimit { .. } => &reply::SEND_LIMIT,
         _ => &reply::LOCAL_ERROR,
     }
 }

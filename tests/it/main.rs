@@ -47,6 +47,8 @@ mod mail_threads;
 mod mime_figures;
 mod mime_fuzz;
 mod mime_limits;
+mod quota_send;
+mod quota_storage;
 mod readme;
 mod search_after_write;
 mod search_repair;
