@@ -72,3 +72,60 @@ async fn set(mut req: Request<State>) -> tide::Result {
     };
     Ok(run(req.state(), Some(&admin), cmd, json!({})).await)
 }
+
+// ---- the admin page's section (server-rendered; `admin_html::dashboard` places it) ---------
+
+use super::admin_html::esc;
+use super::admin_status::human_bytes;
+use crate::quota::admin::QuotaSummary;
+
+fn of(used: String, hard: Option<String>) -> String {
+    match hard {
+        Some(h) => format!("{used} of {h}"),
+        None => format!("{used} (no limit)"),
+    }
+}
+
+/// One row per account: storage and messages against their limits, what it sent.
+pub fn rows(quotas: &[QuotaSummary]) -> String {
+    let mut out = String::new();
+    for q in quotas {
+        out.push_str(&format!(
+            "<tr{}><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{} / {}</td><td class=\"num\">{} / {}</td></tr>",
+            if q.full { " class=\"full\"" } else { "" },
+            esc(&q.address),
+            esc(&of(human_bytes(q.used_octets), q.storage.map(human_bytes))),
+            esc(&of(
+                q.used_messages.to_string(),
+                q.messages.map(|m| m.to_string())
+            )),
+            q.sent.messages_hour,
+            q.sent.recipients_hour,
+            q.sent.messages_day,
+            q.sent.recipients_day,
+        ));
+    }
+    out
+}
+
+/// The "Quotas and sending" section with its form (the form needs JavaScript; the CLI's
+/// `mailnook quota set` does the same).
+pub fn section(quotas: &[QuotaSummary]) -> String {
+    format!(
+        "<section id=\"quotas\"><h2>Quotas and sending</h2><div class=\"scroll\"><table class=\"quotas\">\
+         <thead><tr><th>Account</th><th class=\"num\">Storage</th><th class=\"num\">Messages</th>\
+         <th class=\"num\">Sent this hour (messages / recipients)</th><th class=\"num\">Sent today</th>\
+         </tr></thead><tbody id=\"quota-rows\">{}</tbody></table></div>\
+         <form id=\"set-quota\" class=\"js-only card\"><h3>Set an account's limits</h3>\
+         <label>Account<input name=\"address\" required autocomplete=\"off\"></label>\
+         <label>Storage (e.g. 5G; none; default)<input name=\"storage\" autocomplete=\"off\"></label>\
+         <label>Storage warning<input name=\"storage_warn\" autocomplete=\"off\"></label>\
+         <label>Messages<input name=\"messages\" autocomplete=\"off\"></label>\
+         <label>Messages warning<input name=\"messages_warn\" autocomplete=\"off\"></label>\
+         <button type=\"submit\">Set limits</button></form>\
+         <noscript><p class=\"note\">Setting limits here needs JavaScript; the command line does \
+         it too: <code>mailnook quota set ADDRESS --storage 5G</code>.</p></noscript></section>",
+        rows(quotas)
+    )
+}

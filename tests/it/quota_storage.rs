@@ -464,3 +464,43 @@ async fn quota_figures_are_derived_for_a_database_from_before_them() {
     );
     assert_eq!(figures(&a).await.2, 6);
 }
+
+#[tokio::test]
+async fn the_admin_page_sets_and_shows_limits() {
+    let s = Server::start();
+    let alice = s.new_account(ALICE, PW).await;
+    let admin = crate::admin_support::admin_login(&s).await;
+    let (status, v) = admin
+        .post(
+            &s,
+            "/admin/api/quota/set",
+            json!({"address": ALICE, "messages": "5", "storage": "2M", "storage_warn": ""}),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert!(
+        v["done"].as_str().unwrap().contains("messages 0 of 5"),
+        "{v}"
+    );
+    let (status, v) = admin
+        .post(
+            &s,
+            "/admin/api/quota/set",
+            json!({"address": ALICE, "messages": "lots"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{v}");
+    let q = figures(&alice).await.0;
+    assert_eq!(limit_of(&q, "qb", "hardLimit"), 5);
+    assert_eq!(limit_of(&q, "qa", "hardLimit"), 2 << 20);
+    // 90 % of the hard limit when no warning limit is set.
+    assert_eq!(limit_of(&q, "qa", "warnLimit"), (2 << 20) * 9 / 10);
+    assert!(alice.deliver(&msg(ALICE, "one", 10)).starts_with("250"));
+    let (status, page) = admin.get(&s, "/admin").await;
+    assert_eq!(status, 200);
+    let page = page.as_str().unwrap();
+    assert!(page.contains("Quotas and sending"), "{page}");
+    assert!(page.contains("1 of 5"), "{page}");
+    let (_, rows) = admin.get(&s, "/admin/rows/lists").await;
+    assert!(rows["quota-rows"].as_str().unwrap().contains(ALICE));
+}
