@@ -463,6 +463,14 @@ async fn quota_figures_are_derived_for_a_database_from_before_them() {
             .starts_with("250")
     );
     assert_eq!(figures(&a).await.2, 6);
+    // `mailnook check` compares the kept figures with the emails.
+    let out = s.cli(&["check"], None);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test]

@@ -11,15 +11,18 @@
 //! No schema version: a database from before these tables has no `META["quota_usage"]`, and
 //! [`Writer::quota_derive_if_needed`] (called by `redb::open`) sums `EMAILS` once, in the
 //! opening transaction. (An older mailnook writing to the file afterwards would leave the
-//! figures stale; `mailnook check` compares them with `EMAILS`... not yet: see the README.)
+//! figures stale: `mailnook check` reports the difference ([`Reader::quota_check`]), and
+//! removing `META["quota_usage"]` makes the next start sum them again.)
 
 use super::read::{Reader, table};
-use super::tables::{EMAILS, QUOTA_LIMITS, QUOTA_USAGE};
+use super::tables::{EMAILS, META, QUOTA_LIMITS, QUOTA_USAGE};
 use super::write::Writer;
 use crate::store::error::{Result, StoreError};
 use crate::store::mail::quota as rules;
 use crate::store::model::{AccountId, ChangeKind, DataType, EmailState};
-use crate::store::model_quota::{QUOTA_COUNT, QUOTA_STORAGE, QuotaLimits, QuotaStatus, WarnState};
+use crate::store::model_quota::{
+    Limit, QUOTA_COUNT, QUOTA_STORAGE, QuotaLimits, QuotaStatus, WarnState,
+};
 use redb::ReadableTable;
 use std::collections::BTreeMap;
 
@@ -74,11 +77,22 @@ impl Writer<'_> {
         })
     }
 
-    /// Moves usage to `used`, recomputes the warning state, logs the change of each figure.
-    fn quota_store(&mut self, acct: AccountId, used: (u64, u64), kind: ChangeKind) -> Result<()> {
+    /// The account's effective limits: (storage, count).
+    fn quota_effective(&self, acct: AccountId) -> Result<(Limit, Limit)> {
         let (own, default) = self.quota_limits_pair(acct)?;
-        let (storage, count) = rules::effective(&own, &default);
-        let (_, _, state) = self.quota_usage_row(acct)?;
+        Ok(rules::effective(&own, &default))
+    }
+
+    /// Moves usage to `used`, recomputes the warning state (from `state`, under `limits`), logs
+    /// the change of each figure.
+    fn quota_store(
+        &mut self,
+        acct: AccountId,
+        used: (u64, u64),
+        state: WarnState,
+        (storage, count): (Limit, Limit),
+        kind: ChangeKind,
+    ) -> Result<()> {
         let state = rules::warn_after(state, used, storage, count);
         self.tx
             .open_table(QUOTA_USAGE)?
@@ -91,21 +105,27 @@ impl Writer<'_> {
     /// Counts a new message of `size` octets against `acct`, or refuses it with
     /// `StoreError::OverQuota` before anything is written.
     pub fn quota_charge(&mut self, acct: AccountId, size: u64) -> Result<()> {
-        let (own, default) = self.quota_limits_pair(acct)?;
-        let (storage, count) = rules::effective(&own, &default);
-        let (octets, n, _) = self.quota_usage_row(acct)?;
+        let (storage, count) = self.quota_effective(acct)?;
+        let (octets, n, state) = self.quota_usage_row(acct)?;
         if let Some(why) = rules::refuse((octets, n), size, storage, count) {
             return Err(StoreError::OverQuota(why));
         }
         let used = (octets.saturating_add(size), n.saturating_add(1));
-        self.quota_store(acct, used, ChangeKind::CountsUpdated)
+        self.quota_store(
+            acct,
+            used,
+            state,
+            (storage, count),
+            ChangeKind::CountsUpdated,
+        )
     }
 
     /// Gives back what a destroyed message of `size` octets held.
     pub fn quota_release(&mut self, acct: AccountId, size: u64) -> Result<()> {
-        let (octets, n, _) = self.quota_usage_row(acct)?;
+        let limits = self.quota_effective(acct)?;
+        let (octets, n, state) = self.quota_usage_row(acct)?;
         let used = (octets.saturating_sub(size), n.saturating_sub(1));
-        self.quota_store(acct, used, ChangeKind::CountsUpdated)
+        self.quota_store(acct, used, state, limits, ChangeKind::CountsUpdated)
     }
 
     /// Sets the account's own limits (None fields follow the default).
@@ -117,8 +137,9 @@ impl Writer<'_> {
         self.tx
             .open_table(QUOTA_LIMITS)?
             .insert(acct, bytes.as_slice())?;
-        let (o, n, _) = self.quota_usage_row(acct)?;
-        self.quota_store(acct, (o, n), ChangeKind::Updated)
+        let limits = self.quota_effective(acct)?;
+        let (o, n, state) = self.quota_usage_row(acct)?;
+        self.quota_store(acct, (o, n), state, limits, ChangeKind::Updated)
     }
 
     /// Stores the server default (the config's `[quota]`); when it differs from the stored
@@ -140,8 +161,9 @@ impl Writer<'_> {
             .map(|r| r.map(|(k, _)| k.value()))
             .collect::<std::result::Result<_, _>>()?;
         for acct in ids {
-            let (o, n, _) = self.quota_usage_row(acct)?;
-            self.quota_store(acct, (o, n), ChangeKind::Updated)?;
+            let limits = self.quota_effective(acct)?;
+            let (o, n, state) = self.quota_usage_row(acct)?;
+            self.quota_store(acct, (o, n), state, limits, ChangeKind::Updated)?;
         }
         Ok(true)
     }
@@ -211,8 +233,27 @@ impl Reader {
         Ok(out)
     }
 
-    /// The account's figures summed from `EMAILS` (a consistency check for tests and
-    /// `mailnook check`).
+    /// `mailnook check`: the kept figures against the sum of `EMAILS` (nothing to compare
+    /// before they were first derived).
+    pub fn quota_check(&self, acct: AccountId, name: &str) -> Result<Option<String>> {
+        let derived = match table!(self, META) {
+            Some(t) => t.get(DERIVED)?.is_some(),
+            None => false,
+        };
+        if !derived {
+            return Ok(None);
+        }
+        let q = self.quota(acct)?;
+        let sum = self.quota_recount(acct)?;
+        Ok(((q.octets, q.messages) != sum).then(|| {
+            format!(
+                "{name}: quota figures say {} octets in {} messages, the emails {} in {}",
+                q.octets, q.messages, sum.0, sum.1
+            )
+        }))
+    }
+
+    /// The account's figures summed from `EMAILS`.
     pub fn quota_recount(&self, acct: AccountId) -> Result<(u64, u64)> {
         let Some(t) = table!(self, EMAILS) else {
             return Ok((0, 0));
