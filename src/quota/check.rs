@@ -8,14 +8,22 @@ use crate::store::mail::quota as rules;
 use crate::store::model::AccountId;
 use crate::store::{Store, StoreError};
 
-/// The first of `accounts` that is at or over a hard limit, with the reason.
-pub async fn full(store: &Store, accounts: &[AccountId]) -> Result<Option<String>, StoreError> {
+/// The first of `accounts` that is at or over a hard limit, or cannot fit a message of `size`
+/// octets (0: size unknown), with the reason.
+pub async fn full(
+    store: &Store,
+    accounts: &[AccountId],
+    size: u64,
+) -> Result<Option<String>, StoreError> {
     let accounts = accounts.to_vec();
     store
         .read(move |r| {
             for a in accounts {
                 let q = r.quota(a)?;
-                if rules::full((q.octets, q.messages), q.storage, q.count) {
+                let used = (q.octets, q.messages);
+                if rules::full(used, q.storage, q.count)
+                    || (size > 0 && rules::refuse(used, size, q.storage, q.count).is_some())
+                {
                     return Ok(Some(format!(
                         "{} of {} octets, {} of {} messages",
                         q.octets,

@@ -249,6 +249,19 @@ async fn a_message_that_would_pass_the_storage_limit_is_refused_at_data_for_ever
     let (_, used, _) = figures(&alice).await;
     assert!(used < 3000);
 
+    // A declared SIZE (RFC 1870) that cannot fit is refused at RCPT, for Alice only.
+    let mut t = Transcript::connect(s.smtp);
+    assert_eq!(t.cmd("EHLO test.example"), 250);
+    assert_eq!(t.cmd("MAIL FROM:<sender@example.net> SIZE=5000"), 250);
+    t.send(format!("RCPT TO:<{ALICE}>\r\n").as_bytes());
+    let r = t.reply();
+    assert!(r.starts_with("452 4.2.2"), "{r}");
+    assert_eq!(t.cmd(&format!("RCPT TO:<{BOB}>")), 250);
+    assert_eq!(t.cmd("RSET"), 250);
+    assert_eq!(t.cmd("MAIL FROM:<sender@example.net> SIZE=500"), 250);
+    assert_eq!(t.cmd(&format!("RCPT TO:<{ALICE}>")), 250);
+    t.cmd("QUIT");
+
     // Room is left, so RCPT is accepted for both; the message itself does not fit Alice's
     // quota: the whole transaction is refused and nobody gets a copy (no 250 for mail that
     // was not stored; the sender retries, Bob gets it then).

@@ -49,9 +49,12 @@ pub async fn run(s: &mut Session, mut to: RcptTo<String>, line: &[u8]) -> Next {
     }
     match crate::ingest::resolve(&s.ctx.store, &to.address).await {
         Ok(Recipient::Local(accounts)) => {
-            // RFC 5321 §4.5.3.1.10 / RFC 3463 X.2.2: a full mailbox is refused here, before
-            // the sender transmits a message that could not be stored (quota/check.rs).
-            if let Ok(Some(why)) = crate::quota::check::full(&s.ctx.store, &accounts).await {
+            // RFC 5321 §4.5.3.1.10 / RFC 3463 X.2.2: a full mailbox, or one the declared SIZE
+            // (RFC 1870 §6.2) cannot fit, is refused here, before the sender transmits a
+            // message that could not be stored (quota/check.rs).
+            if let Ok(Some(why)) =
+                crate::quota::check::full(&s.ctx.store, &accounts, s.declared_size).await
+            {
                 log::info!(
                     "smtp {}: refused recipient <{}>: over quota ({why})",
                     s.peer,
