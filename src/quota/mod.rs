@@ -24,7 +24,8 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct QuotaConfig {
-    /// Octets of mail per account; 0 is no limit.
+    /// Octets of mail per account; 0 is no limit. A number, or a string with K, M, G ("5G").
+    #[serde(deserialize_with = "size")]
     pub storage_bytes: u64,
     /// Messages per account; 0 is no limit.
     pub messages: u64,
@@ -58,6 +59,21 @@ impl QuotaConfig {
             warn_percent: Some(self.warn_percent),
             ..Default::default()
         }
+    }
+}
+
+/// A size in the config: a number of octets, or a string for [`parse_size`].
+fn size<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Size {
+        Number(u64),
+        Text(String),
+    }
+    match Size::deserialize(d)? {
+        Size::Number(n) => Ok(n),
+        Size::Text(t) => parse_size(&t)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a size: {t:?} (use e.g. 5G)"))),
     }
 }
 
@@ -105,5 +121,25 @@ mod tests {
         assert_eq!(parse_size("none"), Some(0));
         assert_eq!(parse_size("x"), None);
         assert_eq!(parse_size("99999999999T"), None);
+    }
+
+    #[test]
+    fn the_config_table_takes_numbers_and_sizes() {
+        let c: QuotaConfig = toml::from_str("storage_bytes = \"2G\"\nmessages = 10").unwrap();
+        assert_eq!(
+            (c.storage_bytes, c.messages, c.warn_percent),
+            (2 << 30, 10, 90)
+        );
+        let c: QuotaConfig = toml::from_str("storage_bytes = 1000").unwrap();
+        assert_eq!(c.storage_bytes, 1000);
+        assert!(toml::from_str::<QuotaConfig>("storage_bytes = \"lots\"").is_err());
+        assert!(
+            QuotaConfig {
+                warn_percent: 0,
+                ..Default::default()
+            }
+            .validate()
+            .is_err()
+        );
     }
 }
