@@ -91,8 +91,10 @@ pub fn rows(quotas: &[QuotaSummary]) -> String {
     let mut out = String::new();
     for q in quotas {
         out.push_str(&format!(
-            "<tr{}><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{} / {}</td><td class=\"num\">{} / {}</td></tr>",
+            "<tr{}><td data-l=\"Account\"><b>{}</b></td><td data-l=\"Storage\" class=\"num\">{}</td>\
+             <td data-l=\"Messages\" class=\"num\">{}</td>\
+             <td data-l=\"Sent (hour)\" class=\"num\">{} / {}</td>\
+             <td data-l=\"Sent (day)\" class=\"num\">{} / {}</td></tr>",
             if q.full { " class=\"full\"" } else { "" },
             esc(&q.address),
             esc(&of(human_bytes(q.used_octets), q.storage.map(human_bytes))),
