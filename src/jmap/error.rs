@@ -252,5 +252,16 @@ mod tests {
             MethodError::from(StoreError::Invalid("x".into())).kind,
             "invalidArguments"
         );
+        // Quotas and sending limits are about the object: a SetError, the /set goes on.
+        assert_eq!(
+            SetError::from(StoreError::OverQuota("x".into())).kind,
+            "overQuota"
+        );
+        let send = |recipients| StoreError::SendLimit {
+            recipients,
+            reason: "x".into(),
+        };
+        assert_eq!(SetError::from(send(false)).kind, "forbiddenToSend");
+        assert_eq!(SetError::from(send(true)).kind, "tooManyRecipients");
     }
 }
