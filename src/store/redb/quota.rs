@@ -268,3 +268,86 @@ impl Reader {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::store::model::{EmailMeta, NewEmail};
+    use crate::store::model_quota::QuotaLimits;
+    use crate::store::{Store, StoreError};
+
+    fn insert(store: &Store, acct: u32, inbox: u32, raw: &'static [u8]) -> Result<u32, StoreError> {
+        store.write_blocking(move |w| {
+            let new = NewEmail {
+                account: acct,
+                mailbox_ids: vec![inbox],
+                keywords: Default::default(),
+                received_at: 0,
+                meta: EmailMeta::default(),
+            };
+            Ok(w.insert_email(&new, raw, &[])?.0)
+        })
+    }
+
+    #[test]
+    fn figures_follow_every_write_and_a_refusal_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let store = Store::open(&path, 1 << 20).unwrap();
+        let a = store
+            .write_blocking(|w| w.create_account("u@example.org", "x", false, 0))
+            .unwrap()
+            .id;
+        let inbox = store
+            .write_blocking(move |w| Ok(w.mailbox_id_by_role(a, "inbox")?.unwrap()))
+            .unwrap();
+        let limits = QuotaLimits {
+            storage: Some(10),
+            storage_warn: Some(0),
+            ..Default::default()
+        };
+        store
+            .write_blocking(move |w| w.set_quota_limits(a, &limits))
+            .unwrap();
+        let first = insert(&store, a, inbox, b"four").unwrap();
+        // The same bytes again: stored once, counted twice (each email counts its size).
+        insert(&store, a, inbox, b"four").unwrap();
+        let figures = |s: &Store| s.read_blocking(|r| Ok(r.quota(a)?)).unwrap();
+        assert_eq!((figures(&store).octets, figures(&store).messages), (8, 2));
+        // 8 + 3 > 10: refused, and nothing of it is kept.
+        let e = insert(&store, a, inbox, b"abc").unwrap_err();
+        assert!(matches!(e, StoreError::OverQuota(_)), "{e}");
+        assert_eq!(store.read_blocking(|r| r.quota_recount(a)).unwrap(), (8, 2));
+        // Reaching the limit exactly is allowed.
+        insert(&store, a, inbox, b"ok").unwrap();
+        store
+            .write_blocking(move |w| w.destroy_email(a, first))
+            .unwrap();
+        let q = figures(&store);
+        assert_eq!((q.octets, q.messages), (6, 2));
+        assert_eq!(
+            store.read_blocking(|r| r.quota_check(a, "u")).unwrap(),
+            None
+        );
+        store.shutdown();
+        drop(store);
+
+        // A file whose figures were never derived (or were lost) gets them summed at open.
+        {
+            let db = redb::Database::create(&path).unwrap();
+            let tx = db.begin_write().unwrap();
+            tx.open_table(super::META)
+                .unwrap()
+                .remove(super::DERIVED)
+                .unwrap();
+            tx.open_table(super::QUOTA_USAGE)
+                .unwrap()
+                .remove(a)
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        let store = Store::open(&path, 1 << 20).unwrap();
+        let q = figures(&store);
+        assert_eq!((q.octets, q.messages), (6, 2));
+        store.shutdown();
+    }
+}
