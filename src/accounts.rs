@@ -87,6 +87,10 @@ pub enum Command {
     Junk {
         junk: crate::junk::admin::JunkCommand,
     },
+    /// Sharing: mailbox grants and shared-account members (`mailnook share`, `share_admin.rs`).
+    Share {
+        share: crate::share_admin::ShareCommand,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -300,6 +304,7 @@ async fn execute(store: &Store, cmd: Command) -> Result<Outcome, StoreError> {
         | Command::AliasDel { .. }
         | Command::AliasList) => domain_command(store, cmd).await,
         Command::Junk { junk } => crate::junk::admin::run(store, junk).await,
+        Command::Share { share } => crate::share_admin::run(store, share).await,
         Command::Del { address } => {
             let id = find(store, &address).await?;
             store.write(move |w| w.delete_account(id)).await?;

@@ -28,6 +28,7 @@ pub mod oauth;
 pub mod outbound;
 pub mod password;
 pub mod rate;
+pub mod share_admin;
 pub mod sieve;
 pub mod smtp;
 pub mod store;

@@ -206,6 +206,7 @@ fn describe(cmd: &Command) -> String {
         Command::OauthClientAdd { name, .. } => format!("oauth client add {name:?}"),
         Command::OauthClientList => "oauth client list".into(),
         Command::OauthClientDel { which } => format!("oauth client del {which:?}"),
+        Command::Share { share } => format!("share {share:?}"),
     }
 }
 

@@ -38,6 +38,35 @@ pub async fn download(
     store.read(move |r| r.blob(acct, &hash)).await
 }
 
+/// A download by `user` from `acct`: its own account, or a shared one where the blob belongs
+/// to a message it may read (`access.rs`).
+pub async fn download_as(
+    store: &Store,
+    user: AccountId,
+    acct: AccountId,
+    blob_id: &str,
+) -> crate::store::Result<Option<Vec<u8>>> {
+    if user != acct {
+        let hash = match hash_of(blob_id) {
+            Some(h) => h.to_string(),
+            None => match super::email::body::split_part_blob_id(blob_id) {
+                Some((h, _)) => h.to_string(),
+                None => return Ok(None),
+            },
+        };
+        let ok = store
+            .read(move |r| match super::access::load(r, user, acct)? {
+                Some(a) => super::access::blob_readable(r, acct, &a, &hash),
+                None => Ok(false),
+            })
+            .await?;
+        if !ok {
+            return Ok(None);
+        }
+    }
+    download(store, acct, blob_id).await
+}
+
 /// Blob/copy (RFC 8620 §6.3): gives `accountId` its own reference to blobs `fromAccountId` can
 /// read. The copy is an upload-style reference (it expires unless an object takes it up).
 pub async fn copy(

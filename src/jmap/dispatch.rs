@@ -5,7 +5,7 @@ use super::args::Args;
 use super::error::MethodError;
 use super::{CAP_CORE, CAP_MAIL, CAP_SUBMISSION, CAP_VACATION, Ctx};
 use super::{
-    blob, changes, email, identity, mailbox, push_subscription, set, snippet, submission, thread,
+    blob, changes, email, identity, mailbox, push_subscription, snippet, submission, thread,
     vacation,
 };
 use crate::store::model::{DataType, IdKind};
@@ -32,6 +32,7 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
             format!("{name} needs {cap} in 'using'"),
         ));
     }
+    super::access::admit(ctx, name, &args).await?;
     let one = |v: Value| Ok(vec![(name.to_string(), v)]);
     match name {
         "Core/echo" => one(Value::Object(args)),
@@ -39,9 +40,7 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
         "PushSubscription/get" => one(push_subscription::get::get(ctx, args).await?),
         "PushSubscription/set" => one(push_subscription::set::set(ctx, args).await?),
         "Mailbox/get" => one(mailbox::get::get(ctx, args).await?),
-        "Mailbox/set" => one(set::set(ctx, args, mailbox::set::MailboxSet)
-            .await?
-            .response),
+        "Mailbox/set" => one(super::share_set::mailbox_set(ctx, args).await?),
         "Mailbox/query" => one(mailbox::query::query(ctx, args).await?),
         "Mailbox/queryChanges" => one(mailbox::query::query_changes(ctx, args).await?),
         "Mailbox/changes" => one(changes::mailbox_changes(ctx, args).await?),

@@ -24,10 +24,12 @@ pub enum DataType {
     EmailDelivery = 8,
     /// Sieve scripts (RFC 9661).
     SieveScript = 12,
+    /// Share notifications (RFC 9670 §5; issue #16).
+    ShareNotification = 20,
 }
 
 impl DataType {
-    pub const ALL: [DataType; 9] = [
+    pub const ALL: [DataType; 10] = [
         DataType::Mailbox,
         DataType::Email,
         DataType::Thread,
@@ -37,6 +39,7 @@ impl DataType {
         DataType::PushSubscription,
         DataType::EmailDelivery,
         DataType::SieveScript,
+        DataType::ShareNotification,
     ];
     pub fn from_u8(v: u8) -> Option<DataType> {
         DataType::ALL.into_iter().find(|t| *t as u8 == v)
@@ -53,6 +56,7 @@ impl DataType {
             DataType::PushSubscription => "PushSubscription",
             DataType::EmailDelivery => "EmailDelivery",
             DataType::SieveScript => "SieveScript",
+            DataType::ShareNotification => "ShareNotification",
         }
     }
 }

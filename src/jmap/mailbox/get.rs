@@ -51,13 +51,14 @@ pub fn to_json(m: &Mailbox) -> Map<String, Value> {
 }
 
 pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
-    let acct = ctx.account(&a)?;
+    let (acct, access) = ctx.access(&a)?;
     let g = get::parse(ctx, &a, &[], &PROPERTIES)?;
     let (state, all) = ctx
         .jmap
         .store
         .read(move |r| Ok((r.state(acct, DataType::Mailbox)?, r.mailboxes(acct)?)))
         .await?;
+    let (state, all) = (access.state(state), access.visible_mailboxes(all));
     let (list, not_found) = get::pick(
         g,
         &all,
@@ -66,7 +67,11 @@ pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
                 .decode(id)
                 .and_then(|n| all.iter().find(|m| m.id == n))
         },
-        to_json,
+        |m| {
+            let mut v = to_json(m);
+            v.insert("myRights".into(), json!(access.rights(m.id).to_map()));
+            v
+        },
     );
     Ok(get::response(&ctx.account_id(), state, list, not_found))
 }

@@ -13,3 +13,4 @@ pub mod changes;
 pub mod counts;
 pub mod mailbox;
 pub mod thread;
+pub mod rights;

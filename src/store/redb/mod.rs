@@ -20,6 +20,7 @@ pub mod read_addresses;
 pub mod read_stats;
 pub mod recover;
 pub mod schema;
+pub mod shares;
 pub mod sieve;
 pub mod tables;
 pub mod tokens;
