@@ -97,9 +97,10 @@ async fn grant(
     let mb = match mailbox {
         Some(name) => {
             let all = store.read(move |r| r.mailboxes(o)).await?;
-            Some(find_mailbox(&all, name).ok_or_else(|| {
-                StoreError::Invalid(format!("{owner} has no mailbox {name}"))
-            })?)
+            Some(
+                find_mailbox(&all, name)
+                    .ok_or_else(|| StoreError::Invalid(format!("{owner} has no mailbox {name}")))?,
+            )
         }
         None => None,
     };
@@ -141,7 +142,9 @@ pub async fn list(store: &Store, address: Option<String>) -> Result<Vec<ShareSum
             let mut out = Vec::with_capacity(grants.len());
             for g in grants {
                 let name = |a| -> crate::store::Result<String> {
-                    Ok(r.account(a)?.map(|x| x.name).unwrap_or_else(|| format!("#{a}")))
+                    Ok(r.account(a)?
+                        .map(|x| x.name)
+                        .unwrap_or_else(|| format!("#{a}")))
                 };
                 let mailbox = match g.mailbox {
                     Some(m) => {

@@ -191,7 +191,12 @@ pub fn shared_accounts(r: &Reader, user: AccountId) -> StoreResult<Vec<(AccountI
 
 /// Whether the blob `hash` is readable through `access` in `acct`: the user's own reference,
 /// or the message blob of a readable message (a body part names its message's hash).
-pub fn blob_readable(r: &Reader, acct: AccountId, access: &Access, hash: &str) -> StoreResult<bool> {
+pub fn blob_readable(
+    r: &Reader,
+    acct: AccountId,
+    access: &Access,
+    hash: &str,
+) -> StoreResult<bool> {
     if access.reads_all() {
         return Ok(true);
     }
@@ -223,11 +228,7 @@ pub async fn admit(ctx: &mut Ctx<'_>, name: &str, a: &Args) -> Result<(), Method
         return Ok(());
     }
     let user = ctx.user.id;
-    let access = ctx
-        .jmap
-        .store
-        .read(move |r| load(r, user, acct))
-        .await?;
+    let access = ctx.jmap.store.read(move |r| load(r, user, acct)).await?;
     let Some(access) = access else {
         return Ok(()); // Ctx::account answers accountNotFound
     };

@@ -170,9 +170,8 @@ pub async fn produce<T>(
                 change["changed"] = json!({});
             }
             for (a, list) in others {
-                change["changed"][IdKind::Account.encode(a)] = state_change(a, &list)["changed"]
-                    [IdKind::Account.encode(a)]
-                .take();
+                change["changed"][IdKind::Account.encode(a)] =
+                    state_change(a, &list)["changed"][IdKind::Account.encode(a)].take();
             }
             let ev = frame(PushEvent::State { modseq, change });
             if out.send(ev).await.is_err() || p.close_after_state {

@@ -54,7 +54,13 @@ impl Watch {
                         if a.full() || PARTIAL.contains(t) {
                             let s = r.state(acct, *t)?;
                             let s = match (&a, t) {
-                                (Access::Shared(_), DataType::Mailbox | DataType::Email | DataType::Thread | DataType::EmailDelivery) => a.state(s),
+                                (
+                                    Access::Shared(_),
+                                    DataType::Mailbox
+                                    | DataType::Email
+                                    | DataType::Thread
+                                    | DataType::EmailDelivery,
+                                ) => a.state(s),
                                 _ => s,
                             };
                             v.push((*t, s));

@@ -74,7 +74,11 @@ impl<H> Guarded<H> {
     }
 
     /// The rights a change of keywords needs, on every mailbox of the message.
-    fn keyword_rights(&self, changed: &BTreeSet<String>, on: &BTreeSet<u32>) -> Result<(), SetError> {
+    fn keyword_rights(
+        &self,
+        changed: &BTreeSet<String>,
+        on: &BTreeSet<u32>,
+    ) -> Result<(), SetError> {
         if changed.contains("$seen") && !self.on_all(on, Rights::SEEN) {
             return Err(forbidden("changing $seen (maySetSeen)"));
         }
@@ -98,16 +102,18 @@ impl<H: SetHandler> SetHandler for Guarded<H> {
             Kind::Email => {
                 let mbs = mailbox_keys(cx, obj.get("mailboxIds"));
                 if mbs.is_empty() || !self.on_all(&mbs, Rights::ADD) {
-                    return Err(forbidden("adding messages to these mailboxes (mayAddItems)"));
+                    return Err(forbidden(
+                        "adding messages to these mailboxes (mayAddItems)",
+                    ));
                 }
                 self.keyword_rights(&keywords(obj.get("keywords")), &mbs)?;
                 self.inner.create(w, cx, obj)
             }
             Kind::Mailbox => {
                 let parent = match obj.get("parentId") {
-                    Some(Value::String(p)) => cx
-                        .resolve(p)
-                        .and_then(|p| IdKind::Mailbox.decode(&p)),
+                    Some(Value::String(p)) => {
+                        cx.resolve(p).and_then(|p| IdKind::Mailbox.decode(&p))
+                    }
                     _ => None,
                 };
                 let may = match (&self.access, parent) {
@@ -125,7 +131,14 @@ impl<H: SetHandler> SetHandler for Guarded<H> {
                     && let Some(r) = s.mailboxes.get(&p)
                     && let Some(id) = IdKind::Mailbox.decode(&c.id)
                 {
-                    w.set_share(cx.account, Some(id), self.grantee, *r, Some(self.grantee), cx.now)?;
+                    w.set_share(
+                        cx.account,
+                        Some(id),
+                        self.grantee,
+                        *r,
+                        Some(self.grantee),
+                        cx.now,
+                    )?;
                 }
                 Ok(c)
             }
@@ -165,7 +178,9 @@ impl<H: SetHandler> SetHandler for Guarded<H> {
                     return Err(forbidden("adding messages to that mailbox (mayAddItems)"));
                 }
                 if !self.on_all(&removed, Rights::REMOVE) {
-                    return Err(forbidden("removing messages from that mailbox (mayRemoveItems)"));
+                    return Err(forbidden(
+                        "removing messages from that mailbox (mayRemoveItems)",
+                    ));
                 }
                 let (k0, k1) = (keywords(old.get("keywords")), keywords(new.get("keywords")));
                 let changed: BTreeSet<String> = k0.symmetric_difference(&k1).cloned().collect();
@@ -212,7 +227,11 @@ impl<H: SetHandler> SetHandler for Guarded<H> {
 /// oldState/newState of a /set as the grantee sees them (never below the grant's epoch).
 pub fn shared_states(response: &mut Value, access: &Access) {
     for k in ["oldState", "newState"] {
-        if let Some(s) = response.get(k).and_then(Value::as_str).and_then(super::parse_state) {
+        if let Some(s) = response
+            .get(k)
+            .and_then(Value::as_str)
+            .and_then(super::parse_state)
+        {
             response[k] = Value::String(super::state_string(access.state(s)));
         }
     }

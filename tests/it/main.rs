@@ -57,6 +57,7 @@ mod send_outgoing;
 mod send_remote_jmap;
 mod send_smarthost;
 mod send_vacation;
+mod share_mailboxes;
 mod sieve_delivery;
 mod sieve_managesieve;
 mod skeleton;

@@ -12,5 +12,5 @@ pub mod blob;
 pub mod changes;
 pub mod counts;
 pub mod mailbox;
-pub mod thread;
 pub mod rights;
+pub mod thread;

@@ -99,7 +99,12 @@ impl Rights {
                     Some(i) => Rights(1 << i),
                     None => match NAMES.iter().position(|x| *x == w) {
                         Some(i) => Rights(1 << i),
-                        None => return Err(format!("unknown right '{w}' (known: {}, read-only, read-write, all)", WORDS.join(", "))),
+                        None => {
+                            return Err(format!(
+                                "unknown right '{w}' (known: {}, read-only, read-write, all)",
+                                WORDS.join(", ")
+                            ));
+                        }
                     },
                 },
             };

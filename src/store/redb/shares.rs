@@ -103,7 +103,10 @@ impl Writer<'_> {
         };
         let key = (owner, mb_key(mailbox), grantee);
         let shares = self.tx.open_table(SHARES)?;
-        let old = shares.get(key)?.map(|v| Rights(v.value().0)).unwrap_or_default();
+        let old = shares
+            .get(key)?
+            .map(|v| Rights(v.value().0))
+            .unwrap_or_default();
         if old == rights {
             return Ok(old);
         }
@@ -175,13 +178,22 @@ impl Writer<'_> {
         self.tx
             .open_table(SHARE_NOTES)?
             .insert((acct, note.id), bytes.as_slice())?;
-        self.log(acct, DataType::ShareNotification, note.id, ChangeKind::Created)?;
+        self.log(
+            acct,
+            DataType::ShareNotification,
+            note.id,
+            ChangeKind::Created,
+        )?;
         Ok(())
     }
 
     /// Destroys one notification; false if there was none.
     pub fn remove_share_note(&mut self, acct: AccountId, id: u32) -> Result<bool> {
-        let gone = self.tx.open_table(SHARE_NOTES)?.remove((acct, id))?.is_some();
+        let gone = self
+            .tx
+            .open_table(SHARE_NOTES)?
+            .remove((acct, id))?
+            .is_some();
         if gone {
             self.log(acct, DataType::ShareNotification, id, ChangeKind::Destroyed)?;
         }
