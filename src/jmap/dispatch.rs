@@ -24,6 +24,7 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
         Some("Identity" | "EmailSubmission") => CAP_SUBMISSION,
         Some("VacationResponse") => CAP_VACATION,
         Some("SieveScript") => super::sieve::CAP_SIEVE,
+        Some("Principal" | "ShareNotification") => super::share_session::CAP_PRINCIPALS,
         _ => return Err(MethodError::unknown_method(name)),
     };
     if !ctx.uses(cap) {
@@ -75,6 +76,25 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
         "SieveScript/set" => one(super::sieve::set::set(ctx, args).await?),
         "SieveScript/query" => one(super::sieve::query::query(ctx, args).await?),
         "SieveScript/validate" => one(super::sieve::validate::validate(ctx, args).await?),
+        "Principal/get" => one(super::principal::get::get(ctx, args).await?),
+        "Principal/changes" => one(super::principal::get::changes(ctx, args).await?),
+        "Principal/query" => one(super::principal::query::query(ctx, args).await?),
+        "Principal/queryChanges" => one(super::principal::query::query_changes(ctx, args).await?),
+        "ShareNotification/get" => one(super::share_notification::get::get(ctx, args).await?),
+        "ShareNotification/changes" => {
+            one(super::share_notification::get::changes(ctx, args).await?)
+        }
+        "ShareNotification/query" => one(super::share_notification::query::query(ctx, args).await?),
+        "ShareNotification/queryChanges" => {
+            one(super::share_notification::query::query_changes(ctx, args).await?)
+        }
+        "ShareNotification/set" => one(super::set::set(
+            ctx,
+            args,
+            super::share_notification::set::ShareNotificationSet,
+        )
+        .await?
+        .response),
         _ => Err(MethodError::unknown_method(name)),
     }
 }

@@ -237,13 +237,17 @@ pub fn shared_states(response: &mut Value, access: &Access) {
     }
 }
 
-/// Mailbox/set: the owner's handler, guarded in a shared account.
+/// Mailbox/set: the owner's handler with `shareWith`, guarded in a shared account.
 pub async fn mailbox_set(
     ctx: &mut super::Ctx<'_>,
     a: super::args::Args,
 ) -> Result<Value, super::error::MethodError> {
     let (_, access) = ctx.access(&a)?;
-    let handler = super::mailbox::set::MailboxSet;
+    let handler = ShareWith {
+        inner: super::mailbox::set::MailboxSet,
+        may_share: access.full(),
+        by: ctx.user.id,
+    };
     match access {
         Access::Own => Ok(super::set::set(ctx, a, handler).await?.response),
         access => {
@@ -262,5 +266,177 @@ pub async fn mailbox_set(
             shared_states(&mut out.response, &state);
             Ok(out.response)
         }
+    }
+}
+
+/// `shareWith` on Mailbox (RFC 9670 §3): a map of principal id (the grantee's account id) to
+/// a `myRights`-shaped rights object, or null. Read and written by the owner only (and a full
+/// member, who acts as the owner); a grantee changing it gets `forbidden`. Every grant it adds,
+/// changes or removes goes through `Writer::set_share` (which leaves the ShareNotification).
+pub struct ShareWith<H> {
+    pub inner: H,
+    /// The caller may change sharing (own account or full member).
+    pub may_share: bool,
+    /// Who is changing it (`changedBy` of the notifications).
+    pub by: AccountId,
+}
+
+/// The current `shareWith` of a mailbox as JSON (null when not shared).
+pub fn share_with_json(grants: &[crate::store::Grant]) -> Value {
+    if grants.is_empty() {
+        return Value::Null;
+    }
+    let mut m = serde_json::Map::new();
+    for g in grants {
+        m.insert(
+            IdKind::Account.encode(g.grantee),
+            serde_json::json!(g.rights.to_map()),
+        );
+    }
+    Value::Object(m)
+}
+
+fn parse_share_with(v: &Value) -> Result<Vec<(AccountId, Rights)>, SetError> {
+    let bad = |d: String| SetError::invalid_properties(&["shareWith"], d);
+    match v {
+        Value::Null => Ok(Vec::new()),
+        Value::Object(m) => {
+            if m.len() > crate::store::MAX_GRANTS_PER_OWNER {
+                return Err(bad("too many principals".into()));
+            }
+            let mut out = Vec::with_capacity(m.len());
+            for (k, r) in m {
+                let acct = IdKind::Account
+                    .decode(k)
+                    .ok_or_else(|| bad(format!("unknown principal {k}")))?;
+                let Value::Object(r) = r else {
+                    return Err(bad(format!("the rights of {k} must be an object")));
+                };
+                out.push((acct, Rights::from_map(r).map_err(bad)?));
+            }
+            Ok(out)
+        }
+        _ => Err(bad("shareWith must be an object or null".into())),
+    }
+}
+
+impl<H> ShareWith<H> {
+    fn apply(
+        &self,
+        w: &mut Writer<'_>,
+        cx: &SetCx,
+        mailbox: u32,
+        want: &Value,
+    ) -> Result<(), SetError> {
+        if !self.may_share {
+            return Err(forbidden(
+                "changing who it is shared with (only the owner may)",
+            ));
+        }
+        let want = parse_share_with(want)?;
+        for (acct, _) in &want {
+            if *acct == cx.account || !w.account_exists(*acct)? {
+                return Err(SetError::invalid_properties(
+                    &["shareWith"],
+                    format!(
+                        "{} is not a principal it can be shared with",
+                        IdKind::Account.encode(*acct)
+                    ),
+                ));
+            }
+        }
+        let current = w.mailbox_grants(cx.account, mailbox)?;
+        for g in &current {
+            if !want.iter().any(|(a, _)| *a == g.grantee) {
+                w.set_share(
+                    cx.account,
+                    Some(mailbox),
+                    g.grantee,
+                    Rights::NONE,
+                    Some(self.by),
+                    cx.now,
+                )?;
+            }
+        }
+        for (acct, r) in want {
+            w.set_share(cx.account, Some(mailbox), acct, r, Some(self.by), cx.now)?;
+        }
+        Ok(())
+    }
+}
+
+impl<H: SetHandler> SetHandler for ShareWith<H> {
+    fn data_type(&self) -> Option<DataType> {
+        self.inner.data_type()
+    }
+    fn extra_args(&self) -> &'static [&'static str] {
+        self.inner.extra_args()
+    }
+
+    fn create(
+        &self,
+        w: &mut Writer<'_>,
+        cx: &mut SetCx,
+        mut obj: Obj,
+    ) -> Result<Created, SetError> {
+        let share = obj.remove("shareWith");
+        if let Some(v) = &share {
+            // Checked before anything is written (the object is atomic, RFC 8620 §5.3).
+            if !self.may_share && !v.is_null() {
+                return Err(forbidden("sharing (only the owner may)"));
+            }
+            parse_share_with(v)?;
+        }
+        let c = self.inner.create(w, cx, obj)?;
+        if let (Some(v), Some(id)) = (share, IdKind::Mailbox.decode(&c.id))
+            && !v.is_null()
+        {
+            self.apply(w, cx, id, &v)?;
+        }
+        Ok(c)
+    }
+
+    fn load(&self, w: &mut Writer<'_>, cx: &SetCx, id: &str) -> Result<Option<Obj>, SetError> {
+        let Some(mut o) = self.inner.load(w, cx, id)? else {
+            return Ok(None);
+        };
+        let grants = match IdKind::Mailbox.decode(id) {
+            Some(m) => w.mailbox_grants(cx.account, m)?,
+            None => Vec::new(),
+        };
+        o.insert("shareWith".into(), share_with_json(&grants));
+        Ok(Some(o))
+    }
+
+    fn update(
+        &self,
+        w: &mut Writer<'_>,
+        cx: &mut SetCx,
+        id: &str,
+        old: &Obj,
+        mut new: Obj,
+    ) -> Result<Option<Obj>, SetError> {
+        let mut old = old.clone();
+        let before = old.remove("shareWith").unwrap_or(Value::Null);
+        let after = new.remove("shareWith").unwrap_or(Value::Null);
+        let changed = before != after;
+        if changed {
+            if !self.may_share {
+                return Err(forbidden(
+                    "changing who it is shared with (only the owner may)",
+                ));
+            }
+            parse_share_with(&after)?;
+        }
+        let out = self.inner.update(w, cx, id, &old, new)?;
+        if changed {
+            let m = IdKind::Mailbox.decode(id).ok_or_else(SetError::not_found)?;
+            self.apply(w, cx, m, &after)?;
+        }
+        Ok(out)
+    }
+
+    fn destroy(&self, w: &mut Writer<'_>, cx: &mut SetCx, id: &str) -> Result<(), SetError> {
+        self.inner.destroy(w, cx, id)
     }
 }

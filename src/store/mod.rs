@@ -22,7 +22,7 @@ pub use self::redb::read::Reader;
 pub use self::redb::read_addresses::Recipient;
 pub use self::redb::read_stats::Usage;
 pub use self::redb::recover::Health;
-pub use self::redb::shares::{Grant, ShareNote};
+pub use self::redb::shares::{Grant, MAX_GRANTS_PER_OWNER, ShareNote};
 pub use self::redb::tables::SCHEMA_VERSION;
 pub use self::redb::tables::{QUEUE_OWNER, slot};
 pub use self::redb::tokens::{Token, TokenKind};

@@ -93,6 +93,8 @@ pub enum IdKind {
     Thread,
     Identity,
     Submission,
+    /// ShareNotification (RFC 9670 §5).
+    ShareNote,
 }
 
 const B32: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
@@ -106,6 +108,7 @@ impl IdKind {
             IdKind::Thread => 't',
             IdKind::Identity => 'i',
             IdKind::Submission => 's',
+            IdKind::ShareNote => 'n',
         }
     }
     pub fn encode(self, n: u32) -> String {

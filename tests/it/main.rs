@@ -58,6 +58,7 @@ mod send_remote_jmap;
 mod send_smarthost;
 mod send_vacation;
 mod share_mailboxes;
+mod share_principals;
 mod sieve_delivery;
 mod sieve_managesieve;
 mod skeleton;

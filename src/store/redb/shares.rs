@@ -321,3 +321,25 @@ impl Reader {
         Ok(out)
     }
 }
+
+impl Writer<'_> {
+    /// The live grants of one mailbox (Mailbox/set reads `shareWith` with it).
+    pub fn mailbox_grants(&self, owner: AccountId, mailbox: u32) -> Result<Vec<Grant>> {
+        let t = self.tx.open_table(SHARES)?;
+        let mut out = Vec::new();
+        for row in t.range((owner, mailbox, 0)..=(owner, mailbox, u32::MAX))? {
+            let (k, v) = row?;
+            let (o, m, g) = k.value();
+            let v = v.value();
+            if !Rights(v.0).is_empty() {
+                out.push(grant(o, m, g, v));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether an account exists (a `shareWith` principal).
+    pub fn account_exists(&self, acct: AccountId) -> Result<bool> {
+        Ok(self.accounts.get(acct)?.is_some())
+    }
+}
