@@ -131,6 +131,8 @@ pub struct Lists {
     pub accounts: Vec<accounts::AccountSummary>,
     pub domains: Vec<accounts::DomainSummary>,
     pub aliases: Vec<accounts::AliasSummary>,
+    /// Who shares what (`share_admin::list`).
+    pub shares: Vec<crate::share_admin::ShareSummary>,
 }
 
 impl Lists {
@@ -140,6 +142,12 @@ impl Lists {
             accounts: Vec::new(),
             domains: Vec::new(),
             aliases: Vec::new(),
+            shares: crate::share_admin::list(store, None)
+                .await
+                .unwrap_or_else(|e| {
+                    log::error!("admin: listing shares failed: {e}");
+                    Vec::new()
+                }),
         };
         for cmd in [
             accounts::Command::List,

@@ -838,3 +838,56 @@ async fn shared_account_receives_mail_once_and_members_send_from_it() {
         "accountNotFound"
     );
 }
+
+#[tokio::test]
+async fn the_admin_page_shows_and_changes_who_shares_what() {
+    use crate::admin_support::{admin_login, client};
+    const FAMILY: &str = "family@example.org";
+    let s = Server::start();
+    for u in [FAMILY, ANNA, BEN] {
+        s.add_user(u, PW);
+    }
+    let admin = admin_login(&s).await;
+    let (status, v) = admin
+        .post(
+            &s,
+            "/admin/api/share",
+            json!({"AccountAdd": {"account": FAMILY, "members": [ANNA, BEN], "rights": "all"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = admin
+        .post(&s, "/admin/api/share", json!({"Add": {"owner": ANNA, "mailbox": "Archive", "grantees": [BEN], "rights": "read,seen"}}))
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = admin
+        .post(&s, "/admin/api/share", json!({"Add": {"owner": ANNA, "mailbox": "Nowhere", "grantees": [BEN], "rights": "read"}}))
+        .await;
+    assert_eq!(status, 400, "an unknown mailbox is refused: {v}");
+    let html = client()
+        .get(format!("{}/admin", s.base_url()))
+        .header("Cookie", &admin.cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let at = html
+        .find("<section id=\"sharing\">")
+        .expect("a Sharing section");
+    let section = &html[at..];
+    let section = &section[..section.find("</section>").unwrap()];
+    assert!(
+        section.contains("family@example.org") && section.contains("the whole account"),
+        "{section}"
+    );
+    assert!(
+        section.contains("Archive") && section.contains("read,seen"),
+        "{section}"
+    );
+    assert_eq!(section.matches("<tr><td").count(), 3, "{section}");
+    // The command line agrees.
+    let list = cli(&s, &["share", "list"]);
+    assert_eq!(list.lines().count(), 3, "{list}");
+}
