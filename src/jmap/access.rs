@@ -346,3 +346,13 @@ pub async fn filter_changes(
     set.destroyed.extend(gone);
     Ok(set)
 }
+
+/// What the user may do in `acct` (any account, not only the call's `accountId`): the source
+/// account of Email/copy and Blob/copy. `None`: nothing is shared (fromAccountNotFound).
+pub async fn load_for(ctx: &Ctx<'_>, acct: AccountId) -> Result<Option<Access>, MethodError> {
+    let user = ctx.user.id;
+    if user == acct {
+        return Ok(Some(Access::Own));
+    }
+    Ok(ctx.jmap.store.read(move |r| load(r, user, acct)).await?)
+}

@@ -79,16 +79,28 @@ pub async fn copy(
     use serde_json::{Map, Value, json};
     args::only(&a, &["fromAccountId", "accountId", "blobIds"])?;
     let from_s = args::req_str(&a, "fromAccountId")?;
-    let from = match IdKind::Account.decode(from_s) {
-        Some(n) if n == ctx.user.id => n,
-        _ => {
-            return Err(MethodError::new(
-                "fromAccountNotFound",
-                "The fromAccountId does not name an account you can access",
-            ));
-        }
+    let not_found = || {
+        MethodError::new(
+            "fromAccountNotFound",
+            "The fromAccountId does not name an account you can access",
+        )
     };
-    let to = ctx.account(&a)?;
+    // Either side may be shared with the user (issue #16): a blob is readable in the source as
+    // a download would be (`access::blob_readable`); the target needs mayAddItems somewhere.
+    let from = IdKind::Account.decode(from_s).ok_or_else(not_found)?;
+    let from_access = super::access::load_for(ctx, from)
+        .await?
+        .ok_or_else(not_found)?;
+    let (to, to_access) = ctx.access(&a)?;
+    if !to_access
+        .any_rights()
+        .has(crate::store::mail::rights::Rights::ADD)
+    {
+        return Err(MethodError::new(
+            "forbidden",
+            "the share does not allow adding to this account (mayAddItems)",
+        ));
+    }
     let ids = args::opt_str_list(&a, "blobIds")?
         .ok_or_else(|| MethodError::invalid_arguments("'blobIds' is required"))?;
     if ids.len() > ctx.jmap.limits.max_objects_in_set {
@@ -100,6 +112,24 @@ pub async fn copy(
     let now = crate::date::now();
     let quota = super::upload::quota(ctx.jmap);
     let ids2 = ids.clone();
+    let hashes: Vec<String> = ids
+        .iter()
+        .filter_map(|i| hash_of(i))
+        .map(str::to_string)
+        .collect();
+    let readable: std::collections::HashSet<String> = ctx
+        .jmap
+        .store
+        .read(move |r| {
+            let mut ok = std::collections::HashSet::new();
+            for h in hashes {
+                if super::access::blob_readable(r, from, &from_access, &h)? {
+                    ok.insert(h);
+                }
+            }
+            Ok(ok)
+        })
+        .await?;
     let results: Vec<bool> = ctx
         .jmap
         .store
@@ -107,8 +137,8 @@ pub async fn copy(
             let mut out = Vec::with_capacity(ids2.len());
             for id in &ids2 {
                 out.push(match hash_of(id) {
-                    Some(h) => w.copy_blob(from, to, h, now, quota)?,
-                    None => false,
+                    Some(h) if readable.contains(h) => w.copy_blob(from, to, h, now, quota)?,
+                    _ => false,
                 });
             }
             Ok(out)

@@ -57,6 +57,7 @@ mod send_outgoing;
 mod send_remote_jmap;
 mod send_smarthost;
 mod send_vacation;
+mod share_copy;
 mod share_mailboxes;
 mod share_principals;
 mod sieve_delivery;
