@@ -20,7 +20,7 @@
 //! and `/changes` from an older state is cannotCalculateChanges.
 
 use super::Ctx;
-use super::args::{self, Args};
+use super::args::Args;
 use super::error::MethodError;
 use crate::store::mail::rights::Rights;
 use crate::store::model::{AccountId, EmailState, IdKind};
@@ -254,10 +254,6 @@ impl Ctx<'_> {
     }
 }
 
-/// A string `accountId` argument that is well-formed but not accessible.
-pub fn not_found(a: &Args) -> Result<(), MethodError> {
-    args::req_str(a, "accountId").map(|_| ())
-}
 
 impl Access {
     /// The mailboxes the user sees, with a parent it does not see hidden (`parentId` null: the
