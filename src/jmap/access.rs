@@ -254,7 +254,6 @@ impl Ctx<'_> {
     }
 }
 
-
 impl Access {
     /// The mailboxes the user sees, with a parent it does not see hidden (`parentId` null: the
     /// shared mailbox shows as a top-level one, as Cyrus and Stalwart show them).
@@ -351,4 +350,19 @@ pub async fn load_for(ctx: &Ctx<'_>, acct: AccountId) -> Result<Option<Access>, 
         return Ok(Some(Access::Own));
     }
     Ok(ctx.jmap.store.read(move |r| load(r, user, acct)).await?)
+}
+
+/// Whether `user` may upload into `acct` (RFC 8620 §6.1): its own account, or one where it may
+/// add messages somewhere (an upload is only useful to an Email/set or import that needs
+/// mayAddItems anyway).
+pub async fn may_upload(jmap: &super::Jmap, user: AccountId, acct: AccountId) -> bool {
+    if user == acct {
+        return true;
+    }
+    jmap.store
+        .read(move |r| load(r, user, acct))
+        .await
+        .ok()
+        .flatten()
+        .is_some_and(|a| a.any_rights().has(Rights::ADD))
 }

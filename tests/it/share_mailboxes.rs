@@ -831,6 +831,25 @@ async fn shared_account_receives_mail_once_and_members_send_from_it() {
     .await;
     assert_eq!(r["list"][0]["from"][0]["email"], FAMILY);
 
+    // Members may upload into the shared account (attachments for its drafts); others not.
+    let up = |user: &'static str| {
+        let url = format!("{}/jmap/upload/{family}", s.base_url());
+        let c = s.http();
+        async move {
+            c.post(url)
+                .basic_auth(user, Some(PW))
+                .header("Content-Type", "text/plain")
+                .body("an attachment")
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(up(ANNA).await, 201);
+    assert_eq!(up(CARO).await, 404);
+
     // A member removed loses the account at once.
     cli(&s, &["share", "account", "remove", FAMILY, BEN]);
     assert_eq!(
