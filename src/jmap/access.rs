@@ -287,9 +287,9 @@ impl Access {
     }
 }
 
-/// A `/changes` answer as a grantee sees it: a created or updated object it cannot see is
-/// reported destroyed (it may have been visible before: moved out of a shared mailbox), which
-/// RFC 8620 §5.2 allows for ids the client never knew.
+/// A `/changes` answer as a grantee sees it: an updated object it cannot see is reported
+/// destroyed (it may have been visible before: moved out of a shared mailbox), which RFC 8620
+/// §5.2 allows for ids the client never knew; a created one it cannot see is left out.
 pub async fn filter_changes(
     ctx: &Ctx<'_>,
     acct: AccountId,
@@ -326,19 +326,26 @@ pub async fn filter_changes(
         _ => return Ok(set),
     };
     let n = set.created.len();
-    let mut gone = Vec::new();
-    let mut keep = |list: Vec<u32>, flags: &[bool]| -> Vec<u32> {
-        let mut out = Vec::new();
-        for (id, ok) in list.into_iter().zip(flags) {
-            if *ok { out.push(id) } else { gone.push(id) }
+    // Created since the client's state and not visible: the client cannot hold it, so it is
+    // left out (new private mail does not even show up as an id). Updated and not visible: it
+    // may have been visible before (moved out of a shared mailbox), so it is destroyed.
+    let created: Vec<u32> = set
+        .created
+        .iter()
+        .zip(&visible[..n])
+        .filter(|(_, ok)| **ok)
+        .map(|(id, _)| *id)
+        .collect();
+    let mut updated = Vec::new();
+    for (id, ok) in set.updated.iter().zip(&visible[n..]) {
+        if *ok {
+            updated.push(*id);
+        } else {
+            set.destroyed.push(*id);
         }
-        out
-    };
-    let created = keep(std::mem::take(&mut set.created), &visible[..n]);
-    let updated = keep(std::mem::take(&mut set.updated), &visible[n..]);
+    }
     set.created = created;
     set.updated = updated;
-    set.destroyed.extend(gone);
     Ok(set)
 }
 

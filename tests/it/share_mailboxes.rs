@@ -910,3 +910,102 @@ async fn the_admin_page_shows_and_changes_who_shares_what() {
     let list = cli(&s, &["share", "list"]);
     assert_eq!(list.lines().count(), 3, "{list}");
 }
+
+#[tokio::test]
+async fn changes_in_a_shared_account_show_only_what_is_shared() {
+    let Setup {
+        s,
+        anna,
+        boxes,
+        receipt,
+        ..
+    } = setup().await;
+    let archive = boxes["archive"].clone();
+    let before =
+        call1(&s, ANNA, "Email/get", json!({"accountId": anna, "ids": []})).await["state"].clone();
+    cli(
+        &s,
+        &[
+            "share",
+            "add",
+            ANNA,
+            "archive",
+            BEN,
+            "--rights",
+            "read-only",
+        ],
+    );
+    // A state from before the share cannot be brought up to date: the grantee must resync.
+    assert_eq!(
+        error_of(
+            &s,
+            BEN,
+            "Email/changes",
+            json!({"accountId": anna, "sinceState": before})
+        )
+        .await,
+        "cannotCalculateChanges"
+    );
+    let st =
+        call1(&s, BEN, "Email/get", json!({"accountId": anna, "ids": []})).await["state"].clone();
+    let mst = call1(
+        &s,
+        BEN,
+        "Mailbox/get",
+        json!({"accountId": anna, "ids": []}),
+    )
+    .await["state"]
+        .clone();
+    // New private mail: not even its id shows; a message filed into Archive is created; the
+    // receipt moved out of Archive is destroyed for Ben.
+    deliver(&s, ANNA, &anna, "Secret", "x").await;
+    let filed = deliver(&s, ANNA, &anna, "Filed", "y").await;
+    call1(
+        &s,
+        ANNA,
+        "Email/set",
+        json!({"accountId": anna, "update": {
+        filed.clone(): {"mailboxIds": {archive.clone(): true}},
+        receipt.clone(): {"mailboxIds": {boxes["inbox"].clone(): true}}}}),
+    )
+    .await;
+    let ch = call1(
+        &s,
+        BEN,
+        "Email/changes",
+        json!({"accountId": anna, "sinceState": st}),
+    )
+    .await;
+    let created = ch["created"].as_array().unwrap();
+    let updated = ch["updated"].as_array().unwrap();
+    assert!(
+        created.contains(&json!(filed)) || updated.contains(&json!(filed)),
+        "{ch}"
+    );
+    assert_eq!(
+        created.len() + updated.len(),
+        1,
+        "only the filed message: {ch}"
+    );
+    assert_eq!(ch["destroyed"], json!([receipt]), "{ch}");
+    let q = call1(&s, BEN, "Email/query", json!({"accountId": anna})).await;
+    assert_eq!(q["ids"], json!([filed]));
+    // Mailbox changes: the Inbox's counts moved, but Ben never sees it.
+    let ch = call1(
+        &s,
+        BEN,
+        "Mailbox/changes",
+        json!({"accountId": anna, "sinceState": mst}),
+    )
+    .await;
+    for k in ["created", "updated"] {
+        assert!(
+            ch[k]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|m| *m == json!(archive)),
+            "{ch}"
+        );
+    }
+}
