@@ -60,6 +60,7 @@ mod send_vacation;
 mod share_copy;
 mod share_mailboxes;
 mod share_principals;
+mod share_websocket;
 mod sieve_delivery;
 mod sieve_managesieve;
 mod skeleton;
