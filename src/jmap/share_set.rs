@@ -240,9 +240,10 @@ pub fn shared_states(response: &mut Value, access: &Access) {
 /// Mailbox/set: the owner's handler with `shareWith`, guarded in a shared account.
 pub async fn mailbox_set(
     ctx: &mut super::Ctx<'_>,
-    a: super::args::Args,
+    mut a: super::args::Args,
 ) -> Result<Value, super::error::MethodError> {
-    let (_, access) = ctx.access(&a)?;
+    let (acct, access) = ctx.access(&a)?;
+    translate_if_in_state(ctx, acct, &access, DataType::Mailbox, &mut a).await?;
     let handler = ShareWith {
         inner: super::mailbox::set::MailboxSet,
         may_share: access.full(),
@@ -439,4 +440,32 @@ impl<H: SetHandler> SetHandler for ShareWith<H> {
     fn destroy(&self, w: &mut Writer<'_>, cx: &mut SetCx, id: &str) -> Result<(), SetError> {
         self.inner.destroy(w, cx, id)
     }
+}
+
+/// `ifInState` of a grantee's /set names the state it was shown (`Access::state`: never below
+/// the grant's epoch); the /set machinery compares with the stored state. When the given state
+/// is what the grantee is shown for the current stored state, it is replaced by that stored
+/// state, so the comparison inside the write transaction still catches any change made since.
+pub async fn translate_if_in_state(
+    ctx: &super::Ctx<'_>,
+    acct: AccountId,
+    access: &Access,
+    ty: DataType,
+    a: &mut super::args::Args,
+) -> Result<(), super::error::MethodError> {
+    if matches!(access, Access::Own) {
+        return Ok(());
+    }
+    let Some(given) = a
+        .get("ifInState")
+        .and_then(Value::as_str)
+        .and_then(super::parse_state)
+    else {
+        return Ok(());
+    };
+    let raw = ctx.jmap.store.read(move |r| r.state(acct, ty)).await?;
+    if access.state(raw) == given {
+        a.insert("ifInState".into(), Value::String(super::state_string(raw)));
+    }
+    Ok(())
 }

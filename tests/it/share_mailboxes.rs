@@ -511,6 +511,30 @@ async fn read_write_share_reads_flags_files_and_grants_exactly_what_it_says() {
         r["list"][0]["keywords"],
         json!({"$seen": true, "$flagged": true})
     );
+    // ifInState works with the state Ben was shown; a stale one is a stateMismatch.
+    let st =
+        call1(&s, BEN, "Email/get", json!({"accountId": anna, "ids": []})).await["state"].clone();
+    let r = call1(
+        &s,
+        BEN,
+        "Email/set",
+        json!({"accountId": anna, "ifInState": st,
+        "update": {receipt.clone(): {"keywords/$flagged": null}}}),
+    )
+    .await;
+    assert!(r["updated"].get(&receipt).is_some(), "{r}");
+    assert_eq!(r["oldState"], st);
+    assert_eq!(
+        error_of(
+            &s,
+            BEN,
+            "Email/set",
+            json!({"accountId": anna, "ifInState": st,
+            "update": {receipt.clone(): {"keywords/$flagged": true}}})
+        )
+        .await,
+        "stateMismatch"
+    );
     // Ben files a copy of his own into the shared mailbox (mayAddItems).
     let r = call1(&s, BEN, "Email/set", json!({"accountId": anna, "create": {"d": {
         "mailboxIds": {archive.clone(): true}, "subject": "Ben's note", "keywords": {"$seen": true},
@@ -553,7 +577,7 @@ async fn read_write_share_reads_flags_files_and_grants_exactly_what_it_says() {
         BEN,
         "Email/set",
         json!({"accountId": anna,
-        "update": {receipt.clone(): {"keywords/$flagged": null}}}),
+        "update": {receipt.clone(): {"keywords/$flagged": true}}}),
     )
     .await;
     assert_eq!(*set_error(&r, "notUpdated", &receipt), "forbidden");

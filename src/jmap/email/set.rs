@@ -249,6 +249,8 @@ async fn prepare_creates(
 
 pub async fn set(ctx: &mut Ctx<'_>, mut a: Args) -> Result<Value, MethodError> {
     let (acct, access) = ctx.access(&a)?;
+    crate::jmap::share_set::translate_if_in_state(ctx, acct, &access, DataType::Email, &mut a)
+        .await?;
     let prepared = prepare_creates(ctx, acct, &mut a).await?;
     let handler = EmailSet {
         prepared: Arc::new(prepared),
