@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Methods that apply [`Access::Shared`] themselves (everything else needs full access).
-pub const SHARE_AWARE: [&str; 15] = [
+pub const SHARE_AWARE: [&str; 16] = [
     "Mailbox/get",
     "Mailbox/changes",
     "Mailbox/query",
@@ -41,6 +41,7 @@ pub const SHARE_AWARE: [&str; 15] = [
     "Email/queryChanges",
     "Email/set",
     "Email/copy",
+    "Email/import",
     "Thread/get",
     "Thread/changes",
     "SearchSnippet/get",

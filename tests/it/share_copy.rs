@@ -145,3 +145,75 @@ async fn move_into_a_shared_mailbox_and_copy_out_of_it() {
     .await;
     assert_eq!(r[0][1]["type"], "fromAccountNotFound", "{r:?}");
 }
+
+#[tokio::test]
+async fn import_into_a_shared_mailbox_needs_may_add_items() {
+    let s = Server::start();
+    for u in [ANNA, BEN] {
+        s.add_user(u, PW);
+    }
+    let anna = s.account_id(ANNA, PW).await;
+    let archive = mailboxes(&s, ANNA, &anna).await["archive"].clone();
+    let upload = |user: &'static str| {
+        let url = format!("{}/jmap/upload/{anna}", s.base_url());
+        let c = s.http();
+        async move {
+            c.post(url)
+                .basic_auth(user, Some(PW))
+                .header("Content-Type", "message/rfc822")
+                .body(crate::common::message(
+                    BEN,
+                    ANNA,
+                    "Scanned",
+                    "scan@example.org",
+                    "receipt",
+                ))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    cli(
+        &s,
+        &[
+            "share",
+            "add",
+            ANNA,
+            "archive",
+            BEN,
+            "--rights",
+            "read-only",
+        ],
+    );
+    assert_eq!(
+        upload(BEN).await.status().as_u16(),
+        404,
+        "read-only: no uploads"
+    );
+    cli(
+        &s,
+        &["share", "add", ANNA, "archive", BEN, "--rights", "read,add"],
+    );
+    let res = upload(BEN).await;
+    assert_eq!(res.status().as_u16(), 201);
+    let blob: Value = res.json().await.unwrap();
+    let imp = |keywords: Value| json!({"accountId": anna, "emails": {"i": {"blobId": blob["blobId"], "mailboxIds": {archive.clone(): true}, "keywords": keywords}}});
+    let r = call1(&s, BEN, "Email/import", imp(json!({"$flagged": true}))).await;
+    assert_eq!(
+        r["notCreated"]["i"]["type"], "forbidden",
+        "maySetKeywords: {r}"
+    );
+    let r = call1(&s, BEN, "Email/import", imp(json!({}))).await;
+    let id = r["created"]["i"]["id"]
+        .as_str()
+        .expect("imported")
+        .to_string();
+    let q = call1(
+        &s,
+        ANNA,
+        "Email/query",
+        json!({"accountId": anna, "filter": {"inMailbox": archive}}),
+    )
+    .await;
+    assert_eq!(q["ids"], json!([id]));
+}
