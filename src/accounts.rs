@@ -90,6 +90,9 @@ pub enum Command {
     /// Quotas (`mailnook quota`, `quota/admin.rs`).
     Quota {
         quota: crate::quota::admin::QuotaCommand,
+    /// Sharing: mailbox grants and shared-account members (`mailnook share`, `share_admin.rs`).
+    Share {
+        share: crate::share_admin::ShareCommand,
     },
 }
 
@@ -305,6 +308,7 @@ async fn execute(store: &Store, cmd: Command) -> Result<Outcome, StoreError> {
         | Command::AliasList) => domain_command(store, cmd).await,
         Command::Junk { junk } => crate::junk::admin::run(store, junk).await,
         Command::Quota { quota } => crate::quota::admin::run(store, quota).await,
+        Command::Share { share } => crate::share_admin::run(store, share).await,
         Command::Del { address } => {
             let id = find(store, &address).await?;
             store.write(move |w| w.delete_account(id)).await?;

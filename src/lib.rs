@@ -30,6 +30,7 @@ pub mod outbound;
 pub mod password;
 pub mod quota;
 pub mod rate;
+pub mod share_admin;
 pub mod sieve;
 pub mod smtp;
 pub mod store;

@@ -142,6 +142,12 @@ enum Cmd {
         #[command(subcommand)]
         action: CertCmd,
     },
+    /// Sharing within a household: mailboxes and whole accounts (with or without the server
+    /// running).
+    Share {
+        #[command(subcommand)]
+        action: ShareCmd,
+    },
     /// The junk filter of an account: mode, status, rebuild (with or without the server running).
     Junk {
         #[command(subcommand)]
@@ -206,6 +212,65 @@ fn quota(action: QuotaCmd) -> Result<(), String> {
         ),
     };
     print_outcome(execute(&common, Command::Quota { quota: cmd })?, None)
+}
+
+#[derive(Subcommand)]
+enum ShareCmd {
+    /// Share OWNER's MAILBOX (a name, a path like Family/Receipts, or a role) with GRANTEEs.
+    Add {
+        owner: String,
+        mailbox: String,
+        #[arg(required = true)]
+        grantees: Vec<String>,
+        /// read-only, read-write, all, or a list of: read, add, remove, seen, flag, create,
+        /// rename, delete, submit.
+        #[arg(long, default_value = "read-only")]
+        rights: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Stop sharing OWNER's MAILBOX with GRANTEEs.
+    Remove {
+        owner: String,
+        mailbox: String,
+        #[arg(required = true)]
+        grantees: Vec<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Shared accounts: members open ACCOUNT in full (e.g. family@), with RIGHTS.
+    Account {
+        #[command(subcommand)]
+        action: ShareAccountCmd,
+    },
+    /// Who shares what (everything, or what ADDRESS gives or gets).
+    List {
+        address: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Subcommand)]
+enum ShareAccountCmd {
+    /// Make MEMBERs of ACCOUNT; `--rights all` also lets them send from it.
+    Add {
+        account: String,
+        #[arg(required = true)]
+        members: Vec<String>,
+        #[arg(long, default_value = "all")]
+        rights: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Remove MEMBERs from ACCOUNT.
+    Remove {
+        account: String,
+        #[arg(required = true)]
+        members: Vec<String>,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 #[derive(Subcommand)]
@@ -609,6 +674,66 @@ fn junk(action: JunkCmd) -> Result<(), String> {
     print_outcome(execute(&common, Command::Junk { junk: cmd })?, None)
 }
 
+fn share(action: ShareCmd) -> Result<(), String> {
+    use mailnook::share_admin::ShareCommand;
+    let (common, cmd) = match action {
+        ShareCmd::Add {
+            owner,
+            mailbox,
+            grantees,
+            rights,
+            common,
+        } => (
+            common,
+            ShareCommand::Add {
+                owner,
+                mailbox,
+                grantees,
+                rights,
+            },
+        ),
+        ShareCmd::Remove {
+            owner,
+            mailbox,
+            grantees,
+            common,
+        } => (
+            common,
+            ShareCommand::Remove {
+                owner,
+                mailbox,
+                grantees,
+            },
+        ),
+        ShareCmd::Account {
+            action:
+                ShareAccountCmd::Add {
+                    account,
+                    members,
+                    rights,
+                    common,
+                },
+        } => (
+            common,
+            ShareCommand::AccountAdd {
+                account,
+                members,
+                rights,
+            },
+        ),
+        ShareCmd::Account {
+            action:
+                ShareAccountCmd::Remove {
+                    account,
+                    members,
+                    common,
+                },
+        } => (common, ShareCommand::AccountRemove { account, members }),
+        ShareCmd::List { address, common } => (common, ShareCommand::List { address }),
+    };
+    print_outcome(execute(&common, Command::Share { share: cmd })?, None)
+}
+
 fn domain(action: DomainCmd) -> Result<(), String> {
     let (common, cmd) = match action {
         DomainCmd::Add { domain, common } => (common, Command::DomainAdd { domain }),
@@ -849,6 +974,7 @@ fn main() -> ExitCode {
         Cmd::Cert { action } => cert(action),
         Cmd::Junk { action } => junk(action),
         Cmd::Quota { action } => quota(action),
+        Cmd::Share { action } => share(action),
         Cmd::Oauth { action } => oauth(action),
         Cmd::Dns { domain, common } => dns(domain, common),
         Cmd::Reindex { common } => reindex(common),

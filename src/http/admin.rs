@@ -134,6 +134,8 @@ pub struct Lists {
     pub aliases: Vec<accounts::AliasSummary>,
     /// Usage, limits and sending counts per account (`http/admin_quota.rs`).
     pub quotas: Vec<crate::quota::admin::QuotaSummary>,
+    /// Who shares what (`share_admin::list`).
+    pub shares: Vec<crate::share_admin::ShareSummary>,
 }
 
 impl Lists {
@@ -144,6 +146,12 @@ impl Lists {
             domains: Vec::new(),
             aliases: Vec::new(),
             quotas: Vec::new(),
+            shares: crate::share_admin::list(store, None)
+                .await
+                .unwrap_or_else(|e| {
+                    log::error!("admin: listing shares failed: {e}");
+                    Vec::new()
+                }),
         };
         match crate::quota::admin::summaries(store).await {
             Ok(q) => l.quotas = q,

@@ -15,6 +15,7 @@
 //! | `mailnook alias add ADDR TARGET...` | `POST /admin/api/alias/add {"address","targets":[..]}` |
 //! | `mailnook alias del ADDR [TARGET]` | `POST /admin/api/alias/del {"address","target"?}` |
 //! | `mailnook junk mode ADDR MODE` | `POST /admin/api/junk/mode {"address","mode"}` |
+//! | `mailnook share ...` | `POST /admin/api/share {"Add":{"owner","mailbox","grantees":[..],"rights"}}` (or `Remove`, `AccountAdd`, `AccountRemove`, `List`) |
 //!
 //! | `mailnook user app-password list ADDR` | `GET /admin/api/app-password/list?address=ADDR` |
 //! | `mailnook user app-password add ADDR NAME` | `POST /admin/api/app-password/add {"address","name"}` |
@@ -56,6 +57,7 @@ pub fn mount(app: &mut tide::Server<State>) {
     app.at("/admin/api/alias/del").post(alias_del);
     app.at("/admin/api/junk/mode").post(junk_mode);
     super::admin_quota::mount(app);
+    app.at("/admin/api/share").post(share);
     app.at("/admin/api/cert/install").post(cert_install);
     app.at("/admin/api/app-password/list")
         .get(app_password_list);
@@ -208,6 +210,7 @@ fn describe(cmd: &Command) -> String {
         Command::OauthClientList => "oauth client list".into(),
         Command::Quota { quota } => super::admin_quota::describe(quota),
         Command::OauthClientDel { which } => format!("oauth client del {which:?}"),
+        Command::Share { share } => format!("share {share:?}"),
     }
 }
 
@@ -244,6 +247,14 @@ pub(super) async fn run(
         o.insert(key.into(), value);
     }
     ok(extra)
+}
+
+/// `mailnook share ...` (issue #16): the body is a `share_admin::ShareCommand`.
+async fn share(mut req: Request<State>) -> tide::Result {
+    let admin = admin_or_return!(req, true);
+    let share: crate::share_admin::ShareCommand = body_or_return!(req);
+    let cmd = Command::Share { share };
+    Ok(run(req.state(), Some(&admin), cmd, json!({})).await)
 }
 
 async fn domain_list(req: Request<State>) -> tide::Result {

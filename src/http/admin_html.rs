@@ -452,8 +452,8 @@ pub fn dashboard(me: &str, csrf: &str, status: &Status, lists: &Lists, setup: &S
          <small>signed in as {}</small></p>\
          <form method=\"post\" action=\"/admin/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
          <button type=\"submit\" class=\"quiet\">Sign out</button></form></header>\
-         <nav><a href=\"#status\">Status</a><a href=\"#accounts\">Accounts</a><a href=\"#quotas\">Quotas</a><a href=\"#domains\">Domains</a><a href=\"#setup\">Setup</a></nav>\
-         <main><p id=\"flash\" class=\"flash\" role=\"status\" hidden></p>{}{}{}{}{}</main></body></html>",
+         <nav><a href=\"#status\">Status</a><a href=\"#accounts\">Accounts</a><a href=\"#quotas\">Quotas</a><a href=\"#domains\">Domains</a><a href=\"#sharing\">Sharing</a><a href=\"#setup\">Setup</a></nav>\
+         <main><p id=\"flash\" class=\"flash\" role=\"status\" hidden></p>{}{}{}{}{}{}</main></body></html>",
         head(&format!("mailnook admin · {}", status.hostname), Some(csrf)),
         esc(me),
         esc(&status.hostname),
@@ -463,6 +463,7 @@ pub fn dashboard(me: &str, csrf: &str, status: &Status, lists: &Lists, setup: &S
         accounts_section(&lists.accounts, me),
         super::admin_quota::section(&lists.quotas),
         domains_section(lists),
+        super::admin_share::section(&lists.shares),
         setup_section(setup),
     )
 }

@@ -37,7 +37,7 @@ pub async fn session(req: Request<State>) -> tide::Result {
         Ok(u) => u,
         Err(r) => return Ok(r),
     };
-    let body = jmap::session::session(&req.state().jmap, &user, &base_url(&req));
+    let body = jmap::share_session::session(&req.state().jmap, &user, &base_url(&req)).await;
     let mut res = Response::new(StatusCode::Ok);
     res.set_content_type(mime::JSON);
     res.insert_header("Cache-Control", "no-cache, no-store, must-revalidate");
@@ -123,16 +123,17 @@ pub async fn download(req: Request<State>) -> tide::Result {
     let blob_id = req.param("blob").unwrap_or_default().to_string();
     // Path parameters arrive percent-encoded (the client filled a URI template, RFC 6570).
     let name = percent_decode(req.param("name").unwrap_or("download"));
-    if IdKind::Account.decode(account) != Some(user.id) {
+    // The user's own account, or one shared with it (blob::download_as checks the rights).
+    let Some(account) = IdKind::Account.decode(account) else {
         return Ok(Response::new(StatusCode::NotFound));
-    }
+    };
     let accept: Option<String> = req
         .url()
         .query_pairs()
         .find(|(k, _)| k == "accept")
         .map(|(_, v)| v.into_owned())
         .filter(|v| is_media_type(v));
-    match blob::download(&req.state().jmap.store, user.id, &blob_id).await {
+    match blob::download_as(&req.state().jmap.store, user.id, account, &blob_id).await {
         Ok(Some(bytes)) => {
             let mut res = Response::new(StatusCode::Ok);
             let ctype = accept.unwrap_or_else(|| "application/octet-stream".into());

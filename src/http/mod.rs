@@ -9,6 +9,7 @@ pub mod admin_html;
 pub mod admin_quota;
 pub mod admin_session;
 pub mod admin_setup;
+pub mod admin_share;
 pub mod admin_status;
 pub mod auth;
 pub mod autoconfig;

@@ -50,7 +50,16 @@ pub async fn upload(mut req: Request<State>) -> tide::Result {
     };
     let state = req.state().clone();
     let limits = &state.jmap.limits;
-    if IdKind::Account.decode(req.param("account").unwrap_or_default()) != Some(user.id) {
+    // The user's own account, or one shared with it where it may add (issue #16, access.rs).
+    let account = IdKind::Account.decode(req.param("account").unwrap_or_default());
+    let Some(account) = account else {
+        return Ok(problem(&json!({
+            "type": "about:blank",
+            "status": 404,
+            "detail": "No such account for this user",
+        })));
+    };
+    if !crate::jmap::access::may_upload(&state.jmap, user.id, account).await {
         return Ok(problem(&json!({
             "type": "about:blank",
             "status": 404,
@@ -76,7 +85,7 @@ pub async fn upload(mut req: Request<State>) -> tide::Result {
         }
         Err(Some(r)) => return Ok(r),
     };
-    match crate::jmap::upload::upload(&state.jmap, user.id, content_type.as_deref(), body).await {
+    match crate::jmap::upload::upload(&state.jmap, account, content_type.as_deref(), body).await {
         Ok(v) => {
             let mut res = Response::new(StatusCode::Created);
             res.set_content_type(mime::JSON);

@@ -38,6 +38,35 @@ pub async fn download(
     store.read(move |r| r.blob(acct, &hash)).await
 }
 
+/// A download by `user` from `acct`: its own account, or a shared one where the blob belongs
+/// to a message it may read (`access.rs`).
+pub async fn download_as(
+    store: &Store,
+    user: AccountId,
+    acct: AccountId,
+    blob_id: &str,
+) -> crate::store::Result<Option<Vec<u8>>> {
+    if user != acct {
+        let hash = match hash_of(blob_id) {
+            Some(h) => h.to_string(),
+            None => match super::email::body::split_part_blob_id(blob_id) {
+                Some((h, _)) => h.to_string(),
+                None => return Ok(None),
+            },
+        };
+        let ok = store
+            .read(move |r| match super::access::load(r, user, acct)? {
+                Some(a) => super::access::blob_readable(r, acct, &a, &hash),
+                None => Ok(false),
+            })
+            .await?;
+        if !ok {
+            return Ok(None);
+        }
+    }
+    download(store, acct, blob_id).await
+}
+
 /// Blob/copy (RFC 8620 §6.3): gives `accountId` its own reference to blobs `fromAccountId` can
 /// read. The copy is an upload-style reference (it expires unless an object takes it up).
 pub async fn copy(
@@ -50,16 +79,28 @@ pub async fn copy(
     use serde_json::{Map, Value, json};
     args::only(&a, &["fromAccountId", "accountId", "blobIds"])?;
     let from_s = args::req_str(&a, "fromAccountId")?;
-    let from = match IdKind::Account.decode(from_s) {
-        Some(n) if n == ctx.user.id => n,
-        _ => {
-            return Err(MethodError::new(
-                "fromAccountNotFound",
-                "The fromAccountId does not name an account you can access",
-            ));
-        }
+    let not_found = || {
+        MethodError::new(
+            "fromAccountNotFound",
+            "The fromAccountId does not name an account you can access",
+        )
     };
-    let to = ctx.account(&a)?;
+    // Either side may be shared with the user (issue #16): a blob is readable in the source as
+    // a download would be (`access::blob_readable`); the target needs mayAddItems somewhere.
+    let from = IdKind::Account.decode(from_s).ok_or_else(not_found)?;
+    let from_access = super::access::load_for(ctx, from)
+        .await?
+        .ok_or_else(not_found)?;
+    let (to, to_access) = ctx.access(&a)?;
+    if !to_access
+        .any_rights()
+        .has(crate::store::mail::rights::Rights::ADD)
+    {
+        return Err(MethodError::new(
+            "forbidden",
+            "the share does not allow adding to this account (mayAddItems)",
+        ));
+    }
     let ids = args::opt_str_list(&a, "blobIds")?
         .ok_or_else(|| MethodError::invalid_arguments("'blobIds' is required"))?;
     if ids.len() > ctx.jmap.limits.max_objects_in_set {
@@ -71,6 +112,24 @@ pub async fn copy(
     let now = crate::date::now();
     let quota = super::upload::quota(ctx.jmap);
     let ids2 = ids.clone();
+    let hashes: Vec<String> = ids
+        .iter()
+        .filter_map(|i| hash_of(i))
+        .map(str::to_string)
+        .collect();
+    let readable: std::collections::HashSet<String> = ctx
+        .jmap
+        .store
+        .read(move |r| {
+            let mut ok = std::collections::HashSet::new();
+            for h in hashes {
+                if super::access::blob_readable(r, from, &from_access, &h)? {
+                    ok.insert(h);
+                }
+            }
+            Ok(ok)
+        })
+        .await?;
     let results: Vec<bool> = ctx
         .jmap
         .store
@@ -78,8 +137,8 @@ pub async fn copy(
             let mut out = Vec::with_capacity(ids2.len());
             for id in &ids2 {
                 out.push(match hash_of(id) {
-                    Some(h) => w.copy_blob(from, to, h, now, quota)?,
-                    None => false,
+                    Some(h) if readable.contains(h) => w.copy_blob(from, to, h, now, quota)?,
+                    _ => false,
                 });
             }
             Ok(out)

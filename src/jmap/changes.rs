@@ -100,18 +100,28 @@ pub async fn changes(
     ty: DataType,
     kind: IdKind,
 ) -> Result<Value, MethodError> {
-    let acct = ctx.account(&a)?;
+    let (acct, access) = ctx.access(&a)?;
+    // Only mail objects are filtered by the grants; a full member's other types are the
+    // owner's own (access.rs).
+    let access = match ty {
+        DataType::Email | DataType::Thread => access,
+        _ => super::access::Access::Own,
+    };
     let c = parse(&a, &[])?;
+    access.check_since(c.since)?;
     let set = read(ctx, acct, ty, &c).await?;
+    let set = super::access::filter_changes(ctx, acct, &access, ty, set).await?;
     Ok(response(&ctx.account_id(), c.since, &set, kind))
 }
 
 /// Mailbox/changes (RFC 8621 §2.2): the standard response plus `updatedProperties`, which is
 /// the four count properties when every update since the state only moved counts, else null.
 pub async fn mailbox_changes(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
-    let acct = ctx.account(&a)?;
+    let (acct, access) = ctx.access(&a)?;
     let c = parse(&a, &[])?;
+    access.check_since(c.since)?;
     let set = read(ctx, acct, DataType::Mailbox, &c).await?;
+    let set = super::access::filter_changes(ctx, acct, &access, DataType::Mailbox, set).await?;
     let mut v = response(&ctx.account_id(), c.since, &set, IdKind::Mailbox);
     v["updatedProperties"] = if set.only_counts {
         json!(MAILBOX_COUNT_PROPERTIES)

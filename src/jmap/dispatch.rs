@@ -5,7 +5,7 @@ use super::args::Args;
 use super::error::MethodError;
 use super::{CAP_CORE, CAP_MAIL, CAP_SUBMISSION, CAP_VACATION, Ctx};
 use super::{
-    blob, changes, email, identity, mailbox, push_subscription, set, snippet, submission, thread,
+    blob, changes, email, identity, mailbox, push_subscription, snippet, submission, thread,
     vacation,
 };
 use crate::store::model::{DataType, IdKind};
@@ -25,6 +25,7 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
         Some("VacationResponse") => CAP_VACATION,
         Some("SieveScript") => super::sieve::CAP_SIEVE,
         Some("Quota") => super::quota::CAP_QUOTA,
+        Some("Principal" | "ShareNotification") => super::share_session::CAP_PRINCIPALS,
         _ => return Err(MethodError::unknown_method(name)),
     };
     if !ctx.uses(cap) {
@@ -33,6 +34,7 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
             format!("{name} needs {cap} in 'using'"),
         ));
     }
+    super::access::admit(ctx, name, &args).await?;
     let one = |v: Value| Ok(vec![(name.to_string(), v)]);
     match name {
         "Core/echo" => one(Value::Object(args)),
@@ -40,9 +42,7 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
         "PushSubscription/get" => one(push_subscription::get::get(ctx, args).await?),
         "PushSubscription/set" => one(push_subscription::set::set(ctx, args).await?),
         "Mailbox/get" => one(mailbox::get::get(ctx, args).await?),
-        "Mailbox/set" => one(set::set(ctx, args, mailbox::set::MailboxSet)
-            .await?
-            .response),
+        "Mailbox/set" => one(super::share_set::mailbox_set(ctx, args).await?),
         "Mailbox/query" => one(mailbox::query::query(ctx, args).await?),
         "Mailbox/queryChanges" => one(mailbox::query::query_changes(ctx, args).await?),
         "Mailbox/changes" => one(changes::mailbox_changes(ctx, args).await?),
@@ -81,6 +81,25 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
         "Quota/changes" => one(super::quota::changes::changes(ctx, args).await?),
         "Quota/query" => one(super::quota::query::query(ctx, args).await?),
         "Quota/queryChanges" => one(super::quota::query_changes::query_changes(ctx, args).await?),
+        "Principal/get" => one(super::principal::get::get(ctx, args).await?),
+        "Principal/changes" => one(super::principal::get::changes(ctx, args).await?),
+        "Principal/query" => one(super::principal::query::query(ctx, args).await?),
+        "Principal/queryChanges" => one(super::principal::query::query_changes(ctx, args).await?),
+        "ShareNotification/get" => one(super::share_notification::get::get(ctx, args).await?),
+        "ShareNotification/changes" => {
+            one(super::share_notification::get::changes(ctx, args).await?)
+        }
+        "ShareNotification/query" => one(super::share_notification::query::query(ctx, args).await?),
+        "ShareNotification/queryChanges" => {
+            one(super::share_notification::query::query_changes(ctx, args).await?)
+        }
+        "ShareNotification/set" => one(super::set::set(
+            ctx,
+            args,
+            super::share_notification::set::ShareNotificationSet,
+        )
+        .await?
+        .response),
         _ => Err(MethodError::unknown_method(name)),
     }
 }

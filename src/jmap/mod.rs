@@ -1,6 +1,7 @@
 //! JMAP (RFC 8620 core, RFC 8621 mail). This module knows nothing of HTTP: it takes the
 //! request bytes plus an authenticated account and returns the response (DESIGN.md).
 
+pub mod access;
 pub mod args;
 pub mod blob;
 pub mod changes;
@@ -11,6 +12,7 @@ pub mod get;
 pub mod identity;
 pub mod mailbox;
 pub mod patch;
+pub mod principal;
 pub mod push;
 pub mod push_subscription;
 pub mod query;
@@ -19,6 +21,10 @@ pub mod request;
 pub mod response;
 pub mod session;
 pub mod set;
+pub mod share_notification;
+pub mod share_push;
+pub mod share_session;
+pub mod share_set;
 pub mod sieve;
 pub mod snippet;
 pub mod submission;
@@ -135,6 +141,9 @@ pub struct Ctx<'a> {
     /// When waits for the search index to catch up must end, for the whole request: many
     /// text queries in one request share one bound, not one each (found in review).
     pub index_deadline: std::time::Instant,
+    /// A shared account this call may use and what it may do there (`access.rs`; set by
+    /// `access::admit` before each call).
+    pub shared: Option<(AccountId, std::sync::Arc<access::Access>)>,
 }
 
 impl Ctx<'_> {
@@ -154,12 +163,14 @@ impl Ctx<'_> {
         let id = args::req_str(a, "accountId")?;
         match IdKind::Account.decode(id) {
             Some(n) if n == self.user.id => Ok(n),
+            Some(n) if self.shared.as_ref().is_some_and(|(a, _)| *a == n) => Ok(n),
             _ => Err(MethodError::account_not_found()),
         }
     }
 
+    /// The account the call is about (the shared one it was admitted to, else the user's).
     pub fn account_id(&self) -> String {
-        IdKind::Account.encode(self.user.id)
+        IdKind::Account.encode(self.shared.as_ref().map_or(self.user.id, |(a, _)| *a))
     }
 
     /// Resolves a `#creationId` reference to the id it created (RFC 8620 §5.3).
@@ -224,6 +235,7 @@ pub async fn handle(jmap: &Jmap, user: &Account, body: &[u8]) -> Result<Value, R
                     created_ids: &mut created_ids,
                     budget,
                     index_deadline,
+                    shared: None,
                 };
                 dispatch::call(&mut ctx, &call.name, call.args).await
             }
@@ -248,7 +260,7 @@ pub async fn handle(jmap: &Jmap, user: &Account, body: &[u8]) -> Result<Value, R
             Err(e) => responses.push(("error".into(), e.to_value(), call.call_id.clone())),
         }
     }
-    let session_state = session::state(jmap, user);
+    let session_state = share_session::state(jmap, user).await;
     let mut out = json!({
         "methodResponses": responses.into_iter().map(|(n, v, id)| json!([n, v, id])).collect::<Vec<_>>(),
         "sessionState": session_state,

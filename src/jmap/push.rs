@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 use std::time::Duration;
 
 /// Types with a state that are pushed (PushSubscription has none, §7.2).
-pub const PUSHED: [DataType; 8] = [
+pub const PUSHED: [DataType; 9] = [
     DataType::Mailbox,
     DataType::Email,
     DataType::Thread,
@@ -27,6 +27,7 @@ pub const PUSHED: [DataType; 8] = [
     DataType::EmailDelivery,
     // RFC 9425 §6: Quota state changes are pushed too.
     DataType::Quota,
+    DataType::ShareNotification,
 ];
 
 /// Ping interval bounds (§7.3: a minimum no higher than 30, a maximum no lower than 300).
@@ -161,19 +162,31 @@ pub async fn produce<T>(
         _ => Vec::new(),
     };
     let mut modseq = modseq;
+    // Accounts shared with the user (issue #16, `share_push.rs`): their states are pushed
+    // too, re-read at every wake-up, so a share shows up and an unshare stops at once.
+    let mut shared = super::share_push::Watch::start(&jmap, acct, &p.types).await;
     loop {
-        if !due.is_empty() {
-            let change = state_change(acct, &due);
+        let others = shared.take_due();
+        if !due.is_empty() || !others.is_empty() {
+            let mut change = state_change(acct, &due);
+            if due.is_empty() {
+                change["changed"] = json!({});
+            }
+            for (a, list) in others {
+                change["changed"][IdKind::Account.encode(a)] =
+                    state_change(a, &list)["changed"][IdKind::Account.encode(a)].take();
+            }
             let ev = frame(PushEvent::State { modseq, change });
             if out.send(ev).await.is_err() || p.close_after_state {
                 return;
             }
             due.clear();
         }
+        let watching = shared.accounts();
         let wake = async {
             loop {
                 match sub.recv().await {
-                    Ok(c) if c.account == acct => return true,
+                    Ok(c) if c.account == acct || watching.contains(&c.account) => return true,
                     Ok(_) => continue,
                     Err(_) => return false,
                 }
@@ -215,6 +228,7 @@ pub async fn produce<T>(
             }
         }
         sent = now;
+        shared.refresh(&jmap).await;
     }
 }
 

@@ -42,7 +42,7 @@ fn websocket_capability(base: &str) -> Value {
 
 /// RFC 8621 §1.3.2: how long a send may be delayed, and the SMTP extensions a client may use in
 /// an envelope. FUTURERELEASE (RFC 4865) takes the longest interval and the latest date-time.
-fn submission_account_capability(jmap: &Jmap) -> Value {
+pub fn submission_account_capability(jmap: &Jmap) -> Value {
     let (max_delay, max_size) = match &jmap.outbound {
         Some(o) => (
             o.config().outbound.max_delayed_send_secs,
@@ -58,7 +58,7 @@ fn submission_account_capability(jmap: &Jmap) -> Value {
     json!({ "maxDelayedSend": max_delay, "submissionExtensions": extensions })
 }
 
-fn mail_account_capability() -> Value {
+pub fn mail_account_capability() -> Value {
     json!({
         "maxMailboxesPerEmail": null,
         "maxMailboxDepth": 10,

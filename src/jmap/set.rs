@@ -714,6 +714,7 @@ mod store_tests {
             created_ids: ids,
             budget: crate::jmap::response::Budget::unlimited(),
             index_deadline: std::time::Instant::now(),
+            shared: None,
         };
         let Value::Object(a) = a else { panic!() };
         smol::block_on(set(&mut ctx, a, Notes))

@@ -18,7 +18,7 @@ use std::collections::HashSet;
 const PREVIEW_BYTES: usize = 255;
 
 pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
-    let acct = ctx.account(&a)?;
+    let (acct, access) = ctx.access(&a)?;
     args::only(&a, &["accountId", "filter", "emailIds"])?;
     let parsed = query_filter::parse(ctx, a.get("filter"))?;
     let ids = args::opt_str_list(&a, "emailIds")?
@@ -70,7 +70,11 @@ pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
             let mut not_found = Vec::new();
             for (wire, id) in wanted {
                 let found = match id {
-                    Some(id) => r.email_state(acct, id)?.map(|st| (id, st)),
+                    // A grantee gets snippets of readable messages only (access.rs).
+                    Some(id) => r
+                        .email_state(acct, id)?
+                        .filter(|st| access.reads(st))
+                        .map(|st| (id, st)),
                     None => None,
                 };
                 let Some((id, st)) = found else {

@@ -7,7 +7,7 @@ use crate::store::model::{DataType, IdKind};
 use serde_json::{Value, json};
 
 pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
-    let acct = ctx.account(&a)?;
+    let (acct, access) = ctx.access(&a)?;
     let g = get::parse(ctx, &a, &[], &["id", "emailIds"])?;
     let Some(ids) = g.ids else {
         // RFC 8620 §5.1 allows ids: null; threads are fetched by id in practice, so list all.
@@ -27,7 +27,8 @@ pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
                         out.push((t, m));
                     }
                 }
-                Ok((r.state(acct, DataType::Thread)?, out))
+                let out = visible_threads(r, acct, &access, out)?;
+                Ok((access.state(r.state(acct, DataType::Thread)?), out))
             })
             .await?;
         let list = all
@@ -50,9 +51,13 @@ pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
                     Some(n) => r.thread(acct, n)?.map(|m| (n, m)),
                     None => None,
                 };
+                let members = match members {
+                    Some(m) => visible_threads(r, acct, &access, vec![m])?.pop(),
+                    None => None,
+                };
                 out.push((s, members));
             }
-            Ok((r.state(acct, DataType::Thread)?, out))
+            Ok((access.state(r.state(acct, DataType::Thread)?), out))
         })
         .await?;
     let mut list = Vec::new();
@@ -64,6 +69,32 @@ pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
         }
     }
     Ok(get::response(&ctx.account_id(), state, list, not_found))
+}
+
+/// A thread as a grantee sees it: its readable members only; none readable, no thread
+/// (access.rs).
+fn visible_threads(
+    r: &crate::store::Reader,
+    acct: u32,
+    access: &super::access::Access,
+    threads: Vec<(u32, Vec<u32>)>,
+) -> crate::store::Result<Vec<(u32, Vec<u32>)>> {
+    if access.reads_all() {
+        return Ok(threads);
+    }
+    let mut out = Vec::with_capacity(threads.len());
+    for (t, members) in threads {
+        let mut keep = Vec::with_capacity(members.len());
+        for m in members {
+            if r.email_state(acct, m)?.is_some_and(|st| access.reads(&st)) {
+                keep.push(m);
+            }
+        }
+        if !keep.is_empty() {
+            out.push((t, keep));
+        }
+    }
+    Ok(out)
 }
 
 fn render(id: u32, members: &[u32], props: Option<&[String]>) -> Value {

@@ -24,6 +24,7 @@ pub use self::redb::read::Reader;
 pub use self::redb::read_addresses::Recipient;
 pub use self::redb::read_stats::Usage;
 pub use self::redb::recover::Health;
+pub use self::redb::shares::{Grant, MAX_GRANTS_PER_OWNER, ShareNote};
 pub use self::redb::tables::SCHEMA_VERSION;
 pub use self::redb::tables::{QUEUE_OWNER, slot};
 pub use self::redb::tokens::{Token, TokenKind};
@@ -32,6 +33,7 @@ pub use error::{Result, StoreError};
 pub use mail::address::{normalize_address, normalize_domain};
 pub use mail::blob::hex_sha256;
 pub use mail::mailbox::VALID_ROLES;
+pub use mail::rights::Rights;
 
 use self::redb::commit::{self, FnJob, Job, JobSender};
 use model::{AccountId, DataType};

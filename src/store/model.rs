@@ -26,10 +26,12 @@ pub enum DataType {
     SieveScript = 12,
     /// Quota objects (RFC 9425): their `used` figures and limits.
     Quota = 20,
+    /// Share notifications (RFC 9670 §5; issue #16).
+    ShareNotification = 21,
 }
 
 impl DataType {
-    pub const ALL: [DataType; 10] = [
+    pub const ALL: [DataType; 11] = [
         DataType::Mailbox,
         DataType::Email,
         DataType::Thread,
@@ -40,6 +42,7 @@ impl DataType {
         DataType::EmailDelivery,
         DataType::SieveScript,
         DataType::Quota,
+        DataType::ShareNotification,
     ];
     pub fn from_u8(v: u8) -> Option<DataType> {
         DataType::ALL.into_iter().find(|t| *t as u8 == v)
@@ -57,6 +60,7 @@ impl DataType {
             DataType::EmailDelivery => "EmailDelivery",
             DataType::SieveScript => "SieveScript",
             DataType::Quota => "Quota",
+            DataType::ShareNotification => "ShareNotification",
         }
     }
 }
@@ -95,6 +99,8 @@ pub enum IdKind {
     Submission,
     /// Quota objects (RFC 9425): `qa` storage, `qb` message count.
     Quota,
+    /// ShareNotification (RFC 9670 §5).
+    ShareNote,
 }
 
 const B32: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
@@ -109,6 +115,7 @@ impl IdKind {
             IdKind::Identity => 'i',
             IdKind::Submission => 's',
             IdKind::Quota => 'q',
+            IdKind::ShareNote => 'n',
         }
     }
     pub fn encode(self, n: u32) -> String {

@@ -1,10 +1,12 @@
 //! Email/copy (RFC 8621 §4.7, RFC 8620 §5.4): copies emails from another account the user can
 //! access, setting only mailboxIds, keywords and receivedAt. §5.4 requires `accountId` to differ
-//! from `fromAccountId`; today every user can access exactly one account (their own), so every
-//! call ends in an argument error, but the copy itself is complete for when accounts are shared:
-//! the source message is read and parsed before the transaction and stored in the target through
-//! `ingest::insert`, like an import; `onSuccessDestroyOriginal` then destroys the originals with
-//! an implicit Email/set.
+//! from `fromAccountId`. Either side may be an account shared with the user (issue #16,
+//! `access.rs`): the source message must be readable there (else notFound), and a shared target
+//! checks its rights like Email/set (`share_set::Guarded`: mayAddItems on the mailboxes,
+//! maySetSeen/maySetKeywords for the keywords). The source message is read and parsed before
+//! the transaction and stored in the target through `ingest::insert`, like an import;
+//! `onSuccessDestroyOriginal` then destroys the originals with an implicit Email/set in the
+//! source account, which needs mayRemoveItems there.
 
 use super::set::{PREPARED_KEY, store_prepared, take_prepared};
 use crate::ingest::{self, Prepared};
@@ -52,16 +54,17 @@ pub async fn copy(ctx: &mut Ctx<'_>, a: Args) -> Result<Responses, MethodError> 
         ],
     )?;
     let from_s = args::req_str(&a, "fromAccountId")?.to_string();
-    let from = match IdKind::Account.decode(&from_s) {
-        Some(n) if n == ctx.user.id => n,
-        _ => {
-            return Err(MethodError::new(
-                "fromAccountNotFound",
-                "The fromAccountId does not name an account you can access",
-            ));
-        }
+    let not_found = || {
+        MethodError::new(
+            "fromAccountNotFound",
+            "The fromAccountId does not name an account you can access",
+        )
     };
-    let to = ctx.account(&a)?;
+    let from = IdKind::Account.decode(&from_s).ok_or_else(not_found)?;
+    let from_access = crate::jmap::access::load_for(ctx, from)
+        .await?
+        .ok_or_else(not_found)?;
+    let (to, to_access) = ctx.access(&a)?;
     if from == to {
         return Err(MethodError::invalid_arguments(
             "accountId must differ from fromAccountId (RFC 8620 §5.4); to file an email in \
@@ -97,11 +100,15 @@ pub async fn copy(ctx: &mut Ctx<'_>, a: Args) -> Result<Responses, MethodError> 
         let src = obj.get("id").and_then(Value::as_str).map(str::to_string);
         let found = match src.as_deref().and_then(|s| IdKind::Email.decode(s)) {
             Some(n) => {
+                let fa = from_access.clone();
                 ctx.jmap
                     .store
                     .read(move |r| match r.email_state(from, n)? {
-                        Some(st) => Ok(r.blob(from, &st.blob)?.map(|b| (b, st.received_at))),
-                        None => Ok(None),
+                        // Only a message the user may read in the source account.
+                        Some(st) if fa.reads(&st) => {
+                            Ok(r.blob(from, &st.blob)?.map(|b| (b, st.received_at)))
+                        }
+                        _ => Ok(None),
                     })
                     .await?
             }
@@ -126,14 +133,27 @@ pub async fn copy(ctx: &mut Ctx<'_>, a: Args) -> Result<Responses, MethodError> 
         set_args.insert("ifInState".into(), s.clone());
     }
     set_args.insert("create".into(), Value::Object(create));
-    let out = set::set(
-        ctx,
-        set_args,
-        Copy {
-            prepared: Arc::new(prepared),
-        },
-    )
-    .await?;
+    let handler = Copy {
+        prepared: Arc::new(prepared),
+    };
+    let out = match to_access {
+        crate::jmap::access::Access::Own => set::set(ctx, set_args, handler).await?,
+        access => {
+            let grantee = ctx.user.id;
+            set::set(
+                ctx,
+                set_args,
+                crate::jmap::share_set::Guarded {
+                    inner: handler,
+                    access,
+                    kind: crate::jmap::share_set::Kind::Email,
+                    grantee,
+                },
+            )
+            .await?
+        }
+    };
+    let _ = to;
     let r = &out.response;
     let mut responses = vec![(
         "Email/copy".to_string(),
@@ -158,7 +178,14 @@ pub async fn copy(ctx: &mut Ctx<'_>, a: Args) -> Result<Responses, MethodError> 
         if let Some(s) = a.get("destroyFromIfInState") {
             d.insert("ifInState".into(), s.clone());
         }
-        responses.push(("Email/set".to_string(), super::set::set(ctx, d).await?));
+        // The implicit Email/set runs in the source account, with its access (access.rs).
+        let saved = ctx.shared.take();
+        if !matches!(from_access, crate::jmap::access::Access::Own) {
+            ctx.shared = Some((from, Arc::new(from_access)));
+        }
+        let r = super::set::set(ctx, d).await;
+        ctx.shared = saved;
+        responses.push(("Email/set".to_string(), r?));
     }
     Ok(responses)
 }

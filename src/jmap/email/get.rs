@@ -244,7 +244,7 @@ impl Wanted {
 }
 
 pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
-    let acct = ctx.account(&a)?;
+    let (acct, access) = ctx.access(&a)?;
     let mut known: Vec<&str> = META_PROPERTIES.to_vec();
     known.extend_from_slice(&BODY_PROPERTIES);
     let g = get::parse(
@@ -265,7 +265,24 @@ pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
         None => {
             // ids: null means all (RFC 8620 §5.1), bounded by maxObjectsInGet.
             let max = ctx.jmap.limits.max_objects_in_get;
-            let all = ctx.jmap.store.read(move |r| r.all_emails(acct)).await?;
+            let a2 = access.clone();
+            let all = ctx
+                .jmap
+                .store
+                .read(move |r| {
+                    let mut all = r.all_emails(acct)?;
+                    if !a2.reads_all() {
+                        let mut keep = Vec::new();
+                        for (at, id) in all {
+                            if r.email_state(acct, id)?.is_some_and(|st| a2.reads(&st)) {
+                                keep.push((at, id));
+                            }
+                        }
+                        all = keep;
+                    }
+                    Ok(all)
+                })
+                .await?;
             if all.len() > max {
                 return Err(MethodError::request_too_large(format!(
                     "the account has more than {max} emails"
@@ -289,7 +306,12 @@ pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
             for s in ids {
                 let found = match IdKind::Email.decode(&s) {
                     Some(n) => match (r.email_state(acct, n)?, r.email_meta(acct, n)?) {
-                        (Some(st), Some(meta)) => Some((n, st, meta)),
+                        // A grantee sees messages of readable mailboxes only (access.rs), and
+                        // only the mailbox ids it can see.
+                        (Some(mut st), Some(meta)) if access.reads(&st) => {
+                            st.mailbox_ids.retain(|m| access.sees_mailbox(*m));
+                            Some((n, st, meta))
+                        }
                         _ => None,
                     },
                     None => None,
@@ -320,7 +342,11 @@ pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
                 }
                 list.push(v);
             }
-            Ok(Some((r.state(acct, DataType::Email)?, list, not_found)))
+            Ok(Some((
+                access.state(r.state(acct, DataType::Email)?),
+                list,
+                not_found,
+            )))
         })
         .await?;
     let Some((state, list, not_found)) = found else {

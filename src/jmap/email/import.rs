@@ -52,7 +52,9 @@ pub fn last_received(s: &Structure<'_>) -> Option<i64> {
 
 pub async fn import(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
     args::only(&a, &["accountId", "ifInState", "emails"])?;
-    let acct = ctx.account(&a)?;
+    // In a shared account the rights apply as for Email/set (share_set.rs): mayAddItems on
+    // every mailbox, maySetSeen/maySetKeywords for the keywords (issue #16).
+    let (acct, access) = ctx.access(&a)?;
     let emails = match a.get("emails") {
         Some(Value::Object(m)) => m.clone(),
         _ => {
@@ -111,14 +113,28 @@ pub async fn import(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
         set_args.insert("ifInState".into(), s.clone());
     }
     set_args.insert("create".into(), Value::Object(create));
-    let out = set::set(
-        ctx,
-        set_args,
-        Import {
-            prepared: Arc::new(prepared),
-        },
-    )
-    .await?;
+    let handler = Import {
+        prepared: Arc::new(prepared),
+    };
+    let out = match access {
+        crate::jmap::access::Access::Own => set::set(ctx, set_args, handler).await?,
+        access => {
+            let (state, grantee) = (access.clone(), ctx.user.id);
+            let mut out = set::set(
+                ctx,
+                set_args,
+                crate::jmap::share_set::Guarded {
+                    inner: handler,
+                    access,
+                    kind: crate::jmap::share_set::Kind::Email,
+                    grantee,
+                },
+            )
+            .await?;
+            crate::jmap::share_set::shared_states(&mut out.response, &state);
+            out
+        }
+    };
     let r = out.response;
     Ok(json!({
         "accountId": r["accountId"],

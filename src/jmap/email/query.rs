@@ -7,6 +7,7 @@ use super::query_filter::{self, Cond};
 use super::query_run::{self, Plan};
 use super::query_sort::{self, Property};
 use crate::jmap::Ctx;
+use crate::jmap::access::Access;
 use crate::jmap::args::{self, Args};
 use crate::jmap::error::MethodError;
 use crate::jmap::query::{Comparator, Filter, QueryRequest};
@@ -32,11 +33,46 @@ pub fn plan(
     })
 }
 
+/// A grantee's filter (access.rs): the client's filter AND "in one of the readable
+/// mailboxes", so the index, the sorts and the window only ever see readable messages. Thread
+/// conditions are refused: they would answer about members the grantee cannot read.
+pub fn restrict(
+    access: &Access,
+    filter: Option<Filter<Cond>>,
+) -> Result<Option<Filter<Cond>>, MethodError> {
+    let Some(readable) = access.readable_mailboxes() else {
+        return Ok(filter);
+    };
+    let mut filter = filter;
+    if let Some(f) = &mut filter {
+        f.visit_mut(&mut |c: &mut Cond| match c {
+            Cond::AllInThread(_) | Cond::SomeInThread(_) | Cond::NoneInThread(_) => {
+                Err(MethodError::unsupported_filter(
+                    "thread keyword conditions are not available in mailboxes shared with you",
+                ))
+            }
+            _ => Ok(()),
+        })?;
+    }
+    let mut within: Vec<Filter<Cond>> = readable
+        .into_iter()
+        .map(|m| Filter::Cond(Cond::InMailbox(Some(m))))
+        .collect();
+    if within.is_empty() {
+        within.push(Filter::Cond(Cond::InMailbox(None)));
+    }
+    let within = Filter::Or(within);
+    Ok(Some(match filter {
+        Some(f) => Filter::And(vec![within, f]),
+        None => within,
+    }))
+}
+
 pub async fn query(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
-    let acct = ctx.account(&a)?;
+    let (acct, access) = ctx.access(&a)?;
     let q = QueryRequest::<Cond, Property>::parse(ctx, &a, &EXTRA_ARGS)?;
     let window = q.window;
-    let plan = plan(&a, q.filter, q.sort)?;
+    let plan = plan(&a, restrict(&access, q.filter)?, q.sort)?;
     let stop_after = window.stop_after(Some(MAX_LIMIT));
     let snap = query_run::snapshot(ctx, acct, &plan).await?;
     let (state, ids) = ctx
@@ -45,6 +81,7 @@ pub async fn query(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
         .read(move |r| {
             Ok((|| {
                 let state = query_run::query_state(r, &snap, acct, &plan)?;
+                let state = access.state(state);
                 let ids = query_run::run(r, &snap, acct, &plan, stop_after)?;
                 Ok::<_, MethodError>((state, ids))
             })())

@@ -19,17 +19,18 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 
 pub async fn query_changes(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
-    let acct = ctx.account(&a)?;
+    let (acct, access) = ctx.access(&a)?;
     let q = QueryChangesRequest::<Cond, Property>::parse(ctx, &a, &EXTRA_ARGS)?;
     let since = q.since.since;
-    let plan = plan(&a, q.filter, q.sort)?;
+    access.check_since(since)?;
+    let plan = plan(&a, super::query::restrict(&access, q.filter)?, q.sort)?;
     let snap = query_run::snapshot(ctx, acct, &plan).await?;
     let (new_state, changed, ids) = ctx
         .jmap
         .store
         .read(move |r| {
             Ok((|| {
-                let new_state = query_run::query_state(r, &snap, acct, &plan)?;
+                let new_state = access.state(query_run::query_state(r, &snap, acct, &plan)?);
                 let changes = |ty| match r.changes(acct, ty, since, usize::MAX) {
                     Ok(Some(c)) => Ok(c),
                     Ok(None) => Err(MethodError::cannot_calculate_changes()),

@@ -248,15 +248,31 @@ async fn prepare_creates(
 }
 
 pub async fn set(ctx: &mut Ctx<'_>, mut a: Args) -> Result<Value, MethodError> {
-    let acct = ctx.account(&a)?;
+    let (acct, access) = ctx.access(&a)?;
+    crate::jmap::share_set::translate_if_in_state(ctx, acct, &access, DataType::Email, &mut a)
+        .await?;
     let prepared = prepare_creates(ctx, acct, &mut a).await?;
-    let out = set::set(
-        ctx,
-        a,
-        EmailSet {
-            prepared: Arc::new(prepared),
-        },
-    )
-    .await?;
+    let handler = EmailSet {
+        prepared: Arc::new(prepared),
+    };
+    let out = match access {
+        crate::jmap::access::Access::Own => set::set(ctx, a, handler).await?,
+        access => {
+            let (state, grantee) = (access.clone(), ctx.user.id);
+            let mut out = set::set(
+                ctx,
+                a,
+                crate::jmap::share_set::Guarded {
+                    inner: handler,
+                    access,
+                    kind: crate::jmap::share_set::Kind::Email,
+                    grantee,
+                },
+            )
+            .await?;
+            crate::jmap::share_set::shared_states(&mut out.response, &state);
+            out
+        }
+    };
     Ok(out.response)
 }

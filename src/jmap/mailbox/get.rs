@@ -6,7 +6,7 @@ use crate::jmap::{Ctx, get};
 use crate::store::model::{DataType, IdKind, Mailbox};
 use serde_json::{Map, Value, json};
 
-pub const PROPERTIES: [&str; 11] = [
+pub const PROPERTIES: [&str; 12] = [
     "id",
     "name",
     "parentId",
@@ -18,6 +18,8 @@ pub const PROPERTIES: [&str; 11] = [
     "unreadThreads",
     "myRights",
     "isSubscribed",
+    // RFC 9670 §3 (issue #16): the owner's grants; null for a grantee.
+    "shareWith",
 ];
 
 pub fn to_json(m: &Mailbox) -> Map<String, Value> {
@@ -51,13 +53,21 @@ pub fn to_json(m: &Mailbox) -> Map<String, Value> {
 }
 
 pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
-    let acct = ctx.account(&a)?;
+    let (acct, access) = ctx.access(&a)?;
     let g = get::parse(ctx, &a, &[], &PROPERTIES)?;
-    let (state, all) = ctx
+    let (state, all, grants) = ctx
         .jmap
         .store
-        .read(move |r| Ok((r.state(acct, DataType::Mailbox)?, r.mailboxes(acct)?)))
+        .read(move |r| {
+            Ok((
+                r.state(acct, DataType::Mailbox)?,
+                r.mailboxes(acct)?,
+                r.shares_of(acct)?,
+            ))
+        })
         .await?;
+    let (state, all) = (access.state(state), access.visible_mailboxes(all));
+    let full = access.full();
     let (list, not_found) = get::pick(
         g,
         &all,
@@ -66,7 +76,20 @@ pub async fn get(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
                 .decode(id)
                 .and_then(|n| all.iter().find(|m| m.id == n))
         },
-        to_json,
+        |m| {
+            let mut v = to_json(m);
+            v.insert("myRights".into(), json!(access.rights(m.id).to_map()));
+            let mine: Vec<_> = grants
+                .iter()
+                .filter(|g| full && g.mailbox == Some(m.id))
+                .copied()
+                .collect();
+            v.insert(
+                "shareWith".into(),
+                crate::jmap::share_set::share_with_json(&mine),
+            );
+            v
+        },
     );
     Ok(get::response(&ctx.account_id(), state, list, not_found))
 }

@@ -192,7 +192,7 @@ fn run(q: &Shape<'_>, all: &[Mailbox]) -> Vec<u32> {
 }
 
 pub async fn query(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
-    let acct = ctx.account(&a)?;
+    let (acct, access) = ctx.access(&a)?;
     let q = QueryRequest::<Cond, Sort>::parse(ctx, &a, &TREE_ARGS)?;
     let (as_tree, filter_as_tree) = Shape::tree(&a)?;
     let (state, all) = ctx
@@ -200,6 +200,7 @@ pub async fn query(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
         .store
         .read(move |r| Ok((r.state(acct, DataType::Mailbox)?, r.mailboxes(acct)?)))
         .await?;
+    let (state, all) = (access.state(state), access.visible_mailboxes(all));
     let shape = Shape {
         filter: q.filter.as_ref(),
         sorts: &q.sort,
@@ -211,10 +212,11 @@ pub async fn query(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
 }
 
 pub async fn query_changes(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
-    let acct = ctx.account(&a)?;
+    let (acct, access) = ctx.access(&a)?;
     let q = QueryChangesRequest::<Cond, Sort>::parse(ctx, &a, &TREE_ARGS)?;
     let (as_tree, filter_as_tree) = Shape::tree(&a)?;
     let since = q.since.since;
+    access.check_since(since)?;
     let (state, all, rows) = ctx
         .jmap
         .store
@@ -225,6 +227,7 @@ pub async fn query_changes(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodEr
             })())
         })
         .await??;
+    let (state, all) = (access.state(state), access.visible_mailboxes(all));
     let shape = Shape {
         filter: q.filter.as_ref(),
         sorts: &q.sort,

@@ -13,4 +13,5 @@ pub mod changes;
 pub mod counts;
 pub mod mailbox;
 pub mod quota;
+pub mod rights;
 pub mod thread;

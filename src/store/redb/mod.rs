@@ -23,6 +23,7 @@ pub mod read_stats;
 pub mod recover;
 pub mod schema;
 pub mod send_counts;
+pub mod shares;
 pub mod sieve;
 pub mod tables;
 pub mod tokens;

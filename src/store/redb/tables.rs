@@ -106,7 +106,24 @@ pub const SIEVE_SCRIPTS: TableDefinition<(u32, u32), &[u8]> = TableDefinition::n
 /// error), so one broken script is reported once, not at every delivery.
 pub const SIEVE_REPORTED: TableDefinition<u32, &str> = TableDefinition::new("sieve_reported");
 
+// ---- sharing (issue #16; store operations in store/redb/shares.rs) -------------------------
+
+/// (owner, mailbox or [`WHOLE_ACCOUNT`], grantee) -> (rights bitmask, owner modseq when it was
+/// last changed). Rights 0 is a revoked grant kept for its modseq (the grantee's older states
+/// then get cannotCalculateChanges); at most one row per pair that was ever shared.
+pub const SHARES: TableDefinition<(u32, u32, u32), (u16, u64)> = TableDefinition::new("shares");
+/// (grantee, owner, mailbox or [`WHOLE_ACCOUNT`]) -> the same value: `SHARES` by grantee.
+pub const SHARED_WITH: TableDefinition<(u32, u32, u32), (u16, u64)> =
+    TableDefinition::new("shared_with");
+/// (account, notification id) -> ShareNotification (JSON, RFC 9670 §5): what was shared with
+/// the account or taken away; the account destroys them when read.
+pub const SHARE_NOTES: TableDefinition<(u32, u32), &[u8]> = TableDefinition::new("share_notes");
+/// The mailbox number of a grant of a whole account (a shared account such as family@).
+pub const WHOLE_ACCOUNT: u32 = u32::MAX;
+
 pub mod slot {
+    /// ShareNotification ids (store/redb/shares.rs).
+    pub const NEXT_SHARE_NOTE: u8 = 10;
     /// The account's modseq: bumped by every change of any type.
     pub const MODSEQ: u8 = 0;
     pub const NEXT_MAILBOX: u8 = 1;

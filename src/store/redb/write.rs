@@ -173,6 +173,7 @@ impl<'t> Writer<'t> {
         self.forget_alias_target(acct)?;
         self.forget_identities(acct)?;
         self.forget_sieve_scripts(acct)?;
+        self.forget_shares(acct)?;
         self.junk_forget_account(acct)?;
         self.quota_forget_account(acct)?;
         self.send_forget_account(acct)?;
@@ -525,6 +526,7 @@ impl<'t> Writer<'t> {
         {
             return Err(StoreError::Conflict("mailboxHasEmail".into()));
         }
+        self.forget_mailbox_shares(acct, id)?;
         self.mailboxes
             .remove((acct, id))?
             .ok_or(StoreError::NotFound)?;
