@@ -4,12 +4,20 @@
 //! backend (docs/ARCHITECTURE.md "A second backend") would call the same functions, so two
 //! backends cannot disagree on a rule.
 //!
-//! Nothing here opens a table or a transaction: every function takes values and returns values.
+//! Nothing here opens a table or a transaction: the rules take values and return values, and
+//! the operations (accounts, addresses, blobs, emails, mailboxes, threads, counts, changes) take
+//! the tables they work on, typed by the backend interface (`store/backend.rs`) and declared in
+//! [`tables::Schema`]. Each runs per row monomorphised for the backend's table types (no `dyn`,
+//! no boxing).
 
 pub mod account;
 pub mod address;
 pub mod blob;
+pub mod blob_codec;
 pub mod changes;
 pub mod counts;
+pub mod email;
 pub mod mailbox;
+pub mod read;
+pub mod tables;
 pub mod thread;
