@@ -81,7 +81,7 @@ impl<S: super::tables::Schema> super::tables::Tables<'_, S> {
 /// Every address that delivers to `acct` (a walk of the address table).
 pub fn addresses_of(t: &impl Table<&'static str, u32>, acct: AccountId) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    t.range("", "\u{10FFFF}", |a, owner| {
+    t.range("", super::domains::STR_MAX, |a, owner| {
         if owner == acct {
             out.push(a.to_string());
         }

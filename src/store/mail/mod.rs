@@ -16,6 +16,7 @@ pub mod blob;
 pub mod blob_codec;
 pub mod changes;
 pub mod counts;
+pub mod domains;
 pub mod email;
 pub mod mailbox;
 pub mod read;
