@@ -18,6 +18,7 @@ pub mod changes;
 pub mod counts;
 pub mod domains;
 pub mod email;
+pub mod identity;
 pub mod mailbox;
 pub mod read;
 pub mod tables;
