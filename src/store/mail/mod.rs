@@ -20,6 +20,7 @@ pub mod domains;
 pub mod email;
 pub mod identity;
 pub mod mailbox;
+pub mod push;
 pub mod read;
 pub mod tables;
 pub mod thread;
