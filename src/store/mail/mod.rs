@@ -24,3 +24,4 @@ pub mod push;
 pub mod read;
 pub mod tables;
 pub mod thread;
+pub mod uploads;
