@@ -76,6 +76,9 @@ impl Field for (&'static str, u32) {
 impl Field for (u32, &'static str) {
     type View<'a> = (u32, &'a str);
 }
+impl Field for (&'static str, u8) {
+    type View<'a> = (&'a str, u8);
+}
 
 /// One ordered table as seen through a snapshot or a write transaction.
 pub trait Table<K: Field, V: Field> {

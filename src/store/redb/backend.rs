@@ -129,6 +129,14 @@ tables!(
     ((u32, &'static str), (i64, u64)),
     // PUSH_SUBSCRIPTIONS, APP_PASSWORDS: (account, name) -> record
     ((u32, &'static str), &'static [u8]),
+    // OUTBOUND: queue id -> QueuedMessage
+    (u64, &'static [u8]),
+    // DKIM_KEYS: (domain, algorithm) -> DkimKey
+    ((&'static str, u8), &'static [u8]),
+    // VACATION_REPLIES, SENT_TO: (account, address) -> time
+    ((u32, &'static str), i64),
+    // INDEX_MARKS: account -> modseq
+    (u32, u64),
 );
 
 /// The redb types of the mail tables, for the mail operations (`store/mail/`).
