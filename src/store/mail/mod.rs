@@ -29,6 +29,7 @@ pub mod oauth_clients;
 pub mod outbound;
 pub mod push;
 pub mod read;
+pub mod stats;
 pub mod tables;
 pub mod thread;
 pub mod tokens;
