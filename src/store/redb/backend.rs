@@ -182,3 +182,49 @@ impl<'t> Writer<'t> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::mail::domains::STR_MAX;
+    use crate::store::mail::tables::{any, exists};
+
+    const T: redb::TableDefinition<(u32, &str), i64> = redb::TableDefinition::new("t");
+
+    /// The contract of `store/backend.rs` on redb: borrowed string keys, tuple order, inclusive
+    /// bounds, early stop, and the reverse walk.
+    #[test]
+    fn ranges_over_borrowed_keys_in_tuple_order()
+    -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let db = redb::Database::create(dir.path().join("db"))?;
+        let tx = Backend::begin_write(&db)?;
+        {
+            let mut t = tx.open_table(T)?;
+            for (a, k, v) in [(1, "b", 2), (1, "a", 1), (2, "a", 3), (1, "c", 4)] {
+                let key = k.to_string();
+                TableMut::insert(&mut t, (a, key.as_str()), v)?;
+            }
+            TableMut::remove(&mut t, (1, "c"))?;
+        }
+        Backend::commit(&db, tx)?;
+        let rx = Backend::begin_read(&db)?;
+        let t = rx.open_table(T)?;
+        assert_eq!(Table::get(&t, (1, "b"), |v| v)?, Some(2));
+        assert!(!exists(&t, (1, "c"))?, "removed");
+        let mut rows = Vec::new();
+        Table::range(&t, (1, ""), (1, STR_MAX), |(a, k), v| {
+            rows.push((a, k.to_string(), v));
+            Ok(true)
+        })?;
+        assert_eq!(rows, vec![(1, "a".into(), 1), (1, "b".into(), 2)]);
+        let mut newest = Vec::new();
+        Table::range_rev(&t, (0, ""), (u32::MAX, STR_MAX), |(a, k), _| {
+            newest.push((a, k.to_string()));
+            Ok(newest.len() < 2)
+        })?;
+        assert_eq!(newest, vec![(2, "a".into()), (1, "b".into())]);
+        assert!(!any(&t, (3, ""), (3, STR_MAX))?);
+        Ok(())
+    }
+}
