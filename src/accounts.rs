@@ -90,6 +90,7 @@ pub enum Command {
     /// Quotas (`mailnook quota`, `quota/admin.rs`).
     Quota {
         quota: crate::quota::admin::QuotaCommand,
+    },
     /// Sharing: mailbox grants and shared-account members (`mailnook share`, `share_admin.rs`).
     Share {
         share: crate::share_admin::ShareCommand,

@@ -4,7 +4,9 @@
 //! them as case-sensitive); domains in Unicode form (RFC 5890), so `xn--tda.test` and `ü.test`
 //! are one domain.
 
+use crate::store::backend::{Table, TableMut};
 use crate::store::error::{Result, StoreError};
+use crate::store::model::AccountId;
 
 /// The canonical form of a domain: lower case, Unicode labels (so `xn--tda.test` and `ü.test`
 /// are one domain, RFC 5890; SMTPUTF8 clients send either form).
@@ -61,6 +63,31 @@ pub fn normalize_domain(domain: &str) -> Result<String> {
 /// The domain part of a canonical address (empty without `@`).
 pub fn domain_of(address: &str) -> &str {
     address.rsplit_once('@').map(|(_, d)| d).unwrap_or("")
+}
+
+impl<S: super::tables::Schema> super::tables::Tables<'_, S> {
+    /// Adds an address (alias) that delivers to `acct`.
+    pub fn add_address(&mut self, acct: AccountId, address: &str) -> Result<()> {
+        let a = address.trim().to_lowercase();
+        if super::tables::exists(&*self.addresses, a.as_str())? {
+            return Err(StoreError::Conflict(format!(
+                "the address {a} is already in use"
+            )));
+        }
+        self.addresses.insert(a.as_str(), acct)
+    }
+}
+
+/// Every address that delivers to `acct` (a walk of the address table).
+pub fn addresses_of(t: &impl Table<&'static str, u32>, acct: AccountId) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    t.range("", super::domains::STR_MAX, |a, owner| {
+        if owner == acct {
+            out.push(a.to_string());
+        }
+        Ok(true)
+    })?;
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 /// A counter of an account (modseq, next ids, type states); 0 when never set.
 pub fn counter(t: &impl Table<(u32, u8), u64>, acct: AccountId, s: u8) -> Result<u64> {
-    Ok(t.get((acct, s))?.unwrap_or(0))
+    Ok(t.get((acct, s), |v| v)?.unwrap_or(0))
 }
 
 /// Appends a change at a fresh modseq and raises the type's state. Returns the modseq.
@@ -54,7 +54,7 @@ pub fn since(
     let mut new_modseq = high;
     let mut has_more = false;
     let (lo, hi) = ((acct, ty as u8, since + 1), (acct, ty as u8, u64::MAX));
-    changes.range(lo, hi, &mut |(_, _, modseq), (id, kind)| {
+    changes.range(lo, hi, |(_, _, modseq), (id, kind)| {
         let Some(kind) = ChangeKind::from_u8(kind) else {
             return Ok(true);
         };
@@ -106,7 +106,7 @@ pub fn rows_since(
 ) -> Result<Vec<Change>> {
     let mut out = Vec::new();
     let (lo, hi) = ((acct, ty as u8, since + 1), (acct, ty as u8, u64::MAX));
-    changes.range(lo, hi, &mut |(_, _, modseq), (id, kind)| {
+    changes.range(lo, hi, |(_, _, modseq), (id, kind)| {
         if let Some(kind) = ChangeKind::from_u8(kind) {
             out.push(Change { modseq, id, kind });
         }

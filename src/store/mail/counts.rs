@@ -6,6 +6,7 @@
 //! [`adjust`] keeps them in the same transaction as the change that moves them, over the
 //! backend interface (`store/backend.rs`): tables `MAILBOXES` and `MAILBOX_THREADS`.
 
+use super::tables::{Records, json};
 use crate::store::backend::TableMut;
 use crate::store::error::{Result, StoreError};
 use crate::store::model::{AccountId, EmailState, Mailbox, MailboxCounts};
@@ -15,7 +16,7 @@ use std::collections::BTreeMap;
 /// destroyed email) for one email of `thread`. Returns the mailboxes whose counts changed; the
 /// caller logs a `CountsUpdated` change for each.
 pub fn adjust(
-    mailboxes: &mut impl TableMut<(u32, u32), Vec<u8>>,
+    mailboxes: &mut impl TableMut<(u32, u32), &'static [u8]>,
     mailbox_threads: &mut impl TableMut<(u32, u32, u32), (u32, u32)>,
     acct: AccountId,
     thread: u32,
@@ -29,15 +30,16 @@ pub fn adjust(
         let unread = st.is_unread();
         for m in &st.mailbox_ids {
             if !touched.contains_key(m) {
-                let raw = mailboxes.get((acct, *m))?.ok_or(StoreError::NotFound)?;
-                let mb: Mailbox = serde_json::from_slice(&raw)?;
+                let mb: Mailbox = mailboxes.record((acct, *m))?.ok_or(StoreError::NotFound)?;
                 let before = mb.counts;
                 touched.insert(*m, (mb, before));
             }
             let Some((mb, _)) = touched.get_mut(m) else {
                 continue;
             };
-            let before = mailbox_threads.get((acct, *m, thread))?.unwrap_or((0, 0));
+            let before = mailbox_threads
+                .get((acct, *m, thread), |v| v)?
+                .unwrap_or((0, 0));
             let (e2, u2) = apply(&mut mb.counts, before, sign, unread);
             if e2 == 0 {
                 mailbox_threads.remove((acct, *m, thread))?;
@@ -49,7 +51,7 @@ pub fn adjust(
     let mut changed = Vec::new();
     for (id, (mb, before)) in touched {
         if before != mb.counts {
-            mailboxes.insert((acct, id), serde_json::to_vec(&mb)?)?;
+            mailboxes.insert((acct, id), &json(&mb)?)?;
             changed.push(id);
         }
     }

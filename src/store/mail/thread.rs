@@ -7,6 +7,7 @@
 //! last member) so that a new message joins a long thread without reading every member
 //! (issue #20): [`appends`] says when that shortcut gives the same order as [`order`].
 
+use super::tables::{Records, exists, json};
 use crate::store::backend::{Table, TableMut};
 use crate::store::error::{Result, StoreError};
 use crate::store::model::{AccountId, EmailMeta, EmailState};
@@ -16,13 +17,13 @@ use crate::store::model::{AccountId, EmailMeta, EmailState};
 /// in existence (table `THREAD_REFS`, checked against `THREADS`).
 pub fn join(
     refs: &impl Table<(u32, u128), u32>,
-    threads: &impl Table<(u32, u32), Vec<u8>>,
+    threads: &impl Table<(u32, u32), &'static [u8]>,
     acct: AccountId,
     keys: &[u128],
 ) -> Result<Option<u32>> {
     for key in keys {
-        if let Some(t) = refs.get((acct, *key))?
-            && threads.get((acct, t))?.is_some()
+        if let Some(t) = refs.get((acct, *key), |v| v)?
+            && exists(threads, (acct, t))?
         {
             return Ok(Some(t));
         }
@@ -34,14 +35,17 @@ pub fn join(
 /// find it; a key already naming a live thread keeps it (thread ids never change).
 pub fn remember(
     refs: &mut impl TableMut<(u32, u128), u32>,
-    threads: &impl Table<(u32, u32), Vec<u8>>,
+    threads: &impl Table<(u32, u32), &'static [u8]>,
     acct: AccountId,
     keys: &[u128],
     thread: u32,
 ) -> Result<()> {
     for key in keys {
-        let known = refs.get((acct, *key))?;
-        if known.is_none_or(|t| threads.get((acct, t)).ok().flatten().is_none()) {
+        let live = match refs.get((acct, *key), |v| v)? {
+            Some(t) => exists(threads, (acct, t))?,
+            None => false,
+        };
+        if !live {
             refs.insert((acct, *key), thread)?;
         }
     }
@@ -51,9 +55,9 @@ pub fn remember(
 /// Reorders a thread from its members' records and stores the order and tail (tables
 /// `EMAILS`, `EMAIL_META` read; `THREADS`, `THREAD_TAILS` written), over the backend interface.
 pub fn rebuild(
-    emails: &impl Table<(u32, u32), Vec<u8>>,
-    email_meta: &impl Table<(u32, u32), Vec<u8>>,
-    threads: &mut impl TableMut<(u32, u32), Vec<u8>>,
+    emails: &impl Table<(u32, u32), &'static [u8]>,
+    email_meta: &impl Table<(u32, u32), &'static [u8]>,
+    threads: &mut impl TableMut<(u32, u32), &'static [u8]>,
     tails: &mut impl TableMut<(u32, u32), Tail>,
     acct: AccountId,
     thread: u32,
@@ -66,12 +70,8 @@ pub fn rebuild(
     );
     let mut all = Vec::with_capacity(members.len());
     for m in members {
-        let raw = emails.get((acct, m))?.ok_or(StoreError::NotFound)?;
-        let st: EmailState = serde_json::from_slice(&raw)?;
-        let meta: EmailMeta = match email_meta.get((acct, m))? {
-            Some(v) => serde_json::from_slice(&v)?,
-            None => EmailMeta::default(),
-        };
+        let st: EmailState = emails.record((acct, m))?.ok_or(StoreError::NotFound)?;
+        let meta: EmailMeta = email_meta.record((acct, m))?.unwrap_or_default();
         all.push(Member {
             id: m,
             at: st.received_at,
@@ -85,7 +85,7 @@ pub fn rebuild(
         Some(t) => tails.insert((acct, thread), t)?,
         None => tails.remove((acct, thread))?,
     };
-    threads.insert((acct, thread), serde_json::to_vec(&ids)?)?;
+    threads.insert((acct, thread), &json(&ids)?)?;
     Ok(())
 }
 

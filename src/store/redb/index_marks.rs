@@ -2,15 +2,17 @@
 //! per account, the modseq up to which every Email change is reflected in the index, and the
 //! generation (a random number) of the index those marks describe. The indexer writes the marks
 //! only after the index commit that contains the changes, so a crash between the two leaves the
-//! mark behind, and the next start simply indexes those changes again.
+//! mark behind, and the next start simply indexes those changes again. The rows are read and
+//! written through the backend interface (`store/mail/index_marks.rs`).
 
 use super::changes;
 use super::read::{Reader, table};
 use super::tables::*;
 use super::write::Writer;
+use crate::store::backend::{Table, TableMut};
 use crate::store::error::Result;
+use crate::store::mail::index_marks as index;
 use crate::store::model::{AccountId, DataType};
-use redb::ReadableTable;
 use std::collections::BTreeMap;
 
 const GENERATION: &str = "index_generation";
@@ -26,13 +28,10 @@ impl Reader {
     pub fn index_marks(&self) -> Result<IndexMarks> {
         let mut out = IndexMarks::default();
         if let Some(t) = table!(self, META) {
-            out.generation = t.get(GENERATION)?.map(|v| v.value());
+            out.generation = Table::get(&t, GENERATION, |v| v)?;
         }
         if let Some(t) = table!(self, INDEX_MARKS) {
-            for row in t.iter()? {
-                let (k, v) = row?;
-                out.marks.insert(k.value(), v.value());
-            }
+            out.marks = index::marks(&t)?;
         }
         Ok(out)
     }
@@ -50,25 +49,12 @@ impl Reader {
 impl Writer<'_> {
     /// Starts a new index generation: all marks are forgotten (the new index is empty).
     pub fn reset_index_marks(&mut self, generation: u64) -> Result<()> {
-        self.meta.insert(GENERATION, generation)?;
-        let mut t = self.tx.open_table(INDEX_MARKS)?;
-        t.retain(|_, _| false)?;
-        Ok(())
+        TableMut::insert(&mut self.meta, GENERATION, generation)?;
+        index::clear(&mut self.tx.open_table(INDEX_MARKS)?)
     }
 
     /// Records marks after an index commit; `None` removes an account's mark (account gone).
     pub fn set_index_marks(&mut self, marks: &[(AccountId, Option<u64>)]) -> Result<()> {
-        let mut t = self.tx.open_table(INDEX_MARKS)?;
-        for (acct, mark) in marks {
-            match mark {
-                Some(m) => {
-                    t.insert(*acct, *m)?;
-                }
-                None => {
-                    t.remove(*acct)?;
-                }
-            }
-        }
-        Ok(())
+        index::set(&mut self.tx.open_table(INDEX_MARKS)?, marks)
     }
 }

@@ -3,7 +3,7 @@
 pub mod app_passwords;
 mod backend;
 pub mod backup;
-pub mod blob_codec;
+pub use crate::store::mail::blob_codec;
 pub mod changes;
 pub mod check;
 pub mod commit;

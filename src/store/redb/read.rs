@@ -1,11 +1,14 @@
-//! Read operations on one consistent snapshot (a redb read transaction).
+//! Read operations on one consistent snapshot (a redb read transaction): each opens the redb
+//! table it needs and reads it through the backend interface (`store/mail/read.rs`).
 
 use super::changes;
 use super::tables::*;
-use crate::store::backend::Backend;
+use crate::store::backend::{Backend, Table};
 use crate::store::error::{Result, StoreError};
+use crate::store::mail;
+use crate::store::mail::tables::Records;
 use crate::store::model::*;
-use redb::{ReadTransaction, ReadableTable};
+use redb::ReadTransaction;
 
 pub struct Reader {
     pub(super) tx: ReadTransaction,
@@ -35,22 +38,14 @@ impl Reader {
         let Some(t) = table!(self, ACCOUNTS) else {
             return Ok(None);
         };
-        match t.get(id)? {
-            Some(v) => Ok(Some(serde_json::from_slice(v.value())?)),
-            None => Ok(None),
-        }
+        t.record(id)
     }
 
     pub fn accounts(&self) -> Result<Vec<Account>> {
         let Some(t) = table!(self, ACCOUNTS) else {
             return Ok(Vec::new());
         };
-        let mut out = Vec::new();
-        for row in t.iter()? {
-            let (_, v) = row?;
-            out.push(serde_json::from_slice(v.value())?);
-        }
-        Ok(out)
+        mail::read::accounts(&t)
     }
 
     /// The account an address delivers to (exact, lower-cased match).
@@ -58,30 +53,22 @@ impl Reader {
         let Some(t) = table!(self, ADDRESSES) else {
             return Ok(None);
         };
-        Ok(t.get(address.to_lowercase().as_str())?.map(|v| v.value()))
+        Table::get(&t, address.to_lowercase().as_str(), |v| v)
     }
 
     pub fn addresses_of(&self, acct: AccountId) -> Result<Vec<String>> {
         let Some(t) = table!(self, ADDRESSES) else {
             return Ok(Vec::new());
         };
-        let mut out = Vec::new();
-        for row in t.iter()? {
-            let (k, v) = row?;
-            if v.value() == acct {
-                out.push(k.value().to_string());
-            }
-        }
-        Ok(out)
+        mail::address::addresses_of(&t, acct)
     }
 
     pub fn account_by_name(&self, name: &str) -> Result<Option<Account>> {
-        match self.address(name)? {
-            Some(id) => self
-                .account(id)
-                .map(|a| a.filter(|a| a.name == name.to_lowercase())),
-            None => Ok(None),
-        }
+        let (Some(addresses), Some(accounts)) = (table!(self, ADDRESSES), table!(self, ACCOUNTS))
+        else {
+            return Ok(None);
+        };
+        mail::read::account_by_name(&addresses, &accounts, name)
     }
 
     /// The state (highest modseq) of one type in an account.
@@ -108,24 +95,14 @@ impl Reader {
         since: u64,
         max: usize,
     ) -> Result<Option<ChangeSet>> {
-        let high = self.state(acct, ty)?;
-        if since > self.modseq(acct)? {
-            return Err(StoreError::StateTooOld);
-        }
-        let low = match table!(self, COUNTERS) {
-            Some(t) => changes::counter(&t, acct, slot::TYPE_LOW + ty as u8)?,
-            None => 0,
+        let (Some(counters), Some(log)) = (table!(self, COUNTERS), table!(self, CHANGES)) else {
+            // A database before its first write: state 0, nothing changed.
+            if since > 0 {
+                return Err(StoreError::StateTooOld);
+            }
+            return Ok(Some(ChangeSet::default()));
         };
-        if since < low {
-            return Ok(None);
-        }
-        let Some(t) = table!(self, CHANGES) else {
-            return Ok(Some(ChangeSet {
-                new_modseq: high,
-                ..Default::default()
-            }));
-        };
-        changes::since(&t, acct, ty, since, high.max(since), max).map(Some)
+        mail::read::changes(&counters, &log, acct, ty, since, max)
     }
 
     pub fn change_rows(
@@ -145,22 +122,14 @@ impl Reader {
         let Some(t) = table!(self, MAILBOXES) else {
             return Ok(Vec::new());
         };
-        let mut out = Vec::new();
-        for row in t.range((acct, 0)..=(acct, u32::MAX))? {
-            let (_, v) = row?;
-            out.push(serde_json::from_slice(v.value())?);
-        }
-        Ok(out)
+        mail::read::mailboxes(&t, acct)
     }
 
     pub fn mailbox(&self, acct: AccountId, id: u32) -> Result<Option<Mailbox>> {
         let Some(t) = table!(self, MAILBOXES) else {
             return Ok(None);
         };
-        match t.get((acct, id))? {
-            Some(v) => Ok(Some(serde_json::from_slice(v.value())?)),
-            None => Ok(None),
-        }
+        t.record((acct, id))
     }
 
     pub fn mailbox_by_role(&self, acct: AccountId, role: &str) -> Result<Option<Mailbox>> {
@@ -174,20 +143,14 @@ impl Reader {
         let Some(t) = table!(self, EMAILS) else {
             return Ok(None);
         };
-        match t.get((acct, id))? {
-            Some(v) => Ok(Some(serde_json::from_slice(v.value())?)),
-            None => Ok(None),
-        }
+        t.record((acct, id))
     }
 
     pub fn email_meta(&self, acct: AccountId, id: u32) -> Result<Option<EmailMeta>> {
         let Some(t) = table!(self, EMAIL_META) else {
             return Ok(None);
         };
-        match t.get((acct, id))? {
-            Some(v) => Ok(Some(serde_json::from_slice(v.value())?)),
-            None => Ok(None),
-        }
+        t.record((acct, id))
     }
 
     /// Email ids of a mailbox ordered by receivedAt (oldest first), with their dates.
@@ -195,13 +158,7 @@ impl Reader {
         let Some(t) = table!(self, MAILBOX_EMAILS) else {
             return Ok(Vec::new());
         };
-        let mut out = Vec::new();
-        for row in t.range((acct, mailbox, i64::MIN, 0)..=(acct, mailbox, i64::MAX, u32::MAX))? {
-            let (k, _) = row?;
-            let (_, _, at, id) = k.value();
-            out.push((at, id));
-        }
-        Ok(out)
+        mail::read::mailbox_emails(&t, acct, mailbox)
     }
 
     /// Walks a mailbox newest first, calling `f(receivedAt, id)` until it returns false: a page
@@ -210,20 +167,12 @@ impl Reader {
         &self,
         acct: AccountId,
         mailbox: u32,
-        mut f: impl FnMut(i64, u32) -> bool,
+        f: impl FnMut(i64, u32) -> bool,
     ) -> Result<()> {
         let Some(t) = table!(self, MAILBOX_EMAILS) else {
             return Ok(());
         };
-        let range = t.range((acct, mailbox, i64::MIN, 0)..=(acct, mailbox, i64::MAX, u32::MAX))?;
-        for row in range.rev() {
-            let (k, _) = row?;
-            let (_, _, at, id) = k.value();
-            if !f(at, id) {
-                break;
-            }
-        }
-        Ok(())
+        mail::read::mailbox_emails_newest(&t, acct, mailbox, f)
     }
 
     /// Every email id of an account ordered by receivedAt (oldest first).
@@ -231,53 +180,28 @@ impl Reader {
         let Some(t) = table!(self, RECEIVED) else {
             return Ok(Vec::new());
         };
-        let mut out = Vec::new();
-        for row in t.range((acct, i64::MIN, 0)..=(acct, i64::MAX, u32::MAX))? {
-            let (k, _) = row?;
-            let (_, at, id) = k.value();
-            out.push((at, id));
-        }
-        Ok(out)
+        mail::read::all_emails(&t, acct)
     }
 
     pub fn thread(&self, acct: AccountId, id: u32) -> Result<Option<Vec<u32>>> {
         let Some(t) = table!(self, THREADS) else {
             return Ok(None);
         };
-        match t.get((acct, id))? {
-            Some(v) => Ok(Some(serde_json::from_slice(v.value())?)),
-            None => Ok(None),
-        }
+        t.record((acct, id))
     }
 
     /// The bytes of a blob, if `acct` holds a reference to it (the download access check).
     pub fn blob(&self, acct: AccountId, hash: &str) -> Result<Option<Vec<u8>>> {
-        let Some(refs) = table!(self, BLOB_REFS) else {
+        let (Some(refs), Some(blobs)) = (table!(self, BLOB_REFS), table!(self, BLOBS)) else {
             return Ok(None);
         };
-        if refs.get((hash, acct))?.is_none() {
-            return Ok(None);
-        }
-        let Some(t) = table!(self, BLOBS) else {
-            return Ok(None);
-        };
-        match t.get(hash)? {
-            Some(v) => super::blob_codec::decode(v.value())
-                .map(Some)
-                .map_err(StoreError::Corrupt),
-            None => Ok(None),
-        }
+        mail::blob::read(&refs, &blobs, acct, hash)
     }
 
     pub fn email_count(&self, acct: AccountId) -> Result<u64> {
         let Some(t) = table!(self, EMAILS) else {
             return Ok(0);
         };
-        let mut n = 0;
-        for row in t.range((acct, 0)..=(acct, u32::MAX))? {
-            row?;
-            n += 1;
-        }
-        Ok(n)
+        mail::read::email_count(&t, acct)
     }
 }

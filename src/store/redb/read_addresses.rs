@@ -1,10 +1,12 @@
-//! Reads for local domains, aliases and recipient resolution (tables `DOMAINS`, `ALIASES`).
+//! Reads for local domains, aliases and recipient resolution (tables `DOMAINS`, `ALIASES`),
+//! through the backend interface (`store/mail/domains.rs`).
 
 use super::read::{Reader, table};
 use super::tables::*;
 use crate::store::error::Result;
+use crate::store::mail::domains;
+use crate::store::mail::tables::{Records, exists};
 use crate::store::model::AccountId;
-use redb::ReadableTable;
 
 /// Where mail for one recipient address goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,19 +24,14 @@ impl Reader {
         let Some(t) = table!(self, DOMAINS) else {
             return Ok(Vec::new());
         };
-        let mut out = Vec::new();
-        for row in t.iter()? {
-            let (k, v) = row?;
-            out.push((k.value().to_string(), v.value()));
-        }
-        Ok(out)
+        domains::all_domains(&t)
     }
 
     pub fn is_local_domain(&self, domain: &str) -> Result<bool> {
         let Some(t) = table!(self, DOMAINS) else {
             return Ok(false);
         };
-        Ok(t.get(domain.to_lowercase().as_str())?.is_some())
+        exists(&t, domain.to_lowercase().as_str())
     }
 
     /// The accounts an alias (or `@domain` catch-all) delivers to.
@@ -42,22 +39,14 @@ impl Reader {
         let Some(t) = table!(self, ALIASES) else {
             return Ok(None);
         };
-        match t.get(address.to_lowercase().as_str())? {
-            Some(v) => Ok(Some(serde_json::from_slice(v.value())?)),
-            None => Ok(None),
-        }
+        t.record(address.to_lowercase().as_str())
     }
 
     pub fn aliases(&self) -> Result<Vec<(String, Vec<AccountId>)>> {
         let Some(t) = table!(self, ALIASES) else {
             return Ok(Vec::new());
         };
-        let mut out = Vec::new();
-        for row in t.iter()? {
-            let (k, v) = row?;
-            out.push((k.value().to_string(), serde_json::from_slice(v.value())?));
-        }
-        Ok(out)
+        domains::all_aliases(&t)
     }
 
     /// Does `acct` own `email`, that is, may it send as it? The one ownership rule for every

@@ -1,10 +1,12 @@
 //! Read-only figures for the admin page: per-account usage and deliveries since a time.
-//! Nothing here reads a message's content: only sizes, counts and dates.
+//! Nothing here reads a message's content: only sizes, counts and dates. Read through the
+//! backend interface (`store/mail/stats.rs`).
 
 use super::read::{Reader, table};
 use super::tables::*;
 use crate::store::error::Result;
-use crate::store::model::{AccountId, EmailState};
+use crate::store::mail::stats;
+use crate::store::model::AccountId;
 
 /// What one account holds, as the admin page lists it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -21,21 +23,10 @@ impl Reader {
     pub fn usage(&self, acct: AccountId) -> Result<Usage> {
         let mut u = Usage::default();
         if let Some(t) = table!(self, EMAILS) {
-            for row in t.range((acct, 0)..=(acct, u32::MAX))? {
-                let (_, v) = row?;
-                let s: EmailState = serde_json::from_slice(v.value())?;
-                u.emails += 1;
-                u.bytes += s.size;
-            }
+            (u.emails, u.bytes) = stats::emails_and_bytes(&t, acct)?;
         }
         if let Some(t) = table!(self, RECEIVED) {
-            // The index is sorted by date: its last row for the account is the newest.
-            if let Some(row) = t
-                .range((acct, i64::MIN, 0)..=(acct, i64::MAX, u32::MAX))?
-                .next_back()
-            {
-                u.last_received = Some(row?.0.value().1);
-            }
+            u.last_received = stats::last_received(&t, acct)?;
         }
         Ok(u)
     }
@@ -47,10 +38,7 @@ impl Reader {
         };
         let mut n = 0;
         for a in self.accounts()? {
-            for row in t.range((a.id, since, 0)..=(a.id, i64::MAX, u32::MAX))? {
-                row?;
-                n += 1;
-            }
+            n += stats::received_since(&t, a.id, since)?;
         }
         Ok(n)
     }
