@@ -123,12 +123,16 @@ pub fn score(
         spam: a.spam,
         ham: a.ham,
     };
-    let mut probs: Vec<f64> = r
-        .junk_counts(acct, tokens)?
-        .into_iter()
-        .filter_map(|(spam, ham)| model::probability(TokenCounts { spam, ham }, totals))
+    Ok(Some(of_counts(&r.junk_counts(acct, tokens)?, totals)))
+}
+
+/// The score of a message from the counts of its tokens (the offline tuning uses this too).
+pub fn of_counts(counts: &[(u32, u32)], totals: Totals) -> f64 {
+    let mut probs: Vec<f64> = counts
+        .iter()
+        .filter_map(|&(spam, ham)| model::probability(TokenCounts { spam, ham }, totals))
         .collect();
-    Ok(Some(classifier::combine(&mut probs).unwrap_or(0.5)))
+    classifier::combine(&mut probs).unwrap_or(0.5)
 }
 
 /// The verdict of one account on one message (runs inside a store read, blocking).
