@@ -6,7 +6,8 @@
 //!    our `Authentication-Results:` header and an action. A DMARC `p=reject` failure refuses
 //!    the whole message ([`Verdict::Rejected`], SMTP `550 5.7.1`); `Junk` files it in each
 //!    account's Junk mailbox.
-//! 2. **Junk score** — extension point, not built yet: see [`plan`].
+//! 2. **Junk score** (`junk_gate.rs`): one parse and one store snapshot; the parse's summary
+//!    goes on to the store, so the message is parsed once.
 //! 3. **The owner's Sieve script** (`ingest/sieve.rs`, [`super::sieve::deliver_filtered`]):
 //!    fileinto/keep/discard/imap4flags shape the targets; reject of every recipient refuses
 //!    the message ([`Verdict::SieveRejected`]); redirect, vacation and DSNs follow the commit.
@@ -208,7 +209,7 @@ pub async fn receive(
         .collect();
 
     // The junk filter (src/junk/): a score per account, Junk filing, or refusal.
-    let (raw, groups, junked) = match rx.junk {
+    let (raw, groups, junked, meta) = match rx.junk {
         Some(cfg) => {
             match super::junk_gate::screen(rx.store, cfg, raw, targets, action == Action::Junk)
                 .await
@@ -225,7 +226,8 @@ pub async fn receive(
                     raw,
                     groups,
                     junked,
-                } => (raw, groups, junked),
+                    meta,
+                } => (raw, groups, junked, meta),
             }
         }
         None => (
@@ -236,6 +238,7 @@ pub async fn receive(
                 spamtest: None,
             }],
             Vec::new(),
+            None,
         ),
     };
     // No vacation reply for mail filed as junk (RFC 3834 §2).
@@ -269,6 +272,7 @@ pub async fn receive(
             mail_from: &mail_from,
             rcpts: &pairs,
             spamtest: g.spamtest,
+            meta: meta.as_ref(),
         };
         match super::sieve::deliver_filtered(
             rx.store,

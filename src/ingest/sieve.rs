@@ -36,6 +36,8 @@ pub struct Envelope<'a> {
     pub rcpts: &'a [(String, Vec<AccountId>)],
     /// The junk filter's RFC 5235 value (1..10), None when no filter ran.
     pub spamtest: Option<u8>,
+    /// The stored summary of the message if the junk filter already parsed it.
+    pub meta: Option<&'a crate::store::model::EmailMeta>,
 }
 
 /// What happened: the stored copies, and the reason when every recipient's script rejected
@@ -176,8 +178,9 @@ pub async fn deliver_filtered(
             })
             .await?
     };
+    let meta = env.meta.cloned();
     if scripts.iter().all(|s| s.program.is_none()) {
-        let delivered = super::deliver(store, raw, targets, received_at).await?;
+        let delivered = super::deliver_parsed(store, raw, meta, targets, received_at).await?;
         return Ok(Filtered {
             delivered,
             rejected: None,
@@ -402,7 +405,7 @@ pub async fn deliver_filtered(
     let delivered = if out_targets.is_empty() {
         Vec::new()
     } else {
-        super::deliver(store, (*raw).clone(), out_targets, received_at).await?
+        super::deliver_parsed(store, (*raw).clone(), meta, out_targets, received_at).await?
     };
     sieve_effects::spawn(store.clone(), outbound.cloned(), mail_from, raw, effects);
     Ok(Filtered {

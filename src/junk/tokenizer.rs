@@ -33,30 +33,59 @@ const MAX_RECEIVED: usize = 10;
 /// FNV-1a 64: stable across builds and Rust versions (the hashes are stored in the model, so
 /// `std`'s hasher, whose algorithm may change, would not do).
 pub fn hash(prefix: &str, word: &str) -> u64 {
+    fnv(prefix, word.bytes())
+}
+
+fn fnv(prefix: &str, word: impl Iterator<Item = u8>) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in prefix.bytes().chain([0u8]).chain(word.bytes()) {
+    for b in prefix.bytes().chain([0u8]).chain(word) {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     h
 }
 
+/// The tokens are already hashes: a set of them needs no second hash (SipHash was a good
+/// part of the tokenizer's cost).
+#[derive(Default)]
+struct Identity(u64);
+
+impl std::hash::Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 /// Collects distinct tokens up to [`MAX_TOKENS`].
 #[derive(Default)]
 pub struct Tokens {
-    set: HashSet<u64>,
+    set: HashSet<u64, std::hash::BuildHasherDefault<Identity>>,
     /// The readable form of each token, for the offline tuning report (`tune.rs`).
     #[cfg(test)]
-    pub names: std::collections::HashMap<u64, String>,
+    pub names: Option<std::collections::HashMap<u64, String>>,
 }
 
 impl Tokens {
     pub fn add(&mut self, prefix: &str, word: &str) {
+        self.insert(hash(prefix, word), prefix, word);
+    }
+
+    #[allow(unused_variables)]
+    fn insert(&mut self, h: u64, prefix: &str, word: &str) {
         if self.set.len() < MAX_TOKENS {
-            let h = hash(prefix, word);
             self.set.insert(h);
             #[cfg(test)]
-            self.names.insert(h, format!("{prefix}:{word}"));
+            if let Some(names) = &mut self.names {
+                names.insert(h, format!("{prefix}:{}", word.to_lowercase()));
+            }
         }
     }
 
@@ -100,13 +129,24 @@ pub fn of_structure(s: &Structure<'_>) -> Features {
     }
 }
 
+/// The two header facts the verdict uses directly, without tokenizing: the From address
+/// (lower-cased) and whether a List-Id (RFC 2919) says it came through a mailing list.
+pub fn sender(s: &Structure<'_>) -> (Option<String>, bool) {
+    let from = last(&s.headers, "From").and_then(address_of);
+    let list = last(&s.headers, "List-Id").is_some();
+    (from, list)
+}
+
 /// Every token of a message with its readable form (offline tuning report only).
 #[cfg(test)]
 pub fn named(raw: &[u8]) -> std::collections::HashMap<u64, String> {
     let s = Structure::parse(raw);
-    let mut t = Tokens::default();
+    let mut t = Tokens {
+        names: Some(Default::default()),
+        ..Default::default()
+    };
     collect(&s, &mut t);
-    t.names
+    t.names.unwrap_or_default()
 }
 
 fn collect(s: &Structure<'_>, t: &mut Tokens) -> (Option<String>, bool) {
@@ -135,20 +175,22 @@ fn collect(s: &Structure<'_>, t: &mut Tokens) -> (Option<String>, bool) {
         }
     }
     headers(&s.headers, t);
-    let from = last(&s.headers, "From").and_then(address_of);
-    let list = last(&s.headers, "List-Id").is_some();
+    let (from, list) = sender(s);
     let mut budget = MAX_TEXT;
     if let Some(subject) = last(&s.headers, "Subject") {
         let subject = crate::mime::header::text(subject);
         words("s", &subject, t, &mut budget);
     }
-    let mut bodies: Vec<usize> = s.text_body.clone();
-    for i in &s.html_body {
-        if !bodies.contains(i) {
-            bodies.push(*i);
+    // The words of the text body (RFC 8621 §4.1.4 textBody: the plain alternative, or the
+    // HTML when there is none). An HTML alternative of a plain part repeats its words, so of
+    // that only the links and the fact that it exists are read (half the cost, same tokens).
+    let mut bodies: Vec<(usize, bool)> = s.text_body.iter().map(|&i| (i, true)).collect();
+    for &i in &s.html_body {
+        if !s.text_body.contains(&i) {
+            bodies.push((i, false));
         }
     }
-    for i in bodies {
+    for (i, read_words) in bodies {
         if budget == 0 {
             break;
         }
@@ -163,10 +205,12 @@ fn collect(s: &Structure<'_>, t: &mut Tokens) -> (Option<String>, bool) {
                 let raw_html = cut(&text, budget);
                 urls(raw_html, t);
                 t.add("html", "yes");
-                let plain = crate::mime::text::html_text(raw_html);
-                words("b", &plain, t, &mut budget);
+                if read_words {
+                    let plain = crate::mime::text::html_text(raw_html);
+                    words("b", &plain, t, &mut budget);
+                }
             }
-            "text/plain" => {
+            "text/plain" if read_words => {
                 urls(cut(&text, budget), t);
                 words("b", &text, t, &mut budget);
             }
@@ -361,27 +405,92 @@ fn urls(text: &str, t: &mut Tokens) {
     }
 }
 
-/// The words of `text` under `prefix`, spending at most `budget` bytes.
+/// The words of `text` under `prefix`, spending at most `budget` bytes: split at white
+/// space, trimmed of punctuation (except `$`, `%`, `!`), lower-cased, 3..=24 characters.
+///
+/// Mail text is mostly ASCII, so that case is one pass over the bytes that hashes as it
+/// lower-cases (no copy of the word); a piece with other characters goes the general way.
+/// Both give the same tokens (the hash of the lower-cased word).
 fn words(prefix: &str, text: &str, t: &mut Tokens, budget: &mut usize) {
     let text = cut(text, *budget);
     *budget -= text.len();
-    for raw in text.split(|c: char| c.is_whitespace()) {
-        let w = raw
-            .trim_matches(|c: char| !c.is_alphanumeric() && c != '$' && c != '%' && c != '!')
-            .to_lowercase();
-        let len = w.chars().count();
-        if len < 3 {
-            continue;
+    let b = text.as_bytes();
+    let seed = fnv(prefix, std::iter::empty());
+    let mut i = 0;
+    while i < b.len() {
+        while i < b.len() && ascii_space(b[i]) {
+            i += 1;
         }
-        if len > 24 {
-            t.add(
-                prefix,
-                &format!("skip:{}:{}", w.chars().next().unwrap_or('?'), len / 10),
-            );
-            continue;
+        let start = i;
+        let mut ascii = true;
+        while i < b.len() && !ascii_space(b[i]) {
+            ascii &= b[i] < 0x80;
+            i += 1;
         }
-        t.add(prefix, &w);
+        if start == i {
+            break;
+        }
+        if ascii {
+            ascii_word(prefix, seed, &b[start..i], t);
+        } else {
+            // `start..i` lies between ASCII bytes (or the ends), so on char boundaries.
+            for raw in text[start..i].split(char::is_whitespace) {
+                let w = raw
+                    .trim_matches(|c: char| {
+                        !c.is_alphanumeric() && c != '$' && c != '%' && c != '!'
+                    })
+                    .to_lowercase();
+                match w.chars().count() {
+                    0..3 => {}
+                    3..=24 => t.add(prefix, &w),
+                    len => skip(prefix, &w, len, t),
+                }
+            }
+        }
     }
+}
+
+/// ASCII white space as `char::is_whitespace` has it.
+fn ascii_space(b: u8) -> bool {
+    b == b' ' || (0x09..=0x0d).contains(&b)
+}
+
+fn ascii_word(prefix: &str, seed: u64, w: &[u8], t: &mut Tokens) {
+    let keep = |b: u8| b.is_ascii_alphanumeric() || b == b'$' || b == b'%' || b == b'!';
+    let mut s = 0;
+    let mut e = w.len();
+    while s < e && !keep(w[s]) {
+        s += 1;
+    }
+    while e > s && !keep(w[e - 1]) {
+        e -= 1;
+    }
+    let w = &w[s..e];
+    match w.len() {
+        0..3 => {}
+        3..=24 => {
+            let mut h = seed;
+            for &c in w {
+                h ^= u64::from(c.to_ascii_lowercase());
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+            t.insert(h, prefix, std::str::from_utf8(w).unwrap_or_default());
+        }
+        len => skip(prefix, std::str::from_utf8(w).unwrap_or_default(), len, t),
+    }
+}
+
+/// A word too long to be one (base64, a hash, a run-together URL): one token per first
+/// character and length bucket.
+fn skip(prefix: &str, w: &str, len: usize, t: &mut Tokens) {
+    let first = w
+        .chars()
+        .next()
+        .unwrap_or('?')
+        .to_lowercase()
+        .next()
+        .unwrap_or('?');
+    t.add(prefix, &format!("skip:{first}:{}", len / 10));
 }
 
 #[cfg(test)]
@@ -416,6 +525,28 @@ mod tests {
         assert!(!t.contains(&hash("b2", "click here")));
     }
 
+    /// The one-pass ASCII path gives exactly the tokens of the plain rule.
+    #[test]
+    fn fast_words_match_the_general_rule() {
+        let text = "Hello, WORLD!! ($100) 50% off: don't-miss\tthe\r\nBIG sale... \u{a0}Grüße aus Köln, \
+                    naïve café x ab abc Straße\u{2003}end aVeryLongWordThatIsMuchTooLongToBeOne éé";
+        let mut fast = Tokens::default();
+        let mut budget = MAX_TEXT;
+        words("b", text, &mut fast, &mut budget);
+        let mut plain = Tokens::default();
+        for raw in text.split(char::is_whitespace) {
+            let w = raw
+                .trim_matches(|c: char| !c.is_alphanumeric() && c != '$' && c != '%' && c != '!')
+                .to_lowercase();
+            match w.chars().count() {
+                0..3 => {}
+                3..=24 => plain.add("b", &w),
+                len => skip("b", &w, len, &mut plain),
+            }
+        }
+        assert_eq!(fast.into_vec(), plain.into_vec());
+    }
+
     #[test]
     fn bounded() {
         let mut raw = b"Subject: x\r\n\r\n".to_vec();
@@ -424,5 +555,73 @@ mod tests {
         }
         let t = tokenize(&raw);
         assert!(t.len() <= MAX_TOKENS);
+    }
+
+    /// What tokenizing costs next to the parse ingest does anyway (prints; no assertion):
+    /// `cargo test --lib junk::tokenizer::tests::cost -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn cost() {
+        let vocabulary = [
+            "garden", "invoice", "meeting", "holiday", "report", "kitchen", "school",
+        ];
+        let mut text = String::new();
+        for i in 0..1300 {
+            text.push_str(vocabulary[i % vocabulary.len()]);
+            text.push(if i % 12 == 11 { '\n' } else { ' ' });
+        }
+        let html = format!(
+            "<html><body><p>{}</p></body></html>",
+            text.replace('\n', "</p><p>")
+        );
+        let raw = format!(
+            "Received: from a.example by b.example\r\nFrom: Anna <anna@x.example>\r\nTo: b@y.example\r\nSubject: garden meeting\r\nMessage-ID: <1@x.example>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n--b--\r\n"
+        )
+        .into_bytes();
+        let n = 100;
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            let s = Structure::parse(&raw);
+            std::hint::black_box(crate::ingest::parse::summary(&s));
+        }
+        let parse = t.elapsed() / n;
+        let s = Structure::parse(&raw);
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(of_structure(&s));
+        }
+        let tok = t.elapsed() / n;
+        eprintln!(
+            "{} bytes: parse+summary {parse:?}, tokenize {tok:?}",
+            raw.len()
+        );
+        let t0 = std::time::Instant::now();
+        for _ in 0..n {
+            for &i in &s.text_body {
+                std::hint::black_box(s.text(i));
+            }
+        }
+        let text_t = t0.elapsed() / n;
+        let body = s.text(s.text_body[0]).text;
+        let t0 = std::time::Instant::now();
+        for _ in 0..n {
+            let mut t = Tokens::default();
+            urls(&body, &mut t);
+        }
+        let urls_t = t0.elapsed() / n;
+        let t0 = std::time::Instant::now();
+        for _ in 0..n {
+            let mut t = Tokens::default();
+            let mut b = MAX_TEXT;
+            words("b", &body, &mut t, &mut b);
+        }
+        let words_t = t0.elapsed() / n;
+        let t0 = std::time::Instant::now();
+        for _ in 0..n {
+            let mut t = Tokens::default();
+            headers(&s.headers, &mut t);
+        }
+        let head_t = t0.elapsed() / n;
+        eprintln!("text {text_t:?} urls {urls_t:?} words {words_t:?} headers {head_t:?}");
     }
 }
