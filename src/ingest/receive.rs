@@ -316,6 +316,10 @@ pub async fn receive(
 
     let verdict = match result {
         Ok(done) => {
+            // The VacationResponse answers only for accounts that kept a copy: a Sieve
+            // `discard` or `reject` (RFC 5230 §4.7 and RFC 5429 §2.1 do not auto-reply to
+            // what the user threw away or refused) leaves none.
+            vacation.retain(|a| done.iter().any(|d| d.account == *a));
             if let Some(out) = rx.outgoing
                 && !vacation.is_empty()
             {

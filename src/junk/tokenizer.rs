@@ -24,7 +24,7 @@ use crate::mime::tree::Structure;
 use std::collections::HashSet;
 
 /// Bytes of decoded text read per message (subject + bodies).
-pub const MAX_TEXT: usize = 64 * 1024;
+pub const MAX_TEXT: usize = 16 * 1024;
 /// Distinct tokens kept per message.
 pub const MAX_TOKENS: usize = 4000;
 /// Received fields read (the newest first: the ones nearest to us are the most telling).
@@ -80,12 +80,23 @@ impl Tokens {
 
     #[allow(unused_variables)]
     fn insert(&mut self, h: u64, prefix: &str, word: &str) {
+        self.insert_hash(h);
+        #[cfg(test)]
+        self.name(h, prefix, word);
+    }
+
+    fn insert_hash(&mut self, h: u64) {
         if self.set.len() < MAX_TOKENS {
             self.set.insert(h);
-            #[cfg(test)]
-            if let Some(names) = &mut self.names {
-                names.insert(h, format!("{prefix}:{}", word.to_lowercase()));
-            }
+        }
+    }
+
+    #[cfg(test)]
+    fn name(&mut self, h: u64, prefix: &str, word: &str) {
+        if let Some(names) = &mut self.names
+            && self.set.contains(&h)
+        {
+            names.insert(h, format!("{prefix}:{}", word.to_lowercase()));
         }
     }
 
@@ -469,12 +480,17 @@ fn ascii_word(prefix: &str, seed: u64, w: &[u8], t: &mut Tokens) {
     match w.len() {
         0..3 => {}
         3..=24 => {
+            // FNV-1a of the lower-cased bytes, plain operations only (this loop is most of
+            // the tokenizer's time).
             let mut h = seed;
             for &c in w {
-                h ^= u64::from(c.to_ascii_lowercase());
+                let c = if c >= b'A' && c <= b'Z' { c + 32 } else { c };
+                h ^= c as u64;
                 h = h.wrapping_mul(0x0100_0000_01b3);
             }
-            t.insert(h, prefix, std::str::from_utf8(w).unwrap_or_default());
+            t.insert_hash(h);
+            #[cfg(test)]
+            t.name(h, prefix, std::str::from_utf8(w).unwrap_or_default());
         }
         len => skip(prefix, std::str::from_utf8(w).unwrap_or_default(), len, t),
     }
