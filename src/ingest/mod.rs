@@ -9,6 +9,7 @@ pub mod parse;
 pub mod receive;
 pub mod shape;
 pub mod sieve;
+pub mod sieve_create;
 pub mod sieve_effects;
 pub mod thread;
 

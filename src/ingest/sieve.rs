@@ -262,6 +262,42 @@ pub async fn deliver_filtered(
     })
     .await;
 
+    // fileinto :create (RFC 5490 §3.2): make the missing mailboxes first, in one commit, so
+    // the filing below finds them.
+    let mut results = results;
+    let wanted: Vec<(AccountId, String)> = results
+        .iter()
+        .flat_map(|(s, outcome)| {
+            let actions = match outcome {
+                Some(Ok(o)) => o.actions.as_slice(),
+                _ => &[],
+            };
+            actions.iter().filter_map(move |a| match a {
+                Action::FileInto {
+                    mailbox,
+                    create: true,
+                    ..
+                } if mailbox_by_name(&s.mailboxes, mailbox).is_none() => {
+                    Some((s.account, mailbox.clone()))
+                }
+                _ => None,
+            })
+        })
+        .collect();
+    if !wanted.is_empty() {
+        match super::sieve_create::create(store, wanted).await {
+            Ok(made) => {
+                for (acct, mb) in made {
+                    if let Some((s, _)) = results.iter_mut().find(|(s, _)| s.account == acct) {
+                        s.mailboxes.push(mb);
+                    }
+                }
+            }
+            // Then they are missing mailboxes: the Inbox, with a note to the owner.
+            Err(e) => log::warn!("sieve: fileinto :create failed: {e}"),
+        }
+    }
+
     let mut out_targets = Vec::new();
     let mut effects: Vec<Effect> = Vec::new();
     let mut rejects: Vec<(AccountId, String, bool)> = Vec::new();

@@ -473,3 +473,82 @@ async fn include_runs_the_owners_stored_scripts() {
     let looped = find("loop me").expect("kept despite the include loop");
     assert_eq!(looped.1, vec!["Inbox"], "{got:?}");
 }
+
+/// `fileinto :create` (RFC 5490 §3.2) makes a missing mailbox, levels included, once; without
+/// `:create` a missing mailbox still means the Inbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fileinto_create_makes_the_missing_mailbox() {
+    let s = Server::start();
+    let alice = s.new_account(ALICE, PW).await;
+    activate(
+        &alice,
+        "main",
+        "require [\"fileinto\", \"mailbox\"];\nif header :contains \"subject\" \"club\" { fileinto :create \"Lists/Club\"; }\nelsif header :contains \"subject\" \"plain\" { fileinto \"Nowhere\"; }\n",
+    )
+    .await;
+    for subject in ["club one", "club two", "plain note"] {
+        let reply = alice.deliver(&msg(subject));
+        assert!(reply.starts_with("250"), "{subject}: {reply}");
+    }
+    let got = eventually("three messages", || {
+        let a = &alice;
+        async move {
+            let m = mail(a).await;
+            (m.iter()
+                .filter(|(s, _, _)| s != "Your mail filter needs attention")
+                .count()
+                == 3)
+                .then_some(m)
+        }
+    })
+    .await;
+    let boxes = alice.call1("Mailbox/get", json!({})).await;
+    let list = boxes["list"].as_array().unwrap();
+    let lists: Vec<&Value> = list.iter().filter(|m| m["name"] == "Lists").collect();
+    let clubs: Vec<&Value> = list.iter().filter(|m| m["name"] == "Club").collect();
+    assert_eq!((lists.len(), clubs.len()), (1, 1), "{boxes}");
+    assert_eq!(clubs[0]["parentId"], lists[0]["id"], "{boxes}");
+    assert_eq!(clubs[0]["totalEmails"], json!(2), "{boxes}");
+    for (subject, folders, _) in &got {
+        match subject.as_str() {
+            "club one" | "club two" => assert_eq!(folders, &vec!["Club"], "{got:?}"),
+            "plain note" => assert_eq!(folders, &vec!["Inbox"], "{got:?}"),
+            _ => {}
+        }
+    }
+    assert!(!list.iter().any(|m| m["name"] == "Nowhere"), "{boxes}");
+}
+
+/// SieveScript/changes (RFC 9661 §2.3, the standard /changes): what was created, updated
+/// and destroyed since a state, with the ids SieveScript/get gives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sieve_script_changes() {
+    let s = Server::start();
+    let alice = s.new_account(ALICE, PW).await;
+    let g = sieve(&alice, "SieveScript/get", json!({"ids": null})).await;
+    let state0 = g["state"].as_str().expect("state").to_string();
+    let r = activate(&alice, "main", "keep;\n").await;
+    let id = r["created"]["s1"]["id"].as_str().expect("id").to_string();
+    let c = sieve(&alice, "SieveScript/changes", json!({"sinceState": state0})).await;
+    assert_eq!(c["created"], json!([id]), "{c}");
+    assert_eq!(c["destroyed"], json!([]), "{c}");
+    let state1 = c["newState"].as_str().expect("newState").to_string();
+    let g = sieve(&alice, "SieveScript/get", json!({"ids": null})).await;
+    assert_eq!(g["state"], json!(state1), "{g}");
+    sieve(
+        &alice,
+        "SieveScript/set",
+        json!({"update": {id.clone(): {"name": "renamed"}}}),
+    )
+    .await;
+    let c = sieve(&alice, "SieveScript/changes", json!({"sinceState": state1})).await;
+    assert_eq!(c["updated"], json!([id]), "{c}");
+    assert_eq!(c["created"], json!([]), "{c}");
+    let bad = alice
+        .call_using(
+            &[CORE, MAIL, SIEVE],
+            json!([["SieveScript/changes", {"accountId": alice.id, "sinceState": "nonsense"}, "c"]]),
+        )
+        .await;
+    assert_eq!(bad[0][0], json!("error"), "{bad:?}");
+}
