@@ -35,7 +35,7 @@ pub enum Screen {
         /// The stored summary of `raw`, from the parse the filter made (None if the store
         /// could not be read: delivery then parses itself). The score header a copy gets in
         /// front changes none of its fields.
-        meta: Option<EmailMeta>,
+        meta: Option<Box<EmailMeta>>,
     },
 }
 
@@ -89,7 +89,7 @@ pub async fn screen(
         .await;
     let raw = Arc::try_unwrap(raw).unwrap_or_else(|a| (*a).clone());
     let (meta, verdicts) = match outcome {
-        Ok((meta, v)) => (Some(meta), v),
+        Ok((meta, v)) => (Some(Box::new(meta)), v),
         Err(e) => {
             // The model is advice: if it cannot be read, deliver as before.
             log::warn!("junk: cannot read the model, delivering unscored: {e}");

@@ -272,7 +272,7 @@ pub async fn receive(
             mail_from: &mail_from,
             rcpts: &pairs,
             spamtest: g.spamtest,
-            meta: meta.as_ref(),
+            meta: meta.as_deref(),
         };
         match super::sieve::deliver_filtered(
             rx.store,

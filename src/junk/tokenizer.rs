@@ -349,7 +349,7 @@ fn headers(h: &[RawHeader], t: &mut Tokens) {
                 None => {}
             }
         }
-        let relayed = relays.iter().any(|r| *r == org);
+        let relayed = relays.contains(&org);
         t.add("align", if relayed { "rcv=yes" } else { "rcv=no" });
     }
     for name in ["X-Mailer", "User-Agent"] {
@@ -484,6 +484,9 @@ fn ascii_word(prefix: &str, seed: u64, w: &[u8], t: &mut Tokens) {
             // the tokenizer's time).
             let mut h = seed;
             for &c in w {
+                // Plain comparisons, not `to_ascii_lowercase`/`contains`: this loop is the
+                // tokenizer's hot spot and unoptimised builds call those.
+                #[allow(clippy::manual_range_contains)]
                 let c = if c >= b'A' && c <= b'Z' { c + 32 } else { c };
                 h ^= c as u64;
                 h = h.wrapping_mul(0x0100_0000_01b3);
