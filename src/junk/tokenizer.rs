@@ -24,7 +24,7 @@ use crate::mime::tree::Structure;
 use std::collections::HashSet;
 
 /// Bytes of decoded text read per message (subject + bodies).
-pub const MAX_TEXT: usize = 16 * 1024;
+pub const MAX_TEXT: usize = 8 * 1024;
 /// Distinct tokens kept per message.
 pub const MAX_TOKENS: usize = 4000;
 /// Received fields read (the newest first: the ones nearest to us are the most telling).
