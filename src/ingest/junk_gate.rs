@@ -58,12 +58,14 @@ pub async fn screen(
 ) -> Screen {
     let accounts: Vec<AccountId> = targets.iter().map(|t| t.account).collect();
     let cfg = cfg.clone();
-    let raw = Arc::new(strip_header(raw, HEADER));
+    let raw = Arc::new(raw);
     let shared = raw.clone();
-    // Parsing, tokenizing and the store reads all run in this one blocking read.
+    // Removing a forged score header, parsing, tokenizing and the store reads all run in this
+    // one blocking read (they are linear in the message: not on the executor).
     let outcome = store
         .read(move |r| {
-            let s = Structure::parse(&shared);
+            let stripped = strip_copy(&shared, HEADER);
+            let s = Structure::parse(stripped.as_deref().unwrap_or(&shared));
             let meta = super::parse::summary(&s);
             let (from, list) = tokenizer::sender(&s);
             let facts = Facts {
@@ -84,16 +86,19 @@ pub async fn screen(
                 })?;
                 verdicts.push((a, v));
             }
-            Ok((meta, verdicts))
+            drop(s);
+            Ok((stripped, meta, verdicts))
         })
         .await;
     let raw = Arc::try_unwrap(raw).unwrap_or_else(|a| (*a).clone());
-    let (meta, verdicts) = match outcome {
-        Ok((meta, v)) => (Some(Box::new(meta)), v),
+    let (raw, meta, verdicts) = match outcome {
+        Ok((stripped, meta, v)) => (stripped.unwrap_or(raw), Some(Box::new(meta)), v),
         Err(e) => {
-            // The model is advice: if it cannot be read, deliver as before.
+            // The model is advice: if it cannot be read, deliver as before (still without a
+            // score header written by the sender).
             log::warn!("junk: cannot read the model, delivering unscored: {e}");
-            (None, Vec::new())
+            let raw = smol::unblock(move || strip_header(raw, HEADER)).await;
+            (raw, None, Vec::new())
         }
     };
     if !verdicts.is_empty() && verdicts.iter().all(|(_, v)| v.reject) {
@@ -150,14 +155,20 @@ fn group(
 /// Removes every `name:` field (with its continuation lines) from the header section: a score
 /// header that arrives with the message was written by the sender, not by us.
 pub fn strip_header(raw: Vec<u8>, name: &str) -> Vec<u8> {
-    let end = header_end(&raw);
+    strip_copy(&raw, name).unwrap_or(raw)
+}
+
+/// [`strip_header`] without taking the message: None when there is no such field (the usual
+/// case, no copy), else the message without it.
+fn strip_copy(raw: &[u8], name: &str) -> Option<Vec<u8>> {
+    let end = header_end(raw);
     let head = &raw[..end];
     let prefix = format!("{}:", name.to_ascii_lowercase());
     let has = |line: &[u8]| {
         line.len() >= prefix.len() && line[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
     };
     if !head.split(|&b| b == b'\n').any(has) {
-        return raw;
+        return None;
     }
     let mut out = Vec::with_capacity(raw.len());
     let mut skipping = false;
@@ -172,7 +183,7 @@ pub fn strip_header(raw: Vec<u8>, name: &str) -> Vec<u8> {
         }
     }
     out.extend_from_slice(&raw[end..]);
-    out
+    Some(out)
 }
 
 /// Where the header section ends (after its blank line), or the whole input.
