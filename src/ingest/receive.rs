@@ -350,16 +350,8 @@ pub async fn receive(
 }
 
 /// Decides where each distinct account's copy goes, from the sender-authentication action.
-///
-/// **Extension point, junk filter**: score the message here (once; the score and its reasons
-/// belong in a header added beside Authentication-Results) and turn a junk verdict into
-/// `role: Some("junk"), vacation: false` for the accounts whose threshold it passes.
-///
-/// **Extension point, Sieve (RFC 5228)**: run each account's active script here, after the
-/// junk verdict (scripts may test it): `fileinto` sets the mailbox, `discard` drops the
-/// account's filing, `reject` makes its recipients [`Disposition::Rejected`], `redirect` and
-/// `vacation` become after-commit effects next to [`Outgoing::delivered`]. The implicit keep
-/// is the filing below.
+/// The junk filter (`junk_gate.rs`) and the owner's Sieve script (`sieve.rs`) refine these
+/// filings afterwards, in that order.
 fn plan(rcpts: &[Rcpt], action: Action) -> Vec<Filing> {
     let mut filings: Vec<Filing> = Vec::new();
     for account in rcpts.iter().flat_map(|r| r.accounts.iter()) {
