@@ -1,9 +1,13 @@
 //! The junk verdict at delivery: one call between sender authentication and the store.
 //!
-//! [`screen`] tokenizes the message once, asks each recipient account's model for its verdict
-//! (`junk::verdict::judge`, one store read for all of them), then either refuses the message
-//! (every account says reject) or groups the recipients by their copy: each copy carries its
-//! account's `X-Mailnook-Junk` score header and junk goes to the account's Junk mailbox.
+//! [`screen`] works in **one store snapshot** and **one parse** of the message: it parses the
+//! message once (`mime::tree::Structure`), keeps the stored summary made from that parse
+//! (`ingest::parse::summary`, handed on to the store so delivery does not parse again), reads
+//! each recipient account's junk record, and only if some account's model can score
+//! tokenizes the same parse and asks `junk::verdict::judge` (token counts from the decoded
+//! model in `junk/cache.rs`, not a store lookup per token). Then it either refuses the
+//! message (every account says reject) or groups the recipients by their copy: each copy
+//! carries its account's `X-Mailnook-Junk` score header and junk goes to the Junk mailbox.
 //!
 //! `ingest::receive` runs "sender-auth verdict -> junk score (here) -> Sieve -> delivery";
 //! Sieve reads each group's RFC 5235 spamtest value; copies with the same header share one
@@ -11,9 +15,11 @@
 
 use super::Target;
 use crate::junk::verdict::{self, Facts, HEADER, Verdict};
-use crate::junk::{JunkConfig, Mode, tokenizer};
+use crate::junk::{JunkConfig, tokenizer};
+use crate::mime::tree::Structure;
 use crate::store::Store;
-use crate::store::model::AccountId;
+use crate::store::model::{AccountId, EmailMeta};
+use std::sync::Arc;
 
 /// What the filter decided for one message.
 pub enum Screen {
@@ -26,6 +32,10 @@ pub enum Screen {
         groups: Vec<Group>,
         /// Accounts whose copy goes to Junk (no vacation reply for those, RFC 3834 §2).
         junked: Vec<AccountId>,
+        /// The stored summary of `raw`, from the parse the filter made (None if the store
+        /// could not be read: delivery then parses itself). The score header a copy gets in
+        /// front changes none of its fields.
+        meta: Option<Box<EmailMeta>>,
     },
 }
 
@@ -47,58 +57,48 @@ pub async fn screen(
     auth_junk: bool,
 ) -> Screen {
     let accounts: Vec<AccountId> = targets.iter().map(|t| t.account).collect();
-    let cfg2 = cfg.clone();
-    // Parsing and tokenizing is the cost; skip it when no recipient's model can score yet
-    // (mode off or still learning: the verdict then needs no token and no From address).
-    let (ask, min) = (accounts.clone(), cfg.min_trained.max(1));
-    let default_mode = cfg.mode;
-    let need_tokens = store
+    let cfg = cfg.clone();
+    let raw = Arc::new(raw);
+    let shared = raw.clone();
+    // Removing a forged score header, parsing, tokenizing and the store reads all run in this
+    // one blocking read (they are linear in the message: not on the executor).
+    let outcome = store
         .read(move |r| {
-            for a in ask {
-                let j = r.junk_account(a)?;
-                let mode = j
-                    .mode
-                    .as_deref()
-                    .and_then(Mode::parse)
-                    .unwrap_or(default_mode);
-                if mode != Mode::Off && j.spam >= min && j.ham >= min {
-                    return Ok(true);
-                }
+            let stripped = strip_copy(&shared, HEADER);
+            let s = Structure::parse(stripped.as_deref().unwrap_or(&shared));
+            let meta = super::parse::summary(&s);
+            let (from, list) = tokenizer::sender(&s);
+            let facts = Facts {
+                from,
+                list,
+                auth_junk,
+            };
+            let mut tokens: Option<Vec<u64>> = None;
+            let mut verdicts = Vec::with_capacity(accounts.len());
+            for a in accounts {
+                let ja = r.junk_account(a)?;
+                let v = verdict::judge(r, a, &ja, &cfg, &facts, || {
+                    if !verdict::ready(&ja, &cfg) {
+                        return Ok(None);
+                    }
+                    let t = tokens.get_or_insert_with(|| tokenizer::of_structure(&s).tokens);
+                    verdict::score(r, a, &ja, t, &cfg)
+                })?;
+                verdicts.push((a, v));
             }
-            Ok(false)
+            drop(s);
+            Ok((stripped, meta, verdicts))
         })
-        .await
-        .unwrap_or(true);
-    let (raw, features) = smol::unblock(move || {
-        let raw = strip_header(raw, HEADER);
-        let f = if need_tokens {
-            tokenizer::features(&raw)
-        } else {
-            tokenizer::Features::default()
-        };
-        (raw, f)
-    })
-    .await;
-    let facts = Facts {
-        from: features.from.clone(),
-        list: features.list,
-        auth_junk,
-    };
-    let tokens = features.tokens;
-    let verdicts = match store
-        .read(move |r| {
-            accounts
-                .iter()
-                .map(|&a| verdict::judge(r, a, &cfg2, &tokens, &facts).map(|v| (a, v)))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await
-    {
-        Ok(v) => v,
+        .await;
+    let raw = Arc::try_unwrap(raw).unwrap_or_else(|a| (*a).clone());
+    let (raw, meta, verdicts) = match outcome {
+        Ok((stripped, meta, v)) => (stripped.unwrap_or(raw), Some(Box::new(meta)), v),
         Err(e) => {
-            // The model is advice: if it cannot be read, deliver as before.
+            // The model is advice: if it cannot be read, deliver as before (still without a
+            // score header written by the sender).
             log::warn!("junk: cannot read the model, delivering unscored: {e}");
-            Vec::new()
+            let raw = smol::unblock(move || strip_header(raw, HEADER)).await;
+            (raw, None, Vec::new())
         }
     };
     if !verdicts.is_empty() && verdicts.iter().all(|(_, v)| v.reject) {
@@ -113,6 +113,7 @@ pub async fn screen(
         raw,
         groups,
         junked,
+        meta,
     }
 }
 
@@ -154,14 +155,20 @@ fn group(
 /// Removes every `name:` field (with its continuation lines) from the header section: a score
 /// header that arrives with the message was written by the sender, not by us.
 pub fn strip_header(raw: Vec<u8>, name: &str) -> Vec<u8> {
-    let end = header_end(&raw);
+    strip_copy(&raw, name).unwrap_or(raw)
+}
+
+/// [`strip_header`] without taking the message: None when there is no such field (the usual
+/// case, no copy), else the message without it.
+fn strip_copy(raw: &[u8], name: &str) -> Option<Vec<u8>> {
+    let end = header_end(raw);
     let head = &raw[..end];
     let prefix = format!("{}:", name.to_ascii_lowercase());
     let has = |line: &[u8]| {
         line.len() >= prefix.len() && line[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
     };
     if !head.split(|&b| b == b'\n').any(has) {
-        return raw;
+        return None;
     }
     let mut out = Vec::with_capacity(raw.len());
     let mut skipping = false;
@@ -176,7 +183,7 @@ pub fn strip_header(raw: Vec<u8>, name: &str) -> Vec<u8> {
         }
     }
     out.extend_from_slice(&raw[end..]);
-    out
+    Some(out)
 }
 
 /// Where the header section ends (after its blank line), or the whole input.

@@ -9,6 +9,7 @@ pub mod parse;
 pub mod receive;
 pub mod shape;
 pub mod sieve;
+pub mod sieve_create;
 pub mod sieve_effects;
 pub mod thread;
 
@@ -64,10 +65,22 @@ pub async fn deliver(
     targets: Vec<Target>,
     received_at: i64,
 ) -> Result<Vec<Delivered>, IngestError> {
+    deliver_parsed(store, raw, None, targets, received_at).await
+}
+
+/// [`deliver`] with the summary of `raw` when a step before already parsed it (the junk
+/// filter, `junk_gate.rs`): the message is then not parsed a second time.
+pub async fn deliver_parsed(
+    store: &Store,
+    raw: Vec<u8>,
+    meta: Option<crate::store::model::EmailMeta>,
+    targets: Vec<Target>,
+    received_at: i64,
+) -> Result<Vec<Delivered>, IngestError> {
     if targets.is_empty() {
         return Err(IngestError::NoRecipients);
     }
-    let prepared = smol::unblock(move || prepare(raw)).await;
+    let prepared = smol::unblock(move || prepare_with(raw, meta)).await;
     let blob = prepared.blob.clone();
     let size = prepared.raw.len();
     let done = store
@@ -124,7 +137,12 @@ pub struct Prepared {
 
 /// Parses raw bytes (blocking: run it off the executor).
 pub fn prepare(raw: Vec<u8>) -> Prepared {
-    let meta = parse::meta(&raw);
+    prepare_with(raw, None)
+}
+
+/// [`prepare`], reusing a summary of `raw` made from an earlier parse.
+fn prepare_with(raw: Vec<u8>, meta: Option<crate::store::model::EmailMeta>) -> Prepared {
+    let meta = meta.unwrap_or_else(|| parse::meta(&raw));
     let keys = thread::keys(&meta);
     let blob = crate::store::hex_sha256(&raw);
     Prepared {

@@ -6,7 +6,8 @@
 //!    our `Authentication-Results:` header and an action. A DMARC `p=reject` failure refuses
 //!    the whole message ([`Verdict::Rejected`], SMTP `550 5.7.1`); `Junk` files it in each
 //!    account's Junk mailbox.
-//! 2. **Junk score** — extension point, not built yet: see [`plan`].
+//! 2. **Junk score** (`junk_gate.rs`): one parse and one store snapshot; the parse's summary
+//!    goes on to the store, so the message is parsed once.
 //! 3. **The owner's Sieve script** (`ingest/sieve.rs`, [`super::sieve::deliver_filtered`]):
 //!    fileinto/keep/discard/imap4flags shape the targets; reject of every recipient refuses
 //!    the message ([`Verdict::SieveRejected`]); redirect, vacation and DSNs follow the commit.
@@ -208,7 +209,7 @@ pub async fn receive(
         .collect();
 
     // The junk filter (src/junk/): a score per account, Junk filing, or refusal.
-    let (raw, groups, junked) = match rx.junk {
+    let (raw, groups, junked, meta) = match rx.junk {
         Some(cfg) => {
             match super::junk_gate::screen(rx.store, cfg, raw, targets, action == Action::Junk)
                 .await
@@ -225,7 +226,8 @@ pub async fn receive(
                     raw,
                     groups,
                     junked,
-                } => (raw, groups, junked),
+                    meta,
+                } => (raw, groups, junked, meta),
             }
         }
         None => (
@@ -236,6 +238,7 @@ pub async fn receive(
                 spamtest: None,
             }],
             Vec::new(),
+            None,
         ),
     };
     // No vacation reply for mail filed as junk (RFC 3834 §2).
@@ -269,6 +272,7 @@ pub async fn receive(
             mail_from: &mail_from,
             rcpts: &pairs,
             spamtest: g.spamtest,
+            meta: meta.as_deref(),
         };
         match super::sieve::deliver_filtered(
             rx.store,
@@ -312,6 +316,10 @@ pub async fn receive(
 
     let verdict = match result {
         Ok(done) => {
+            // The VacationResponse answers only for accounts that kept a copy: a Sieve
+            // `discard` or `reject` (RFC 5230 §4.7 and RFC 5429 §2.1 do not auto-reply to
+            // what the user threw away or refused) leaves none.
+            vacation.retain(|a| done.iter().any(|d| d.account == *a));
             if let Some(out) = rx.outgoing
                 && !vacation.is_empty()
             {
@@ -342,16 +350,8 @@ pub async fn receive(
 }
 
 /// Decides where each distinct account's copy goes, from the sender-authentication action.
-///
-/// **Extension point, junk filter**: score the message here (once; the score and its reasons
-/// belong in a header added beside Authentication-Results) and turn a junk verdict into
-/// `role: Some("junk"), vacation: false` for the accounts whose threshold it passes.
-///
-/// **Extension point, Sieve (RFC 5228)**: run each account's active script here, after the
-/// junk verdict (scripts may test it): `fileinto` sets the mailbox, `discard` drops the
-/// account's filing, `reject` makes its recipients [`Disposition::Rejected`], `redirect` and
-/// `vacation` become after-commit effects next to [`Outgoing::delivered`]. The implicit keep
-/// is the filing below.
+/// The junk filter (`junk_gate.rs`) and the owner's Sieve script (`sieve.rs`) refine these
+/// filings afterwards, in that order.
 fn plan(rcpts: &[Rcpt], action: Action) -> Vec<Filing> {
     let mut filings: Vec<Filing> = Vec::new();
     for account in rcpts.iter().flat_map(|r| r.accounts.iter()) {

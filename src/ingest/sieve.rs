@@ -25,7 +25,7 @@ use crate::outbound::Outbound;
 use crate::sieve::{self, Action, Limits, Program};
 use crate::store::Store;
 use crate::store::model::{AccountId, Mailbox};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// The envelope and junk verdict of one message, as the delivery path knows them.
@@ -36,6 +36,8 @@ pub struct Envelope<'a> {
     pub rcpts: &'a [(String, Vec<AccountId>)],
     /// The junk filter's RFC 5235 value (1..10), None when no filter ran.
     pub spamtest: Option<u8>,
+    /// The stored summary of the message if the junk filter already parsed it.
+    pub meta: Option<&'a crate::store::model::EmailMeta>,
 }
 
 /// What happened: the stored copies, and the reason when every recipient's script rejected
@@ -52,6 +54,9 @@ struct AccountScript {
     login: String,
     program: Option<Result<Program, String>>,
     mailboxes: Vec<Mailbox>,
+    /// The account's other scripts by name, for `include :personal` (RFC 6609 §3.2); loaded
+    /// only when the active script requires "include" (at most `Limits::max_scripts`).
+    personal: HashMap<String, Program>,
 }
 
 /// The mailbox a `fileinto` name means: "INBOX" (any case) is the Inbox; otherwise the full
@@ -98,6 +103,7 @@ pub fn mailbox_by_name(mailboxes: &[Mailbox], name: &str) -> Option<u32> {
 
 struct StoreEnv<'a> {
     mailboxes: &'a [Mailbox],
+    personal: &'a HashMap<String, Program>,
     now: i64,
 }
 
@@ -105,10 +111,15 @@ impl sieve::Env for StoreEnv<'_> {
     fn mailbox_exists(&self, name: &str) -> bool {
         mailbox_by_name(self.mailboxes, name).is_some()
     }
-    // include (RFC 6609) of stored scripts is not wired into delivery: see docs; a script
-    // that includes fails and the message is kept.
-    fn script(&self, _name: &str, _global: bool) -> Option<Program> {
-        None
+    /// `include :personal` reads the account's own stored scripts (RFC 6609 §3.2; names
+    /// compare exactly, as ManageSieve's do). There are no server-wide scripts, so
+    /// `:global` finds none (an error unless `:optional`). The interpreter bounds nesting
+    /// (`Limits::max_include_depth`), which also stops a script that includes itself.
+    fn script(&self, name: &str, global: bool) -> Option<Program> {
+        if global {
+            return None;
+        }
+        self.personal.get(name).cloned()
     }
     fn now(&self) -> i64 {
         self.now
@@ -162,22 +173,41 @@ pub async fn deliver_filtered(
                     } else {
                         Vec::new()
                     };
+                    let program = match script {
+                        None => None,
+                        Some(s) => Some(stored_program(r, a, &s)?),
+                    };
+                    let mut personal = HashMap::new();
+                    if let Some(Ok(p)) = &program
+                        && p.has("include")
+                    {
+                        for s in r
+                            .sieve_scripts(a)?
+                            .into_iter()
+                            .take(Limits::default().max_scripts)
+                        {
+                            // A stored script that does not compile is simply not there for
+                            // include (the run fails and the message is kept).
+                            if let Ok(p) = stored_program(r, a, &s)? {
+                                personal.insert(s.name.clone(), p);
+                            }
+                        }
+                    }
                     out.push(AccountScript {
                         account: a,
                         login,
-                        program: match script {
-                            None => None,
-                            Some(s) => Some(stored_program(r, a, &s)?),
-                        },
+                        program,
                         mailboxes,
+                        personal,
                     });
                 }
                 Ok(out)
             })
             .await?
     };
+    let meta = env.meta.cloned();
     if scripts.iter().all(|s| s.program.is_none()) {
-        let delivered = super::deliver(store, raw, targets, received_at).await?;
+        let delivered = super::deliver_parsed(store, raw, meta, targets, received_at).await?;
         return Ok(Filtered {
             delivered,
             rejected: None,
@@ -220,6 +250,7 @@ pub async fn deliver_filtered(
                         };
                         let env = StoreEnv {
                             mailboxes: &s.mailboxes,
+                            personal: &s.personal,
                             now,
                         };
                         Some(sieve::run(p, msg, &env, &limits).map_err(|e| e.0))
@@ -230,6 +261,42 @@ pub async fn deliver_filtered(
             .collect::<Vec<_>>()
     })
     .await;
+
+    // fileinto :create (RFC 5490 §3.2): make the missing mailboxes first, in one commit, so
+    // the filing below finds them.
+    let mut results = results;
+    let wanted: Vec<(AccountId, String)> = results
+        .iter()
+        .flat_map(|(s, outcome)| {
+            let actions = match outcome {
+                Some(Ok(o)) => o.actions.as_slice(),
+                _ => &[],
+            };
+            actions.iter().filter_map(move |a| match a {
+                Action::FileInto {
+                    mailbox,
+                    create: true,
+                    ..
+                } if mailbox_by_name(&s.mailboxes, mailbox).is_none() => {
+                    Some((s.account, mailbox.clone()))
+                }
+                _ => None,
+            })
+        })
+        .collect();
+    if !wanted.is_empty() {
+        match super::sieve_create::create(store, wanted).await {
+            Ok(made) => {
+                for (acct, mb) in made {
+                    if let Some((s, _)) = results.iter_mut().find(|(s, _)| s.account == acct) {
+                        s.mailboxes.push(mb);
+                    }
+                }
+            }
+            // Then they are missing mailboxes: the Inbox, with a note to the owner.
+            Err(e) => log::warn!("sieve: fileinto :create failed: {e}"),
+        }
+    }
 
     let mut out_targets = Vec::new();
     let mut effects: Vec<Effect> = Vec::new();
@@ -402,7 +469,7 @@ pub async fn deliver_filtered(
     let delivered = if out_targets.is_empty() {
         Vec::new()
     } else {
-        super::deliver(store, (*raw).clone(), out_targets, received_at).await?
+        super::deliver_parsed(store, (*raw).clone(), meta, out_targets, received_at).await?
     };
     sieve_effects::spawn(store.clone(), outbound.cloned(), mail_from, raw, effects);
     Ok(Filtered {

@@ -74,6 +74,7 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
         "Email/queryChanges" => one(email::query_changes::query_changes(ctx, args).await?),
         "SearchSnippet/get" => one(snippet::get(ctx, args).await?),
         "SieveScript/get" => one(super::sieve::get::get(ctx, args).await?),
+        "SieveScript/changes" => one(super::sieve::changes::changes(ctx, args).await?),
         "SieveScript/set" => one(super::sieve::set::set(ctx, args).await?),
         "SieveScript/query" => one(super::sieve::query::query(ctx, args).await?),
         "SieveScript/validate" => one(super::sieve::validate::validate(ctx, args).await?),

@@ -9,6 +9,8 @@
 
 /// Robinson's s: how many messages' worth of evidence the 0.5 prior is worth.
 pub const STRENGTH: f64 = 0.45;
+/// Ham evidence counts this many times its ratio (Graham's bias against false positives).
+pub const HAM_WEIGHT: f64 = 1.0;
 /// Robinson's x: the assumed probability of a token never seen.
 pub const UNKNOWN: f64 = 0.5;
 
@@ -29,14 +31,36 @@ pub struct Totals {
 /// Robinson's f(w) for a token with `c` counts, given the totals; None for a token never seen
 /// (it carries no evidence and is left out of the combination).
 pub fn probability(c: TokenCounts, t: Totals) -> Option<f64> {
+    probability_with(c, t, &Params::default())
+}
+
+/// The tunable constants of [`probability`] (the offline tuning sweeps them).
+#[derive(Debug, Clone, Copy)]
+pub struct Params {
+    pub strength: f64,
+    /// How much more a token's ham ratio weighs than its spam ratio (1: not at all).
+    pub ham_weight: f64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            strength: STRENGTH,
+            ham_weight: HAM_WEIGHT,
+        }
+    }
+}
+
+/// [`probability`] with explicit constants.
+pub fn probability_with(c: TokenCounts, t: Totals, k: &Params) -> Option<f64> {
     let n = f64::from(c.spam) + f64::from(c.ham);
     if n == 0.0 || t.spam == 0 || t.ham == 0 {
         return None;
     }
     let spam_ratio = f64::from(c.spam) / f64::from(t.spam);
-    let ham_ratio = f64::from(c.ham) / f64::from(t.ham);
+    let ham_ratio = (k.ham_weight * f64::from(c.ham) / f64::from(t.ham)).min(1.0);
     let p = spam_ratio / (spam_ratio + ham_ratio);
-    Some((STRENGTH * UNKNOWN + n * p) / (STRENGTH + n))
+    Some((k.strength * UNKNOWN + n * p) / (k.strength + n))
 }
 
 #[cfg(test)]

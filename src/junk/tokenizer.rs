@@ -1,16 +1,20 @@
-//! Message -> features: the words and word pairs of the subject and body text, and a few
-//! selected header facts, each hashed to a 64-bit token (the model stores hashes, not words:
+//! Message -> features: the words of the subject and body text, and a few selected header
+//! facts, each hashed to a 64-bit token (the model stores hashes, not words:
 //! a fixed size per token and no mail text kept in the model).
 //!
 //! What is read, and why (after Graham's "A Plan for Spam" and SpamBayes' tokenizer):
 //! - Subject and body words, lower-cased, 3..=24 characters (shorter ones carry little, longer
-//!   ones are mostly base64 or hashes and are folded into one "skip" token per length bucket),
-//!   and pairs of adjacent words (word bigrams: "click here", "unsubscribe link").
+//!   ones are mostly base64 or hashes and are folded into one "skip" token per length bucket).
+//!   No word pairs: "click" and "click here" are the same evidence counted twice, and on the
+//!   SpamAssassin corpus pairs pushed commercial newsletters (ham) over the threshold more than
+//!   they caught spam (`tune.rs` measures both; pairs also tripled the model's size).
 //! - URL hosts (the last two labels) from the text and from HTML links before tags are dropped.
 //! - The From domain and display-name words, Reply-To differing from From, the Message-ID
 //!   domain, the mailer, the content types and charsets of the parts, List-Id, and the sender
 //!   authentication results the server computed (so DKIM/DMARC weigh in as learned evidence).
-//!   Received lines are not used: they describe relays, not the message.
+//! - The relays named in Received fields and whether Message-ID, Return-Path and the relays
+//!   agree with the From domain (a newsletter comes from its sender's own servers).
+//!   Which header fields are present is *not* used: on the corpus it added noise.
 //!
 //! Bounds: at most [`MAX_TEXT`] bytes of text are read per message and at most [`MAX_TOKENS`]
 //! distinct tokens kept, so a huge or hostile message costs a bounded amount.
@@ -20,31 +24,79 @@ use crate::mime::tree::Structure;
 use std::collections::HashSet;
 
 /// Bytes of decoded text read per message (subject + bodies).
-pub const MAX_TEXT: usize = 64 * 1024;
+pub const MAX_TEXT: usize = 8 * 1024;
 /// Distinct tokens kept per message.
 pub const MAX_TOKENS: usize = 4000;
+/// Received fields read (the newest first: the ones nearest to us are the most telling).
+const MAX_RECEIVED: usize = 10;
 
 /// FNV-1a 64: stable across builds and Rust versions (the hashes are stored in the model, so
 /// `std`'s hasher, whose algorithm may change, would not do).
 pub fn hash(prefix: &str, word: &str) -> u64 {
+    fnv(prefix, word.bytes())
+}
+
+fn fnv(prefix: &str, word: impl Iterator<Item = u8>) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in prefix.bytes().chain([0u8]).chain(word.bytes()) {
+    for b in prefix.bytes().chain([0u8]).chain(word) {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     h
 }
 
+/// The tokens are already hashes: a set of them needs no second hash (SipHash was a good
+/// part of the tokenizer's cost).
+#[derive(Default)]
+struct Identity(u64);
+
+impl std::hash::Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 /// Collects distinct tokens up to [`MAX_TOKENS`].
 #[derive(Default)]
 pub struct Tokens {
-    set: HashSet<u64>,
+    set: HashSet<u64, std::hash::BuildHasherDefault<Identity>>,
+    /// The readable form of each token, for the offline tuning report (`tune.rs`).
+    #[cfg(test)]
+    pub names: Option<std::collections::HashMap<u64, String>>,
 }
 
 impl Tokens {
     pub fn add(&mut self, prefix: &str, word: &str) {
+        self.insert(hash(prefix, word), prefix, word);
+    }
+
+    #[allow(unused_variables)]
+    fn insert(&mut self, h: u64, prefix: &str, word: &str) {
+        self.insert_hash(h);
+        #[cfg(test)]
+        self.name(h, prefix, word);
+    }
+
+    fn insert_hash(&mut self, h: u64) {
         if self.set.len() < MAX_TOKENS {
-            self.set.insert(hash(prefix, word));
+            self.set.insert(h);
+        }
+    }
+
+    #[cfg(test)]
+    fn name(&mut self, h: u64, prefix: &str, word: &str) {
+        if let Some(names) = &mut self.names
+            && self.set.contains(&h)
+        {
+            names.insert(h, format!("{prefix}:{}", word.to_lowercase()));
         }
     }
 
@@ -71,10 +123,44 @@ pub fn tokenize(raw: &[u8]) -> Vec<u64> {
     features(raw).tokens
 }
 
-/// Parses the message once and collects its features.
+/// Parses the message and collects its features.
 pub fn features(raw: &[u8]) -> Features {
     let s = Structure::parse(raw);
+    of_structure(&s)
+}
+
+/// The features of an already parsed message (ingest parses once, for storing and for this).
+pub fn of_structure(s: &Structure<'_>) -> Features {
     let mut t = Tokens::default();
+    let (from, list) = collect(s, &mut t);
+    Features {
+        tokens: t.into_vec(),
+        from,
+        list,
+    }
+}
+
+/// The two header facts the verdict uses directly, without tokenizing: the From address
+/// (lower-cased) and whether a List-Id (RFC 2919) says it came through a mailing list.
+pub fn sender(s: &Structure<'_>) -> (Option<String>, bool) {
+    let from = last(&s.headers, "From").and_then(address_of);
+    let list = last(&s.headers, "List-Id").is_some();
+    (from, list)
+}
+
+/// Every token of a message with its readable form (offline tuning report only).
+#[cfg(test)]
+pub fn named(raw: &[u8]) -> std::collections::HashMap<u64, String> {
+    let s = Structure::parse(raw);
+    let mut t = Tokens {
+        names: Some(Default::default()),
+        ..Default::default()
+    };
+    collect(&s, &mut t);
+    t.names.unwrap_or_default()
+}
+
+fn collect(s: &Structure<'_>, t: &mut Tokens) -> (Option<String>, bool) {
     // The server's own Authentication-Results field comes first (ingest prepends it and
     // strips forged ones claiming our name, RFC 8601 §5): its results become learned tokens.
     if let Some(ar) = s
@@ -99,21 +185,23 @@ pub fn features(raw: &[u8]) -> Features {
             }
         }
     }
-    headers(&s.headers, &mut t);
-    let from = last(&s.headers, "From").and_then(address_of);
-    let list = last(&s.headers, "List-Id").is_some();
+    headers(&s.headers, t);
+    let (from, list) = sender(s);
     let mut budget = MAX_TEXT;
     if let Some(subject) = last(&s.headers, "Subject") {
         let subject = crate::mime::header::text(subject);
-        words("s", &subject, &mut t, &mut budget);
+        words("s", &subject, t, &mut budget);
     }
-    let mut bodies: Vec<usize> = s.text_body.clone();
-    for i in &s.html_body {
-        if !bodies.contains(i) {
-            bodies.push(*i);
+    // The words of the text body (RFC 8621 §4.1.4 textBody: the plain alternative, or the
+    // HTML when there is none). An HTML alternative of a plain part repeats its words, so of
+    // that only the links and the fact that it exists are read (half the cost, same tokens).
+    let mut bodies: Vec<(usize, bool)> = s.text_body.iter().map(|&i| (i, true)).collect();
+    for &i in &s.html_body {
+        if !s.text_body.contains(&i) {
+            bodies.push((i, false));
         }
     }
-    for i in bodies {
+    for (i, read_words) in bodies {
         if budget == 0 {
             break;
         }
@@ -126,14 +214,16 @@ pub fn features(raw: &[u8]) -> Features {
         match part.ctype.as_str() {
             "text/html" => {
                 let raw_html = cut(&text, budget);
-                urls(raw_html, &mut t);
+                urls(raw_html, t);
                 t.add("html", "yes");
-                let plain = crate::mime::text::html_text(raw_html);
-                words("b", &plain, &mut t, &mut budget);
+                if read_words {
+                    let plain = crate::mime::text::html_text(raw_html);
+                    words("b", &plain, t, &mut budget);
+                }
             }
-            "text/plain" => {
-                urls(cut(&text, budget), &mut t);
-                words("b", &text, &mut t, &mut budget);
+            "text/plain" if read_words => {
+                urls(cut(&text, budget), t);
+                words("b", &text, t, &mut budget);
             }
             _ => {}
         }
@@ -143,11 +233,7 @@ pub fn features(raw: &[u8]) -> Features {
             t.add("att", &p.ctype);
         }
     }
-    Features {
-        tokens: t.into_vec(),
-        from,
-        list,
-    }
+    (from, list)
 }
 
 /// The first address in a header value, lower-cased (`<a@b>` or a bare `a@b`).
@@ -193,6 +279,35 @@ fn domain_of(v: &[u8]) -> Option<String> {
 }
 
 fn headers(h: &[RawHeader], t: &mut Tokens) {
+    // The relays' names in Received fields (SpamBayes' mine_received_headers): the sending
+    // service of a newsletter or a spam run shows there. Domain-looking words only, last two
+    // labels, and the /24 of IPv4 literals.
+    let mut relays: Vec<String> = Vec::new();
+    for f in h
+        .iter()
+        .filter(|f| f.name.eq_ignore_ascii_case("Received"))
+        .take(MAX_RECEIVED)
+    {
+        let v = String::from_utf8_lossy(&f.value).to_ascii_lowercase();
+        for w in v.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-')) {
+            let labels: Vec<&str> = w.split('.').filter(|l| !l.is_empty()).collect();
+            if labels.len() < 2 || w.len() > 253 {
+                continue;
+            }
+            if labels.len() == 4 && labels.iter().all(|l| l.parse::<u8>().is_ok()) {
+                t.add("rcvip", &labels[..3].join("."));
+            } else if labels
+                .last()
+                .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()))
+            {
+                let d = labels[labels.len() - 2..].join(".");
+                t.add("rcv", &d);
+                if relays.len() < 64 && !relays.contains(&d) {
+                    relays.push(d);
+                }
+            }
+        }
+    }
     let from_domain = last(h, "From").and_then(domain_of);
     if let Some(d) = &from_domain {
         t.add("fd", d);
@@ -216,6 +331,26 @@ fn headers(h: &[RawHeader], t: &mut Tokens) {
         t.add("mid", &d);
     } else {
         t.add("mid", "none");
+    }
+    // Does the rest of the message agree with the From domain (its organisation, the last two
+    // labels)? A company's newsletter names its own servers in Message-ID, Return-Path and
+    // Received; mail with a borrowed From rarely does. Evidence like SPF/DKIM alignment
+    // (RFC 7489 §3.1), for mail from before those existed or without them.
+    if let Some(org) = from_domain.as_deref().map(organisation) {
+        let same = |name: &str| {
+            last(h, name)
+                .and_then(domain_of)
+                .map(|d| organisation(&d) == org)
+        };
+        for (name, tag) in [("Message-ID", "mid"), ("Return-Path", "rp")] {
+            match same(name) {
+                Some(true) => t.add("align", &format!("{tag}=yes")),
+                Some(false) => t.add("align", &format!("{tag}=no")),
+                None => {}
+            }
+        }
+        let relayed = relays.contains(&org);
+        t.add("align", if relayed { "rcv=yes" } else { "rcv=no" });
     }
     for name in ["X-Mailer", "User-Agent"] {
         if let Some(v) = last(h, name) {
@@ -244,6 +379,12 @@ fn headers(h: &[RawHeader], t: &mut Tokens) {
         .map(|v| v.iter().filter(|&&b| b == b'@').count())
         .unwrap_or(0);
     t.add("to", &to_count.min(10).to_string());
+}
+
+/// The last two labels of a domain name (an approximation of its organisation).
+fn organisation(d: &str) -> String {
+    let labels: Vec<&str> = d.split('.').filter(|l| !l.is_empty()).collect();
+    labels[labels.len().saturating_sub(2)..].join(".")
 }
 
 /// URL hosts (the registrable-looking tail: last two labels) found after `http://`/`https://`.
@@ -275,38 +416,100 @@ fn urls(text: &str, t: &mut Tokens) {
     }
 }
 
-/// Words and adjacent pairs of `text` under `prefix`, spending at most `budget` bytes.
+/// The words of `text` under `prefix`, spending at most `budget` bytes: split at white
+/// space, trimmed of punctuation (except `$`, `%`, `!`), lower-cased, 3..=24 characters.
+///
+/// Mail text is mostly ASCII, so that case is one pass over the bytes that hashes as it
+/// lower-cases (no copy of the word); a piece with other characters goes the general way.
+/// Both give the same tokens (the hash of the lower-cased word).
 fn words(prefix: &str, text: &str, t: &mut Tokens, budget: &mut usize) {
     let text = cut(text, *budget);
     *budget -= text.len();
-    let pair_prefix = format!("{prefix}2");
-    let mut prev: Option<String> = None;
-    for raw in text.split(|c: char| c.is_whitespace()) {
-        let w = raw
-            .trim_matches(|c: char| !c.is_alphanumeric() && c != '$' && c != '%' && c != '!')
-            .to_lowercase();
-        let len = w.chars().count();
-        if len < 3 {
-            // Short words still break a pair: "to be" is not a pair of "be" and the next word.
-            if !w.is_empty() {
-                prev = None;
+    let b = text.as_bytes();
+    let seed = fnv(prefix, std::iter::empty());
+    let mut i = 0;
+    while i < b.len() {
+        while i < b.len() && ascii_space(b[i]) {
+            i += 1;
+        }
+        let start = i;
+        let mut ascii = true;
+        while i < b.len() && !ascii_space(b[i]) {
+            ascii &= b[i] < 0x80;
+            i += 1;
+        }
+        if start == i {
+            break;
+        }
+        if ascii {
+            ascii_word(prefix, seed, &b[start..i], t);
+        } else {
+            // `start..i` lies between ASCII bytes (or the ends), so on char boundaries.
+            for raw in text[start..i].split(char::is_whitespace) {
+                let w = raw
+                    .trim_matches(|c: char| {
+                        !c.is_alphanumeric() && c != '$' && c != '%' && c != '!'
+                    })
+                    .to_lowercase();
+                match w.chars().count() {
+                    0..3 => {}
+                    3..=24 => t.add(prefix, &w),
+                    len => skip(prefix, &w, len, t),
+                }
             }
-            continue;
         }
-        if len > 24 {
-            t.add(
-                prefix,
-                &format!("skip:{}:{}", w.chars().next().unwrap_or('?'), len / 10),
-            );
-            prev = None;
-            continue;
-        }
-        t.add(prefix, &w);
-        if let Some(p) = &prev {
-            t.add(&pair_prefix, &format!("{p} {w}"));
-        }
-        prev = Some(w);
     }
+}
+
+/// ASCII white space as `char::is_whitespace` has it.
+fn ascii_space(b: u8) -> bool {
+    b == b' ' || (0x09..=0x0d).contains(&b)
+}
+
+fn ascii_word(prefix: &str, seed: u64, w: &[u8], t: &mut Tokens) {
+    let keep = |b: u8| b.is_ascii_alphanumeric() || b == b'$' || b == b'%' || b == b'!';
+    let mut s = 0;
+    let mut e = w.len();
+    while s < e && !keep(w[s]) {
+        s += 1;
+    }
+    while e > s && !keep(w[e - 1]) {
+        e -= 1;
+    }
+    let w = &w[s..e];
+    match w.len() {
+        0..3 => {}
+        3..=24 => {
+            // FNV-1a of the lower-cased bytes, plain operations only (this loop is most of
+            // the tokenizer's time).
+            let mut h = seed;
+            for &c in w {
+                // Plain comparisons, not `to_ascii_lowercase`/`contains`: this loop is the
+                // tokenizer's hot spot and unoptimised builds call those.
+                #[allow(clippy::manual_range_contains)]
+                let c = if c >= b'A' && c <= b'Z' { c + 32 } else { c };
+                h ^= c as u64;
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+            t.insert_hash(h);
+            #[cfg(test)]
+            t.name(h, prefix, std::str::from_utf8(w).unwrap_or_default());
+        }
+        len => skip(prefix, std::str::from_utf8(w).unwrap_or_default(), len, t),
+    }
+}
+
+/// A word too long to be one (base64, a hash, a run-together URL): one token per first
+/// character and length bucket.
+fn skip(prefix: &str, w: &str, len: usize, t: &mut Tokens) {
+    let first = w
+        .chars()
+        .next()
+        .unwrap_or('?')
+        .to_lowercase()
+        .next()
+        .unwrap_or('?');
+    t.add(prefix, &format!("skip:{first}:{}", len / 10));
 }
 
 #[cfg(test)]
@@ -315,7 +518,7 @@ mod tests {
 
     #[test]
     fn words_pairs_and_headers() {
-        let raw = b"From: \"Prize Team\" <win@lottery.example>\r\nReply-To: x@other.example\r\nSubject: You WON a prize\r\nList-Id: Club <club.lists.example>\r\n\r\nClick here now: http://www.cheap.example/x\r\n";
+        let raw = b"Received: from mta.lottery.example (192.0.2.7) by mx.example\r\nFrom: \"Prize Team\" <win@lottery.example>\r\nReply-To: x@other.example\r\nMessage-ID: <1@spam.example>\r\nSubject: You WON a prize\r\nList-Id: Club <club.lists.example>\r\n\r\nClick here now: http://www.cheap.example/x\r\n";
         let f = features(raw);
         let t = f.tokens;
         assert_eq!(f.from.as_deref(), Some("win@lottery.example"));
@@ -324,7 +527,10 @@ mod tests {
             ("s", "won"),
             ("s", "prize"),
             ("b", "click"),
-            ("b2", "click here"),
+            ("rcv", "lottery.example"),
+            ("rcvip", "192.0.2"),
+            ("align", "rcv=yes"),
+            ("align", "mid=no"),
             ("url", "cheap.example"),
             ("fd", "lottery.example"),
             ("fn", "prize"),
@@ -333,8 +539,31 @@ mod tests {
         ] {
             assert!(t.contains(&hash(p, w)), "{p}:{w}");
         }
-        // "a" is too short: no token, and no pair across it.
-        assert!(!t.contains(&hash("s2", "won prize")));
+        // "a" is too short; no word pairs.
+        assert!(!t.contains(&hash("s", "a")));
+        assert!(!t.contains(&hash("b2", "click here")));
+    }
+
+    /// The one-pass ASCII path gives exactly the tokens of the plain rule.
+    #[test]
+    fn fast_words_match_the_general_rule() {
+        let text = "Hello, WORLD!! ($100) 50% off: don't-miss\tthe\r\nBIG sale... \u{a0}Grüße aus Köln, \
+                    naïve café x ab abc Straße\u{2003}end aVeryLongWordThatIsMuchTooLongToBeOne éé";
+        let mut fast = Tokens::default();
+        let mut budget = MAX_TEXT;
+        words("b", text, &mut fast, &mut budget);
+        let mut plain = Tokens::default();
+        for raw in text.split(char::is_whitespace) {
+            let w = raw
+                .trim_matches(|c: char| !c.is_alphanumeric() && c != '$' && c != '%' && c != '!')
+                .to_lowercase();
+            match w.chars().count() {
+                0..3 => {}
+                3..=24 => plain.add("b", &w),
+                len => skip("b", &w, len, &mut plain),
+            }
+        }
+        assert_eq!(fast.into_vec(), plain.into_vec());
     }
 
     #[test]
@@ -345,5 +574,73 @@ mod tests {
         }
         let t = tokenize(&raw);
         assert!(t.len() <= MAX_TOKENS);
+    }
+
+    /// What tokenizing costs next to the parse ingest does anyway (prints; no assertion):
+    /// `cargo test --lib junk::tokenizer::tests::cost -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn cost() {
+        let vocabulary = [
+            "garden", "invoice", "meeting", "holiday", "report", "kitchen", "school",
+        ];
+        let mut text = String::new();
+        for i in 0..1300 {
+            text.push_str(vocabulary[i % vocabulary.len()]);
+            text.push(if i % 12 == 11 { '\n' } else { ' ' });
+        }
+        let html = format!(
+            "<html><body><p>{}</p></body></html>",
+            text.replace('\n', "</p><p>")
+        );
+        let raw = format!(
+            "Received: from a.example by b.example\r\nFrom: Anna <anna@x.example>\r\nTo: b@y.example\r\nSubject: garden meeting\r\nMessage-ID: <1@x.example>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n--b--\r\n"
+        )
+        .into_bytes();
+        let n = 100;
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            let s = Structure::parse(&raw);
+            std::hint::black_box(crate::ingest::parse::summary(&s));
+        }
+        let parse = t.elapsed() / n;
+        let s = Structure::parse(&raw);
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(of_structure(&s));
+        }
+        let tok = t.elapsed() / n;
+        eprintln!(
+            "{} bytes: parse+summary {parse:?}, tokenize {tok:?}",
+            raw.len()
+        );
+        let t0 = std::time::Instant::now();
+        for _ in 0..n {
+            for &i in &s.text_body {
+                std::hint::black_box(s.text(i));
+            }
+        }
+        let text_t = t0.elapsed() / n;
+        let body = s.text(s.text_body[0]).text;
+        let t0 = std::time::Instant::now();
+        for _ in 0..n {
+            let mut t = Tokens::default();
+            urls(&body, &mut t);
+        }
+        let urls_t = t0.elapsed() / n;
+        let t0 = std::time::Instant::now();
+        for _ in 0..n {
+            let mut t = Tokens::default();
+            let mut b = MAX_TEXT;
+            words("b", &body, &mut t, &mut b);
+        }
+        let words_t = t0.elapsed() / n;
+        let t0 = std::time::Instant::now();
+        for _ in 0..n {
+            let mut t = Tokens::default();
+            headers(&s.headers, &mut t);
+        }
+        let head_t = t0.elapsed() / n;
+        eprintln!("text {text_t:?} urls {urls_t:?} words {words_t:?} headers {head_t:?}");
     }
 }

@@ -108,52 +108,68 @@ pub fn mode(a: &JunkAccount, cfg: &JunkConfig) -> Mode {
     a.mode.as_deref().and_then(Mode::parse).unwrap_or(cfg.mode)
 }
 
-/// Scores the tokens against the account's model; None when the model is not ready.
+/// Whether the account's model scores messages: its mode is not off and it has trained at
+/// least `min` spam and `min` ham messages.
+pub fn ready(a: &JunkAccount, cfg: &JunkConfig) -> bool {
+    let min = cfg.min_trained.max(1);
+    mode(a, cfg) != Mode::Off && a.spam >= min && a.ham >= min
+}
+
+/// Scores the tokens against the account's model (`a`, read in the snapshot `r`); None when
+/// the model is not [`ready`]. Counts come from the decoded copy (`cache.rs`).
 pub fn score(
     r: &Reader,
     acct: AccountId,
     a: &JunkAccount,
     tokens: &[u64],
-    min: u32,
+    cfg: &JunkConfig,
 ) -> Result<Option<f64>> {
-    if a.spam < min.max(1) || a.ham < min.max(1) {
+    if !ready(a, cfg) {
         return Ok(None);
     }
     let totals = Totals {
         spam: a.spam,
         ham: a.ham,
     };
-    let mut probs: Vec<f64> = r
-        .junk_counts(acct, tokens)?
-        .into_iter()
-        .filter_map(|(spam, ham)| model::probability(TokenCounts { spam, ham }, totals))
-        .collect();
-    Ok(Some(classifier::combine(&mut probs).unwrap_or(0.5)))
+    Ok(Some(of_counts(
+        &super::cache::counts(r, acct, a, tokens)?,
+        totals,
+    )))
 }
 
-/// The verdict of one account on one message (runs inside a store read, blocking).
+/// The score of a message from the counts of its tokens (the offline tuning uses this too).
+pub fn of_counts(counts: &[(u32, u32)], totals: Totals) -> f64 {
+    let mut probs: Vec<f64> = counts
+        .iter()
+        .filter_map(|&(spam, ham)| model::probability(TokenCounts { spam, ham }, totals))
+        .collect();
+    classifier::combine(&mut probs).unwrap_or(0.5)
+}
+
+/// The verdict of one account (`a`: its record, read in the snapshot `r`) on one message.
+/// `score` is asked only when the verdict needs it (not for mode off or a correspondent), so
+/// the caller can tokenize lazily, once for all recipients.
 pub fn judge(
     r: &Reader,
     acct: AccountId,
+    a: &JunkAccount,
     cfg: &JunkConfig,
-    tokens: &[u64],
     facts: &Facts,
+    score: impl FnOnce() -> Result<Option<f64>>,
 ) -> Result<Verdict> {
-    let a = r.junk_account(acct)?;
-    let mode = mode(&a, cfg);
+    let mode = mode(a, cfg);
     if mode == Mode::Off {
         return Ok(Verdict::new(None, facts.auth_junk, Reason::Off));
     }
-    let score = score(r, acct, &a, tokens, cfg.min_trained)?;
     if facts.auth_junk {
-        return Ok(Verdict::new(score, true, Reason::SenderAuth));
+        return Ok(Verdict::new(score()?, true, Reason::SenderAuth));
     }
     if let Some(from) = &facts.from
         && r.is_correspondent(acct, from)?
     {
         return Ok(Verdict::new(Some(0.0), false, Reason::Correspondent));
     }
-    let Some(s) = score else {
+    let Some(s) = score()? else {
         return Ok(Verdict::new(None, false, Reason::Untrained));
     };
     let mut v = Verdict::new(Some(s), s >= cfg.threshold, Reason::Statistics);

@@ -3,7 +3,8 @@
 //! both), numbers, and CRLF. Lines are at most `MAX_LINE` bytes and a literal at most
 //! `MAX_LITERAL`, so a client cannot make the server buffer without bound.
 
-use futures_lite::{AsyncRead, AsyncReadExt};
+use crate::wire::{Conn, Overlong};
+use std::time::Duration;
 
 pub const MAX_LINE: usize = 8 * 1024;
 /// A script is at most 64 KiB (`sieve::Limits`); a literal may be a little more so that an
@@ -29,72 +30,50 @@ impl Arg {
 
 #[derive(Debug)]
 pub enum ReadError {
-    /// The connection ended or failed.
+    /// The connection ended, failed or stayed silent past the deadline.
     Closed,
     /// The command was malformed or too long; the answer to give.
     Bad(String),
 }
 
-/// A buffered reader over the connection.
-#[derive(Default)]
+impl From<crate::wire::ReadError> for ReadError {
+    fn from(e: crate::wire::ReadError) -> ReadError {
+        match e {
+            // An over-long line was read to its end and dropped (`Overlong::Skip`): answer it
+            // and read the next command.
+            crate::wire::ReadError::TooLong => ReadError::Bad("line too long".into()),
+            _ => ReadError::Closed,
+        }
+    }
+}
+
+/// Reads commands from a connection (`wire::Conn`: every read has a deadline, every line
+/// and literal a size limit).
 pub struct Reader {
-    pub buf: Vec<u8>,
+    /// How long one read may wait (RFC 5804 §2 leaves the idle time to the server).
+    pub timeout: Duration,
 }
 
 impl Reader {
-    pub fn new() -> Reader {
-        Reader::default()
-    }
-
-    async fn fill<R: AsyncRead + Unpin + ?Sized>(&mut self, io: &mut R) -> Result<(), ReadError> {
-        let mut chunk = [0u8; 4096];
-        let n = io.read(&mut chunk).await.map_err(|_| ReadError::Closed)?;
-        if n == 0 {
-            return Err(ReadError::Closed);
-        }
-        self.buf.extend_from_slice(&chunk[..n]);
-        Ok(())
+    pub fn new(timeout: Duration) -> Reader {
+        Reader { timeout }
     }
 
     /// One line without its CRLF.
-    pub async fn line<R: AsyncRead + Unpin + ?Sized>(
-        &mut self,
-        io: &mut R,
-    ) -> Result<Vec<u8>, ReadError> {
-        loop {
-            if let Some(p) = self.buf.iter().position(|b| *b == b'\n') {
-                let mut line: Vec<u8> = self.buf.drain(..=p).collect();
-                line.pop();
-                if line.last() == Some(&b'\r') {
-                    line.pop();
-                }
-                return Ok(line);
-            }
-            if self.buf.len() > MAX_LINE {
-                self.buf.clear();
-                return Err(ReadError::Bad("line too long".into()));
-            }
-            self.fill(io).await?;
+    pub async fn line(&self, conn: &mut Conn) -> Result<Vec<u8>, ReadError> {
+        let mut line = conn
+            .read_line(MAX_LINE, self.timeout, Overlong::Skip)
+            .await?;
+        line.pop();
+        if line.last() == Some(&b'\r') {
+            line.pop();
         }
-    }
-
-    async fn exact<R: AsyncRead + Unpin + ?Sized>(
-        &mut self,
-        io: &mut R,
-        n: usize,
-    ) -> Result<Vec<u8>, ReadError> {
-        while self.buf.len() < n {
-            self.fill(io).await?;
-        }
-        Ok(self.buf.drain(..n).collect())
+        Ok(line)
     }
 
     /// One command: its name (upper-cased) and arguments.
-    pub async fn command<R: AsyncRead + Unpin + ?Sized>(
-        &mut self,
-        io: &mut R,
-    ) -> Result<(String, Vec<Arg>), ReadError> {
-        let mut line = self.line(io).await?;
+    pub async fn command(&self, conn: &mut Conn) -> Result<(String, Vec<Arg>), ReadError> {
+        let mut line = self.line(conn).await?;
         let mut args: Vec<Arg> = Vec::new();
         let mut name: Option<String> = None;
         loop {
@@ -168,9 +147,9 @@ impl Reader {
             match literal {
                 None => break,
                 Some(n) => {
-                    let bytes = self.exact(io, n).await?;
+                    let bytes = conn.read_exact(n, self.timeout).await?;
                     args.push(Arg::Str(bytes));
-                    line = self.line(io).await?;
+                    line = self.line(conn).await?;
                 }
             }
         }
@@ -194,12 +173,16 @@ pub fn string(s: &str) -> String {
 mod tests {
     use super::*;
 
+    fn conn(input: &[u8]) -> Conn {
+        Conn::new(Box::new(futures_lite::io::Cursor::new(input.to_vec())))
+    }
+
     #[test]
     fn commands() {
         smol::block_on(async {
-            let mut input: &[u8] = b"PUTSCRIPT \"a \\\"b\" {9+}\r\nkeep;\r\nx \r\nauthenticate \"PLAIN\" \"AGEAYg==\"\r\n";
-            let mut r = Reader::new();
-            let (n, a) = r.command(&mut input).await.unwrap();
+            let r = Reader::new(Duration::from_secs(5));
+            let mut c = conn(b"PUTSCRIPT \"a \\\"b\" {9+}\r\nkeep;\r\nx \r\nauthenticate \"PLAIN\" \"AGEAYg==\"\r\n");
+            let (n, a) = r.command(&mut c).await.unwrap();
             assert_eq!(n, "PUTSCRIPT");
             assert_eq!(
                 a,
@@ -208,14 +191,21 @@ mod tests {
                     Arg::Str(b"keep;\r\nx ".to_vec())
                 ]
             );
-            let (n, a) = r.command(&mut input).await.unwrap();
+            let (n, a) = r.command(&mut c).await.unwrap();
             assert_eq!(n, "AUTHENTICATE");
             assert_eq!(a.len(), 2);
-            let mut big: &[u8] = b"PUTSCRIPT \"x\" {999999999+}\r\n";
-            assert!(matches!(
-                Reader::new().command(&mut big).await,
-                Err(ReadError::Bad(_))
-            ));
+            let mut big = conn(b"PUTSCRIPT \"x\" {999999999+}\r\n");
+            assert!(matches!(r.command(&mut big).await, Err(ReadError::Bad(_))));
+            // An over-long line is answered and the next command still read.
+            let mut long = b"NOOP ".to_vec();
+            long.extend(std::iter::repeat_n(b'x', MAX_LINE + 10));
+            long.extend_from_slice(b"\r\nLOGOUT\r\n");
+            let mut c = conn(&long);
+            assert!(matches!(r.command(&mut c).await, Err(ReadError::Bad(_))));
+            assert_eq!(r.command(&mut c).await.unwrap().0, "LOGOUT");
+            // A literal cut short by the end of the connection.
+            let mut cut = conn(b"PUTSCRIPT \"x\" {10+}\r\nkeep");
+            assert!(matches!(r.command(&mut cut).await, Err(ReadError::Closed)));
         });
     }
 }

@@ -1,6 +1,11 @@
 //! One ManageSieve connection (RFC 5804 §2): greeting with capabilities, STARTTLS, then
 //! AUTHENTICATE "PLAIN" over TLS only, then the script commands. Answers are `OK`, `NO` (with
 //! a response code where §1.3 defines one) or `BYE`.
+//!
+//! The transport is `wire::Conn`, as for SMTP: every read has a deadline and every line a
+//! size limit, STARTTLS is `wire::tls::accept` (bytes pipelined before the handshake are
+//! dropped), and replies are queued and written when the client has no further command
+//! waiting (`flush_if_idle`), or at once where the client waits for them.
 
 use super::Ctx;
 use super::parse::{Arg, ReadError, Reader, string};
@@ -8,16 +13,15 @@ use crate::login::Outcome;
 use crate::sieve::Limits;
 use crate::store::StoreError;
 use crate::store::model::{AccountId, SieveScript};
+use crate::wire::{Conn, Io};
 use base64::Engine;
-use futures_lite::{AsyncRead, AsyncWrite, AsyncWriteExt, FutureExt};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
-
 /// An idle connection is closed after this long (RFC 5804 §2 leaves it to the server).
 const IDLE: Duration = Duration::from_secs(300);
+/// The TLS handshake after STARTTLS.
+const HANDSHAKE: Duration = Duration::from_secs(30);
 /// Protocol errors before the connection is closed.
 const MAX_ERRORS: u32 = 10;
 const MAX_AUTH_FAILURES: u32 = 3;
@@ -25,9 +29,8 @@ const MAX_AUTH_FAILURES: u32 = 3;
 pub struct Session {
     ctx: Ctx,
     peer: SocketAddr,
-    io: Option<Box<dyn Io>>,
+    conn: Conn,
     reader: Reader,
-    tls: bool,
     user: Option<(AccountId, String)>,
     errors: u32,
     auth_failures: u32,
@@ -49,19 +52,33 @@ impl Session {
         Session {
             ctx,
             peer,
-            io: Some(io),
-            reader: Reader::new(),
-            tls: false,
+            conn: Conn::new(io),
+            reader: Reader::new(IDLE),
             user: None,
             errors: 0,
             auth_failures: 0,
         }
     }
 
+    /// A reply: queued, written once no further command is waiting (a pipelining client gets
+    /// its answers in one write).
     async fn send(&mut self, s: &str) -> Result<(), ()> {
-        let io = self.io.as_mut().ok_or(())?;
-        io.write_all(s.as_bytes()).await.map_err(|_| ())?;
-        io.flush().await.map_err(|_| ())
+        self.send_bytes(s.as_bytes()).await
+    }
+
+    async fn send_bytes(&mut self, b: &[u8]) -> Result<(), ()> {
+        self.conn.queue(b);
+        self.conn.flush_if_idle().await.map_err(|_| ())
+    }
+
+    /// A reply the client waits for before it sends anything (the greeting, a continuation,
+    /// the answer to STARTTLS, a last line).
+    async fn send_now(&mut self, s: &str) -> Result<(), ()> {
+        self.conn.send(s.as_bytes()).await.map_err(|_| ())
+    }
+
+    fn tls(&self) -> bool {
+        self.conn.is_tls()
     }
 
     /// The capability lines (RFC 5804 §1.7): PLAIN only once TLS is up, STARTTLS only before.
@@ -76,7 +93,7 @@ impl Session {
             "\"SIEVE\" \"{}\"\r\n",
             crate::sieve::capability_string()
         ));
-        if self.tls {
+        if self.tls() {
             s.push_str("\"SASL\" \"PLAIN\"\r\n");
         } else {
             s.push_str("\"SASL\" \"\"\r\n\"STARTTLS\"\r\n");
@@ -94,20 +111,11 @@ impl Session {
             "{}OK \"mailnook ManageSieve ready\"\r\n",
             self.capabilities()
         );
-        if self.send(&greeting).await.is_err() {
+        if self.send_now(&greeting).await.is_err() {
             return;
         }
         loop {
-            let io = match self.io.as_mut() {
-                Some(io) => io,
-                None => return,
-            };
-            let read = self.reader.command(io.as_mut());
-            let timeout = async {
-                smol::Timer::after(IDLE).await;
-                Err(ReadError::Closed)
-            };
-            match read.or(timeout).await {
+            match self.reader.command(&mut self.conn).await {
                 Ok((name, args)) => match self.command(&name, args).await {
                     Ok(Flow::Go) => {}
                     _ => return,
@@ -116,7 +124,7 @@ impl Session {
                 Err(ReadError::Bad(why)) => {
                     self.errors += 1;
                     if self.errors >= MAX_ERRORS {
-                        let _ = self.send("BYE \"Too many errors\"\r\n").await;
+                        let _ = self.send_now("BYE \"Too many errors\"\r\n").await;
                         return;
                     }
                     if self
@@ -134,7 +142,7 @@ impl Session {
     async fn no(&mut self, text: &str) -> Result<Flow, ()> {
         self.errors += 1;
         if self.errors >= MAX_ERRORS {
-            let _ = self.send("BYE \"Too many errors\"\r\n").await;
+            let _ = self.send_now("BYE \"Too many errors\"\r\n").await;
             return Ok(Flow::Close);
         }
         self.send(&format!("NO {text}\r\n")).await?;
@@ -163,27 +171,21 @@ impl Session {
                 return Ok(Flow::Go);
             }
             "LOGOUT" => {
-                let _ = self.send("OK \"Logout complete\"\r\n").await;
+                let _ = self.send_now("OK \"Logout complete\"\r\n").await;
                 return Ok(Flow::Close);
             }
             "STARTTLS" => {
-                if self.tls || self.user.is_some() {
+                if self.tls() || self.user.is_some() {
                     return self.no("\"TLS is already active\"").await;
                 }
-                self.send("OK \"Begin TLS negotiation now\"\r\n").await?;
-                // Anything the client sent after STARTTLS before the handshake is dropped, so
-                // no plaintext can be injected into the TLS session (RFC 5804 §2.2).
-                self.reader.buf.clear();
-                let io = self.io.take().ok_or(())?;
-                let acceptor = futures_rustls::TlsAcceptor::from(self.ctx.tls.config());
-                let handshake = async { acceptor.accept(io).await.map_err(|_| ()) };
-                let timeout = async {
-                    smol::Timer::after(Duration::from_secs(30)).await;
-                    Err(())
-                };
-                let stream = handshake.or(timeout).await?;
-                self.io = Some(Box::new(stream));
-                self.tls = true;
+                self.send_now("OK \"Begin TLS negotiation now\"\r\n")
+                    .await?;
+                // Anything the client sent after STARTTLS before the handshake is dropped by
+                // `wire::tls::accept`, so no plaintext can be injected into the TLS session
+                // (RFC 5804 §2.2).
+                crate::wire::tls::accept(&mut self.conn, self.ctx.tls.config(), HANDSHAKE)
+                    .await
+                    .map_err(|_| ())?;
                 // §2.2: the server sends its capabilities again after the handshake.
                 let caps = self.capabilities();
                 self.send(&format!("{caps}OK \"TLS negotiation successful\"\r\n"))
@@ -322,9 +324,7 @@ impl Session {
                         let mut out = format!("{{{}}}\r\n", t.len()).into_bytes();
                         out.extend_from_slice(&t);
                         out.extend_from_slice(b"\r\nOK \"Getscript completed\"\r\n");
-                        let io = self.io.as_mut().ok_or(())?;
-                        io.write_all(&out).await.map_err(|_| ())?;
-                        io.flush().await.map_err(|_| ())?;
+                        self.send_bytes(&out).await?;
                     }
                     Ok(None) => return self.no("(NONEXISTENT) \"No such script\"").await,
                     Err(e) => return self.store_failed(e).await,
@@ -447,7 +447,7 @@ impl Session {
 
     /// AUTHENTICATE "PLAIN" [initial response] (RFC 5804 §2.1, RFC 4616).
     async fn authenticate(&mut self, args: &[Arg]) -> Result<Flow, ()> {
-        if !self.tls {
+        if !self.tls() {
             return self.no("(ENCRYPT-NEEDED) \"Use STARTTLS first\"").await;
         }
         if self.user.is_some() {
@@ -461,9 +461,8 @@ impl Session {
             Some(r) => r,
             None => {
                 // An empty challenge; the client answers with a string.
-                self.send("\"\"\r\n").await?;
-                let io = self.io.as_mut().ok_or(())?;
-                let line = self.reader.line(io.as_mut()).await.map_err(|_| ())?;
+                self.send_now("\"\"\r\n").await?;
+                let line = self.reader.line(&mut self.conn).await.map_err(|_| ())?;
                 let text = String::from_utf8_lossy(&line).trim().to_string();
                 if text == "\"*\"" || text == "*" {
                     return self.no("\"Authentication cancelled\"").await;
@@ -528,7 +527,7 @@ impl Session {
                 smol::Timer::after(Duration::from_secs(1)).await;
                 self.send("NO \"Authentication failed\"\r\n").await?;
                 if self.auth_failures >= MAX_AUTH_FAILURES {
-                    let _ = self.send("BYE \"Too many failed logins\"\r\n").await;
+                    let _ = self.send_now("BYE \"Too many failed logins\"\r\n").await;
                     return Ok(Flow::Close);
                 }
                 Ok(Flow::Go)

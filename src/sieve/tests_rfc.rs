@@ -762,3 +762,19 @@ fn hostile_scripts_are_bounded() {
         vec![Action::Discard]
     );
 }
+
+/// The spamtest example of README.md ("Filters (Sieve)"), word for word.
+#[test]
+fn readme_spamtest_example() {
+    let readme = include_str!("../../README.md");
+    let start = readme
+        .find("```sieve\nrequire [\"spamtest\"")
+        .expect("the README's spamtest example");
+    let body = &readme[start + "```sieve\n".len()..];
+    let script = &body[..body.find("```").expect("end of the block")];
+    let check = |v: u8| run_on(script, MSG, "", "a@b.example", Some(v)).unwrap();
+    assert_eq!(check(6), vec![into("Check")]);
+    assert_eq!(check(7), vec![into("Check")]);
+    assert_eq!(check(9), vec![keep()]);
+    assert_eq!(check(2), vec![keep()]);
+}

@@ -137,6 +137,16 @@ impl Conn {
         }
     }
 
+    /// The next `n` octets (a counted literal, e.g. ManageSieve's `{n+}`, RFC 5804 §4). Each
+    /// read waits at most `timeout`; the caller bounds `n`.
+    pub async fn read_exact(&mut self, n: usize, timeout: Duration) -> Result<Vec<u8>, ReadError> {
+        while self.input.len() < n {
+            self.read_some(timeout).await?;
+        }
+        let rest = self.input.split_off(n);
+        Ok(std::mem::replace(&mut self.input, rest))
+    }
+
     /// Reads dot-stuffed data up to its `<CRLF>.<CRLF>` (RFC 5321 §4.5.2), keeping at most
     /// `limit` octets. Past `give_up` octets the peer is sending far more than it may, and
     /// reading stops with `ReadError::Flood`. What follows the terminator stays buffered.

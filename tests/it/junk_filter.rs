@@ -375,3 +375,62 @@ async fn reject_mode_refuses_at_smtp_but_files_list_mail() {
     assert_eq!(boxes, json!({ids.inbox.clone(): true}));
     assert_eq!(header, "");
 }
+
+fn newsletter(n: usize) -> Vec<u8> {
+    format!(
+        "From: Garden Shop <news@gardenshop.example>\r\nTo: {USER}\r\nSubject: Seedling catalogue week {n}\r\nMessage-ID: <news{n}@gardenshop.example>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nTomatoes, cucumbers and marigold seedlings are back in the nursery catalogue.\r\n"
+    )
+    .into_bytes()
+}
+
+/// The account's model is read from a decoded copy kept between deliveries (`junk/cache.rs`):
+/// training after a delivery must reach the next one, and the summary a delivery stores comes
+/// from the filter's one parse of the message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn training_reaches_the_next_delivery_and_the_summary_is_stored() {
+    let (server, ids, _, _) = taught().await;
+    // Words the model has never seen: no evidence either way, so the Inbox.
+    let first = deliver(&server, &ids, &newsletter(0)).await;
+    let (boxes, header) = where_and_header(&server, &ids, &first).await;
+    assert_eq!(boxes, json!({ids.inbox.clone(): true}), "{header}");
+    assert!(header.contains("verdict=ham"), "{header}");
+    let r = server
+        .call(
+            USER,
+            PW,
+            json!([["Email/get", {"accountId": ids.acct, "ids": [first], "properties": ["subject", "from", "preview", "messageId"]}, "g"]]),
+        )
+        .await;
+    let e = &r[0][1]["list"][0];
+    assert_eq!(e["subject"], "Seedling catalogue week 0", "{r:?}");
+    assert_eq!(e["from"][0]["email"], "news@gardenshop.example", "{r:?}");
+    assert_eq!(e["messageId"], json!(["news0@gardenshop.example"]), "{r:?}");
+    assert!(
+        e["preview"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Tomatoes, cucumbers"),
+        "{r:?}"
+    );
+    // The user decides this shop is junk: six moves into Junk (all delivered before the first
+    // move, so each lands in the Inbox and its move trains).
+    let mut shop = Vec::new();
+    for n in 1..=6 {
+        shop.push(deliver(&server, &ids, &newsletter(n)).await);
+    }
+    for id in &shop {
+        update(
+            &server,
+            &ids,
+            id,
+            json!({"mailboxIds": {ids.junk.clone(): true}}),
+        )
+        .await;
+    }
+    trained(&server, 16, 10).await;
+    // The next one goes to Junk: the copy of the model used before was replaced.
+    let next = deliver(&server, &ids, &newsletter(7)).await;
+    let (boxes, header) = where_and_header(&server, &ids, &next).await;
+    assert_eq!(boxes, json!({ids.junk.clone(): true}), "{header}");
+    assert!(header.contains("verdict=junk reason=bayes"), "{header}");
+}

@@ -360,3 +360,195 @@ async fn sieve_vacation_replies_once_per_sender_sharing_vacation_response_memory
     assert!(text.contains("Auto-Submitted: auto-replied"), "{text}");
     assert!(text.contains("In-Reply-To: <one@remote.example>"), "{text}");
 }
+
+/// The VacationResponse does not answer a message the owner's script discarded or rejected
+/// (nothing was kept, RFC 5230 §4.7 / RFC 5429 §2.1), and still answers kept mail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vacation_response_not_sent_for_discarded_or_rejected_mail() {
+    use crate::send_support::{FakeSmtp, smarthost_config};
+    let fake = FakeSmtp::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = smarthost_config(dir.path(), &fake, 3600);
+    let s = Server::start_with(&["--config", &cfg]);
+    let alice = s.new_account(ALICE, PW).await;
+    activate(
+        &alice,
+        "tidy",
+        "require \"reject\";\nif header :contains \"subject\" \"drop\" { discard; }\nelsif header :contains \"subject\" \"refuse\" { reject \"no thanks\"; }\n",
+    )
+    .await;
+    let r = alice
+        .call_using(
+            &[CORE, MAIL, "urn:ietf:params:jmap:vacationresponse"],
+            json!([["VacationResponse/set", {"accountId": alice.id, "update": {"singleton": {
+                "isEnabled": true, "subject": "JMAP away", "textBody": "JMAP text"}}}, "v"]]),
+        )
+        .await;
+    assert!(r[0][1]["updated"].is_object(), "{}", r[0]);
+    let send = |from: &str, subject: &str| {
+        let raw = format!(
+            "From: {from}\r\nTo: {ALICE}\r\nSubject: {subject}\r\nMessage-ID: <{subject}@remote.example>\r\n\r\nhello\r\n"
+        );
+        let from = from.to_string();
+        tokio::task::block_in_place(|| s.send(&from, &[ALICE], raw.as_bytes()))
+    };
+    assert!(send("dave@remote.example", "drop me").is_ok());
+    // The reject is answered in the SMTP transaction.
+    assert!(send("gina@remote.example", "refuse me").is_err());
+    assert!(send("frank@remote.example", "hello").is_ok());
+    eventually("the reply to frank", || {
+        let m = fake.messages();
+        async move {
+            m.iter()
+                .any(|x| x.rcpts == ["frank@remote.example"])
+                .then_some(())
+        }
+    })
+    .await;
+    let replies = fake.messages();
+    assert!(
+        !replies
+            .iter()
+            .any(|x| x.rcpts == ["dave@remote.example"] || x.rcpts == ["gina@remote.example"]),
+        "{replies:?}"
+    );
+}
+
+/// `include :personal` (RFC 6609) runs another of the owner's stored scripts at delivery;
+/// `return` ends only the included one; a script that includes itself is stopped by the
+/// nesting limit and the message kept (and reported); a missing `:optional` one is skipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn include_runs_the_owners_stored_scripts() {
+    let s = Server::start();
+    let alice = s.new_account(ALICE, PW).await;
+    alice
+        .call1("Mailbox/set", json!({"create": {"c": {"name": "club"}}}))
+        .await;
+    // Stored, not active: the club rule, and one that includes itself.
+    for (name, text) in [
+        (
+            "club",
+            "require [\"fileinto\", \"include\"];\nif header :contains \"subject\" \"club\" { fileinto \"club\"; }\nreturn;\nfileinto \"never\";\n",
+        ),
+        (
+            "again",
+            "require \"include\";\ninclude :personal \"again\";\n",
+        ),
+    ] {
+        let blob = upload(&alice, text).await;
+        let r = sieve(
+            &alice,
+            "SieveScript/set",
+            json!({"create": {"x": {"name": name, "blobId": blob}}}),
+        )
+        .await;
+        assert!(r["created"]["x"].is_object(), "{r}");
+    }
+    activate(
+        &alice,
+        "main",
+        "require \"include\";\ninclude :personal \"club\";\ninclude :optional \"gone\";\nif header :contains \"subject\" \"loop\" { include :personal \"again\"; }\nif header :contains \"subject\" \"night\" { keep; }\n",
+    )
+    .await;
+    for subject in ["club night", "plain note", "loop me"] {
+        let reply = alice.deliver(&msg(subject));
+        assert!(reply.starts_with("250"), "{subject}: {reply}");
+    }
+    let got = eventually("the owner's report", || {
+        let a = &alice;
+        async move {
+            let m = mail(a).await;
+            m.iter()
+                .any(|(s, _, _)| s == "Your mail filter needs attention")
+                .then_some(m)
+        }
+    })
+    .await;
+    let find = |subj: &str| got.iter().find(|(s, _, _)| s == subj).cloned();
+    // Filed by the included script, and kept by the main one, which went on after it.
+    let club = find("club night").expect("club night");
+    assert_eq!(club.1, vec!["Inbox", "club"], "{got:?}");
+    let plain = find("plain note").expect("plain note");
+    assert_eq!(plain.1, vec!["Inbox"], "{got:?}");
+    let looped = find("loop me").expect("kept despite the include loop");
+    assert_eq!(looped.1, vec!["Inbox"], "{got:?}");
+}
+
+/// `fileinto :create` (RFC 5490 §3.2) makes a missing mailbox, levels included, once; without
+/// `:create` a missing mailbox still means the Inbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fileinto_create_makes_the_missing_mailbox() {
+    let s = Server::start();
+    let alice = s.new_account(ALICE, PW).await;
+    activate(
+        &alice,
+        "main",
+        "require [\"fileinto\", \"mailbox\"];\nif header :contains \"subject\" \"club\" { fileinto :create \"Lists/Club\"; }\nelsif header :contains \"subject\" \"plain\" { fileinto \"Nowhere\"; }\n",
+    )
+    .await;
+    for subject in ["club one", "club two", "plain note"] {
+        let reply = alice.deliver(&msg(subject));
+        assert!(reply.starts_with("250"), "{subject}: {reply}");
+    }
+    let got = eventually("three messages", || {
+        let a = &alice;
+        async move {
+            let m = mail(a).await;
+            (m.iter()
+                .filter(|(s, _, _)| s != "Your mail filter needs attention")
+                .count()
+                == 3)
+                .then_some(m)
+        }
+    })
+    .await;
+    let boxes = alice.call1("Mailbox/get", json!({})).await;
+    let list = boxes["list"].as_array().unwrap();
+    let lists: Vec<&Value> = list.iter().filter(|m| m["name"] == "Lists").collect();
+    let clubs: Vec<&Value> = list.iter().filter(|m| m["name"] == "Club").collect();
+    assert_eq!((lists.len(), clubs.len()), (1, 1), "{boxes}");
+    assert_eq!(clubs[0]["parentId"], lists[0]["id"], "{boxes}");
+    assert_eq!(clubs[0]["totalEmails"], json!(2), "{boxes}");
+    for (subject, folders, _) in &got {
+        match subject.as_str() {
+            "club one" | "club two" => assert_eq!(folders, &vec!["Club"], "{got:?}"),
+            "plain note" => assert_eq!(folders, &vec!["Inbox"], "{got:?}"),
+            _ => {}
+        }
+    }
+    assert!(!list.iter().any(|m| m["name"] == "Nowhere"), "{boxes}");
+}
+
+/// SieveScript/changes (RFC 9661 §2.3, the standard /changes): what was created, updated
+/// and destroyed since a state, with the ids SieveScript/get gives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sieve_script_changes() {
+    let s = Server::start();
+    let alice = s.new_account(ALICE, PW).await;
+    let g = sieve(&alice, "SieveScript/get", json!({"ids": null})).await;
+    let state0 = g["state"].as_str().expect("state").to_string();
+    let r = activate(&alice, "main", "keep;\n").await;
+    let id = r["created"]["s1"]["id"].as_str().expect("id").to_string();
+    let c = sieve(&alice, "SieveScript/changes", json!({"sinceState": state0})).await;
+    assert_eq!(c["created"], json!([id]), "{c}");
+    assert_eq!(c["destroyed"], json!([]), "{c}");
+    let state1 = c["newState"].as_str().expect("newState").to_string();
+    let g = sieve(&alice, "SieveScript/get", json!({"ids": null})).await;
+    assert_eq!(g["state"], json!(state1), "{g}");
+    sieve(
+        &alice,
+        "SieveScript/set",
+        json!({"update": {id.clone(): {"name": "renamed"}}}),
+    )
+    .await;
+    let c = sieve(&alice, "SieveScript/changes", json!({"sinceState": state1})).await;
+    assert_eq!(c["updated"], json!([id]), "{c}");
+    assert_eq!(c["created"], json!([]), "{c}");
+    let bad = alice
+        .call_using(
+            &[CORE, MAIL, SIEVE],
+            json!([["SieveScript/changes", {"accountId": alice.id, "sinceState": "nonsense"}, "c"]]),
+        )
+        .await;
+    assert_eq!(bad[0][0], json!("error"), "{bad:?}");
+}

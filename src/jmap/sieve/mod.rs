@@ -10,6 +10,7 @@
 //! RFC 3834 rules and the same once-per-sender memory (`VACATION_REPLIES`), so a sender gets
 //! at most one automatic reply per period whichever of the two is on (docs/ARCHITECTURE.md).
 
+pub mod changes;
 pub mod get;
 pub mod query;
 pub mod set;

@@ -40,6 +40,20 @@ pub struct JunkAccount {
     /// Rows in `SENT_TO` for this account.
     #[serde(default)]
     pub sent_to: u32,
+    /// A random value written anew with every change of this record (training, pruning, a
+    /// rebuild): a decoded copy of the model made at one stamp is current while the stamp is
+    /// (`junk/cache.rs`). 0 (records from before it existed) means "do not cache".
+    #[serde(default)]
+    pub stamp: u64,
+}
+
+/// A fresh non-zero [`JunkAccount::stamp`] (0 if the system has no randomness: no caching).
+fn new_stamp() -> u64 {
+    let mut b = [0u8; 8];
+    match ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b) {
+        Ok(()) => u64::from_le_bytes(b).max(1),
+        Err(_) => 0,
+    }
 }
 
 fn decode(v: &[u8]) -> Result<JunkAccount> {
@@ -71,6 +85,21 @@ impl Reader {
                 }
                 None => (0, 0),
             });
+        }
+        Ok(out)
+    }
+
+    /// The account's whole model, (token, spam, ham) in token order (for the decoded copy in
+    /// `junk/cache.rs`; at most `[junk] max_tokens` rows plus one training's worth).
+    pub fn junk_model(&self, acct: AccountId) -> Result<Vec<(u64, u32, u32)>> {
+        let Some(t) = table!(self, JUNK_TOKENS) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for row in t.range((acct, 0)..=(acct, u64::MAX))? {
+            let (k, v) = row?;
+            let (s, h, _) = v.value();
+            out.push((k.value().1, s, h));
         }
         Ok(out)
     }
@@ -134,7 +163,9 @@ impl Writer<'_> {
     }
 
     fn put_junk_account(&mut self, acct: AccountId, a: &JunkAccount) -> Result<()> {
-        let bytes = serde_json::to_vec(a).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut a = a.clone();
+        a.stamp = new_stamp();
+        let bytes = serde_json::to_vec(&a).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let mut t = self.tx.open_table(JUNK_ACCOUNTS)?;
         t.insert(acct, bytes.as_slice())?;
         Ok(())
