@@ -183,7 +183,7 @@ impl Session {
                 // Anything the client sent after STARTTLS before the handshake is dropped by
                 // `wire::tls::accept`, so no plaintext can be injected into the TLS session
                 // (RFC 5804 §2.2).
-                crate::wire::tls::accept(&mut self.conn, self.ctx.tls.config(), HANDSHAKE)
+                crate::wire::tls::accept(&mut self.conn, self.ctx.tls.mail_config(), HANDSHAKE)
                     .await
                     .map_err(|_| ())?;
                 // §2.2: the server sends its capabilities again after the handshake.
