@@ -117,6 +117,11 @@ pub struct Config {
     pub http_listen: Option<SocketAddr>,
     /// Lifetime of an OAuth access token in seconds (`src/oauth/`); the app refreshes it.
     pub oauth_access_ttl_secs: i64,
+    /// This machine's public addresses, when the listeners are bound to 0.0.0.0 or sit behind
+    /// NAT: the A/AAAA values `mailnook dns` prints and what `mailnook dns check` expects the
+    /// host name, SPF and reverse DNS to name (`src/dns_check/`). Empty: taken from the
+    /// listeners when public, else from the host name's published A/AAAA records.
+    pub public_ips: Vec<std::net::IpAddr>,
 }
 
 impl Default for Config {
@@ -165,6 +170,7 @@ impl Default for Config {
             acme: crate::acme::AcmeSetting::default(),
             http_listen: None,
             oauth_access_ttl_secs: 3600,
+            public_ips: Vec::new(),
         }
     }
 }
