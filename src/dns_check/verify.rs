@@ -458,13 +458,20 @@ fn dmarc(e: &Expected, found: Answer<String>) -> Check {
             format!("The DMARC record cannot be read: {err}."),
         );
     }
-    let p = tag_value(&found[0], "p").unwrap_or_else(|| "none".into());
-    line(
-        e,
-        Status::Ok,
-        found,
-        format!("Present and readable; policy p={p}."),
-    )
+    match tag_value(&found[0], "p") {
+        Some(p) => line(
+            e,
+            Status::Ok,
+            found,
+            format!("Present and readable; policy p={p}."),
+        ),
+        None => line(
+            e,
+            Status::Wrong,
+            found,
+            "The DMARC record has no p= policy, which it must have (RFC 7489 §6.3).".into(),
+        ),
+    }
 }
 
 fn srv(e: &Expected, c: &Context, want: &str, found: Answer<(u16, u16, u16, String)>) -> Check {

@@ -1,0 +1,343 @@
+//! The DNS doctor (`mailnook dns check`, `GET /admin/api/dns-check`) against a zone served by
+//! the loopback DNS server: first a zone that publishes exactly what mailnook asks for (every
+//! record of the admin setup list, whatever it holds, so records added to that list later are
+//! published too), then the same zone with every record wrong, then with every record missing.
+//! The output is read as the admin would read it: the verdict words and the sentences.
+
+use crate::smtp_support::{self, Dns};
+use serde_json::Value;
+use std::net::IpAddr;
+
+/// The server's public address in these tests (TEST-NET-1, RFC 5737).
+const IP: &str = "192.0.2.10";
+const HOST: &str = "mail.example.org";
+const DOMAIN: &str = "example.org";
+
+fn start(dns: &Dns) -> smtp_support::Srv {
+    let config = format!(
+        "hostname = \"{HOST}\"\n\
+         dns_resolver = \"{}\"\n\
+         public_ips = [\"{IP}\"]\n\
+         public_url = \"https://{HOST}:443\"\n\
+         smtp_greeting_delay_ms = 0\n",
+        dns.addr
+    );
+    let s = smtp_support::start(&config, &[]);
+    s.add_user(&format!("alice@{DOMAIN}"), "a long enough secret");
+    // Makes the DKIM keys of both mail domains (the doctor only reads them): example.org and
+    // the host name itself, the domain of the first admin account.
+    for d in [DOMAIN, HOST] {
+        let out = s.cli_ok(&["dns", d]);
+        assert!(out.contains("_domainkey"), "{out}");
+    }
+    s
+}
+
+/// The setup list as the admin API gives it: (name, type, value) of every record.
+async fn expected(s: &smtp_support::Srv) -> Vec<(String, String, String)> {
+    let res = s
+        .http()
+        .get(format!("{}/admin/api/setup", s.base_url()))
+        .basic_auth(&s.admin, Some(&s.admin_password))
+        .send()
+        .await
+        .expect("setup");
+    assert_eq!(res.status().as_u16(), 200);
+    let v: Value = res.json().await.expect("json");
+    let mut out = Vec::new();
+    let host = v["host_records"].as_array().cloned().unwrap_or_default();
+    let domains = v["domains"].as_array().cloned().unwrap_or_default();
+    for r in host.iter().chain(
+        domains
+            .iter()
+            .flat_map(|d| d["records"].as_array().into_iter().flatten()),
+    ) {
+        out.push((
+            r["name"].as_str().unwrap_or("").to_string(),
+            r["type"].as_str().unwrap_or("").to_string(),
+            r["value"].as_str().unwrap_or("").to_string(),
+        ));
+    }
+    assert!(out.len() >= 9, "{out:?}");
+    out
+}
+
+fn unquote(v: &str) -> String {
+    v.split('"').skip(1).step_by(2).collect()
+}
+
+/// Publishes every record mailnook asks for, as it asks for it, plus the reverse name.
+fn publish_all(dns: &Dns, records: &[(String, String, String)]) {
+    for (name, kind, value) in records {
+        let f: Vec<&str> = value.split_whitespace().collect();
+        match kind.as_str() {
+            "A" | "AAAA" => {
+                // "<public IPv6 address of this machine>": nothing to publish.
+                if let Ok(ip) = value.parse::<IpAddr>() {
+                    dns.ip(name, ip);
+                }
+            }
+            "MX" => dns.mx(name, f[0].parse().expect("preference"), f[1]),
+            "TXT" => dns.txt(name, &unquote(value)),
+            "SRV" => dns.srv(
+                name,
+                f[0].parse().unwrap(),
+                f[1].parse().unwrap(),
+                f[2].parse().unwrap(),
+                f[3],
+            ),
+            "CNAME" => dns.cname(name, value),
+            other => panic!("the test DNS server cannot publish {other} records yet ({name})"),
+        }
+    }
+    dns.ptr(IP.parse().unwrap(), HOST);
+}
+
+/// `mailnook dns check` as the admin runs it: (exit success, stdout).
+fn check(s: &smtp_support::Srv, args: &[&str]) -> (bool, String) {
+    let mut all = vec!["dns", "check"];
+    all.extend_from_slice(args);
+    let out = s.cli(&all, None);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    println!("{text}");
+    (out.status.success(), text)
+}
+
+/// The report line for `what` (the first one; "DKIM" twice has two).
+fn line<'a>(text: &'a str, what: &str) -> &'a str {
+    text.lines()
+        .find(|l| l.split_whitespace().nth(1) == Some(what.split(' ').next().unwrap()))
+        .unwrap_or_else(|| panic!("no {what} line in:\n{text}"))
+}
+
+#[tokio::test]
+async fn a_zone_that_publishes_what_mailnook_asks_for_is_all_ok() {
+    let dns = Dns::start();
+    let s = start(&dns);
+    publish_all(&dns, &expected(&s).await);
+
+    let (ok, text) = check(&s, &[]);
+    assert!(ok, "dns check should exit 0:\n{text}");
+    assert!(
+        text.contains("Everything mailnook needs is published."),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("This server's addresses: {IP}")),
+        "{text}"
+    );
+    for what in [
+        "A",
+        "reverse",
+        "MX",
+        "SPF",
+        "DKIM",
+        "DMARC",
+        "JMAP",
+        "autoconfig",
+    ] {
+        let l = line(&text, what);
+        assert!(l.trim_start().starts_with("ok "), "{what}: {l}");
+    }
+    assert!(
+        line(&text, "AAAA").trim_start().starts_with("optional"),
+        "{text}"
+    );
+    // Each line reads as a sentence about this server.
+    assert!(
+        text.contains("SPF authorises this server (192.0.2.10)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("The published key matches the key mailnook signs with"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "192.0.2.10 is mail.example.org and mail.example.org is 192.0.2.10 (forward-confirmed)"
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains("missing") && !text.contains("wrong"),
+        "{text}"
+    );
+
+    // The same on the admin API, one domain asked for.
+    let res = s
+        .http()
+        .get(format!(
+            "{}/admin/api/dns-check?domain={DOMAIN}",
+            s.base_url()
+        ))
+        .basic_auth(&s.admin, Some(&s.admin_password))
+        .send()
+        .await
+        .expect("dns-check");
+    assert_eq!(res.status().as_u16(), 200);
+    let v: Value = res.json().await.expect("json");
+    assert_eq!(v["problems"], 0, "{v:#}");
+    let checks = v["checks"].as_array().expect("checks");
+    for c in checks {
+        let st = c["status"].as_str().unwrap();
+        assert!(st == "ok" || st == "optional", "{c}");
+    }
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["what"] == "DKIM" && c["status"] == "ok")
+    );
+    // Not for anyone else.
+    let res = s
+        .http()
+        .get(format!("{}/admin/api/dns-check", s.base_url()))
+        .send()
+        .await
+        .expect("dns-check");
+    assert_eq!(res.status().as_u16(), 401);
+}
+
+#[tokio::test]
+async fn every_record_wrong_then_missing_is_named_with_what_to_publish() {
+    let dns = Dns::start();
+    let s = start(&dns);
+    let records = expected(&s).await;
+    // A zone where every record exists but says the wrong thing.
+    let other: IpAddr = "198.51.100.7".parse().unwrap();
+    dns.ip(HOST, other);
+    dns.ptr(IP.parse().unwrap(), "vps-1234.provider.example");
+    dns.mx(DOMAIN, 10, "mx.elsewhere.example");
+    dns.txt(DOMAIN, "v=spf1 ip4:198.51.100.0/24 -all");
+    dns.txt(&format!("_dmarc.{DOMAIN}"), "v=DMARC1; p=maybe");
+    dns.srv(
+        &format!("_jmap._tcp.{DOMAIN}"),
+        0,
+        1,
+        8443,
+        "old.example.org",
+    );
+    dns.cname(
+        &format!("autoconfig.{DOMAIN}"),
+        "autoconfig.provider.example",
+    );
+    // The RSA selector publishes the ed25519 key: a key, but not the one mailnook signs with.
+    let dkim: Vec<&(String, String, String)> = records
+        .iter()
+        .filter(|r| r.0.ends_with(&format!("._domainkey.{DOMAIN}.")))
+        .collect();
+    assert_eq!(dkim.len(), 2, "{records:?}");
+    let (rsa, ed) = if dkim[0].2.contains("k=rsa") {
+        (dkim[0], dkim[1])
+    } else {
+        (dkim[1], dkim[0])
+    };
+    dns.txt(&rsa.0, &unquote(&ed.2).replace("k=ed25519", "k=rsa"));
+
+    let (ok, text) = check(&s, &[]);
+    assert!(!ok, "dns check must exit non-zero:\n{text}");
+    for (what, words) in [
+        (
+            "A",
+            "mail.example.org points at 198.51.100.7, but this server's address is 192.0.2.10",
+        ),
+        (
+            "reverse",
+            "The reverse name of 192.0.2.10 is vps-1234.provider.example, not mail.example.org",
+        ),
+        (
+            "MX",
+            "The MX points at mx.elsewhere.example, not at this server (mail.example.org)",
+        ),
+        (
+            "SPF",
+            "SPF does not authorise this server's address 192.0.2.10 (fail)",
+        ),
+        (
+            "DKIM",
+            "The published key is not the key mailnook signs with",
+        ),
+        ("DMARC", "The DMARC record cannot be read"),
+        (
+            "JMAP",
+            "Points elsewhere; it should name mail.example.org port 443",
+        ),
+        (
+            "autoconfig",
+            "Points at autoconfig.provider.example, not at mail.example.org",
+        ),
+    ] {
+        let l = line(&text, what);
+        assert!(l.trim_start().starts_with("wrong "), "{what}: {l}\n{text}");
+        assert!(l.contains(words), "{what}: {l}");
+    }
+    // The ed25519 selector is simply not there.
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("missing") && l.contains(&ed.0)),
+        "{text}"
+    );
+    // What to publish, found values and the reason, under each problem.
+    assert!(
+        text.contains(&format!("publish: {DOMAIN}.\t3600\tIN\tMX\t10 {HOST}.")),
+        "{text}"
+    );
+    assert!(text.contains("found:   10 mx.elsewhere.example."), "{text}");
+    assert!(
+        text.contains("ask whoever runs this machine's network"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Without it your mail lands in spam or is refused"),
+        "{text}"
+    );
+    assert!(text.contains("need attention"), "{text}");
+
+    // Now nothing at all is published.
+    for (name, _, _) in &records {
+        dns.remove(name);
+    }
+    dns.remove(HOST);
+    dns.remove("10.2.0.192.in-addr.arpa");
+    let (ok, text) = check(&s, &[DOMAIN]);
+    assert!(!ok, "{text}");
+    for what in ["A", "MX", "SPF", "DKIM", "DMARC", "JMAP", "autoconfig"] {
+        let l = line(&text, what);
+        assert!(
+            l.trim_start().starts_with("missing "),
+            "{what}: {l}\n{text}"
+        );
+    }
+    assert!(
+        text.contains("No MX record: no mail server is named for this domain."),
+        "{text}"
+    );
+    assert!(
+        line(&text, "reverse").contains("192.0.2.10 has no reverse name"),
+        "{text}"
+    );
+
+    // The admin API names the same problems.
+    let v: Value = s
+        .http()
+        .get(format!("{}/admin/api/dns-check", s.base_url()))
+        .basic_auth(&s.admin, Some(&s.admin_password))
+        .send()
+        .await
+        .expect("dns-check")
+        .json()
+        .await
+        .expect("json");
+    assert!(v["problems"].as_u64().unwrap() >= 9, "{v:#}");
+    let status = |what: &str| {
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["what"] == what)
+            .map(|c| c["status"].as_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(status("MX"), "missing");
+    assert_eq!(status("SPF"), "missing");
+    assert_eq!(status("reverse DNS"), "missing");
+}
