@@ -249,10 +249,14 @@ pub async fn run(
     .await
     .unwrap_or_else(|| Err("no answer in time".into()));
     let (addresses, addresses_from) = if !known.is_empty() {
-        (
-            known.clone(),
-            "configured (public_ips) or the listeners' addresses".to_string(),
-        )
+        let from = if !config.public_ips.is_empty() {
+            "public_ips in the config"
+        } else if host_ip.is_some_and(|ip| known.contains(&ip)) {
+            "the address this page was reached by"
+        } else {
+            "the listeners' addresses"
+        };
+        (known.clone(), from.to_string())
     } else {
         match &published {
             Ok(v) if !v.is_empty() => {

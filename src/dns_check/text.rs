@@ -5,11 +5,12 @@ use super::{Report, Status};
 
 pub fn render(r: &Report) -> String {
     let mut s = format!(
-        "DNS check for {} (asked {})\nThis server's addresses: {} ({})\n",
+        "DNS check of the server {} and {} (asked {})\nThis server's addresses: {} ({})\n",
+        r.hostname,
         if r.domains.is_empty() {
-            format!("{} (no mail domains yet)", r.hostname)
+            "no mail domains yet".to_string()
         } else {
-            format!("{} and {}", r.hostname, r.domains.join(", "))
+            format!("the mail domains {}", r.domains.join(", "))
         },
         r.resolver,
         if r.addresses.is_empty() {
@@ -49,7 +50,11 @@ pub fn render(r: &Report) -> String {
             s.push_str(&format!("           why:     {}\n", c.why));
         }
     }
-    s.push('\n');
+    s.push_str(&format!(
+        "\n{} checks in {} ms.\n",
+        r.checks.len(),
+        r.elapsed_ms
+    ));
     if r.problems == 0 {
         s.push_str("Everything mailnook needs is published.\n");
     } else {

@@ -340,4 +340,17 @@ async fn every_record_wrong_then_missing_is_named_with_what_to_publish() {
     assert_eq!(status("MX"), "missing");
     assert_eq!(status("SPF"), "missing");
     assert_eq!(status("reverse DNS"), "missing");
+
+    // With the server stopped, the command runs the check itself, with the config file's
+    // resolver, and says the same.
+    let mut s = s;
+    assert!(s.terminate(), "the server should stop on SIGTERM");
+    let config = s.config.display().to_string();
+    let (ok, text) = check(&s, &["--config", &config, DOMAIN]);
+    assert!(!ok, "{text}");
+    assert!(
+        line(&text, "MX").trim_start().starts_with("missing "),
+        "{text}"
+    );
+    assert!(text.contains(&format!("asked {}", dns.addr)), "{text}");
 }
