@@ -292,6 +292,29 @@ async fn every_record_wrong_then_missing_is_named_with_what_to_publish() {
     );
     assert!(text.contains("need attention"), "{text}");
 
+    // The admin page: a link from the setup section, and the same verdicts as a page.
+    let session = crate::admin_support::admin_login(&s).await;
+    let (_, dashboard) = session.get(&s, "/admin").await;
+    assert!(
+        dashboard
+            .as_str()
+            .unwrap_or("")
+            .contains("href=\"/admin/dns-check\""),
+        "the setup section links the check"
+    );
+    let (status, page) = session.get(&s, "/admin/dns-check").await;
+    assert_eq!(status, 200);
+    let page = page.as_str().unwrap_or("").to_string();
+    for needle in [
+        "<td><strong>wrong</strong></td><td>MX",
+        "<td><strong>wrong</strong></td><td>SPF",
+        "<td><strong>missing</strong></td><td>DKIM",
+        "The MX points at mx.elsewhere.example",
+        "record(s) need attention",
+    ] {
+        assert!(page.contains(needle), "{needle} not in the page:\n{page}");
+    }
+
     // Now nothing at all is published.
     for (name, _, _) in &records {
         dns.remove(name);
