@@ -257,17 +257,18 @@ fn answer(q: &[u8], table: &HashMap<String, Vec<Rec>>) -> Option<Vec<u8>> {
                 .map(|r| (None, r)),
         );
         // A CNAME stands for every type at its name: give it, then the target's records.
-        if answers.is_empty() && qtype != 5 {
-            if let Some(c @ Rec::Cname(target)) = v.iter().find(|r| matches!(r, Rec::Cname(_))) {
-                answers.push((None, c));
-                let t = target.trim_end_matches('.').to_lowercase();
-                if let Some(tv) = table.get(&t) {
-                    answers.extend(
-                        tv.iter()
-                            .filter(|r| matches_type(r, qtype))
-                            .map(|r| (Some(t.clone()), r)),
-                    );
-                }
+        if answers.is_empty()
+            && qtype != 5
+            && let Some(c @ Rec::Cname(target)) = v.iter().find(|r| matches!(r, Rec::Cname(_)))
+        {
+            answers.push((None, c));
+            let t = target.trim_end_matches('.').to_lowercase();
+            if let Some(tv) = table.get(&t) {
+                answers.extend(
+                    tv.iter()
+                        .filter(|r| matches_type(r, qtype))
+                        .map(|r| (Some(t.clone()), r)),
+                );
             }
         }
     }
