@@ -14,9 +14,10 @@
 //! once, each within what is left of [`DEADLINE`]; a check that runs out of time says so
 //! ("unknown") instead of holding the answer.
 //!
-//! Files: `lookup.rs` asks DNS; `verify.rs` judges one expected record; `words.rs` says why each
+//! Files: `expect.rs` completes the list with what `mailnook dns` prints; `lookup.rs` asks DNS; `verify.rs` judges one expected record; `words.rs` says why each
 //! record matters; `text.rs` prints the report for the terminal.
 
+mod expect;
 mod lookup;
 mod text;
 mod verify;
@@ -268,6 +269,7 @@ pub async fn run(
 
     // Everything expected, host records first, DKIM after SPF as the setup page lists them.
     let (host_records, per_domain) = admin_setup::records(config, host_ip, &domains);
+    let spf = crate::outbound::spf::advice(&config.outbound);
     let mut jobs: Vec<Job> = host_records
         .into_iter()
         .map(|record| {
@@ -282,6 +284,12 @@ pub async fn run(
         let at = d.records.len().min(2);
         d.records.splice(at..at, admin_setup::dkim_records(&keys));
         let domain = d.domain.clone();
+        // Anything `mailnook dns DOMAIN` prints that the setup list lacks is needed too.
+        let printed = crate::outbound::dkim::dns_records(&domain, &host, &spf, &keys);
+        d.records = expect::merge(
+            std::mem::take(&mut d.records),
+            expect::from_zone_text(&printed),
+        );
         for (i, record) in d.records.into_iter().enumerate() {
             if keys.is_empty() && i == at {
                 jobs.push(Job::Fixed(verify::no_keys(&domain)));
