@@ -148,10 +148,13 @@ impl Lookups {
             .collect())
     }
 
-    /// Both families; a failure of one is a failure of the whole.
+    /// Both families, asked at once; a failure of one is a failure of the whole.
     pub async fn ips(&self, name: &str) -> Answer<IpAddr> {
-        let mut v = self.addresses(name, false).await?;
-        v.extend(self.addresses(name, true).await?);
+        let (v4, v6) =
+            futures_lite::future::zip(self.addresses(name, false), self.addresses(name, true))
+                .await;
+        let mut v = v4?;
+        v.extend(v6?);
         Ok(v)
     }
 

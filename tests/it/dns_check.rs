@@ -418,3 +418,39 @@ async fn every_record_wrong_then_missing_is_named_with_what_to_publish() {
     );
     assert!(text.contains(&format!("asked {}", dns.addr)), "{text}");
 }
+
+/// A resolver that never answers: the check still ends (each query times out, the whole has a
+/// deadline), says it could not tell, and exits non-zero rather than calling anything ok.
+#[tokio::test]
+async fn a_silent_resolver_is_reported_not_waited_for() {
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let config = format!(
+        "hostname = \"{HOST}\"\n\
+         dns_resolver = \"{}\"\n\
+         public_ips = [\"{IP}\"]\n\
+         smtp_greeting_delay_ms = 0\n",
+        silent.local_addr().unwrap()
+    );
+    let s = smtp_support::start(&config, &[]);
+    s.add_user(&format!("alice@{DOMAIN}"), "a long enough secret");
+    let started = std::time::Instant::now();
+    let (ok, text) = check(&s, &[DOMAIN]);
+    println!(
+        "dns check with a silent resolver took {:?}",
+        started.elapsed()
+    );
+    assert!(!ok, "{text}");
+    for what in ["A", "MX", "SPF", "DMARC"] {
+        let l = line(&text, what);
+        assert!(
+            l.trim_start().starts_with("unknown "),
+            "{what}: {l}\n{text}"
+        );
+        assert!(l.contains("DNS did not answer"), "{l}");
+    }
+    assert!(
+        !text.contains("\n  ok "),
+        "nothing is ok without answers:\n{text}"
+    );
+    drop(silent);
+}
