@@ -98,6 +98,9 @@ pub struct Report {
     pub addresses: Vec<String>,
     pub addresses_from: String,
     pub domains: Vec<String>,
+    /// Problems with the configuration itself (a host name nobody can reach, SMTP on
+    /// loopback), from the setup page (`admin_setup::warnings`).
+    pub warnings: Vec<String>,
     pub checks: Vec<Check>,
     /// Lines that need action (missing, wrong, unknown).
     pub problems: usize,
@@ -351,6 +354,7 @@ pub async fn run(
         addresses: addresses.iter().map(|a| a.to_string()).collect(),
         addresses_from,
         domains: domains.into_iter().collect(),
+        warnings: admin_setup::warnings(config),
         checks,
         problems,
         elapsed_ms: started.elapsed().as_millis() as u64,

@@ -20,6 +20,9 @@ pub fn render(r: &Report) -> String {
         },
         r.addresses_from
     );
+    for w in &r.warnings {
+        s.push_str(&format!("Note: {w}\n"));
+    }
     let mut section = None;
     for c in &r.checks {
         if section != Some(&c.domain) {

@@ -171,7 +171,7 @@ pub async fn check(l: &Lookups, c: &Context, e: &Expected) -> Check {
     let value = unquote(&e.record.value);
     match classify(e) {
         Kind::Mx => mx(e, c, l.mx(&name).await),
-        Kind::Address { v6 } => address(e, c, v6, l.addresses(&name, v6).await),
+        Kind::Address { v6 } => address(e, v6, l.addresses(&name, v6).await),
         Kind::Spf => spf(l, c, e, &name, &value).await,
         Kind::Dkim => dkim(e, &value, l.txt(&name).await),
         Kind::Dmarc => dmarc(e, l.txt(&name).await),
@@ -245,7 +245,9 @@ fn mx(e: &Expected, c: &Context, found: Answer<(u16, String)>) -> Check {
     )
 }
 
-fn address(e: &Expected, c: &Context, v6: bool, found: Answer<IpAddr>) -> Check {
+fn address(e: &Expected, v6: bool, found: Answer<IpAddr>) -> Check {
+    // The record's own name: the host name, or another name of this server (mta-sts., ...).
+    let name = bare(&e.record.name);
     let found = match found {
         Ok(f) => f,
         Err(err) => return failed(e, err),
@@ -267,7 +269,7 @@ fn address(e: &Expected, c: &Context, v6: bool, found: Answer<IpAddr>) -> Check 
             e,
             Status::Missing,
             shown,
-            format!("No {family} address is published for {}.", c.host),
+            format!("No {family} address is published for {}.", name),
         );
     }
     match want {
@@ -277,7 +279,7 @@ fn address(e: &Expected, c: &Context, v6: bool, found: Answer<IpAddr>) -> Check 
             shown.clone(),
             format!(
                 "{} points at {}, but this server's address is {w}.",
-                c.host,
+                name,
                 shown.join(", ")
             ),
         ),
@@ -285,7 +287,7 @@ fn address(e: &Expected, c: &Context, v6: bool, found: Answer<IpAddr>) -> Check 
             e,
             Status::Ok,
             shown,
-            format!("{} points at this server ({w}).", c.host),
+            format!("{} points at this server ({w}).", name),
         ),
         None => line(
             e,

@@ -104,6 +104,9 @@ fn render(r: &Report) -> String {
         }),
         esc(&r.addresses_from)
     );
+    for w in &r.warnings {
+        let _ = write!(out, "<p class=\"note\">{}</p>", esc(w));
+    }
     if r.problems == 0 {
         out.push_str("<p class=\"flash\">Everything mailnook needs is published.</p>");
     } else {
