@@ -739,4 +739,91 @@ mod tests {
             Some("ABCD")
         );
     }
+
+    fn expected(name: &str, kind: &'static str, value: &str) -> Expected {
+        Expected {
+            domain: "example.org".into(),
+            record: crate::http::admin_setup::Record {
+                name: name.into(),
+                kind,
+                value: value.into(),
+                note: "Senders that support MTA-STS (RFC 8461) require TLS to this server.".into(),
+            },
+        }
+    }
+
+    /// Records the doctor has no special knowledge of (MTA-STS, TLS-RPT) are checked by tag,
+    /// named by it, and explained by the note they carry in the list.
+    #[test]
+    fn records_known_by_their_tag_only() {
+        let e = expected("_mta-sts.example.org.", "TXT", "\"v=STSv1; id=20261201\"");
+        assert_eq!(what(&e), "MTA-STS");
+        let ok = tagged(
+            &e,
+            "STSv1",
+            "v=STSv1; id=20261201",
+            Ok(vec!["v=STSv1; id=7".into()]),
+        );
+        assert_eq!(ok.status, Status::Ok);
+        assert!(ok.detail.contains("differ"), "{}", ok.detail);
+        assert!(ok.why.contains("RFC 8461"), "{}", ok.why);
+        let other = vec!["google-site-verification=abc".to_string()];
+        assert_eq!(tagged(&e, "STSv1", "", Ok(other)).status, Status::Missing);
+        let two = vec!["v=STSv1; id=1".to_string(), "v=STSv1; id=2".to_string()];
+        assert_eq!(tagged(&e, "STSv1", "", Ok(two)).status, Status::Wrong);
+        assert_eq!(
+            tagged(&e, "STSv1", "", Err("timeout".into())).status,
+            Status::Unknown
+        );
+        let rpt = expected(
+            "_smtp._tls.example.org.",
+            "TXT",
+            "\"v=TLSRPTv1; rua=mailto:x@example.org\"",
+        );
+        assert_eq!(what(&rpt), "TLS-RPT");
+        let host = expected("mta-sts.example.org.", "CNAME", "mail.example.org.");
+        assert_eq!(what(&host), "MTA-STS host");
+    }
+
+    #[test]
+    fn mx_dkim_and_dmarc_verdicts() {
+        let c = Context {
+            host: "mail.example.org".into(),
+            addresses: vec![],
+            addresses_known: false,
+            host_published: vec![],
+            direct: true,
+        };
+        let e = expected("example.org.", "MX", "10 mail.example.org.");
+        assert_eq!(
+            mx(&e, &c, Ok(vec![(10, "mail.example.org".into())])).status,
+            Status::Ok
+        );
+        assert_eq!(
+            mx(&e, &c, Ok(vec![(0, String::new())])).status,
+            Status::Wrong
+        );
+        assert_eq!(mx(&e, &c, Ok(vec![])).status, Status::Missing);
+        let d = expected(
+            "s._domainkey.example.org.",
+            "TXT",
+            "\"v=DKIM1; k=ed25519; p=KEY\"",
+        );
+        let want = "v=DKIM1; k=ed25519; p=KEY";
+        assert_eq!(
+            dkim(&d, want, Ok(vec!["v=DKIM1; p=KEY".into()])).status,
+            Status::Ok
+        );
+        let revoked = dkim(&d, want, Ok(vec!["v=DKIM1; p=".into()]));
+        assert!(revoked.detail.contains("revoked"), "{}", revoked.detail);
+        let m = expected("_dmarc.example.org.", "TXT", "\"v=DMARC1; p=none\"");
+        assert_eq!(
+            dmarc(&m, Ok(vec!["v=DMARC1; p=reject".into()])).status,
+            Status::Ok
+        );
+        assert_eq!(
+            dmarc(&m, Ok(vec!["v=DMARC1; rua=mailto:a@b.c".into()])).status,
+            Status::Wrong
+        );
+    }
 }
