@@ -454,3 +454,48 @@ async fn a_silent_resolver_is_reported_not_waited_for() {
     );
     drop(silent);
 }
+
+/// SPF is evaluated, not compared as text: an include that authorises this server's address is
+/// ok, a chain that needs more than 10 DNS lookups is broken (RFC 7208 §4.6.4), an SPF record
+/// that names another address is wrong.
+#[tokio::test]
+async fn spf_is_evaluated_through_includes_and_the_lookup_limit() {
+    let dns = Dns::start();
+    let s = start(&dns);
+    publish_all(&dns, &expected(&s).await);
+    let set_spf = |spf: &str| {
+        dns.remove(DOMAIN);
+        dns.mx(DOMAIN, 10, HOST);
+        dns.txt(DOMAIN, spf);
+    };
+    let spf_line = || {
+        let (_, text) = check(&s, &[DOMAIN]);
+        line(&text, "SPF").to_string()
+    };
+
+    dns.txt("_spf.relay.example", "v=spf1 ip4:192.0.2.0/24 -all");
+    set_spf("v=spf1 include:_spf.relay.example -all");
+    let l = spf_line();
+    assert!(l.trim_start().starts_with("ok "), "{l}");
+
+    // Eleven includes, each one lookup: one more than SPF allows.
+    for i in 0..11 {
+        dns.txt(
+            &format!("l{i}.relay.example"),
+            &format!("v=spf1 include:l{}.relay.example", i + 1),
+        );
+    }
+    dns.txt("l11.relay.example", "v=spf1 ip4:192.0.2.10 -all");
+    set_spf("v=spf1 include:l0.relay.example -all");
+    let l = spf_line();
+    assert!(l.trim_start().starts_with("wrong "), "{l}");
+    assert!(l.contains("more than 10 DNS lookups"), "{l}");
+
+    set_spf("v=spf1 a:elsewhere.example ~all");
+    let l = spf_line();
+    assert!(l.trim_start().starts_with("wrong "), "{l}");
+    assert!(
+        l.contains("does not authorise this server's address 192.0.2.10"),
+        "{l}"
+    );
+}
