@@ -679,7 +679,7 @@ fn print_outcome(outcome: Outcome, shown: Option<(String, String)>) -> Result<()
 }
 
 /// `mailnook dns check [DOMAIN]`: in the running server when there is one (it knows its own
-/// resolver and addresses), else here with the database opened read-only in spirit.
+/// resolver and addresses), else here (the check only reads the database).
 fn dns_check(domain: Option<String>, common: Common) -> Result<(), String> {
     let config = load_config(&common)?;
     let report = match mailnook::app::open_store_or_running(&config)? {

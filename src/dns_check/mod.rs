@@ -10,9 +10,9 @@
 //! not records in that list: reverse DNS of the server's addresses (FCrDNS) and whether SPF
 //! authorises those addresses (evaluated, not compared as text).
 //!
-//! Bounded: the host name is resolved first (at most [`FIRST_STEP`]), then every check runs at
-//! once, each within what is left of [`DEADLINE`]; a check that runs out of time says so
-//! ("unknown") instead of holding the answer.
+//! Bounded: the host name is resolved first (at most [`FIRST_STEP`]), then the checks run in
+//! parallel (at most 16 at once), each within what is left of [`DEADLINE`]; a check that runs
+//! out of time says so ("unknown") instead of holding the answer.
 //!
 //! Files: `expect.rs` completes the list with what `mailnook dns` prints; `lookup.rs` asks DNS; `verify.rs` judges one expected record; `words.rs` says why each
 //! record matters; `text.rs` prints the report for the terminal.
@@ -35,6 +35,8 @@ pub use lookup::Lookups;
 
 /// The whole check's time limit.
 pub const DEADLINE: Duration = Duration::from_secs(12);
+/// Checks running at once (each asks one to a few questions).
+const MAX_AT_ONCE: usize = 16;
 /// The limit for the first step (the host name's own addresses, which later checks use).
 pub const FIRST_STEP: Duration = Duration::from_secs(4);
 
@@ -233,7 +235,8 @@ pub async fn run(
     let domains: BTreeSet<String> = match only {
         Some(d) => {
             let d = lookup::bare(d);
-            if d.is_empty() || !d.contains('.') {
+            // RFC 1035 §2.3.4: 253 octets in text form at most.
+            if d.is_empty() || !d.contains('.') || d.len() > 253 {
                 return Err(format!("'{d}' is not a domain name"));
             }
             BTreeSet::from([d])
@@ -313,14 +316,17 @@ pub async fn run(
     });
     let left = DEADLINE.saturating_sub(started.elapsed());
     // Every check at once, each on its own task, each within what is left of the deadline.
+    // A server with many domains must not fire hundreds of queries at its resolver at once.
+    let slots = std::sync::Arc::new(smol::lock::Semaphore::new(MAX_AT_ONCE));
     let mut tasks = Vec::new();
     for job in jobs {
         match job {
             Job::Fixed(c) => tasks.push((c, None)),
             Job::Record(e) => {
-                let (l, c) = (lookups.clone(), ctx.clone());
+                let (l, c, slots) = (lookups.clone(), ctx.clone(), slots.clone());
                 let fallback = verify::timed_out(&e);
                 let task = smol::spawn(with_deadline(left, async move {
+                    let _slot = slots.acquire().await;
                     verify::check(&l, &c, &e).await
                 }));
                 tasks.push((fallback, Some(task)));
