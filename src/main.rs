@@ -446,6 +446,44 @@ enum DnsCmd {
     Check { domain: Option<String> },
 }
 
+/// `mailnook dns check [DOMAIN]`: in the running server when there is one (it knows its own
+/// resolver and addresses), else here (the check only reads the database).
+fn dns_check(domain: Option<String>, common: Common) -> Result<(), String> {
+    let config = load_config(&common)?;
+    let report = match mailnook::app::open_store_or_running(&config)? {
+        Some(store) => {
+            let r = smol::block_on(mailnook::dns_check::run(
+                &config,
+                &store,
+                domain.as_deref(),
+                None,
+            ));
+            store.shutdown();
+            r?
+        }
+        None => {
+            let cmd = mailnook::dns_check::DnsCheckCommand {
+                dns_check: mailnook::dns_check::DnsCheckArgs { domain },
+            };
+            match mailnook::control::send(&config.control_socket(), &cmd)? {
+                Outcome::Done(json) => serde_json::from_str::<mailnook::dns_check::Report>(&json)
+                    .map_err(|e| format!("bad answer from the server: {e}"))?,
+                Outcome::Error(e) => return Err(e),
+                _ => return Err("unexpected answer from the server".into()),
+            }
+        }
+    };
+    print!("{}", report.text());
+    if report.problems > 0 {
+        return Err(format!(
+            "{} DNS record{} to fix",
+            report.problems,
+            if report.problems == 1 { "" } else { "s" }
+        ));
+    }
+    Ok(())
+}
+
 fn load_config(common: &Common) -> Result<Config, String> {
     let mut config = match &common.config {
         Some(p) => Config::load(p)?,
@@ -676,44 +714,6 @@ fn print_outcome(outcome: Outcome, shown: Option<(String, String)>) -> Result<()
         }
         Outcome::Error(e) => Err(e),
     }
-}
-
-/// `mailnook dns check [DOMAIN]`: in the running server when there is one (it knows its own
-/// resolver and addresses), else here (the check only reads the database).
-fn dns_check(domain: Option<String>, common: Common) -> Result<(), String> {
-    let config = load_config(&common)?;
-    let report = match mailnook::app::open_store_or_running(&config)? {
-        Some(store) => {
-            let r = smol::block_on(mailnook::dns_check::run(
-                &config,
-                &store,
-                domain.as_deref(),
-                None,
-            ));
-            store.shutdown();
-            r?
-        }
-        None => {
-            let cmd = mailnook::dns_check::DnsCheckCommand {
-                dns_check: mailnook::dns_check::DnsCheckArgs { domain },
-            };
-            match mailnook::control::send(&config.control_socket(), &cmd)? {
-                Outcome::Done(json) => serde_json::from_str::<mailnook::dns_check::Report>(&json)
-                    .map_err(|e| format!("bad answer from the server: {e}"))?,
-                Outcome::Error(e) => return Err(e),
-                _ => return Err("unexpected answer from the server".into()),
-            }
-        }
-    };
-    print!("{}", report.text());
-    if report.problems > 0 {
-        return Err(format!(
-            "{} DNS record{} to fix",
-            report.problems,
-            if report.problems == 1 { "" } else { "s" }
-        ));
-    }
-    Ok(())
 }
 
 fn dns(domain: String, common: Common) -> Result<(), String> {

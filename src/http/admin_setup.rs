@@ -185,14 +185,6 @@ pub fn records(
                     note: "Lets JMAP clients find the server from an address (RFC 8620 §2.2)."
                         .into(),
                 },
-                Record {
-                    name: format!("autoconfig.{d}."),
-                    kind: "CNAME",
-                    value: format!("{host}."),
-                    note: "Thunderbird and other mail apps set themselves up from this name \
-                           (http/autoconfig.rs)."
-                        .into(),
-                },
             ],
         })
         .collect();

@@ -358,10 +358,10 @@ async fn every_record_wrong_then_missing_is_named_with_what_to_publish() {
 
     // Now nothing at all is published.
     for (name, _, _) in &records {
-        dns.remove(name);
+        dns.clear(name);
     }
-    dns.remove(HOST);
-    dns.remove("10.2.0.192.in-addr.arpa");
+    dns.clear(HOST);
+    dns.clear("10.2.0.192.in-addr.arpa");
     let (ok, text) = check(&s, &[DOMAIN]);
     assert!(!ok, "{text}");
     for what in ["A", "MX", "SPF", "DKIM", "DMARC", "JMAP", "autoconfig"] {
@@ -464,7 +464,7 @@ async fn spf_is_evaluated_through_includes_and_the_lookup_limit() {
     let s = start(&dns);
     publish_all(&dns, &expected(&s).await);
     let set_spf = |spf: &str| {
-        dns.remove(DOMAIN);
+        dns.clear(DOMAIN);
         dns.mx(DOMAIN, 10, HOST);
         dns.txt(DOMAIN, spf);
     };

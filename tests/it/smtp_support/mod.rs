@@ -88,6 +88,9 @@ pub fn deliver(t: &mut Transcript, from: &str, to: &[&str], msg: &[u8]) -> Strin
 pub struct Dns {
     pub addr: SocketAddr,
     records: Arc<Mutex<HashMap<String, Vec<Rec>>>>,
+    /// The TTL of every answer (60 s unless a test that changes records sets 0, so that the
+    /// server's resolver cache does not hide the change).
+    ttl: Arc<std::sync::atomic::AtomicU32>,
 }
 
 enum Rec {
@@ -110,18 +113,26 @@ impl Dns {
         let addr = socket.local_addr().expect("dns addr");
         let records: Arc<Mutex<HashMap<String, Vec<Rec>>>> = Arc::default();
         let table = records.clone();
+        let ttl = Arc::new(std::sync::atomic::AtomicU32::new(60));
+        let ttl2 = ttl.clone();
         std::thread::spawn(move || {
             let mut buf = [0u8; 1500];
             loop {
                 let Ok((n, from)) = socket.recv_from(&mut buf) else {
                     return;
                 };
-                if let Some(answer) = answer(&buf[..n], &table.lock().unwrap()) {
+                let ttl = ttl2.load(std::sync::atomic::Ordering::SeqCst);
+                if let Some(answer) = answer(&buf[..n], &table.lock().unwrap(), ttl) {
                     let _ = socket.send_to(&answer, from);
                 }
             }
         });
-        Dns { addr, records }
+        Dns { addr, records, ttl }
+    }
+
+    /// Answers with TTL 0 from now on (records that a test changes).
+    pub fn no_caching(&self) {
+        self.ttl.store(0, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn txt(&self, name: &str, value: &str) {
@@ -140,6 +151,14 @@ impl Dns {
             .entry(name.trim_end_matches('.').to_lowercase())
             .or_default()
             .push(Rec::Mx(preference, exchange.to_string()));
+    }
+
+    /// Removes every record of `name` (a test changing what DNS says, e.g. a new MTA-STS id).
+    pub fn clear(&self, name: &str) {
+        self.records
+            .lock()
+            .unwrap()
+            .remove(&name.trim_end_matches('.').to_lowercase());
     }
 
     /// An A (IPv4) or AAAA (IPv6) record.
@@ -190,14 +209,6 @@ impl Dns {
             .or_default()
             .push(Rec::Cname(target.to_string()));
     }
-
-    /// Forgets every record of `name` (to break a zone one record at a time).
-    pub fn remove(&self, name: &str) {
-        self.records
-            .lock()
-            .unwrap()
-            .remove(&name.trim_end_matches('.').to_lowercase());
-    }
 }
 
 /// `name` in DNS wire form (labels, then the root).
@@ -228,7 +239,7 @@ fn matches_type(r: &Rec, qtype: u16) -> bool {
     )
 }
 
-fn answer(q: &[u8], table: &HashMap<String, Vec<Rec>>) -> Option<Vec<u8>> {
+fn answer(q: &[u8], table: &HashMap<String, Vec<Rec>>, ttl: u32) -> Option<Vec<u8>> {
     if q.len() < 12 {
         return None;
     }
@@ -324,7 +335,8 @@ fn answer(q: &[u8], table: &HashMap<String, Vec<Rec>>) -> Option<Vec<u8>> {
             }
         };
         out.extend_from_slice(&rtype.to_be_bytes());
-        out.extend_from_slice(&[0, 1, 0, 0, 0, 60]);
+        out.extend_from_slice(&[0, 1]);
+        out.extend_from_slice(&ttl.to_be_bytes());
         out.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
         out.extend_from_slice(&rdata);
     }
