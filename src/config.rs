@@ -122,6 +122,9 @@ pub struct Config {
     pub http_listen: Option<SocketAddr>,
     /// Lifetime of an OAuth access token in seconds (`src/oauth/`); the app refreshes it.
     pub oauth_access_ttl_secs: i64,
+    /// MTA-STS (RFC 8461) published for our domains and honoured for others, and TLS
+    /// reporting (RFC 8460): table `[mta_sts]`, `src/mta_sts/`.
+    pub mta_sts: crate::mta_sts::MtaStsConfig,
 }
 
 impl Default for Config {
@@ -171,6 +174,7 @@ impl Default for Config {
             acme: crate::acme::AcmeSetting::default(),
             http_listen: None,
             oauth_access_ttl_secs: 3600,
+            mta_sts: crate::mta_sts::MtaStsConfig::default(),
         }
     }
 }
@@ -224,6 +228,7 @@ impl Config {
         }
         self.outbound.validate()?;
         self.fetch.validate()?;
+        self.mta_sts.validate()?;
         crate::smtp::greeting::check_trusted(&self.smtp_greeting_trusted)?;
         if let Some(acme) = self.acme.enabled() {
             acme.validate()?;

@@ -24,6 +24,7 @@ pub mod login;
 pub mod managesieve;
 pub mod memory;
 pub mod mime;
+pub mod mta_sts;
 pub mod net_guard;
 pub mod oauth;
 pub mod outbound;

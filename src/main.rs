@@ -718,6 +718,7 @@ fn print_outcome(outcome: Outcome, shown: Option<(String, String)>) -> Result<()
 
 fn dns(domain: String, common: Common) -> Result<(), String> {
     let config = load_config(&common)?;
+    let domain_of_dns = domain.clone();
     let cmd = Command::Dns {
         domain,
         hostname: config.hostname.clone(),
@@ -734,6 +735,12 @@ fn dns(domain: String, common: Common) -> Result<(), String> {
     match outcome {
         Outcome::Done(text) => {
             print!("{text}");
+            // MTA-STS and TLS reporting (RFC 8461, 8460), from this config's `[mta_sts]`.
+            let d = domain_of_dns.trim_end_matches('.').to_ascii_lowercase();
+            for r in mailnook::http::admin_setup::mta_sts_records(&config, &d) {
+                let why = r.note.split(':').next().unwrap_or_default();
+                println!("; {why}\n{}\tIN {}\t{}", r.name, r.kind, r.value);
+            }
             Ok(())
         }
         Outcome::Error(e) => Err(e),

@@ -134,6 +134,17 @@ impl Tls {
         }
     }
 
+    /// The configuration for the mail protocols' STARTTLS (SMTP, submission, ManageSieve):
+    /// the same certificate without the HTTPS listener's ALPN names. With `http/1.1` and
+    /// `acme-tls/1` offered, rustls refuses a mail client that offers some other ALPN name
+    /// (e.g. "smtp" or "managesieve") with no_application_protocol (RFC 7301 §3.2 lets a
+    /// server without ALPN ignore the extension instead).
+    pub fn mail_config(&self) -> Arc<ServerConfig> {
+        let mut c = (*self.config()).clone();
+        c.alpn_protocols.clear();
+        Arc::new(c)
+    }
+
     pub fn info(&self) -> Arc<TlsInfo> {
         match self.info.read() {
             Ok(c) => c.clone(),

@@ -185,10 +185,54 @@ pub fn records(
                     note: "Lets JMAP clients find the server from an address (RFC 8620 §2.2)."
                         .into(),
                 },
-            ],
+            ]
+            .into_iter()
+            .chain(mta_sts_records(config, d))
+            .collect(),
         })
         .collect();
     (host_records, per_domain)
+}
+
+/// The MTA-STS (RFC 8461) and TLS reporting (RFC 8460) records of a domain: the policy host
+/// name, the `_mta-sts` TXT whose id follows the policy text (`mta_sts::Policy::id`), and the
+/// `_smtp._tls` TXT. `mailnook dns` prints the same list.
+pub fn mta_sts_records(config: &Config, domain: &str) -> Vec<Record> {
+    let d = domain.trim_end_matches('.').to_ascii_lowercase();
+    let host = config.hostname.trim_end_matches('.').to_lowercase();
+    let policy = config.mta_sts.published(&host);
+    vec![
+        Record {
+            name: format!("mta-sts.{d}."),
+            kind: "CNAME",
+            value: format!("{host}."),
+            note: format!(
+                "The MTA-STS policy host: other servers fetch \
+                 https://mta-sts.{d}/.well-known/mta-sts.txt from this server (RFC 8461 §3.3). \
+                 Its name must be on the certificate (ACME adds it by default)."
+            ),
+        },
+        Record {
+            name: format!("_mta-sts.{d}."),
+            kind: "TXT",
+            value: format!("\"{}\"", policy.txt_value()),
+            note: format!(
+                "MTA-STS (RFC 8461): tells other servers to deliver to {d} only over verified \
+                 TLS. Policy mode: {} (`[mta_sts] mode`; use enforce only once the certificate \
+                 is a real one). The id changes whenever the policy does: publish the new \
+                 value after changing `[mta_sts]`.",
+                policy.mode.as_str()
+            ),
+        },
+        Record {
+            name: format!("_smtp._tls.{d}."),
+            kind: "TXT",
+            value: format!("\"{}\"", config.mta_sts.tlsrpt_value(&d)),
+            note: "TLS reporting (RFC 8460): where other servers send daily reports of TLS \
+                   problems delivering to this domain."
+                .into(),
+        },
+    ]
 }
 
 pub fn certificate(info: &TlsInfo, config: &Config) -> Certificate {
@@ -249,6 +293,24 @@ mod tests {
         );
         assert_eq!(r[2].name, "_dmarc.example.org.");
         assert_eq!(r[3].value, "0 1 8443 mail.example.org.");
+        let sts = r
+            .iter()
+            .find(|r| r.name == "_mta-sts.example.org.")
+            .unwrap();
+        let id = config.mta_sts.published("mail.example.org").id();
+        assert_eq!(sts.value, format!("\"v=STSv1; id={id}\""));
+        assert!(
+            r.iter()
+                .any(|r| r.name == "mta-sts.example.org." && r.kind == "CNAME")
+        );
+        let rpt = r
+            .iter()
+            .find(|r| r.name == "_smtp._tls.example.org.")
+            .unwrap();
+        assert_eq!(
+            rpt.value,
+            "\"v=TLSRPTv1; rua=mailto:postmaster@example.org\""
+        );
         assert!(warnings(&config).iter().any(|w| w.contains("smtp_listen")));
     }
 }

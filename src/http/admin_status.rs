@@ -37,6 +37,18 @@ pub struct Status {
     pub logins_refused: u64,
     /// ACME certificate state (`acme/state.rs`): issuer, expiry, last attempt, its error.
     pub acme: Option<crate::acme::state::AcmeState>,
+    /// TLS outcomes of our deliveries per remote domain and day (RFC 8460 result types, the
+    /// material of TLS reports; `store/redb/mta_sts.rs`), newest first.
+    pub tls_results: Vec<TlsLine>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TlsLine {
+    /// The start of the reporting period (a UTC day by default), RFC 3339.
+    pub start: String,
+    pub domain: String,
+    #[serde(flatten)]
+    pub results: crate::store::TlsDay,
 }
 
 /// The storage line of the status view: "ok" or what is wrong.
@@ -78,15 +90,30 @@ pub fn disk_bytes(path: &Path) -> Option<u64> {
 
 pub async fn gather(state: &State) -> Status {
     let midnight = crate::date::now().div_euclid(86_400) * 86_400;
-    let (accounts, messages_today) = state
+    let (accounts, messages_today, tls) = state
         .jmap
         .store
-        .read(move |r| Ok((r.accounts()?.len() as u64, r.received_since(midnight)?)))
+        .read(move |r| {
+            Ok((
+                r.accounts()?.len() as u64,
+                r.received_since(midnight)?,
+                r.tls_results()?,
+            ))
+        })
         .await
         .unwrap_or_else(|e| {
             log::error!("admin status: {e}");
-            (0, 0)
+            (0, 0, Vec::new())
         });
+    let tls_results = tls
+        .into_iter()
+        .rev()
+        .map(|(start, domain, results)| TlsLine {
+            start: crate::date::rfc3339(start),
+            domain,
+            results,
+        })
+        .collect();
     let config = state.config.clone();
     let (db_bytes, index_bytes, acme) = smol::unblock(move || {
         (
@@ -101,6 +128,7 @@ pub async fn gather(state: &State) -> Status {
     let (logins_checked, logins_refused) = state.auth.counters();
     Status {
         acme,
+        tls_results,
         logins_checked,
         logins_refused,
         storage: storage_text(&health),

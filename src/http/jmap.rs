@@ -18,6 +18,20 @@ fn base_url(req: &Request<State>) -> String {
     format!("https://{host}")
 }
 
+/// `/.well-known/jmap` (RFC 8620 §2.2): a redirect to the Session resource, which a client
+/// follows with its credentials. 307 keeps the method and says nothing permanent, so the
+/// Session's path can change without clients remembering the old one. No authentication here:
+/// discovery comes before the client knows which credentials the server takes.
+pub async fn well_known(req: Request<State>) -> tide::Result {
+    let mut res = Response::new(StatusCode::TemporaryRedirect);
+    res.insert_header(
+        "Location",
+        format!("{}/jmap/session", base_url(&req).trim_end_matches('/')),
+    );
+    res.insert_header("Cache-Control", "no-cache");
+    Ok(res)
+}
+
 pub async fn session(req: Request<State>) -> tide::Result {
     let user = match authenticate(&req).await {
         Ok(u) => u,

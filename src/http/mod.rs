@@ -19,6 +19,7 @@ pub mod conn;
 pub mod conn_timer;
 pub mod eventsource;
 pub mod jmap;
+pub mod mta_sts;
 pub mod oauth;
 pub mod oauth_html;
 pub mod plain;
@@ -68,11 +69,13 @@ pub struct State {
 pub fn routes(state: State) -> tide::Server<State> {
     let mut app = tide::with_state(state);
     webmail::mount(&mut app);
-    app.at("/.well-known/jmap").get(jmap::session);
+    app.at("/.well-known/jmap").get(jmap::well_known);
     // Client autoconfiguration (Thunderbird format), by path and by `autoconfig.<domain>` Host.
     app.at("/.well-known/autoconfig/mail/config-v1.1.xml")
         .get(autoconfig::config);
     app.at("/mail/config-v1.1.xml").get(autoconfig::config);
+    // MTA-STS policy (RFC 8461 §3.3), by `mta-sts.<domain>` Host.
+    app.at("/.well-known/mta-sts.txt").get(mta_sts::policy);
     app.at("/jmap/session").get(jmap::session);
     app.at("/jmap/api").post(jmap::api);
     app.at("/jmap/upload/:account").post(upload::upload);

@@ -521,6 +521,43 @@ impl MxResolver {
         }
     }
 
+    /// The TXT records at `name`, each one's strings joined (RFC 7208 §3.3 style); empty when
+    /// the name or its TXT records do not exist. For MTA-STS (`outbound/mta_sts.rs`), which
+    /// must see every record to tell one STSv1 record from several (RFC 8461 §3.1).
+    pub async fn txt(&self, name: &str) -> Result<Vec<String>, String> {
+        use mail_auth::hickory_resolver::proto::rr::{Name, RData};
+        let a = self.inner.clone();
+        let fqdn = format!("{}.", name.trim_end_matches('.'));
+        async_compat::Compat::new(async move {
+            let n = Name::from_str_relaxed(fqdn.as_str()).map_err(|e| e.to_string())?;
+            let lookup = a
+                .resolver()
+                .txt_lookup(n)
+                .await
+                .map_err(mail_auth::Error::from);
+            match lookup {
+                Ok(l) => Ok(l
+                    .answers()
+                    .iter()
+                    .filter_map(|rec| match &rec.data {
+                        RData::TXT(t) => Some(
+                            t.txt_data
+                                .iter()
+                                .map(|s| String::from_utf8_lossy(s).into_owned())
+                                .collect::<String>(),
+                        ),
+                        _ => None,
+                    })
+                    .collect()),
+                Err(mail_auth::Error::Dns(mail_auth::DnsError::RecordNotFound(_))) => {
+                    Ok(Vec::new())
+                }
+                Err(e) => Err(e.to_string()),
+            }
+        })
+        .await
+    }
+
     /// Every A and AAAA address of `host` (for `net_guard.rs`, which checks each one before
     /// anything connects). Empty when the name exists without addresses.
     pub async fn ips(&self, host: &str) -> Result<Vec<IpAddr>, String> {

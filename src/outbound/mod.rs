@@ -6,7 +6,8 @@
 //! ([`Outbound::run`]) then delivers each recipient:
 //! - local recipients through `ingest::deliver`, the one way mail enters (DESIGN.md);
 //! - remote recipients over SMTP (`client.rs`), DKIM-signed (`dkim.rs`), through the configured
-//!   smarthost or directly to the domain's MX (`route.rs`).
+//!   smarthost or directly to the domain's MX (`route.rs`), honouring the domain's MTA-STS
+//!   policy (`mta_sts.rs`, RFC 8461).
 //!
 //! A 2xx reply marks a recipient delivered, a 5xx failed; anything else (4xx, no connection)
 //! is retried with exponential backoff (`retry_first_secs` doubling up to `retry_max_secs`)
@@ -19,10 +20,14 @@ pub mod dkim;
 pub mod downgrade;
 pub mod dsn;
 pub mod headers;
+pub mod mta_sts;
+pub mod mta_sts_fetch;
 pub mod queue;
 pub mod route;
 pub mod spf;
 pub mod tls;
+pub mod tls_report;
+pub mod tls_report_send;
 pub mod vacation;
 
 use crate::config::Config;
@@ -182,6 +187,9 @@ pub(crate) struct Inner {
     pub opportunistic_tls: Arc<rustls::ClientConfig>,
     /// The MX resolver, made on first use (`route.rs`).
     pub mx: Mutex<Option<crate::ingest::auth::MxResolver>>,
+    /// Remote MTA-STS policies (`mta_sts.rs`); None when `[mta_sts] outbound = false` or all
+    /// mail goes through a smarthost.
+    pub sts: Option<mta_sts::Sts>,
 }
 
 /// The handle to the outbound queue; cheap to clone.
@@ -194,6 +202,11 @@ impl Outbound {
     pub fn new(store: Store, config: Arc<Config>) -> Result<Outbound, String> {
         let verified_tls = tls::verified(config.outbound.smarthost_ca_file.as_deref())?;
         let opportunistic_tls = tls::opportunistic()?;
+        let sts = if config.mta_sts.outbound && config.outbound.smarthost.is_none() {
+            Some(mta_sts::Sts::new(&config)?)
+        } else {
+            None
+        };
         let (wake_tx, wake_rx) = async_channel::bounded(1);
         Ok(Outbound {
             inner: Arc::new(Inner {
@@ -205,6 +218,7 @@ impl Outbound {
                 verified_tls,
                 opportunistic_tls,
                 mx: Mutex::new(None),
+                sts,
             }),
         })
     }
@@ -251,9 +265,13 @@ impl Outbound {
         &self.inner.config
     }
 
-    /// The queue runner: runs until the process ends.
+    /// The queue runner, and beside it the TLS report sender (`tls_report_send.rs`): runs
+    /// until the process ends.
     pub async fn run(self) {
-        queue::run(self).await
+        use futures_lite::FutureExt;
+        queue::run(self.clone())
+            .or(tls_report_send::run(self))
+            .await
     }
 
     /// Marks queue entry `id` as being worked on; false if something already is. The runner

@@ -9,6 +9,7 @@
 //! reason.
 
 use super::client::{self, Outcome, Reply};
+use super::mta_sts::Prepared;
 use super::{Outbound, dkim, dsn, route};
 use crate::ingest::{self, Target};
 use crate::store::model::AccountId;
@@ -401,11 +402,38 @@ async fn deliver_remote(
         groups.entry(key).or_default().push(r.clone());
     }
     for (domain, rcpts) in groups {
+        // RFC 8461: the domain's MTA-STS policy, for direct delivery to a named domain.
+        let sts = inner
+            .sts
+            .as_ref()
+            .filter(|_| !domain.is_empty() && !domain.starts_with('['));
+        let applied = match sts {
+            Some(sts) => sts.policy_for(inner, &domain).await,
+            None => None,
+        };
         let hops = if domain.is_empty() {
             route::smarthost(inner).await.map(|h| vec![h])
         } else {
             route::mx_hops(inner, &domain).await
         };
+        let hops = match (hops, sts) {
+            (Ok(hops), Some(sts)) => sts.hops(&domain, hops, applied.as_ref()),
+            (Ok(hops), None) => Ok(hops.into_iter().map(Prepared::plain).collect()),
+            (Err(r), _) => Err(r),
+        };
+        if let (Err(r), Some(a)) = (&hops, &applied)
+            && r.text.starts_with("4.7.5")
+        {
+            log::warn!("outbound: q{} to {domain}: {}", msg.id, r.line());
+            super::mta_sts::note(
+                inner,
+                &domain,
+                "sts",
+                a.policy.mode.as_str(),
+                Some("validation-failure"),
+            )
+            .await;
+        }
         let outcome = match hops {
             Err(r) => Outcome::All(r),
             Ok(hops) => {
@@ -413,9 +441,20 @@ async fn deliver_remote(
                     code: 451,
                     text: "4.4.0 no hop tried".into(),
                 });
-                for hop in &hops {
+                for prepared in &hops {
+                    let hop = &prepared.hop;
                     outcome =
                         client::send(hop, &helo, &msg.mail_from, &rcpts, &payload, timeout).await;
+                    if !domain.is_empty() && sts.is_some() {
+                        super::mta_sts::report(
+                            inner,
+                            &domain,
+                            applied.as_ref(),
+                            prepared,
+                            &outcome,
+                        )
+                        .await;
+                    }
                     // Try the next MX only when this one did not answer the transaction.
                     match &outcome {
                         Outcome::All(r) if !r.is_permanent() => {

@@ -145,21 +145,23 @@ pub(crate) async fn mx_hops(inner: &Inner, domain: &str) -> Result<Vec<Hop>, Rep
 /// query goes through the one tokio bridge (`ingest/auth.rs`); the resolver is made on first
 /// use, so a server that relays everything through a smarthost never builds one.
 async fn mx_lookup(inner: &Inner, domain: &str) -> Result<Option<Vec<String>>, String> {
-    let resolver = {
-        let mut slot = inner
-            .mx
-            .lock()
-            .map_err(|_| "resolver lock poisoned".to_string())?;
-        match slot.as_ref() {
-            Some(r) => r.clone(),
-            None => {
-                let r = crate::ingest::auth::MxResolver::new(&inner.config)?;
-                *slot = Some(r.clone());
-                r
-            }
+    resolver(inner)?.mx(domain).await
+}
+
+/// The DNS resolver for delivery (MX, and TXT for MTA-STS), made on first use.
+pub(crate) fn resolver(inner: &Inner) -> Result<crate::ingest::auth::MxResolver, String> {
+    let mut slot = inner
+        .mx
+        .lock()
+        .map_err(|_| "resolver lock poisoned".to_string())?;
+    Ok(match slot.as_ref() {
+        Some(r) => r.clone(),
+        None => {
+            let r = crate::ingest::auth::MxResolver::new(&inner.config)?;
+            *slot = Some(r.clone());
+            r
         }
-    };
-    resolver.mx(domain).await
+    })
 }
 
 #[cfg(test)]

@@ -105,7 +105,12 @@ async fn accept(
                 let _ = stream.set_nodelay(true);
                 match limits.admit(peer.ip()) {
                     Ok(permit) => {
-                        let conn = crate::wire::Conn::new(Box::new(stream));
+                        // A client that stops reading must not hold its session (and its
+                        // admission permit) until TCP gives up: every reply write gets the
+                        // command timeout too (RFC 5321 §4.5.3.2 gives the server that bound).
+                        let conn = crate::wire::Conn::new(Box::new(stream)).with_write_timeout(
+                            std::time::Duration::from_secs(ctx.config.smtp_timeout_secs),
+                        );
                         let s = session::Session::new(ctx.clone(), mode.clone(), peer, conn);
                         smol::spawn(async move {
                             s.run().await;

@@ -17,6 +17,7 @@ pub use self::redb::backup::CopyStats;
 pub use self::redb::check::CheckReport;
 pub use self::redb::index_marks::IndexMarks;
 pub use self::redb::junk::{HAM, JunkAccount, SPAM};
+pub use self::redb::mta_sts::{CachedPolicy, TlsDay};
 pub use self::redb::oauth_clients::OAuthClient;
 pub use self::redb::read::Reader;
 pub use self::redb::read_addresses::Recipient;

@@ -741,6 +741,13 @@ async fn setup_lists_dns_records_and_the_certificate() {
     assert!(find("TXT", "example.com.").contains("v=spf1"));
     assert!(find("TXT", "_dmarc.example.com.").contains("v=DMARC1"));
     assert!(find("SRV", "_jmap._tcp.example.com.").ends_with("mail.example.org."));
+    // MTA-STS and TLS reporting (RFC 8461, 8460): the policy host, its id record, reports.
+    assert_eq!(find("CNAME", "mta-sts.example.com."), "mail.example.org.");
+    assert!(find("TXT", "_mta-sts.example.com.").starts_with("\"v=STSv1; id="));
+    assert_eq!(
+        find("TXT", "_smtp._tls.example.com."),
+        "\"v=TLSRPTv1; rua=mailto:postmaster@example.com\""
+    );
     assert_eq!(
         find("TXT", "_dmarc.example.com."),
         "\"v=DMARC1; p=none; adkim=s; aspf=s; rua=mailto:postmaster@example.com\"",

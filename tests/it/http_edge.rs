@@ -496,7 +496,7 @@ fn connections_per_address_are_capped() {
         std::thread::sleep(Duration::from_millis(100));
         // A connection refused before the handshake makes the helper panic: try again.
         let tried = std::panic::catch_unwind(|| {
-            core_common::request(s.https, "GET", "/.well-known/jmap", "", &[], b"").0
+            core_common::request(s.https, "GET", "/jmap/session", "", &[], b"").0
         });
         if tried.is_ok_and(|st| st == 401) {
             served = true;

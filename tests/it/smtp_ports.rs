@@ -75,6 +75,11 @@ struct Tls {
 
 impl Tls {
     fn connect(addr: std::net::SocketAddr) -> Tls {
+        Tls::connect_offering(addr, &[])
+    }
+
+    /// STARTTLS with the client offering these ALPN names (RFC 7301).
+    fn connect_offering(addr: std::net::SocketAddr, alpn: &[&[u8]]) -> Tls {
         let tcp = TcpStream::connect(addr).expect("connect");
         tcp.set_read_timeout(Some(std::time::Duration::from_secs(30)))
             .expect("timeout");
@@ -89,7 +94,9 @@ impl Tls {
         plain.read_line(&mut line).expect("220");
         assert!(line.starts_with("220 "), "{line}");
         let name = ServerName::try_from("localhost").expect("name");
-        let conn = ClientConnection::new(core_common::client_config(), name).expect("client");
+        let mut config = (*core_common::client_config()).clone();
+        config.alpn_protocols = alpn.iter().map(|a| a.to_vec()).collect();
+        let conn = ClientConnection::new(std::sync::Arc::new(config), name).expect("client");
         Tls {
             r: BufReader::new(StreamOwned::new(conn, tcp)),
         }
@@ -140,4 +147,46 @@ fn submission_data_timeout_is_smtp_data_timeout_secs_and_says_421() {
     // Part of a message, then nothing: the data timeout, not 180 s, ends it, with a reason.
     t.send(b"Subject: half a message\r\n");
     assert_eq!(t.reply(), "421 4.4.2 Timeout, closing connection\r\n");
+}
+
+/// Found in review: the SMTP ports used the HTTPS listener's TLS configuration, whose ALPN list
+/// (`http/1.1`, `acme-tls/1`) made rustls refuse a mail client offering another name. A
+/// server without ALPN for a protocol ignores the extension (RFC 7301 §3.2).
+#[test]
+fn starttls_accepts_a_client_that_offers_an_alpn_name_on_both_ports() {
+    let s = smtp_support::start(smtp_support::PLAIN, &[]);
+    for (port, addr) in [("smtp", s.smtp), ("submission", s.submission)] {
+        let mut t = Tls::connect_offering(addr, &[b"smtp"]);
+        assert_eq!(code(&t.cmd("EHLO client.example")), 250, "{port}");
+        assert_eq!(code(&t.cmd("QUIT")), 221, "{port}");
+    }
+}
+
+/// Found in review: a client that pipelines commands and never reads the replies held its
+/// session (and its admission slot) until TCP gave up, because reply writes had no timeout.
+/// Now a write that cannot finish within `smtp_timeout_secs` ends the session.
+#[test]
+fn a_client_that_stops_reading_is_dropped() {
+    let s = smtp_support::start("smtp_greeting_delay_ms = 0\nsmtp_timeout_secs = 1\n", &[]);
+    for (port, addr) in [("smtp", s.smtp), ("submission", s.submission)] {
+        let mut w = TcpStream::connect(addr).expect("connect");
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Writes NOOPs until the server drops the connection; the replies are never read, so
+        // the server's send buffer and our receive buffer fill and its writes block.
+        std::thread::spawn(move || {
+            let batch = "NOOP\r\n".repeat(4096);
+            let ended = loop {
+                if let Err(e) = w.write_all(batch.as_bytes()) {
+                    break e;
+                }
+            };
+            let _ = tx.send(ended.kind());
+        });
+        // Generous: the server gives up after about a second; a hang is what fails.
+        let ended = rx.recv_timeout(std::time::Duration::from_secs(120));
+        assert!(
+            ended.is_ok(),
+            "{port}: the server still holds a client that stopped reading"
+        );
+    }
 }

@@ -100,7 +100,7 @@ fn ingest(srv: &server::Server, count: usize, conns: usize, seed: u64) -> Result
 }
 
 fn account_id(http: &mut http_client::Https) -> Result<String, String> {
-    let (status, body) = http.request("GET", "/.well-known/jmap", b"")?;
+    let (status, body) = http.request("GET", "/jmap/session", b"")?;
     if status != 200 {
         return Err(format!("session: HTTP {status}"));
     }

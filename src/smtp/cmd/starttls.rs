@@ -19,7 +19,7 @@ pub async fn run(s: &mut Session) -> Next {
     if s.conn.flush().await.is_err() {
         return Next::Close;
     }
-    match crate::wire::tls::accept(&mut s.conn, s.ctx.tls.config(), HANDSHAKE_TIMEOUT).await {
+    match crate::wire::tls::accept(&mut s.conn, s.ctx.tls.mail_config(), HANDSHAKE_TIMEOUT).await {
         Ok(()) => {
             s.helo = None;
             s.reset();

@@ -87,6 +87,8 @@ tables!(
     JUNK_TRAINED,
     JUNK_PENDING,
     SENT_TO,
+    MTA_STS_POLICIES,
+    TLS_RESULTS,
     super::import_state::IMPORT_STATE,
 );
 

@@ -12,6 +12,7 @@ pub mod identity;
 pub mod import_state;
 pub mod index_marks;
 pub mod junk;
+pub mod mta_sts;
 pub mod oauth_clients;
 pub mod outbound;
 pub mod push;

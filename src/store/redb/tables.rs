@@ -141,3 +141,15 @@ pub const JUNK_PENDING: TableDefinition<(u32, u32), u8> = TableDefinition::new("
 /// (account, lower-cased address) -> unix time last written to: the account's correspondents
 /// (from EmailSubmission), whose mail is never filed as junk.
 pub const SENT_TO: TableDefinition<(u32, &str), i64> = TableDefinition::new("sent_to");
+
+// ---- MTA-STS and TLS reporting (RFC 8461, RFC 8460; store operations in store/redb/mta_sts.rs)
+
+/// remote domain (lower-case) -> CachedPolicy (JSON): the last MTA-STS policy fetched for a
+/// domain we deliver to, its TXT id and expiry (fetch time + max_age). Bounded by
+/// `[mta_sts] cache_max`: the entry expiring first goes when the cache is full.
+pub const MTA_STS_POLICIES: TableDefinition<&str, &[u8]> = TableDefinition::new("mta_sts_policies");
+/// (start of the reporting period in unix seconds, remote domain) -> TlsDay (JSON): TLS
+/// successes and failures of our deliveries to that domain in that period (a UTC day by
+/// default), by failure type, whether its RFC 8460 report went out. Periods older than
+/// `TLS_RESULTS_KEEP_SECS` are dropped as new ones come.
+pub const TLS_RESULTS: TableDefinition<(i64, &str), &[u8]> = TableDefinition::new("tls_results");
