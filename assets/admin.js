@@ -154,6 +154,11 @@
     });
   }
   simpleForm('#add-domain', 'domain/add', function (f) { return { domain: f.domain.value.trim() }; });
+  simpleForm('#set-quota', 'quota/set', function (f) {
+    var v = function (n) { return f[n].value.trim() || null; };
+    return { address: f.address.value.trim(), storage: v('storage'), storage_warn: v('storage_warn'),
+      messages: v('messages'), messages_warn: v('messages_warn') };
+  });
   simpleForm('#add-alias', 'alias/add', function (f) {
     return { address: f.address.value.trim(), targets: f.targets.value.split(/[\s,]+/).filter(Boolean) };
   });

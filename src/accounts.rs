@@ -87,6 +87,10 @@ pub enum Command {
     Junk {
         junk: crate::junk::admin::JunkCommand,
     },
+    /// Quotas (`mailnook quota`, `quota/admin.rs`).
+    Quota {
+        quota: crate::quota::admin::QuotaCommand,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -300,6 +304,7 @@ async fn execute(store: &Store, cmd: Command) -> Result<Outcome, StoreError> {
         | Command::AliasDel { .. }
         | Command::AliasList) => domain_command(store, cmd).await,
         Command::Junk { junk } => crate::junk::admin::run(store, junk).await,
+        Command::Quota { quota } => crate::quota::admin::run(store, quota).await,
         Command::Del { address } => {
             let id = find(store, &address).await?;
             store.write(move |w| w.delete_account(id)).await?;

@@ -297,6 +297,7 @@ pub fn run(config: Config) -> Result<(), String> {
             store.clone(),
             config.junk.clone(),
         ));
+        let quota_task = crate::quota::start(&store, &config.quota, &config.hostname).await?;
         let backup_task = smol::spawn(crate::backup_schedule::run(
             store.clone(),
             config.data_dir.clone(),
@@ -315,6 +316,7 @@ pub fn run(config: Config) -> Result<(), String> {
             backup_task,
             http_plain_task,
             acme_task,
+            quota_task,
         ));
         let s = store.clone();
         smol::unblock(move || s.shutdown()).await;

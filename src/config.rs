@@ -45,6 +45,12 @@ pub struct Config {
     pub outbound: crate::outbound::OutboundConfig,
     /// The junk filter: default mode, thresholds, model size (table `[junk]`, `src/junk/`).
     pub junk: crate::junk::JunkConfig,
+    /// Storage and message quotas: the default for accounts without their own (table
+    /// `[quota]`, `src/quota/`).
+    pub quota: crate::quota::QuotaConfig,
+    /// Outbound messages and recipients per account per hour and day (table `[send_limits]`,
+    /// `src/quota/send.rs`).
+    pub send_limits: crate::quota::send::SendLimits,
     /// JMAP limits advertised in the Session and enforced (RFC 8620 §2), table `[limits]`.
     pub limits: crate::jmap::Limits,
     /// Extra CA certificates (PEM) trusted when delivering pushes to PushSubscription URLs,
@@ -165,6 +171,8 @@ impl Default for Config {
             managesieve_listen: SocketAddr::from(([127, 0, 0, 1], 4190)),
             outbound: crate::outbound::OutboundConfig::default(),
             junk: crate::junk::JunkConfig::default(),
+            quota: crate::quota::QuotaConfig::default(),
+            send_limits: crate::quota::send::SendLimits::default(),
             index_batch_ms: 100,
             http_header_timeout_secs: 30,
             http_body_timeout_secs: 30,
@@ -201,6 +209,7 @@ impl Config {
             return Err("tls_cert and tls_key must be given together".into());
         }
         self.limits.validate()?;
+        self.quota.validate()?;
         if self.smtp_max_connections == 0 || self.smtp_max_connections_per_ip == 0 {
             return Err(
                 "smtp_max_connections and smtp_max_connections_per_ip must be at least 1".into(),

@@ -29,6 +29,7 @@ pub mod net_guard;
 pub mod oauth;
 pub mod outbound;
 pub mod password;
+pub mod quota;
 pub mod rate;
 pub mod sieve;
 pub mod smtp;

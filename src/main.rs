@@ -151,6 +151,65 @@ enum Cmd {
         #[command(subcommand)]
         action: JunkCmd,
     },
+    /// Storage and message quotas per account (RFC 9425), and what each account sent.
+    Quota {
+        #[command(subcommand)]
+        action: QuotaCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum QuotaCmd {
+    /// Usage, limits and sending counts of one account, or of every account.
+    Show {
+        address: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Set an account's limits. Sizes take K, M, G; "none" is no limit (no warning),
+    /// "default" follows the config's [quota]. Options left out keep their value.
+    Set {
+        address: String,
+        /// Hard storage limit (octets of mail), e.g. 5G.
+        #[arg(long)]
+        storage: Option<String>,
+        /// Storage at which the owner gets one warning message (default: warn_percent of it).
+        #[arg(long)]
+        storage_warn: Option<String>,
+        /// Hard limit on the number of messages.
+        #[arg(long)]
+        messages: Option<String>,
+        /// Message count at which the owner gets one warning message.
+        #[arg(long)]
+        messages_warn: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+fn quota(action: QuotaCmd) -> Result<(), String> {
+    use mailnook::quota::admin::QuotaCommand;
+    let (common, cmd) = match action {
+        QuotaCmd::Show { address, common } => (common, QuotaCommand::Show { address }),
+        QuotaCmd::Set {
+            address,
+            storage,
+            storage_warn,
+            messages,
+            messages_warn,
+            common,
+        } => (
+            common,
+            QuotaCommand::Set {
+                address,
+                storage,
+                storage_warn,
+                messages,
+                messages_warn,
+            },
+        ),
+    };
+    print_outcome(execute(&common, Command::Quota { quota: cmd })?, None)
 }
 
 #[derive(Subcommand)]
@@ -839,6 +898,7 @@ fn main() -> ExitCode {
         Cmd::Alias { action } => alias(action),
         Cmd::Cert { action } => cert(action),
         Cmd::Junk { action } => junk(action),
+        Cmd::Quota { action } => quota(action),
         Cmd::Oauth { action } => oauth(action),
         Cmd::Dns {
             action: Some(DnsCmd::Check { domain }),

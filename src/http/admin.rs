@@ -105,6 +105,7 @@ async fn rows_lists(req: Request<State>) -> tide::Result {
         "account-rows": admin_html::account_rows(&lists.accounts, &admin.account.name),
         "domain-rows": admin_html::domain_rows(&lists.domains),
         "alias-rows": admin_html::alias_rows(&lists.aliases),
+        "quota-rows": super::admin_quota::rows(&lists.quotas),
     })))
 }
 
@@ -132,6 +133,8 @@ pub struct Lists {
     pub accounts: Vec<accounts::AccountSummary>,
     pub domains: Vec<accounts::DomainSummary>,
     pub aliases: Vec<accounts::AliasSummary>,
+    /// Usage, limits and sending counts per account (`http/admin_quota.rs`).
+    pub quotas: Vec<crate::quota::admin::QuotaSummary>,
 }
 
 impl Lists {
@@ -141,7 +144,12 @@ impl Lists {
             accounts: Vec::new(),
             domains: Vec::new(),
             aliases: Vec::new(),
+            quotas: Vec::new(),
         };
+        match crate::quota::admin::summaries(store).await {
+            Ok(q) => l.quotas = q,
+            Err(e) => log::error!("admin: quota figures failed: {e}"),
+        }
         for cmd in [
             accounts::Command::List,
             accounts::Command::DomainList,

@@ -56,6 +56,7 @@ pub fn mount(app: &mut tide::Server<State>) {
     app.at("/admin/api/alias/add").post(alias_add);
     app.at("/admin/api/alias/del").post(alias_del);
     app.at("/admin/api/junk/mode").post(junk_mode);
+    super::admin_quota::mount(app);
     app.at("/admin/api/cert/install").post(cert_install);
     app.at("/admin/api/app-password/list")
         .get(app_password_list);
@@ -65,7 +66,7 @@ pub fn mount(app: &mut tide::Server<State>) {
     app.at("/admin/api/*").all(not_found);
 }
 
-fn ok(v: Value) -> Response {
+pub(super) fn ok(v: Value) -> Response {
     let mut res = Response::new(StatusCode::Ok);
     res.insert_header("Content-Type", "application/json");
     res.set_body(v.to_string());
@@ -73,7 +74,7 @@ fn ok(v: Value) -> Response {
     res
 }
 
-fn bad(detail: impl AsRef<str>) -> Response {
+pub(super) fn bad(detail: impl AsRef<str>) -> Response {
     refusal(StatusCode::BadRequest, detail.as_ref())
 }
 
@@ -82,7 +83,7 @@ async fn not_found(_req: Request<State>) -> tide::Result {
 }
 
 /// Reads and parses a JSON body; unknown fields are refused by the request types.
-async fn body<T: DeserializeOwned>(req: &mut Request<State>) -> Result<T, Response> {
+pub(super) async fn body<T: DeserializeOwned>(req: &mut Request<State>) -> Result<T, Response> {
     let bytes = match read_body(req, MAX_BODY).await {
         Ok(b) => b,
         Err(None) => {
@@ -206,13 +207,19 @@ fn describe(cmd: &Command) -> String {
         },
         Command::OauthClientAdd { name, .. } => format!("oauth client add {name:?}"),
         Command::OauthClientList => "oauth client list".into(),
+        Command::Quota { quota } => super::admin_quota::describe(quota),
         Command::OauthClientDel { which } => format!("oauth client del {which:?}"),
     }
 }
 
 /// Runs a command through `accounts::run` (the CLI's implementation) and answers with its
 /// outcome as JSON (`done`, `accounts`, `domains` or `aliases`) merged into `extra`.
-async fn run(state: &State, admin: Option<&Admin>, cmd: Command, mut extra: Value) -> Response {
+pub(super) async fn run(
+    state: &State,
+    admin: Option<&Admin>,
+    cmd: Command,
+    mut extra: Value,
+) -> Response {
     let what = describe(&cmd);
     let (key, value) = match accounts::run(&state.jmap.store, cmd).await {
         Outcome::Done(msg) => {

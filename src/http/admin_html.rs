@@ -453,8 +453,8 @@ pub fn dashboard(me: &str, csrf: &str, status: &Status, lists: &Lists, setup: &S
          <small>signed in as {}</small></p>\
          <form method=\"post\" action=\"/admin/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
          <button type=\"submit\" class=\"quiet\">Sign out</button></form></header>\
-         <nav><a href=\"#status\">Status</a><a href=\"#accounts\">Accounts</a><a href=\"#domains\">Domains</a><a href=\"#setup\">Setup</a></nav>\
-         <main><p id=\"flash\" class=\"flash\" role=\"status\" hidden></p>{}{}{}{}</main></body></html>",
+         <nav><a href=\"#status\">Status</a><a href=\"#accounts\">Accounts</a><a href=\"#quotas\">Quotas</a><a href=\"#domains\">Domains</a><a href=\"#setup\">Setup</a></nav>\
+         <main><p id=\"flash\" class=\"flash\" role=\"status\" hidden></p>{}{}{}{}{}</main></body></html>",
         head(&format!("mailnook admin · {}", status.hostname), Some(csrf)),
         esc(me),
         esc(&status.hostname),
@@ -462,6 +462,7 @@ pub fn dashboard(me: &str, csrf: &str, status: &Status, lists: &Lists, setup: &S
         esc(csrf),
         status_section(status),
         accounts_section(&lists.accounts, me),
+        super::admin_quota::section(&lists.quotas),
         domains_section(lists),
         setup_section(setup),
     )

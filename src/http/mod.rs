@@ -7,6 +7,7 @@ pub mod admin;
 pub mod admin_api;
 pub mod admin_dns;
 pub mod admin_html;
+pub mod admin_quota;
 pub mod admin_session;
 pub mod admin_setup;
 pub mod admin_status;

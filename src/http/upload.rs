@@ -83,6 +83,13 @@ pub async fn upload(mut req: Request<State>) -> tide::Result {
             res.set_body(v.to_string());
             Ok(res)
         }
+        Err(crate::store::StoreError::OverQuota(why)) => Ok(problem(&json!({
+            // RFC 4918 §11.5: the server cannot store what the request needs (the quota).
+            "type": "about:blank",
+            "title": "overQuota",
+            "status": 507,
+            "detail": format!("overQuota: {why}"),
+        }))),
         Err(e) => {
             log::error!("upload: {e}");
             Ok(problem(&json!({

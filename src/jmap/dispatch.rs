@@ -24,6 +24,7 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
         Some("Identity" | "EmailSubmission") => CAP_SUBMISSION,
         Some("VacationResponse") => CAP_VACATION,
         Some("SieveScript") => super::sieve::CAP_SIEVE,
+        Some("Quota") => super::quota::CAP_QUOTA,
         _ => return Err(MethodError::unknown_method(name)),
     };
     if !ctx.uses(cap) {
@@ -76,6 +77,10 @@ pub async fn call(ctx: &mut Ctx<'_>, name: &str, args: Args) -> Result<Responses
         "SieveScript/set" => one(super::sieve::set::set(ctx, args).await?),
         "SieveScript/query" => one(super::sieve::query::query(ctx, args).await?),
         "SieveScript/validate" => one(super::sieve::validate::validate(ctx, args).await?),
+        "Quota/get" => one(super::quota::get::get(ctx, args).await?),
+        "Quota/changes" => one(super::quota::changes::changes(ctx, args).await?),
+        "Quota/query" => one(super::quota::query::query(ctx, args).await?),
+        "Quota/queryChanges" => one(super::quota::query_changes::query_changes(ctx, args).await?),
         _ => Err(MethodError::unknown_method(name)),
     }
 }

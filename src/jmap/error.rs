@@ -138,6 +138,7 @@ impl From<StoreError> for MethodError {
             }
             // RFC 8620 §5.2: the log cannot answer from this state; the client resyncs.
             StoreError::StateTooOld => MethodError::cannot_calculate_changes(),
+            StoreError::OverQuota(d) => MethodError::new("overQuota", d),
             StoreError::Aborted(d) => {
                 log::error!("jmap: aborted {d}");
                 MethodError::server_fail("internal storage error; nothing was changed")
@@ -212,6 +213,14 @@ impl From<StoreError> for SetError {
             StoreError::NotFound => SetError::not_found(),
             StoreError::Invalid(d) => SetError::new("invalidProperties", d),
             StoreError::Conflict(d) => SetError::new("invalidProperties", d),
+            // RFC 8620 §5.3: the create would exceed a server-defined limit; RFC 9425.
+            StoreError::OverQuota(d) => SetError::new("overQuota", d),
+            // RFC 8621 §7.5: the account's sending limits (quota/send.rs).
+            StoreError::SendLimit {
+                recipients: true,
+                reason,
+            } => SetError::new("tooManyRecipients", reason),
+            StoreError::SendLimit { reason, .. } => SetError::new("forbiddenToSend", reason),
             // Not about the object: /set aborts the whole call with serverFail (jmap/set.rs).
             other => SetError::new("serverFail", other.to_string()),
         }
@@ -243,5 +252,16 @@ mod tests {
             MethodError::from(StoreError::Invalid("x".into())).kind,
             "invalidArguments"
         );
+        // Quotas and sending limits are about the object: a SetError, the /set goes on.
+        assert_eq!(
+            SetError::from(StoreError::OverQuota("x".into())).kind,
+            "overQuota"
+        );
+        let send = |recipients| StoreError::SendLimit {
+            recipients,
+            reason: "x".into(),
+        };
+        assert_eq!(SetError::from(send(false)).kind, "forbiddenToSend");
+        assert_eq!(SetError::from(send(true)).kind, "tooManyRecipients");
     }
 }

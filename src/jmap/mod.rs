@@ -14,6 +14,7 @@ pub mod patch;
 pub mod push;
 pub mod push_subscription;
 pub mod query;
+pub mod quota;
 pub mod request;
 pub mod response;
 pub mod session;

@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 use std::time::Duration;
 
 /// Types with a state that are pushed (PushSubscription has none, §7.2).
-pub const PUSHED: [DataType; 7] = [
+pub const PUSHED: [DataType; 8] = [
     DataType::Mailbox,
     DataType::Email,
     DataType::Thread,
@@ -25,6 +25,8 @@ pub const PUSHED: [DataType; 7] = [
     DataType::EmailSubmission,
     DataType::VacationResponse,
     DataType::EmailDelivery,
+    // RFC 9425 §6: Quota state changes are pushed too.
+    DataType::Quota,
 ];
 
 /// Ping interval bounds (§7.3: a minimum no higher than 30, a maximum no lower than 300).

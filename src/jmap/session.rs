@@ -25,6 +25,7 @@ fn capabilities(jmap: &Jmap) -> Value {
         CAP_SUBMISSION: {},
         CAP_VACATION: {},
         super::sieve::CAP_SIEVE: {},
+        super::quota::CAP_QUOTA: {},
     })
 }
 
@@ -98,6 +99,7 @@ pub fn session(jmap: &Jmap, user: &Account, base_url: &str) -> Value {
                     CAP_SUBMISSION: submission_account_capability(jmap),
                     CAP_VACATION: {},
                     super::sieve::CAP_SIEVE: super::sieve::account_capability(),
+                    super::quota::CAP_QUOTA: super::quota::account_capability(),
                 },
             }
         },
@@ -106,6 +108,7 @@ pub fn session(jmap: &Jmap, user: &Account, base_url: &str) -> Value {
             CAP_SUBMISSION: account_id,
             CAP_VACATION: account_id,
             super::sieve::CAP_SIEVE: account_id,
+            super::quota::CAP_QUOTA: account_id,
         },
         "username": user.name,
         "apiUrl": format!("{base}/jmap/api"),

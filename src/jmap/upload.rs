@@ -45,6 +45,10 @@ pub async fn upload(
     bytes: Vec<u8>,
 ) -> Result<Value, StoreError> {
     let size = bytes.len();
+    // An account at its storage quota can make nothing of an upload (RFC 9425 hardLimit).
+    if let Some(why) = crate::quota::check::refuse(&jmap.store, acct, size as u64).await? {
+        return Err(StoreError::OverQuota(why));
+    }
     let now = crate::date::now();
     let quota = quota(jmap);
     let hash = jmap

@@ -243,11 +243,15 @@ impl Outbound {
         let rcpts: Vec<String> = msg.rcpts.iter().map(|r| r.to_ascii_lowercase()).collect();
         let queued = msg.into_queued(String::new(), now);
         let raw = Arc::new(raw);
+        let limits = self.inner.config.send_limits.clone();
         let id = self
             .inner
             .store
             .write(move |w| {
                 if let Some(acct) = sent_by {
+                    // Refused before anything is queued (quota/send.rs).
+                    let n = u32::try_from(rcpts.len()).unwrap_or(u32::MAX);
+                    w.send_charge(acct, n, now, &limits)?;
                     w.note_sent_to(acct, &rcpts, now)?;
                 }
                 w.enqueue(queued.clone(), Some(&raw))

@@ -42,6 +42,12 @@ replies! {
     /// RFC 5321 §4.2.3 452 "insufficient system storage", RFC 3463 X.3.1 "mail system full":
     /// the disk is full, the message was not stored; the client retries later.
     INSUFFICIENT_STORAGE = 452, "4.3.1", "Insufficient system storage, try again later";
+    /// RFC 3463 §3.3 X.2.2 "mailbox full": the recipient's quota (RFC 9425) has no room; a
+    /// temporary refusal, so the sender retries after the owner made room.
+    OVER_QUOTA = 452, "4.2.2", "Mailbox full, over quota";
+    /// RFC 3463 X.7.1 "delivery not authorized": the account's sending limit for this hour
+    /// or day is used up (quota/send.rs); temporary, the client may retry later.
+    SEND_LIMIT = 450, "4.7.1", "Sending limit reached, try again later";
     /// RFC 5321 §4.5.3.1.10: too many recipients.
     TOO_MANY_RECIPIENTS = 452, "4.5.3", "Too many recipients";
     /// RFC 5321 §4.2.2: command unrecognised.

@@ -56,6 +56,8 @@ pub struct Session {
     pub mail_from: Option<String>,
     /// Accepted recipients; on port 25 with the accounts each delivers to.
     pub rcpts: Vec<Rcpt>,
+    /// The SIZE= of MAIL FROM (RFC 1870), 0 if none: RCPT refuses an account it cannot fit.
+    pub declared_size: u64,
     errors: u32,
     pub auth_failures: u32,
 }
@@ -72,6 +74,7 @@ impl Session {
             user: None,
             mail_from: None,
             rcpts: Vec::new(),
+            declared_size: 0,
             errors: 0,
             auth_failures: 0,
         }
@@ -207,6 +210,7 @@ impl Session {
     pub fn reset(&mut self) {
         self.mail_from = None;
         self.rcpts.clear();
+        self.declared_size = 0;
     }
 
     /// Queues a reply.

@@ -12,6 +12,11 @@ use crate::store::StoreError;
 pub fn reply_for(e: &StoreError) -> &'static Reply {
     match e {
         StoreError::DiskFull(_) => &reply::INSUFFICIENT_STORAGE,
+        StoreError::OverQuota(_) => &reply::OVER_QUOTA,
+        StoreError::SendLimit {
+            recipients: true, ..
+        } => &reply::TOO_MANY_RECIPIENTS,
+        StoreError::SendLimit { .. } => &reply::SEND_LIMIT,
         _ => &reply::LOCAL_ERROR,
     }
 }
@@ -25,6 +30,21 @@ mod tests {
     fn store_failures_are_temporary_and_a_full_disk_says_so() {
         let full = StoreError::io(std::io::Error::from(std::io::ErrorKind::StorageFull));
         assert_eq!(reply_for(&full).code, 452);
+        // Quotas and sending limits (src/quota/): temporary, with their own status codes.
+        let over = reply_for(&StoreError::OverQuota("full".into()));
+        assert_eq!((over.code, over.status), (452, "4.2.2"));
+        let send = |recipients| StoreError::SendLimit {
+            recipients,
+            reason: "x".into(),
+        };
+        assert_eq!(
+            (reply_for(&send(false)).code, reply_for(&send(false)).status),
+            (450, "4.7.1")
+        );
+        assert_eq!(
+            (reply_for(&send(true)).code, reply_for(&send(true)).status),
+            (452, "4.5.3")
+        );
         let io = StoreError::Io(Arc::new(std::io::Error::other("eio")));
         for e in [
             io,

@@ -41,6 +41,15 @@ pub enum StoreError {
     /// The request itself is invalid for the store (an empty name, a bad role, a bad address).
     #[error("invalid: {0}")]
     Invalid(String),
+    /// The account's quota (RFC 9425 hard limit) leaves no room for what was asked: nothing
+    /// was stored. JMAP says `overQuota`, SMTP `452 4.2.2`.
+    #[error("{0}")]
+    OverQuota(String),
+    /// An account's outbound limit (`quota/send.rs`) refuses one more message (`recipients`
+    /// false) or these recipients (true): nothing was queued. JMAP says forbiddenToSend or
+    /// tooManyRecipients, the submission port 450 4.7.1 or 452 4.5.3.
+    #[error("sending limit reached: {reason}")]
+    SendLimit { recipients: bool, reason: String },
     /// Another process holds the database file (redb allows one process to open it).
     #[error("the database is in use by another mailnook process")]
     Locked,

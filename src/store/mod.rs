@@ -8,6 +8,7 @@ pub mod backend;
 pub mod error;
 pub mod mail;
 pub mod model;
+pub mod model_quota;
 pub mod model_send;
 mod redb;
 pub mod snapshot;

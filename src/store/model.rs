@@ -24,10 +24,12 @@ pub enum DataType {
     EmailDelivery = 8,
     /// Sieve scripts (RFC 9661).
     SieveScript = 12,
+    /// Quota objects (RFC 9425): their `used` figures and limits.
+    Quota = 20,
 }
 
 impl DataType {
-    pub const ALL: [DataType; 9] = [
+    pub const ALL: [DataType; 10] = [
         DataType::Mailbox,
         DataType::Email,
         DataType::Thread,
@@ -37,6 +39,7 @@ impl DataType {
         DataType::PushSubscription,
         DataType::EmailDelivery,
         DataType::SieveScript,
+        DataType::Quota,
     ];
     pub fn from_u8(v: u8) -> Option<DataType> {
         DataType::ALL.into_iter().find(|t| *t as u8 == v)
@@ -53,6 +56,7 @@ impl DataType {
             DataType::PushSubscription => "PushSubscription",
             DataType::EmailDelivery => "EmailDelivery",
             DataType::SieveScript => "SieveScript",
+            DataType::Quota => "Quota",
         }
     }
 }
@@ -89,6 +93,8 @@ pub enum IdKind {
     Thread,
     Identity,
     Submission,
+    /// Quota objects (RFC 9425): `qa` storage, `qb` message count.
+    Quota,
 }
 
 const B32: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
@@ -102,6 +108,7 @@ impl IdKind {
             IdKind::Thread => 't',
             IdKind::Identity => 'i',
             IdKind::Submission => 's',
+            IdKind::Quota => 'q',
         }
     }
     pub fn encode(self, n: u32) -> String {

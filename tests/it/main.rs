@@ -50,6 +50,8 @@ mod mime_figures;
 mod mime_fuzz;
 mod mime_limits;
 mod outbound_mta_sts;
+mod quota_send;
+mod quota_storage;
 mod readme;
 mod search_after_write;
 mod search_repair;

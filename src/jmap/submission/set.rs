@@ -103,6 +103,11 @@ impl SetHandler for SubmissionSet {
             .and_then(|i| self.checked.get(i as usize))
             .ok_or_else(|| SetError::new("serverFail", "lost the checked submission"))?
             .clone()?;
+        // The account's sending limits (quota/send.rs), before anything is written.
+        if let Some(out) = &self.outbound {
+            let n = u32::try_from(c.rcpt_to.len()).unwrap_or(u32::MAX);
+            w.send_charge(cx.account, n, cx.now, &out.config().send_limits)?;
+        }
         let id = w.next_id(cx.account, slot::NEXT_SUBMISSION)?;
         let rcpts: Vec<String> = c.rcpt_to.iter().map(|r| r.email.clone()).collect();
         let queued = NewMessage {

@@ -56,6 +56,7 @@ pub async fn run(s: &mut Session, from: MailFrom<String>) -> Next {
         return s.refuse(&reply::FOREIGN_MAIL_FROM).await;
     }
     s.mail_from = Some(from.address);
+    s.declared_size = from.size as u64;
     s.reply(&reply::SENDER_OK.line());
     Next::Continue
 }

@@ -49,6 +49,21 @@ pub async fn run(s: &mut Session, mut to: RcptTo<String>, line: &[u8]) -> Next {
     }
     match crate::ingest::resolve(&s.ctx.store, &to.address).await {
         Ok(Recipient::Local(accounts)) => {
+            // RFC 5321 §4.5.3.1.10 / RFC 3463 X.2.2: a full mailbox, or one the declared SIZE
+            // (RFC 1870 §6.2) cannot fit, is refused here, before the sender transmits a
+            // message that could not be stored (quota/check.rs).
+            if let Ok(Some(why)) =
+                crate::quota::check::full(&s.ctx.store, &accounts, s.declared_size).await
+            {
+                log::info!(
+                    "smtp {}: refused recipient <{}>: over quota ({why})",
+                    s.peer,
+                    printable(&to.address)
+                );
+                s.record(&reply::OVER_QUOTA.line(), vec![to.address], None);
+                s.reply(&reply::OVER_QUOTA.line());
+                return Next::Continue;
+            }
             if !s
                 .rcpts
                 .iter()
@@ -95,6 +110,17 @@ async fn submission(s: &mut Session, to: RcptTo<String>) -> Next {
     }
     if !to.address.contains('@') {
         return s.error("501 5.1.3 Bad recipient address syntax\r\n").await;
+    }
+    // The account's sending limits (quota/send.rs), before the client sends the message.
+    if let Some((acct, _)) = s.user.clone() {
+        let n = u32::try_from(s.rcpts.len() + 1).unwrap_or(u32::MAX);
+        if let Ok(Some(e)) =
+            crate::quota::send::refuse(&s.ctx.store, acct, n, &s.ctx.config.send_limits).await
+        {
+            log::info!("submission {}: refused recipient: {e}", s.peer);
+            s.reply(&crate::smtp::store_reply::reply_for(&e).line());
+            return Next::Continue;
+        }
     }
     s.rcpts.push(Rcpt {
         address: to.address,

@@ -12,4 +12,5 @@ pub mod blob;
 pub mod changes;
 pub mod counts;
 pub mod mailbox;
+pub mod quota;
 pub mod thread;

@@ -90,6 +90,9 @@ tables!(
     MTA_STS_POLICIES,
     TLS_RESULTS,
     super::import_state::IMPORT_STATE,
+    QUOTA_USAGE,
+    QUOTA_LIMITS,
+    SEND_COUNTS,
 );
 
 fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(

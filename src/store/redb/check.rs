@@ -61,6 +61,9 @@ impl Reader {
         for account in self.accounts()? {
             rep.accounts += 1;
             self.check_account(account.id, &account.name, &mut rep, &mut referenced)?;
+            if let Some(p) = self.quota_check(account.id, &account.name)? {
+                rep.problem(p);
+            }
         }
         self.check_blobs(&mut rep)?;
         Ok(rep)

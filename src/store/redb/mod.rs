@@ -16,11 +16,13 @@ pub mod mta_sts;
 pub mod oauth_clients;
 pub mod outbound;
 pub mod push;
+pub mod quota;
 pub mod read;
 pub mod read_addresses;
 pub mod read_stats;
 pub mod recover;
 pub mod schema;
+pub mod send_counts;
 pub mod sieve;
 pub mod tables;
 pub mod tokens;
@@ -59,6 +61,7 @@ pub fn open(path: &Path, cache_bytes: usize) -> Result<redb::Database> {
                 )));
             }
         }
+        w.quota_derive_if_needed()?;
     }
     tx.commit()?;
     Ok(db)

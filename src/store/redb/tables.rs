@@ -153,3 +153,16 @@ pub const MTA_STS_POLICIES: TableDefinition<&str, &[u8]> = TableDefinition::new(
 /// default), by failure type, whether its RFC 8460 report went out. Periods older than
 /// `TLS_RESULTS_KEEP_SECS` are dropped as new ones come.
 pub const TLS_RESULTS: TableDefinition<(i64, &str), &[u8]> = TableDefinition::new("tls_results");
+// ---- quotas (RFC 9425; store operations in store/redb/quota.rs) ---------------------------
+
+/// account -> (octets, messages, warning state): the account's usage, moved by every email
+/// insert and destroy in the same transaction, so it is exact after every write. Derived
+/// from `EMAILS` on open when `META["quota_usage"]` is missing (a database from before it).
+pub const QUOTA_USAGE: TableDefinition<u32, (u64, u64, u8)> = TableDefinition::new("quota_usage");
+/// account -> QuotaLimits (JSON): limits set for the account; account 0 holds the server
+/// default from the config (`[quota]`), rewritten at each start.
+pub const QUOTA_LIMITS: TableDefinition<u32, &[u8]> = TableDefinition::new("quota_limits");
+/// account -> (hour, messages, recipients, day, messages, recipients): what the account sent
+/// in the current clock hour and UTC day (`store/redb/send_counts.rs`, `quota/send.rs`).
+pub const SEND_COUNTS: TableDefinition<u32, (i64, u32, u32, i64, u32, u32)> =
+    TableDefinition::new("send_counts");

@@ -174,6 +174,8 @@ impl<'t> Writer<'t> {
         self.forget_identities(acct)?;
         self.forget_sieve_scripts(acct)?;
         self.junk_forget_account(acct)?;
+        self.quota_forget_account(acct)?;
+        self.send_forget_account(acct)?;
         let _ = account;
         self.mailboxes
             .retain_in((acct, 0)..=(acct, u32::MAX), |_, _| false)?;
@@ -289,6 +291,8 @@ impl<'t> Writer<'t> {
             return Err(StoreError::NotFound);
         }
         self.check_mailboxes(acct, &new.mailbox_ids)?;
+        // Refused before anything is written (store/redb/quota.rs).
+        self.quota_charge(acct, raw.len() as u64)?;
         let hash = self.put_blob(acct, raw)?;
         let thread = mail::thread::join(&self.thread_refs, &self.threads, acct, thread_keys)?;
         let id = self.next_id(acct, slot::NEXT_EMAIL)?;
@@ -461,6 +465,7 @@ impl<'t> Writer<'t> {
             self.log(acct, DataType::Thread, old.thread_id, ChangeKind::Updated)?;
         }
         self.release_blob(acct, &old.blob)?;
+        self.quota_release(acct, old.size)?;
         self.log(acct, DataType::Email, id, ChangeKind::Destroyed)?;
         Ok(())
     }
