@@ -599,6 +599,22 @@ fn tagged(e: &Expected, t: &str, want: &str, found: Answer<String>) -> Check {
             format!("There are several v={t} records; receivers then ignore them all. Keep one."),
         );
     }
+    // MTA-STS: the id names the policy mailnook serves (RFC 8461 §3.1). An old id makes
+    // senders keep the policy they cached instead of fetching the new one.
+    if t.eq_ignore_ascii_case("STSv1")
+        && let Some(id) = tag_value(want, "id")
+        && tag_value(&found[0], "id").as_deref() != Some(id.as_str())
+    {
+        return line(
+            e,
+            Status::Wrong,
+            found,
+            format!(
+                "The id is not the current policy's ({id}): other servers keep using the policy \
+                 they fetched before."
+            ),
+        );
+    }
     let same = found
         .iter()
         .any(|x| x.split_whitespace().eq(want.split_whitespace()));
@@ -758,15 +774,41 @@ mod tests {
     fn records_known_by_their_tag_only() {
         let e = expected("_mta-sts.example.org.", "TXT", "\"v=STSv1; id=20261201\"");
         assert_eq!(what(&e), "MTA-STS");
-        let ok = tagged(
-            &e,
-            "STSv1",
-            "v=STSv1; id=20261201",
-            Ok(vec!["v=STSv1; id=7".into()]),
-        );
+        let want = "v=STSv1; id=20261201";
+        let ok = tagged(&e, "STSv1", want, Ok(vec!["v=STSv1;  id=20261201".into()]));
         assert_eq!(ok.status, Status::Ok);
-        assert!(ok.detail.contains("differ"), "{}", ok.detail);
-        assert!(ok.why.contains("RFC 8461"), "{}", ok.why);
+        assert!(ok.why.contains("encrypted"), "{}", ok.why);
+        // A record this file knows nothing of is explained by its note in the list.
+        let bimi = expected("default._bimi.example.org.", "TXT", "\"v=BIMI1; l=x\"");
+        let b = tagged(
+            &bimi,
+            "BIMI1",
+            "v=BIMI1; l=x",
+            Ok(vec!["v=BIMI1; l=x".into()]),
+        );
+        assert!(b.why.contains("RFC 8461"), "the note: {}", b.why);
+        assert_eq!(what(&bimi), "TXT");
+        let stale = tagged(&e, "STSv1", want, Ok(vec!["v=STSv1; id=7".into()]));
+        assert_eq!(stale.status, Status::Wrong);
+        assert!(
+            stale.detail.contains("not the current policy's"),
+            "{}",
+            stale.detail
+        );
+        // TLS-RPT and others: values of their own choosing are fine.
+        let rpt_e = expected(
+            "_smtp._tls.example.org.",
+            "TXT",
+            "\"v=TLSRPTv1; rua=mailto:a@example.org\"",
+        );
+        let mine = tagged(
+            &rpt_e,
+            "TLSRPTv1",
+            "v=TLSRPTv1; rua=mailto:a@example.org",
+            Ok(vec!["v=TLSRPTv1; rua=mailto:b@example.org".into()]),
+        );
+        assert_eq!(mine.status, Status::Ok);
+        assert!(mine.detail.contains("differ"), "{}", mine.detail);
         let other = vec!["google-site-verification=abc".to_string()];
         assert_eq!(tagged(&e, "STSv1", "", Ok(other)).status, Status::Missing);
         let two = vec!["v=STSv1; id=1".to_string(), "v=STSv1; id=2".to_string()];

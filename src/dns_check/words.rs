@@ -33,6 +33,18 @@ pub fn why(what: &str, note: &str) -> String {
         }
         "JMAP SRV" => "Lets mail apps find the server from just an email address.",
         "autoconfig" => "Thunderbird and other mail apps set themselves up from this name.",
+        "MTA-STS" => {
+            "Tells other mail servers to deliver to you only over a checked, encrypted \
+             connection, so nobody on the way can read or divert your mail."
+        }
+        "MTA-STS host" => {
+            "Other mail servers fetch your MTA-STS policy from this name; it must lead to this \
+             server."
+        }
+        "TLS-RPT" => {
+            "Other mail servers send a daily report to this address when they could not \
+             deliver to you securely."
+        }
         _ => "",
     };
     if s.is_empty() {

@@ -263,6 +263,8 @@ async fn every_record_wrong_then_missing_is_named_with_what_to_publish() {
         &format!("autoconfig.{DOMAIN}"),
         "autoconfig.provider.example",
     );
+    // An MTA-STS record left from an older policy.
+    dns.txt(&format!("_mta-sts.{DOMAIN}"), "v=STSv1; id=20200101000000");
     // The RSA selector publishes the ed25519 key: a key, but not the one mailnook signs with.
     let dkim: Vec<&(String, String, String)> = records
         .iter()
@@ -313,6 +315,12 @@ async fn every_record_wrong_then_missing_is_named_with_what_to_publish() {
         assert!(l.trim_start().starts_with("wrong "), "{what}: {l}\n{text}");
         assert!(l.contains(words), "{what}: {l}");
     }
+    let sts = text
+        .lines()
+        .find(|l| l.contains(&format!("_mta-sts.{DOMAIN}.")))
+        .expect("an MTA-STS line");
+    assert!(sts.trim_start().starts_with("wrong "), "{sts}");
+    assert!(sts.contains("not the current policy's"), "{sts}");
     // The ed25519 selector is simply not there.
     assert!(
         text.lines()
