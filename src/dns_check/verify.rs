@@ -199,7 +199,10 @@ fn mx(e: &Expected, c: &Context, found: Answer<(u16, String)>) -> Check {
     let shown = found.iter().map(|(p, x)| format!("{p} {x}.")).collect();
     // The host name as a mail domain (the first admin's address): without an MX, mail for it
     // goes to the name's own address (the implicit MX of RFC 5321 §5.1), which is this server.
-    if found.is_empty() && e.domain == c.host && !c.host_published.is_empty() {
+    if found.is_empty()
+        && e.domain == c.host
+        && c.host_published.iter().any(|a| c.addresses.contains(a))
+    {
         return line(
             e,
             Status::Optional,
