@@ -290,6 +290,7 @@ pub fn run(config: Config) -> Result<(), String> {
             store.clone(),
             tls.clone(),
             config.data_dir.clone(),
+            config.clone(),
         ));
         let http_task = smol::spawn(http::serve(https_listener, state));
         let junk_task = smol::spawn(crate::junk::training::run(

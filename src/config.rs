@@ -18,6 +18,11 @@ pub struct Config {
     /// The URL clients use to reach the HTTPS listener, if it differs from `https://hostname:port`
     /// (behind a port forward). Used for the absolute URLs in the JMAP Session.
     pub public_url: Option<String>,
+    /// This machine's public addresses, when the listeners are bound to 0.0.0.0 or sit behind
+    /// NAT: the A/AAAA values `mailnook dns` prints and what `mailnook dns check` expects the
+    /// host name, SPF and reverse DNS to name (`src/dns_check/`). Empty: taken from the
+    /// listeners when public, else from the host name's published A/AAAA records.
+    pub public_ips: Vec<std::net::IpAddr>,
     /// Largest message accepted over SMTP, in bytes (advertised with SIZE, RFC 1870).
     pub max_message_size: usize,
     /// Most recipients per SMTP transaction (RFC 5321 §4.5.3.1.8 requires at least 100).
@@ -136,6 +141,7 @@ impl Default for Config {
             smtp_listen: SocketAddr::from(([127, 0, 0, 1], 2525)),
             https_listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
             public_url: None,
+            public_ips: Vec::new(),
             max_message_size: 25 * 1024 * 1024,
             max_recipients: 100,
             tls_cert: None,

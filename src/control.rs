@@ -18,19 +18,21 @@ pub fn bind(path: &Path) -> std::io::Result<smol::net::unix::UnixListener> {
     Ok(listener)
 }
 
-/// `tls` and `data_dir` serve `mailnook cert ...` (`certs.rs`).
+/// `tls` and `data_dir` serve `mailnook cert ...` (`certs.rs`); `config` serves
+/// `mailnook dns check` (`dns_check/`), which runs here so it asks the server's own resolver.
 pub async fn serve(
     listener: smol::net::unix::UnixListener,
     store: Store,
     tls: crate::tls::Tls,
     data_dir: std::path::PathBuf,
+    config: std::sync::Arc<crate::config::Config>,
 ) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
         let store = store.clone();
-        let (tls, data_dir) = (tls.clone(), data_dir.clone());
+        let (tls, data_dir, config) = (tls.clone(), data_dir.clone(), config.clone());
         smol::spawn(async move {
             let mut reader = BufReader::new(stream.clone());
             let mut line = String::new();
@@ -40,6 +42,11 @@ pub async fn serve(
                 .read_line(&mut line)
                 .await
             {
+                Ok(_)
+                    if serde_json::from_str::<crate::dns_check::DnsCheckCommand>(&line).is_ok() =>
+                {
+                    dns_check(&config, &store, &line).await
+                }
                 Ok(_) => match serde_json::from_str::<crate::certs::CertCommand>(&line) {
                     Ok(cmd) => smol::unblock(move || crate::certs::run(&tls, &data_dir, cmd)).await,
                     Err(_) => match serde_json::from_str::<crate::backup::DataCommand>(&line) {
@@ -58,6 +65,20 @@ pub async fn serve(
             }
         })
         .detach();
+    }
+}
+
+/// `mailnook dns check` in the server: the report as JSON in `Outcome::Done`.
+async fn dns_check(config: &crate::config::Config, store: &Store, line: &str) -> Outcome {
+    let domain = serde_json::from_str::<crate::dns_check::DnsCheckCommand>(line)
+        .ok()
+        .and_then(|c| c.dns_check.domain);
+    match crate::dns_check::run(config, store, domain.as_deref(), None).await {
+        Ok(r) => match serde_json::to_string(&r) {
+            Ok(json) => Outcome::Done(json),
+            Err(e) => Outcome::Error(e.to_string()),
+        },
+        Err(e) => Outcome::Error(e),
     }
 }
 

@@ -13,6 +13,7 @@ pub mod certs;
 pub mod config;
 pub mod control;
 pub mod date;
+pub mod dns_check;
 pub mod http;
 pub mod index;
 pub mod ingest;

@@ -73,9 +73,13 @@ enum Cmd {
         action: OauthCmd,
     },
     /// Print the DNS records (MX, SPF, DKIM, DMARC) for a mail domain, making its DKIM keys if
-    /// needed (works whether or not the server is running).
+    /// needed (works whether or not the server is running). `mailnook dns check [DOMAIN]`
+    /// checks what is published instead.
+    #[command(args_conflicts_with_subcommands = true)]
     Dns {
-        domain: String,
+        #[command(subcommand)]
+        action: Option<DnsCmd>,
+        domain: Option<String>,
         #[command(flatten)]
         common: Common,
     },
@@ -558,6 +562,52 @@ fn app_password(action: AppPasswordCmd) -> Result<(), String> {
     }
 }
 
+#[derive(Subcommand)]
+enum DnsCmd {
+    /// Resolve the published DNS records (MX, A/AAAA, SPF, DKIM, DMARC, reverse DNS, SRV,
+    /// autoconfig, ...) and compare them with what mailnook needs, for every mail domain or
+    /// one. Exit code 1 when something needed is missing or wrong.
+    Check { domain: Option<String> },
+}
+
+/// `mailnook dns check [DOMAIN]`: in the running server when there is one (it knows its own
+/// resolver and addresses), else here (the check only reads the database).
+fn dns_check(domain: Option<String>, common: Common) -> Result<(), String> {
+    let config = load_config(&common)?;
+    let report = match mailnook::app::open_store_or_running(&config)? {
+        Some(store) => {
+            let r = smol::block_on(mailnook::dns_check::run(
+                &config,
+                &store,
+                domain.as_deref(),
+                None,
+            ));
+            store.shutdown();
+            r?
+        }
+        None => {
+            let cmd = mailnook::dns_check::DnsCheckCommand {
+                dns_check: mailnook::dns_check::DnsCheckArgs { domain },
+            };
+            match mailnook::control::send(&config.control_socket(), &cmd)? {
+                Outcome::Done(json) => serde_json::from_str::<mailnook::dns_check::Report>(&json)
+                    .map_err(|e| format!("bad answer from the server: {e}"))?,
+                Outcome::Error(e) => return Err(e),
+                _ => return Err("unexpected answer from the server".into()),
+            }
+        }
+    };
+    print!("{}", report.text());
+    if report.problems > 0 {
+        return Err(format!(
+            "{} DNS record{} to fix",
+            report.problems,
+            if report.problems == 1 { "" } else { "s" }
+        ));
+    }
+    Ok(())
+}
+
 fn load_config(common: &Common) -> Result<Config, String> {
     let mut config = match &common.config {
         Some(p) => Config::load(p)?,
@@ -976,7 +1026,19 @@ fn main() -> ExitCode {
         Cmd::Quota { action } => quota(action),
         Cmd::Share { action } => share(action),
         Cmd::Oauth { action } => oauth(action),
-        Cmd::Dns { domain, common } => dns(domain, common),
+        Cmd::Dns {
+            action: Some(DnsCmd::Check { domain }),
+            common,
+            ..
+        } => dns_check(domain, common),
+        Cmd::Dns {
+            domain: Some(domain),
+            common,
+            ..
+        } => dns(domain, common),
+        Cmd::Dns { .. } => {
+            Err("give a domain (`mailnook dns DOMAIN`) or `mailnook dns check`".into())
+        }
         Cmd::Reindex { common } => reindex(common),
         Cmd::Backup { dest, common } => load_config(&common)
             .and_then(|c| mailnook::backup::cli_backup(&c, &dest))

@@ -267,19 +267,19 @@ pub fn plain_problem(p: &Problem, name: &str) -> String {
     // Some CAs (Pebble) file a refused connection under `unauthorized`: the detail decides.
     let refused = detail.to_ascii_lowercase().contains("connect");
     let what = match kind {
-        _ if refused && !name.is_empty() => format!(
+        _ if (refused && !name.is_empty()) || kind == "connection" => format!(
             "the CA could not connect to {subject} to check it: is its DNS record pointing at \
-             this server, and is port 443 (TLS-ALPN-01) or 80 (HTTP-01) open to the internet?"
-        ),
-        "connection" => format!(
-            "the CA could not connect to {subject} to check it: is its DNS record pointing at \
-             this server, and is port 443 (TLS-ALPN-01) or 80 (HTTP-01) open to the internet?"
+             this server, and is port 443 (TLS-ALPN-01) or 80 (HTTP-01) open to the internet? \
+             `mailnook dns check` shows what DNS says"
         ),
         "unauthorized" | "incorrectResponse" => format!(
             "the CA reached {subject} but got the wrong answer: another server may be answering \
              for this name"
         ),
-        "dns" => format!("the CA could not look up {subject} in DNS: publish its A/AAAA record"),
+        "dns" => format!(
+            "the CA could not look up {subject} in DNS: publish its A/AAAA record \
+             (`mailnook dns check` shows what is missing)"
+        ),
         "caa" => format!("a CAA record of {subject} forbids this CA"),
         "rateLimited" => "the CA's rate limit was reached; mailnook will try again later".into(),
         "rejectedIdentifier" | "malformed" if !name.is_empty() => {

@@ -71,8 +71,13 @@ pub fn summary(s: &AcmeState) -> String {
         (Some(i), Some(t)) => format!("from {i}, expires {}", crate::date::rfc3339(t)),
         _ => "none yet (the self-signed certificate serves)".into(),
     };
+    // After a failure the admin wants to know when it tries again (the backoff grows).
+    let next = s
+        .next_attempt
+        .map(|t| format!("; next try {}", crate::date::rfc3339(t).replace('T', " ")))
+        .unwrap_or_default();
     match &s.last_error {
-        Some(e) => format!("{have}; last attempt failed: {e}"),
+        Some(e) => format!("{have}; last attempt failed: {e}{next}"),
         None => have,
     }
 }

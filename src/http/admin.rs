@@ -34,6 +34,7 @@ pub fn mount(app: &mut tide::Server<State>) {
     app.at("/admin/assets/admin.js")
         .get(|_| async { Ok(asset(JS, "text/javascript; charset=utf-8")) });
     admin_api::mount(app);
+    super::admin_dns::mount(app);
 }
 
 /// Security headers for every admin response.
@@ -175,7 +176,7 @@ impl Lists {
 }
 
 /// The IP address in the `Host` header, when the admin reached us by address.
-fn host_ip(req: &Request<State>) -> Option<std::net::IpAddr> {
+pub(crate) fn host_ip(req: &Request<State>) -> Option<std::net::IpAddr> {
     let host = req.header("Host")?.as_str().to_string();
     let bare = match host.rsplit_once(':') {
         Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => h.to_string(),

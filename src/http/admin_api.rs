@@ -22,6 +22,7 @@
 //! | `mailnook user app-password del ADDR ID` | `POST /admin/api/app-password/del {"address","which"}` |
 //!
 //! | `mailnook cert show` | `GET /admin/api/setup` (`certificate`) |
+//! | `mailnook dns check [DOMAIN]` | `GET /admin/api/dns-check[?domain=DOMAIN]` (`admin_dns.rs`) |
 //! | `mailnook cert install --cert P --key P` | `POST /admin/api/cert/install {"cert_path","key_path"}` |
 //!
 //! (the last also takes `{"cert_pem","key_pem"}`, an upload), plus `GET /admin/api/status`, and

@@ -32,7 +32,7 @@ pub fn when(secs: i64) -> String {
     format!("{} {} UTC", &t[..10], &t[11..16])
 }
 
-fn head(title: &str, csrf: Option<&str>) -> String {
+pub(crate) fn head(title: &str, csrf: Option<&str>) -> String {
     let meta = csrf
         .map(|c| format!("<meta name=\"csrf\" content=\"{}\">", esc(c)))
         .unwrap_or_default();
@@ -289,6 +289,7 @@ fn setup_section(s: &Setup) -> String {
         let _ = write!(out, "<p class=\"note\">{}</p>", esc(w));
     }
     out.push_str("<p class=\"muted small\">Publish these records at your DNS provider. Values in &lt;angle brackets&gt; are for you to fill in.</p>");
+    out.push_str("<p><a href=\"/admin/dns-check\">Check what is published now</a> (the same as <code>mailnook dns check</code>).</p>");
     records_table(
         &mut out,
         &format!("This server: {}", s.hostname),

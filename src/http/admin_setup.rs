@@ -121,8 +121,11 @@ pub fn records(
     let host = config.hostname.trim_end_matches('.').to_lowercase();
     let mut v4 = None;
     let mut v6 = None;
-    for ip in [config.smtp_listen.ip(), config.https_listen.ip()]
-        .into_iter()
+    for ip in config
+        .public_ips
+        .iter()
+        .copied()
+        .chain([config.smtp_listen.ip(), config.https_listen.ip()])
         .chain(host_ip)
         .filter(|ip| public_ip(*ip))
     {

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod admin_api;
+pub mod admin_dns;
 pub mod admin_html;
 pub mod admin_quota;
 pub mod admin_session;

@@ -326,7 +326,7 @@ impl Authenticator {
 }
 
 /// A resolver configuration for one server address (any port: tests run one on 127.0.0.1).
-fn resolver_at(addr: SocketAddr) -> ResolverConfig {
+pub(crate) fn resolver_at(addr: SocketAddr) -> ResolverConfig {
     let mut udp = ConnectionConfig::udp();
     udp.port = addr.port();
     let mut tcp = ConnectionConfig::tcp();

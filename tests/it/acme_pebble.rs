@@ -319,6 +319,9 @@ async fn a_failing_challenge_is_reported_in_plain_words_on_the_admin_api() {
         page.contains("none yet (the self-signed certificate serves); last attempt failed: the CA could not connect"),
         "{page}"
     );
+    // ... when it tries again, and where to look for the DNS side of it.
+    assert!(page.contains("; next try 20"), "{page}");
+    assert!(page.contains("`mailnook dns check`"), "{page}");
     // The self-signed certificate keeps serving, and the CLI shows the same error.
     assert_eq!(https_fingerprint(s.https), s.fingerprint);
     let shown = cert_show(&s);

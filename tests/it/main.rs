@@ -29,6 +29,7 @@ mod core_push_memory;
 mod core_push_subscription;
 mod core_query;
 mod core_requests;
+mod dns_check;
 mod first_start;
 mod http_autoconfig;
 mod http_edge;

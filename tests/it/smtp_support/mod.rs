@@ -79,10 +79,12 @@ pub fn deliver(t: &mut Transcript, from: &str, to: &[&str], msg: &[u8]) -> Strin
     t.deliver(from, to, msg)
 }
 
-/// A minimal DNS server: answers TXT, MX, A and AAAA queries from a table, NXDOMAIN for
-/// unknown names, an empty NOERROR for other types of known names. Enough for SPF
-/// (ip4/ip6/include/all), DKIM and DMARC records, outbound MX routing, and for names that
-/// resolve to addresses the server must refuse to contact (net_guard tests).
+/// A minimal DNS server: answers TXT, MX, A, AAAA, PTR, SRV and CNAME queries from a table,
+/// NXDOMAIN for unknown names, an empty NOERROR for other types of known names. Enough for SPF
+/// (ip4/ip6/include/all), DKIM and DMARC records, outbound MX routing, for names that
+/// resolve to addresses the server must refuse to contact (net_guard tests), and for the DNS
+/// doctor's zone (reverse names, the JMAP SRV, autoconfig CNAMEs). A CNAME answers every type
+/// asked of its name, followed by the target's records of that type (RFC 1034 §3.6.2).
 pub struct Dns {
     pub addr: SocketAddr,
     records: Arc<Mutex<HashMap<String, Vec<Rec>>>>,
@@ -97,6 +99,12 @@ enum Rec {
     Mx(u16, String),
     /// An address record (A or AAAA by its family).
     Ip(IpAddr),
+    /// A reverse name (PTR, stored under its in-addr.arpa / ip6.arpa name).
+    Ptr(String),
+    /// Priority, weight, port, target (RFC 2782).
+    Srv(u16, u16, u16, String),
+    /// An alias: the canonical name.
+    Cname(String),
 }
 
 impl Dns {
@@ -162,6 +170,73 @@ impl Dns {
             .or_default()
             .push(Rec::Ip(ip));
     }
+
+    /// The reverse name of `ip` (a PTR record at its in-addr.arpa or ip6.arpa name).
+    pub fn ptr(&self, ip: IpAddr, name: &str) {
+        let owner = match ip {
+            IpAddr::V4(a) => {
+                let o = a.octets();
+                format!("{}.{}.{}.{}.in-addr.arpa", o[3], o[2], o[1], o[0])
+            }
+            IpAddr::V6(a) => {
+                let hex: String = a.octets().iter().map(|b| format!("{b:02x}")).collect();
+                let nibbles: Vec<String> = hex.chars().rev().map(|c| c.to_string()).collect();
+                format!("{}.ip6.arpa", nibbles.join("."))
+            }
+        };
+        self.records
+            .lock()
+            .unwrap()
+            .entry(owner)
+            .or_default()
+            .push(Rec::Ptr(name.to_string()));
+    }
+
+    pub fn srv(&self, name: &str, priority: u16, weight: u16, port: u16, target: &str) {
+        self.records
+            .lock()
+            .unwrap()
+            .entry(name.trim_end_matches('.').to_lowercase())
+            .or_default()
+            .push(Rec::Srv(priority, weight, port, target.to_string()));
+    }
+
+    pub fn cname(&self, name: &str, target: &str) {
+        self.records
+            .lock()
+            .unwrap()
+            .entry(name.trim_end_matches('.').to_lowercase())
+            .or_default()
+            .push(Rec::Cname(target.to_string()));
+    }
+}
+
+/// `name` in DNS wire form (labels, then the root).
+fn wire_name(name: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    for label in name
+        .trim_end_matches('.')
+        .split('.')
+        .filter(|l| !l.is_empty())
+    {
+        out.push(label.len() as u8);
+        out.extend_from_slice(label.as_bytes());
+    }
+    out.push(0);
+    out
+}
+
+fn matches_type(r: &Rec, qtype: u16) -> bool {
+    matches!(
+        (r, qtype),
+        (Rec::Txt(_), 16)
+            | (Rec::Mx(..), 15)
+            | (Rec::Ip(IpAddr::V4(_)), 1)
+            | (Rec::Ip(IpAddr::V6(_)), 28)
+            | (Rec::Ptr(_), 12)
+            | (Rec::Srv(..), 33)
+            | (Rec::Cname(_), 5)
+    )
 }
 
 fn answer(q: &[u8], table: &HashMap<String, Vec<Rec>>, ttl: u32) -> Option<Vec<u8>> {
@@ -184,21 +259,30 @@ fn answer(q: &[u8], table: &HashMap<String, Vec<Rec>>, ttl: u32) -> Option<Vec<u
     let question_end = pos + 4;
     let name = labels.join(".");
     let known = table.get(&name);
-    let answers: Vec<&Rec> = known
-        .map(|v| {
+    // (owner: None for the question's name, the record)
+    let mut answers: Vec<(Option<String>, &Rec)> = Vec::new();
+    if let Some(v) = known {
+        answers.extend(
             v.iter()
-                .filter(|r| {
-                    matches!(
-                        (r, qtype),
-                        (Rec::Txt(_), 16)
-                            | (Rec::Mx(..), 15)
-                            | (Rec::Ip(IpAddr::V4(_)), 1)
-                            | (Rec::Ip(IpAddr::V6(_)), 28)
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+                .filter(|r| matches_type(r, qtype))
+                .map(|r| (None, r)),
+        );
+        // A CNAME stands for every type at its name: give it, then the target's records.
+        if answers.is_empty()
+            && qtype != 5
+            && let Some(c @ Rec::Cname(target)) = v.iter().find(|r| matches!(r, Rec::Cname(_)))
+        {
+            answers.push((None, c));
+            let t = target.trim_end_matches('.').to_lowercase();
+            if let Some(tv) = table.get(&t) {
+                answers.extend(
+                    tv.iter()
+                        .filter(|r| matches_type(r, qtype))
+                        .map(|r| (Some(t.clone()), r)),
+                );
+            }
+        }
+    }
     let mut out = Vec::new();
     out.extend_from_slice(&q[0..2]); // id
     let rcode = if known.is_none() { 3 } else { 0 };
@@ -207,42 +291,52 @@ fn answer(q: &[u8], table: &HashMap<String, Vec<Rec>>, ttl: u32) -> Option<Vec<u
     out.extend_from_slice(&(answers.len() as u16).to_be_bytes());
     out.extend_from_slice(&[0, 0, 0, 0]);
     out.extend_from_slice(q.get(12..question_end)?);
-    for rec in answers {
+    for (owner, rec) in answers {
+        match owner {
+            None => out.extend_from_slice(&[0xc0, 12]),
+            Some(o) => out.extend_from_slice(&wire_name(&o)),
+        }
         let mut rdata = Vec::new();
-        match rec {
+        let rtype: u16 = match rec {
             Rec::Txt(txt) => {
-                out.extend_from_slice(&[0xc0, 12, 0, 16, 0, 1]);
-                out.extend_from_slice(&ttl.to_be_bytes());
                 for chunk in txt.as_bytes().chunks(255) {
                     rdata.push(chunk.len() as u8);
                     rdata.extend_from_slice(chunk);
                 }
+                16
             }
             Rec::Mx(pref, exchange) => {
-                out.extend_from_slice(&[0xc0, 12, 0, 15, 0, 1]);
-                out.extend_from_slice(&ttl.to_be_bytes());
                 rdata.extend_from_slice(&pref.to_be_bytes());
-                for label in exchange
-                    .trim_end_matches('.')
-                    .split('.')
-                    .filter(|l| !l.is_empty())
-                {
-                    rdata.push(label.len() as u8);
-                    rdata.extend_from_slice(label.as_bytes());
-                }
-                rdata.push(0);
+                rdata.extend_from_slice(&wire_name(exchange));
+                15
             }
             Rec::Ip(IpAddr::V4(a)) => {
-                out.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1]);
-                out.extend_from_slice(&ttl.to_be_bytes());
                 rdata.extend_from_slice(&a.octets());
+                1
             }
             Rec::Ip(IpAddr::V6(a)) => {
-                out.extend_from_slice(&[0xc0, 12, 0, 28, 0, 1]);
-                out.extend_from_slice(&ttl.to_be_bytes());
                 rdata.extend_from_slice(&a.octets());
+                28
             }
-        }
+            Rec::Ptr(n) => {
+                rdata.extend_from_slice(&wire_name(n));
+                12
+            }
+            Rec::Srv(p, w, port, target) => {
+                rdata.extend_from_slice(&p.to_be_bytes());
+                rdata.extend_from_slice(&w.to_be_bytes());
+                rdata.extend_from_slice(&port.to_be_bytes());
+                rdata.extend_from_slice(&wire_name(target));
+                33
+            }
+            Rec::Cname(target) => {
+                rdata.extend_from_slice(&wire_name(target));
+                5
+            }
+        };
+        out.extend_from_slice(&rtype.to_be_bytes());
+        out.extend_from_slice(&[0, 1]);
+        out.extend_from_slice(&ttl.to_be_bytes());
         out.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
         out.extend_from_slice(&rdata);
     }
