@@ -27,6 +27,7 @@ pub mod net_guard;
 pub mod oauth;
 pub mod outbound;
 pub mod password;
+pub mod pool;
 pub mod rate;
 pub mod sieve;
 pub mod smtp;

@@ -88,7 +88,7 @@ pub async fn gather(state: &State) -> Status {
             (0, 0)
         });
     let config = state.config.clone();
-    let (db_bytes, index_bytes, acme) = smol::unblock(move || {
+    let (db_bytes, index_bytes, acme) = crate::pool::unblock(move || {
         (
             disk_bytes(&config.db_path()),
             disk_bytes(&config.data_dir.join("index")),

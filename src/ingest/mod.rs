@@ -67,7 +67,7 @@ pub async fn deliver(
     if targets.is_empty() {
         return Err(IngestError::NoRecipients);
     }
-    let prepared = smol::unblock(move || prepare(raw)).await;
+    let prepared = crate::pool::unblock(move || prepare(raw)).await;
     let blob = prepared.blob.clone();
     let size = prepared.raw.len();
     let done = store

@@ -42,6 +42,7 @@ mod mail_figures;
 mod mail_goldens;
 mod mail_identity_vacation;
 mod mail_mailboxes;
+mod mail_query_totals;
 mod mail_real_world;
 mod mail_threads;
 mod mime_figures;

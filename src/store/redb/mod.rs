@@ -17,6 +17,7 @@ pub mod outbound;
 pub mod push;
 pub mod read;
 pub mod read_addresses;
+pub mod read_newest;
 pub mod read_stats;
 pub mod recover;
 pub mod schema;
