@@ -3,7 +3,8 @@
 //! BENCH_WEBMAIL (default 1; 0 leaves out the headless-Chromium webmail figures),
 //! BENCH_MESSAGES (default 50000, the measured ingest), BENCH_TOTAL (default 100000, the store
 //! size for the read figures), BENCH_CONNECTIONS (default 16), BENCH_PUSH (default 200; idle event-source and WebSocket
-//! connections), BENCH_WS_PUSHES (default 100, timed WebSocket pushes).
+//! connections), BENCH_WS_PUSHES (default 100, timed WebSocket pushes), BENCH_JUNK (default 1;
+//! 0 leaves out the junk filter's figures).
 
 mod corpus;
 mod http_client;
@@ -473,7 +474,9 @@ fn run() -> Result<(), String> {
         how: "target/release/mailnook".into(),
     });
     srv.stop();
-    junk::figures(&mut rows, &tmp)?;
+    if env("BENCH_JUNK", 1) == 1 {
+        junk::figures(&mut rows, &tmp)?;
+    }
     stats::print(&rows);
     let _ = std::fs::remove_dir_all(&tmp);
     Ok(())
