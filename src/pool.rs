@@ -89,7 +89,7 @@ fn submit(work: Work) {
     }
     s.threads += 1;
     s.started += 1;
-    let name = format!("blocking-{}", s.started);
+    let name = format!("pool-{}", s.started);
     drop(s);
     if std::thread::Builder::new()
         .name(name)

@@ -48,6 +48,7 @@ mod mail_threads;
 mod mime_figures;
 mod mime_fuzz;
 mod mime_limits;
+mod perf_idle;
 mod readme;
 mod search_after_write;
 mod search_repair;
