@@ -73,23 +73,6 @@ pub fn parse_prefix(raw: &[u8]) -> usize {
                 }
             }
         }
-        // Bytes before the next `\n`, `-` or `/` change nothing but the header byte count:
-        // skip them eight at a time (issue #20: this loop, byte by byte, was our largest frame
-        // in the ingest profile; a 2 MB attachment is mostly such bytes).
-        let skip = plain_run(&raw[i..]);
-        if skip > 0 {
-            if headers.in_header {
-                header_bytes += skip;
-                if header_bytes > MAX_HEADER_BYTES {
-                    // Cut before the field these bytes belong to (no line ends among them).
-                    return last_field_start(raw, line_start);
-                }
-            }
-            i += skip;
-            if i >= raw.len() {
-                break;
-            }
-        }
         let b = raw[i];
         if headers.in_header {
             header_bytes += 1;
@@ -119,32 +102,6 @@ pub fn parse_prefix(raw: &[u8]) -> usize {
         i += 1;
     }
     raw.len()
-}
-
-/// How many bytes at the start of `s` are none of `\n`, `-`, `/` (all of `s` if none is).
-/// Eight bytes per step: a byte equal to `t` is a zero byte of `word ^ t*0x01..01`, and
-/// `(v - 0x01..01) & !v & 0x80..80` is non-zero exactly when `v` has a zero byte.
-fn plain_run(s: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
-    let mut n = 0;
-    for chunk in s.chunks_exact(8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(w);
-        let hit = has_zero(w ^ (ONES * u64::from(b'\n')))
-            | has_zero(w ^ (ONES * u64::from(b'-')))
-            | has_zero(w ^ (ONES * u64::from(b'/')));
-        if hit != 0 {
-            break;
-        }
-        n += 8;
-    }
-    n + s[n..]
-        .iter()
-        .position(|b| matches!(b, b'\n' | b'-' | b'/'))
-        .unwrap_or(s.len() - n)
 }
 
 /// Whether the `/` at `slash` ends a `message` type name as mail-parser reads it: white
@@ -371,25 +328,6 @@ impl<'a> Boundaries<'a> {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn plain_run_stops_at_the_first_special_byte() {
-        for len in 0..40 {
-            for at in 0..=len {
-                for special in [b'\n', b'-', b'/'] {
-                    let mut s = vec![b'a'; len];
-                    if at < len {
-                        s[at] = special;
-                    }
-                    // Decoys that only differ in one bit from the special bytes.
-                    for (k, b) in s.iter_mut().enumerate().take(at) {
-                        *b = [b'.', b',', b'\x0b', b'o', b'\xad'][k % 5];
-                    }
-                    assert_eq!(super::plain_run(&s), at.min(len), "len {len} at {at}");
-                }
-            }
-        }
-    }
-
     use super::*;
 
     fn nested(levels: usize) -> Vec<u8> {
