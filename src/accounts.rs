@@ -440,7 +440,7 @@ pub async fn ensure_admin(
     };
     let address = format!("admin@{domain}");
     let password = crate::password::generate();
-    let hash = smol::unblock({
+    let hash = crate::pool::unblock({
         let p = password.clone();
         move || crate::password::hash(&p)
     })

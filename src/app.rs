@@ -319,7 +319,7 @@ pub fn run(config: Config) -> Result<(), String> {
             quota_task,
         ));
         let s = store.clone();
-        smol::unblock(move || s.shutdown()).await;
+        crate::pool::unblock(move || s.shutdown()).await;
         let _ = std::fs::remove_file(config.control_socket());
         log::info!("stopped cleanly");
         Ok(())

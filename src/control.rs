@@ -48,7 +48,9 @@ pub async fn serve(
                     dns_check(&config, &store, &line).await
                 }
                 Ok(_) => match serde_json::from_str::<crate::certs::CertCommand>(&line) {
-                    Ok(cmd) => smol::unblock(move || crate::certs::run(&tls, &data_dir, cmd)).await,
+                    Ok(cmd) => {
+                        crate::pool::unblock(move || crate::certs::run(&tls, &data_dir, cmd)).await
+                    }
                     Err(_) => match serde_json::from_str::<crate::backup::DataCommand>(&line) {
                         Ok(cmd) => crate::backup::run(&store, &data_dir, cmd).await,
                         Err(_) => match serde_json::from_str::<Command>(&line) {

@@ -30,6 +30,7 @@ pub mod oauth;
 pub mod outbound;
 pub mod password;
 pub mod quota;
+pub mod pool;
 pub mod rate;
 pub mod share_admin;
 pub mod sieve;

@@ -23,7 +23,7 @@
 //!
 //! **Bounded hashing.** An argon2 verification takes ~7 MiB for tens of milliseconds
 //! (`password.rs`). At most `hash_concurrency` run at once (a semaphore), each on a blocking
-//! thread (`smol::unblock`) with one of `hash_concurrency` reused memory buffers; up to `hash_queue` more wait their turn and beyond that the answer
+//! thread (`crate::pool::unblock`) with one of `hash_concurrency` reused memory buffers; up to `hash_queue` more wait their turn and beyond that the answer
 //! is a temporary failure (`Throttled` for a second). The budget is checked again once a
 //! waiter gets its turn, so a burst of parallel guesses from one client costs at most `burst`
 //! + `hash_concurrency` hashes, not one per connection.
@@ -484,7 +484,7 @@ impl Login {
             .ok()
             .and_then(|mut m| m.pop())
             .unwrap_or_default();
-        let (ok, memory) = smol::unblock(move || {
+        let (ok, memory) = crate::pool::unblock(move || {
             let _slot = slot;
             // Unknown names are checked against a dummy hash: the same work, always false.
             let phc = if hash.is_empty() {

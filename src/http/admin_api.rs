@@ -167,7 +167,7 @@ async fn password_hash(password: Option<String>) -> Result<(String, Option<Strin
         }
         None => (crate::password::generate(), true),
     };
-    let hash = smol::unblock({
+    let hash = crate::pool::unblock({
         let p = p.clone();
         move || crate::password::hash(&p)
     })
@@ -478,10 +478,11 @@ async fn cert_install(mut req: Request<State>) -> tide::Result {
     let data_dir = state.config.data_dir.clone();
     let result = match (pem, paths) {
         ((Some(c), Some(k)), (None, None)) => {
-            smol::unblock(move || tls.install_pem(&data_dir, c.as_bytes(), k.as_bytes())).await
+            crate::pool::unblock(move || tls.install_pem(&data_dir, c.as_bytes(), k.as_bytes()))
+                .await
         }
         ((None, None), (Some(c), Some(k))) => {
-            smol::unblock(move || tls.install_paths(&data_dir, &c, &k)).await
+            crate::pool::unblock(move || tls.install_paths(&data_dir, &c, &k)).await
         }
         _ => {
             return Ok(bad(
@@ -537,7 +538,7 @@ async fn app_password_add(mut req: Request<State>) -> tide::Result {
         Ok(n) => n,
         Err(e) => return Ok(bad(e)),
     };
-    let fresh = match smol::unblock(crate::app_passwords::generate).await {
+    let fresh = match crate::pool::unblock(crate::app_passwords::generate).await {
         Ok(f) => f,
         Err(e) => return Ok(refusal(StatusCode::InternalServerError, &e)),
     };

@@ -115,7 +115,7 @@ pub async fn gather(state: &State) -> Status {
         })
         .collect();
     let config = state.config.clone();
-    let (db_bytes, index_bytes, acme) = smol::unblock(move || {
+    let (db_bytes, index_bytes, acme) = crate::pool::unblock(move || {
         (
             disk_bytes(&config.db_path()),
             disk_bytes(&config.data_dir.join("index")),

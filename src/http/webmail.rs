@@ -249,7 +249,7 @@ async fn password(mut req: Request<State>) -> tide::Result {
         }
     }
     let new = change.new;
-    let hash = match smol::unblock(move || crate::password::hash(&new)).await {
+    let hash = match crate::pool::unblock(move || crate::password::hash(&new)).await {
         Ok(h) => h,
         Err(e) => return bad(500, &e),
     };

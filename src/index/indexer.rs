@@ -27,6 +27,9 @@ use tantivy::{IndexWriter, TantivyDocument, Term};
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(5);
 /// Change rows (and messages) read from the store per snapshot.
 const ROWS_PER_READ: usize = 200;
+/// The most message bytes read from the store per snapshot: 200 messages with large
+/// attachments would otherwise sit in memory together (issue #20, peak RSS during ingest).
+const BYTES_PER_READ: usize = 4 << 20;
 /// A commit at least this often while catching up, so progress survives a crash.
 const DOCS_PER_COMMIT: usize = 5_000;
 
@@ -232,7 +235,12 @@ impl Indexer {
                     }
                     let rows = r.change_rows(acct, DataType::Email, since, ROWS_PER_READ)?;
                     let mut out = Vec::with_capacity(rows.len());
+                    let mut bytes = 0;
                     for row in &rows {
+                        if bytes >= BYTES_PER_READ {
+                            // The rest comes with the next read (the mark stops at this row).
+                            return Ok(Batch::Rows(out, true));
+                        }
                         let raw = match row.kind {
                             ChangeKind::Created => match r.email_state(acct, row.id)? {
                                 Some(st) => r.blob(acct, &st.blob)?,
@@ -241,9 +249,11 @@ impl Indexer {
                             },
                             _ => None,
                         };
+                        bytes += raw.as_ref().map_or(0, Vec::len);
                         out.push((row.modseq, row.id, row.kind, raw));
                     }
-                    Ok(Batch::Rows(out))
+                    let full = out.len() >= ROWS_PER_READ;
+                    Ok(Batch::Rows(out, full))
                 })
                 .map_err(store_err)?;
             let rows = match batch {
@@ -259,9 +269,9 @@ impl Indexer {
                     log::info!("indexer: account {acct} is behind the changelog; re-reading it");
                     return self.reindex_account(acct, &mut |_| {});
                 }
-                Batch::Rows(rows) => rows,
+                Batch::Rows(rows, full) => (rows, full),
             };
-            let full = rows.len() >= ROWS_PER_READ;
+            let (rows, full) = rows;
             let Some(last) = rows.last().map(|r| r.0) else {
                 return Ok(());
             };
@@ -372,7 +382,8 @@ impl Indexer {
 enum Batch {
     Gone,
     Trimmed,
-    Rows(Vec<(u64, u32, ChangeKind, Option<Vec<u8>>)>),
+    /// The rows read, and whether more may follow (a full read or the byte budget).
+    Rows(Vec<(u64, u32, ChangeKind, Option<Vec<u8>>)>, bool),
 }
 
 enum Recv<T> {
@@ -381,8 +392,12 @@ enum Recv<T> {
     Closed,
 }
 
+/// Waits on this (non-executor) thread. `futures_lite`'s block_on parks the thread and leaves
+/// the reactor to async-io's own thread; `smol::block_on` would drive the reactor here, and each
+/// time it let go async-io's thread woke about ten times to take it back: 1.5 wake-ups a second
+/// of an idle server from the 5-second sweep alone (issue #20).
 fn recv_timeout<T>(rx: &async_channel::Receiver<T>, timeout: Duration) -> Recv<T> {
-    smol::block_on(futures_lite::future::or(
+    futures_lite::future::block_on(futures_lite::future::or(
         async {
             match rx.recv().await {
                 Ok(v) => Recv::Event(v),

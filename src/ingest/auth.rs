@@ -129,7 +129,7 @@ impl Authenticator {
             env.helo.to_string(),
             env.mail_from.to_string(),
         );
-        let work = smol::unblock(move || {
+        let work = crate::pool::unblock(move || {
             let env = Envelope {
                 ip,
                 helo: &helo,

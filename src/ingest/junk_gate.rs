@@ -97,7 +97,7 @@ pub async fn screen(
             // The model is advice: if it cannot be read, deliver as before (still without a
             // score header written by the sender).
             log::warn!("junk: cannot read the model, delivering unscored: {e}");
-            let raw = smol::unblock(move || strip_header(raw, HEADER)).await;
+            let raw = crate::pool::unblock(move || strip_header(raw, HEADER)).await;
             (raw, None, Vec::new())
         }
     };

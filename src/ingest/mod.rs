@@ -80,7 +80,7 @@ pub async fn deliver_parsed(
     if targets.is_empty() {
         return Err(IngestError::NoRecipients);
     }
-    let prepared = smol::unblock(move || prepare_with(raw, meta)).await;
+    let prepared = crate::pool::unblock(move || prepare_with(raw, meta)).await;
     let blob = prepared.blob.clone();
     let size = prepared.raw.len();
     let done = store

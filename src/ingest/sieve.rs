@@ -5,7 +5,7 @@
 //!
 //! 1. read each account's active script (its compiled form: no reparse), mailbox names and
 //!    login address in one store snapshot;
-//! 2. run the scripts off the executor (`smol::unblock`), each within `sieve::Limits`;
+//! 2. run the scripts off the executor (`crate::pool::unblock`), each within `sieve::Limits`;
 //! 3. turn the actions into delivery targets: keep -> the target as given (Inbox, or Junk
 //!    when the junk/auth verdict said so), fileinto -> that mailbox (a name that does not
 //!    exist falls back to the Inbox, logged and noted in the owner's report), imap4flags ->
@@ -233,7 +233,7 @@ pub async fn deliver_filtered(
     let raw2 = raw.clone();
     let from2 = mail_from.clone();
     // Each run is bounded by Limits::max_cost; all of them together run on one blocking thread.
-    let results = smol::unblock(move || {
+    let results = crate::pool::unblock(move || {
         let limits = Limits::default();
         let now = crate::date::now();
         jobs.into_iter()

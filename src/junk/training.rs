@@ -101,7 +101,7 @@ pub async fn drain(store: &Store, cfg: &JunkConfig, acct: AccountId) -> Result<u
         if batch.is_empty() {
             break;
         }
-        let learned: Vec<(u32, u8, Option<Vec<u64>>)> = smol::unblock(move || {
+        let learned: Vec<(u32, u8, Option<Vec<u64>>)> = crate::pool::unblock(move || {
             batch
                 .into_iter()
                 .map(|(e, l, raw)| (e, l, raw.map(|r| tokenizer::tokenize(&r))))

@@ -63,7 +63,7 @@ pub async fn keys(store: &Store, domain: &str) -> Result<Vec<DkimKey>, StoreErro
             continue;
         }
         let d = domain.clone();
-        let fresh = smol::unblock(move || generate(&d, algo, crate::date::now()))
+        let fresh = crate::pool::unblock(move || generate(&d, algo, crate::date::now()))
             .await
             .map_err(StoreError::Invalid)?;
         let kept = store

@@ -330,7 +330,7 @@ async fn sign_for_sending(
     {
         match dkim::keys(&inner.store, &domain).await {
             Ok(keys) => {
-                let (header, message_back) = smol::unblock(move || {
+                let (header, message_back) = crate::pool::unblock(move || {
                     let h = dkim::sign(&keys, &message);
                     (h, message)
                 })
@@ -369,7 +369,7 @@ async fn deliver_remote(
     let eight_bit = super::downgrade::body_is_8bit(raw);
     let seven_bit = if eight_bit {
         let r = raw.to_vec();
-        match smol::unblock(move || super::downgrade::to_seven_bit(&r)).await {
+        match crate::pool::unblock(move || super::downgrade::to_seven_bit(&r)).await {
             Some(seven) => Some(sign_for_sending(out, msg, received, seven).await),
             None => {
                 log::warn!(

@@ -71,7 +71,7 @@ pub async fn warn(store: &Store, hostname: &str, acct: AccountId) -> Result<bool
     }
     let now = crate::date::now();
     let raw = message(hostname, &account.name, &q, now);
-    let prepared = smol::unblock(move || ingest::prepare(raw)).await;
+    let prepared = crate::pool::unblock(move || ingest::prepare(raw)).await;
     let filed = store
         .write(move |w| {
             if w.quota_warn_state(acct)? != WarnState::Pending {

@@ -1,7 +1,7 @@
 //! The store: the one source of truth (DESIGN.md). This file is the swap boundary: callers see
 //! `Store`, `Reader` and `Writer` and the model types, never a redb type.
 //!
-//! Reads run on a blocking thread (`smol::unblock`) against a consistent snapshot. Writes go to
+//! Reads run on a blocking thread (`crate::pool::unblock`) against a consistent snapshot. Writes go to
 //! the single writer thread, which batches concurrent jobs into one durable commit.
 
 pub mod backend;
@@ -105,7 +105,7 @@ impl Store {
         T: Send + 'static,
     {
         let db = self.database()?;
-        smol::unblock(move || {
+        crate::pool::unblock(move || {
             let r = Reader::begin(&db)?;
             f(&r)
         })

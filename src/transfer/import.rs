@@ -275,7 +275,7 @@ impl Importer {
             return Ok(());
         }
         let raw = item.raw.clone();
-        let prepared = smol::unblock(move || ingest::prepare(raw)).await;
+        let prepared = crate::pool::unblock(move || ingest::prepare(raw)).await;
         let received = item
             .received_at
             .or_else(|| {

@@ -5,31 +5,39 @@
 use crate::stats::Row;
 use std::time::Duration;
 
-fn switches(pid: u32) -> (u64, usize) {
+/// Context switches per live thread (by thread id), and the thread count.
+fn switches(pid: u32) -> (std::collections::HashMap<String, u64>, usize) {
+    let mut out = std::collections::HashMap::new();
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return (0, 0);
+        return (out, 0);
     };
-    let (mut total, mut threads) = (0u64, 0usize);
     for t in tasks.flatten() {
-        threads += 1;
         let Ok(s) = std::fs::read_to_string(t.path().join("status")) else {
             continue;
         };
-        total += s
+        let n = s
             .lines()
             .filter(|l| l.contains("ctxt_switches:"))
             .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
             .sum::<u64>();
+        out.insert(t.file_name().to_string_lossy().into_owned(), n);
     }
-    (total, threads)
+    let threads = out.len();
+    (out, threads)
 }
 
-/// Thread count and wake-ups per second over `window` with no client connected.
+/// Thread count and wake-ups per second over `window` with no client connected. Per thread,
+/// so a thread that exits during the window (an idle pool thread retiring) does not make the
+/// sum go down; a thread born during the window counts from zero.
 pub fn figure(pid: u32, window: Duration) -> Row {
     let (before, _) = switches(pid);
     std::thread::sleep(window);
     let (after, threads) = switches(pid);
-    let per_sec = after.saturating_sub(before) as f64 / window.as_secs_f64();
+    let woke: u64 = after
+        .iter()
+        .map(|(tid, n)| n.saturating_sub(before.get(tid).copied().unwrap_or(0)))
+        .sum();
+    let per_sec = woke as f64 / window.as_secs_f64();
     Row {
         figure: "idle threads, wake-ups".into(),
         value: format!("{threads} threads, {per_sec:.1} wake-ups/s"),

@@ -31,6 +31,11 @@ impl Server {
                 "127.0.0.1:0",
                 "--https-listen",
                 "127.0.0.1:0",
+                // Port 0 for every listener, so a bench runs next to another server.
+                "--submission-listen",
+                "127.0.0.1:0",
+                "--managesieve-listen",
+                "127.0.0.1:0",
                 // No DNS here: sender authentication would measure resolver timeouts. Its cost
                 // is measured against a local DNS server in tests/it/smtp_figures.rs.
                 "--sender-auth",

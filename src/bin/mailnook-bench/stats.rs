@@ -41,14 +41,30 @@ pub fn print(rows: &[Row]) {
 
 /// Resident set size of a process, in KiB (Linux /proc).
 pub fn rss_kib(pid: u32) -> u64 {
+    status_kib(pid, "VmRSS:")
+}
+
+/// One `... kB` line of /proc/<pid>/status, in KiB (0 if absent).
+fn status_kib(pid: u32, key: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(key))
                 .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         })
         .unwrap_or(0)
+}
+
+/// Resident memory split as the kernel counts it, in KiB: (total, anonymous = the heap and
+/// stacks, file = mapped files such as the search index's segments, which the kernel may drop
+/// under pressure). Explains a peak (issue #20) before any profile is taken.
+pub fn rss_split_kib(pid: u32) -> (u64, u64, u64) {
+    (
+        status_kib(pid, "VmRSS:"),
+        status_kib(pid, "RssAnon:"),
+        status_kib(pid, "RssFile:"),
+    )
 }
 
 pub fn dir_size(path: &std::path::Path) -> u64 {

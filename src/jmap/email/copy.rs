@@ -115,7 +115,9 @@ pub async fn copy(ctx: &mut Ctx<'_>, a: Args) -> Result<Responses, MethodError> 
             None => None,
         };
         let r = match found {
-            Some((bytes, at)) => Ok(smol::unblock(move || (ingest::prepare(bytes), at)).await),
+            Some((bytes, at)) => {
+                Ok(crate::pool::unblock(move || (ingest::prepare(bytes), at)).await)
+            }
             None => Err(SetError::not_found()),
         };
         if let Some(s) = src {

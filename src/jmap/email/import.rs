@@ -88,7 +88,7 @@ pub async fn import(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
                 )),
                 Some(bytes) => {
                     let now = crate::date::now();
-                    Ok(smol::unblock(move || {
+                    Ok(crate::pool::unblock(move || {
                         let received = last_received(&Structure::parse(&bytes)).unwrap_or(now);
                         (ingest::prepare(bytes), received)
                     })

@@ -76,7 +76,7 @@ pub async fn parse(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
         };
         let w = wanted.clone();
         let id2 = id.clone();
-        let one = smol::unblock(move || {
+        let one = crate::pool::unblock(move || {
             let s = Structure::parse(&bytes);
             // The same rule as Email/import's invalidEmail (`ingest/shape.rs`).
             if !s.is_message() || !crate::ingest::shape::looks_like_message(&bytes) {

@@ -73,19 +73,60 @@ pub async fn query(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
     let q = QueryRequest::<Cond, Property>::parse(ctx, &a, &EXTRA_ARGS)?;
     let window = q.window;
     let plan = plan(&a, restrict(&access, q.filter)?, q.sort)?;
-    let stop_after = window.stop_after(Some(MAX_LIMIT));
+    // A mailbox listing's total comes from the mailbox's counts, so calculateTotal (with or
+    // without collapseThreads) reads one page, not the whole mailbox (issue #20).
+    let counted = window.calculate_total && !plan.parsed.has_text();
+    let counted = counted
+        .then(|| {
+            plan.parsed
+                .filter
+                .as_ref()
+                .and_then(query_filter::only_mailbox)
+        })
+        .flatten();
+    let stop_after = match counted {
+        Some(_) => window.stop_after_counted(Some(MAX_LIMIT)),
+        None => window.stop_after(Some(MAX_LIMIT)),
+    };
     let snap = query_run::snapshot(ctx, acct, &plan).await?;
-    let (state, ids) = ctx
+    let (state, ids, total) = ctx
         .jmap
         .store
         .read(move |r| {
             Ok((|| {
                 let state = query_run::query_state(r, &snap, acct, &plan)?;
                 let state = access.state(state);
+                let total = match counted {
+                    Some(m) => Some(mailbox_total(r, acct, m, plan.collapse)?),
+                    None => None,
+                };
                 let ids = query_run::run(r, &snap, acct, &plan, stop_after)?;
-                Ok::<_, MethodError>((state, ids))
+                Ok::<_, MethodError>((state, ids, total))
             })())
         })
         .await??;
-    window.response(ctx, state, &ids, IdKind::Email, Some(MAX_LIMIT))
+    match total {
+        Some(t) => window.response_counted(ctx, state, &ids, IdKind::Email, Some(MAX_LIMIT), t),
+        None => window.response(ctx, state, &ids, IdKind::Email, Some(MAX_LIMIT)),
+    }
+}
+
+/// How many results an `inMailbox`-only query has: the mailbox's totalEmails, or collapsed its
+/// totalThreads (the store keeps both per mailbox, moved with every change).
+fn mailbox_total(
+    r: &crate::store::Reader,
+    acct: crate::store::model::AccountId,
+    mailbox: u32,
+    collapse: bool,
+) -> Result<usize, MethodError> {
+    let counts = r
+        .mailbox(acct, mailbox)?
+        .map(|m| m.counts)
+        .unwrap_or_default();
+    let n = if collapse {
+        counts.total_threads
+    } else {
+        counts.total_emails
+    };
+    Ok(n as usize)
 }

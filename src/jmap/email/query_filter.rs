@@ -212,6 +212,17 @@ pub fn required_mailbox(f: &Filter) -> Option<Option<u32>> {
     })
 }
 
+/// The mailbox of a filter that is only `inMailbox` (alone or the one member of an AND): its
+/// results are the mailbox's emails, so their count is the mailbox's totalEmails, and collapsed
+/// its totalThreads (RFC 8621 §2).
+pub fn only_mailbox(f: &Filter) -> Option<u32> {
+    match f {
+        crate::jmap::query::Filter::Cond(Cond::InMailbox(Some(m))) => Some(*m),
+        crate::jmap::query::Filter::And(l) if l.len() == 1 => l.first().and_then(only_mailbox),
+        _ => None,
+    }
+}
+
 /// The text searches every match must satisfy (top-level AND only).
 pub fn required_texts(f: &Filter, out: &mut Vec<usize>) {
     out.extend(f.required().into_iter().filter_map(|c| match c {

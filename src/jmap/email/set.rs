@@ -237,7 +237,7 @@ async fn prepare_creates(
         }
         let now = crate::date::now();
         let o2 = o.clone();
-        let r = smol::unblock(move || {
+        let r = crate::pool::unblock(move || {
             build::build(&o2, &blobs, now).map(|raw| (ingest::prepare(raw), now))
         })
         .await;

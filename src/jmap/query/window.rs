@@ -48,7 +48,16 @@ impl Window {
     /// anchor or a position from the end, the page and one more (to tell whether the cap cut
     /// it) are enough. `None`: it needs them all.
     pub fn stop_after(&self, max: Option<usize>) -> Option<usize> {
-        (!self.calculate_total && self.anchor.is_none() && self.position >= 0).then(|| {
+        if self.calculate_total {
+            return None;
+        }
+        self.stop_after_counted(max)
+    }
+
+    /// As [`Window::stop_after`], for a type that knows the total without the results (e.g.
+    /// Email from a mailbox's counts): `calculateTotal` then needs no full walk.
+    pub fn stop_after_counted(&self, max: Option<usize>) -> Option<usize> {
+        (self.anchor.is_none() && self.position >= 0).then(|| {
             usize::try_from(self.position)
                 .unwrap_or(usize::MAX)
                 .saturating_add(self.used_limit(max))
@@ -66,7 +75,20 @@ impl Window {
         kind: IdKind,
         max: Option<usize>,
     ) -> Result<Value, MethodError> {
-        let total = ids.len();
+        self.response_counted(ctx, state, ids, kind, max, ids.len())
+    }
+
+    /// [`Window::response`] with the `total` known apart from `ids` (which then hold at least
+    /// the prefix [`Window::stop_after_counted`] asked for).
+    pub fn response_counted(
+        &self,
+        ctx: &Ctx<'_>,
+        state: u64,
+        ids: &[u32],
+        kind: IdKind,
+        max: Option<usize>,
+        total: usize,
+    ) -> Result<Value, MethodError> {
         let start = match &self.anchor {
             Some(anchor) => {
                 let at = kind
@@ -84,7 +106,10 @@ impl Window {
         }
         .min(total);
         let limit = self.used_limit(max);
-        let page: Vec<String> = ids[start..]
+        // `ids` may be shorter than `total` when the total was counted apart.
+        let page: Vec<String> = ids
+            .get(start..)
+            .unwrap_or_default()
             .iter()
             .take(limit)
             .map(|i| kind.encode(*i))

@@ -19,6 +19,7 @@ pub mod push;
 pub mod quota;
 pub mod read;
 pub mod read_addresses;
+pub mod read_newest;
 pub mod read_stats;
 pub mod recover;
 pub mod schema;
