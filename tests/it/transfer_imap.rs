@@ -277,6 +277,11 @@ async fn imports_a_dovecot_account_then_only_what_is_new() {
     let (ok, text) = import(&s, &d.imaps_url(), &d.ca_file, PASSWORD);
     assert!(ok, "{text}\n{}", d.log());
     assert!(text.contains("300 new"), "{text}");
+    // The progress the server sent over the control socket (plain lines: no terminal here).
+    assert!(
+        text.contains("0 messages (0 new") && text.contains(", 0/303"),
+        "{text}"
+    );
     assert!(
         text.contains("3 already there") && text.contains("0 failed"),
         "{text}"
@@ -316,6 +321,10 @@ async fn imports_a_dovecot_account_then_only_what_is_new() {
     assert!(
         text.contains("15 new") && text.contains("20 already there"),
         "{text}"
+    );
+    assert!(
+        text.contains(", 0/35"),
+        "progress with the total, server stopped: {text}"
     );
     let s = s.restart();
     let a = Account::open(&s, ACCOUNT, PASS).await;

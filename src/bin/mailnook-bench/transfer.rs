@@ -140,6 +140,9 @@ pub fn import_figures(rows: &mut Vec<Row>, tmp: &Path, n: usize) -> Result<(), S
         t,
         format!("the same {n} messages as Maildir files into the running server, CLI wall time"),
     ));
+    let mut row = backup_figure(&data, &tmp.join("import-backup"), 2 * n)?;
+    row.figure = "backup (import store)".into();
+    rows.push(row);
     srv.stop();
     Ok(())
 }
