@@ -19,7 +19,8 @@
 //!   (`store/redb/import_state.rs`); the next run asks only for UIDs above it, unless the
 //!   folder's UIDVALIDITY changed (then it is read again and the duplicate check keeps it from
 //!   doubling anything).
-//! - **Bounded.** At most [`MAX_FOLDERS`] folders and [`MAX_LISTED`] messages per run; a message
+//! - **Bounded.** At most [`MAX_FOLDERS`] folders and [`MAX_LISTED`] messages per run (the rest
+//!   is listed as a problem; the next run goes on with it); a message
 //!   larger than `import::MAX_MESSAGE` is listed, not fetched (its size is asked first); bodies
 //!   are fetched in batches of at most [`BATCH_MESSAGES`] / [`BATCH_BYTES`]; every exchange has
 //!   a deadline (`imap_conn::TIMEOUT`).
@@ -95,6 +96,7 @@ pub async fn import(
     let acct = imp.account();
     let mut plans = Vec::new();
     let mut total = 0u64;
+    let mut truncated = false;
     for folder in folders {
         let key = src.folder_key(&folder.name);
         let known = store
@@ -102,7 +104,7 @@ pub async fn import(
             .await
             .map_err(|e| e.to_string())?;
         let name = folder.name.clone();
-        match plan(&mut session, folder, known, total).await {
+        match plan(&mut session, folder, known, total, &mut truncated).await {
             Ok(p) => {
                 total += p.todo.len() as u64;
                 plans.push(p);
@@ -112,7 +114,12 @@ pub async fn import(
     }
     // `\All` last: see the module header.
     plans.sort_by_key(|p| p.folder.view);
-    imp.summary.total = Some(total + imp.summary.failed);
+    if truncated {
+        imp.summary.fail(format!(
+            "more than {MAX_LISTED} new messages: run the command again for the rest"
+        ));
+    }
+    imp.summary.total = Some(total);
     progress(&imp.summary);
 
     let mut last = std::time::Instant::now();
@@ -141,13 +148,13 @@ pub async fn import(
 /// The selectable folders, inbox first.
 async fn list(session: &mut Session, summary: &mut Summary) -> Result<Vec<Folder>, String> {
     let mut out = Vec::new();
+    let mut more = 0usize;
     let mut stream = timed("LIST", session.list(Some(""), Some("*"))).await?;
     while let Some(name) = next(&mut stream, "LIST").await? {
         if out.len() >= MAX_FOLDERS {
-            summary.fail(format!(
-                "more than {MAX_FOLDERS} folders: only the first {MAX_FOLDERS} are imported"
-            ));
-            break;
+            // Read on to the end of the response (the connection stays in step).
+            more += 1;
+            continue;
         }
         let attrs = name.attributes();
         let no_mail = |a: &NameAttribute<'_>| match a {
@@ -207,6 +214,11 @@ async fn list(session: &mut Session, summary: &mut Summary) -> Result<Vec<Folder
         });
     }
     drop(stream);
+    if more > 0 {
+        summary.fail(format!(
+            "{more} folders beyond the first {MAX_FOLDERS} are not imported"
+        ));
+    }
     out.sort_by_key(|f| !f.path.is_empty());
     Ok(out)
 }
@@ -217,6 +229,7 @@ async fn plan(
     folder: Folder,
     known: Option<(u64, u64)>,
     listed: u64,
+    truncated: &mut bool,
 ) -> Result<Plan, String> {
     let mb = timed("EXAMINE", session.examine(&folder.name)).await?;
     let uidvalidity = mb
@@ -239,10 +252,12 @@ async fn plan(
             if let (Some(uid), Some(size)) = (f.uid, f.size)
                 && uid as u64 >= start
             {
+                // UIDs ascend with sequence numbers (RFC 9051 §2.3.1.1), so the first ones
+                // listed are the lowest: the next run goes on after them. The rest of the
+                // response is still read, so the connection stays in step.
                 if listed as usize + todo.len() >= MAX_LISTED {
-                    return Err(format!(
-                        "more than {MAX_LISTED} messages in one run; run the command again"
-                    ));
+                    *truncated = true;
+                    continue;
                 }
                 todo.push((uid, size));
             }

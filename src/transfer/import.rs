@@ -315,15 +315,20 @@ impl Importer {
         for f in &item.folders {
             mailbox_ids.insert(self.mailbox(f).await?);
         }
-        let blob = crate::store::hex_sha256(&item.raw);
-        let norm = crate::store::hex_sha256(&normalized(&item.raw));
+        // Hashing a large message is blocking work: off the executor (DESIGN.md, Runtime).
+        let raw = item.raw.clone();
+        let (blob, norm, raw) = smol::unblock(move || {
+            let blob = crate::store::hex_sha256(&raw);
+            let norm = crate::store::hex_sha256(&normalized(&raw));
+            (blob, norm, raw)
+        })
+        .await;
         let same = self.by_norm.get(&norm).cloned();
         for b in std::iter::once(blob.clone()).chain(same) {
             if self.merge_into(&b, &mailbox_ids).await? {
                 return Ok(());
             }
         }
-        let raw = item.raw.clone();
         let prepared = smol::unblock(move || ingest::prepare(raw)).await;
         if let Some(b) = self.stored_same_message(&prepared, &norm).await {
             self.by_norm.insert(norm.clone(), b.clone());
