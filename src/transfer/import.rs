@@ -1,13 +1,17 @@
-//! The one import loop: every message from Maildir, mbox (and later IMAP) enters through
+//! The one import loop: every message from Maildir, mbox and IMAP enters through
 //! `ingest::prepare` + `ingest::insert` in a store write, exactly like SMTP delivery (threads,
 //! counts, change log, and the index, which follows the change log).
 //!
-//! **No duplicates.** A message whose bytes the account already holds as an email (same content,
-//! hence the same Message-ID) is not stored again: the folders it is found in are added to that
-//! email instead, so re-running an import changes nothing, and a message seen in several folders
-//! (an export of an email in two mailboxes, Gmail labels) becomes one email in several
-//! mailboxes. **One bad message never stops an import**: it is counted and listed (at most
-//! [`MAX_LISTED`]), and the run goes on.
+//! **No duplicates** (issue #18: "same Message-ID and same content -> skipped"). A message is
+//! the same as an email the account holds when its bytes are identical, or when it has the same
+//! first Message-ID and the same bytes up to line ends ([`normalized`]: Dovecot keeps LF on disk
+//! but sends CRLF over IMAP, so its Maildir and its IMAP give the same mail in two spellings).
+//! Such a message is not stored again: the folders it is found in are added to that email
+//! instead, so re-running an import changes nothing, and a message seen in several folders (an
+//! export of an email in two mailboxes, Gmail labels) becomes one email in several mailboxes.
+//! Same Message-ID with other content (an edited draft, a list's copy with a footer) is another
+//! message and is kept. **One bad message never stops an import**: it is counted and listed
+//! (at most [`MAX_LISTED`]), and the run goes on.
 
 use super::flags;
 use crate::ingest;
