@@ -53,6 +53,7 @@ bench-pi: release
 
 ## Build release and print the performance figures (issue #8). Quick run: BENCH_MESSAGES=5000 BENCH_TOTAL=10000 make bench
 ## Junk filter figures only (issue #17): BENCH_JUNK_ONLY=1 make bench
+## Import and backup figures only (issue #18; starts Debian's Dovecot): BENCH_IMPORT_ONLY=1 make bench
 bench:
 	bash tests/setup/spam-corpus.sh
 	$(CARGO) build --release --locked --bins

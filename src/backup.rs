@@ -46,6 +46,8 @@ pub enum DataCommand {
         #[serde(default)]
         mailbox: Option<String>,
     },
+    /// Import every folder of an IMAP server into an account (`transfer/imap.rs`).
+    ImportImap(crate::transfer::imap::Request),
     /// Export an account into the new directory `dest` (absolute).
     Export {
         account: String,
@@ -66,7 +68,14 @@ pub struct Manifest {
     pub files: Vec<String>,
 }
 
-pub async fn run(store: &Store, data_dir: &Path, cmd: DataCommand) -> Outcome {
+/// Runs a command; an import reports its running summary to `progress` about once a second
+/// (`transfer/progress.rs` sends it on to the CLI).
+pub async fn run(
+    store: &Store,
+    data_dir: &Path,
+    cmd: DataCommand,
+    progress: crate::transfer::run::Progress<'_>,
+) -> Outcome {
     match cmd {
         DataCommand::Backup { dest } => match backup(store, data_dir, &dest).await {
             Ok(text) => Outcome::Done(text),
@@ -83,21 +92,36 @@ pub async fn run(store: &Store, data_dir: &Path, cmd: DataCommand) -> Outcome {
             mailbox,
         } => {
             let what = format!("import of {} into {account}", path.display());
-            let mut report = |s: &crate::transfer::import::Summary| {
-                log::info!("{what}: {}", s.progress_line(None));
-            };
+            log::info!("{what} started");
             match crate::transfer::run::import(
                 store,
                 &account,
                 format,
                 &path,
                 mailbox.as_deref(),
-                &mut report,
+                progress,
             )
             .await
             {
-                Ok(s) => Outcome::Done(s.report()),
+                Ok(s) => {
+                    log::info!("{what}: {}", s.progress_line(None));
+                    Outcome::Done(s.report())
+                }
                 Err(e) => Outcome::Error(e),
+            }
+        }
+        DataCommand::ImportImap(req) => {
+            let what = format!("import from {} into {}", req.from, req.account);
+            log::info!("{what} started");
+            match crate::transfer::imap::import(store, &req, progress).await {
+                Ok(s) => {
+                    log::info!("{what}: {}", s.progress_line(None));
+                    Outcome::Done(s.report())
+                }
+                Err(e) => {
+                    log::warn!("{what} failed: {e}");
+                    Outcome::Error(e)
+                }
             }
         }
         DataCommand::Export {
@@ -439,6 +463,10 @@ pub fn cli_transfer(config: &crate::config::Config, cmd: DataCommand) -> Result<
             format,
             dest: abs(dest),
         },
+        DataCommand::ImportImap(mut req) => {
+            req.ca_file = req.ca_file.map(abs);
+            DataCommand::ImportImap(req)
+        }
         other => other,
     };
     if !config.db_path().exists() {
@@ -449,43 +477,24 @@ pub fn cli_transfer(config: &crate::config::Config, cmd: DataCommand) -> Result<
     }
     match crate::app::open_store_or_running(config)? {
         Some(store) => {
-            let outcome = match cmd {
-                DataCommand::Import {
-                    account,
-                    format,
-                    path,
-                    mailbox,
-                } => {
-                    let mut err = std::io::stderr();
-                    let mut show = |s: &crate::transfer::import::Summary| {
-                        use std::io::Write;
-                        let _ = write!(err, "\r{}", s.progress_line(None));
-                        let _ = err.flush();
-                    };
-                    let r = smol::block_on(crate::transfer::run::import(
-                        &store,
-                        &account,
-                        format,
-                        &path,
-                        mailbox.as_deref(),
-                        &mut show,
-                    ));
-                    eprintln!();
-                    r.map(|s| s.report())
-                }
-                DataCommand::Export {
-                    account,
-                    format,
-                    dest,
-                } => smol::block_on(crate::transfer::run::export(
-                    &store, &account, format, &dest,
-                )),
-                _ => Err("not a transfer command".into()),
-            };
+            let mut printer = crate::transfer::progress::Printer::new();
+            let outcome = smol::block_on(run(
+                &store,
+                &config.data_dir,
+                cmd,
+                &mut |s: &crate::transfer::import::Summary| printer.show(s),
+            ));
+            printer.finish();
             store.shutdown();
-            outcome
+            done(outcome)
         }
-        None => done(crate::control::send(&config.control_socket(), &cmd)?),
+        None => {
+            let mut printer = crate::transfer::progress::Printer::new();
+            let outcome =
+                crate::transfer::progress::send(&config.control_socket(), &cmd, &mut printer);
+            printer.finish();
+            done(outcome?)
+        }
     }
 }
 

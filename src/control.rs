@@ -52,7 +52,11 @@ pub async fn serve(
                         crate::pool::unblock(move || crate::certs::run(&tls, &data_dir, cmd)).await
                     }
                     Err(_) => match serde_json::from_str::<crate::backup::DataCommand>(&line) {
-                        Ok(cmd) => crate::backup::run(&store, &data_dir, cmd).await,
+                        // An import streams its progress before the outcome.
+                        Ok(cmd) => {
+                            crate::transfer::progress::serve(&store, &data_dir, cmd, &mut writer)
+                                .await
+                        }
                         Err(_) => match serde_json::from_str::<Command>(&line) {
                             Ok(cmd) => accounts::run(&store, cmd).await,
                             Err(e) => Outcome::Error(format!("bad control command: {e}")),

@@ -324,6 +324,23 @@ enum ImportCmd {
         #[command(flatten)]
         common: Common,
     },
+    /// Every folder of another IMAP server (over TLS): folders to mailboxes, flags to keywords,
+    /// internal dates to receivedAt. Run it again to fetch only what is new.
+    Imap {
+        #[arg(long)]
+        account: String,
+        /// imaps://user@host[:port] (or imap://... for STARTTLS on port 143).
+        #[arg(long)]
+        from: String,
+        /// Read the old server's password (or app password) from standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// Also trust the certificates in this PEM file (a server with a private certificate).
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 #[derive(Subcommand)]
@@ -1077,6 +1094,29 @@ fn main() -> ExitCode {
                         mailbox,
                     },
                 ),
+                ImportCmd::Imap {
+                    account,
+                    from,
+                    password_stdin: _,
+                    ca_file,
+                    common,
+                } => {
+                    let mut password = String::new();
+                    if let Err(e) = std::io::stdin().read_line(&mut password) {
+                        eprintln!("mailnook: cannot read the password: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                    let password = password.trim_end_matches(['\r', '\n']).to_string();
+                    (
+                        common,
+                        DataCommand::ImportImap(mailnook::transfer::imap::Request {
+                            account,
+                            from,
+                            password: mailnook::transfer::imap::Secret(password),
+                            ca_file,
+                        }),
+                    )
+                }
             };
             load_config(&common)
                 .and_then(|c| mailnook::backup::cli_transfer(&c, cmd))

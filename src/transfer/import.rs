@@ -1,13 +1,17 @@
-//! The one import loop: every message from Maildir, mbox (and later IMAP) enters through
+//! The one import loop: every message from Maildir, mbox and IMAP enters through
 //! `ingest::prepare` + `ingest::insert` in a store write, exactly like SMTP delivery (threads,
 //! counts, change log, and the index, which follows the change log).
 //!
-//! **No duplicates.** A message whose bytes the account already holds as an email (same content,
-//! hence the same Message-ID) is not stored again: the folders it is found in are added to that
-//! email instead, so re-running an import changes nothing, and a message seen in several folders
-//! (an export of an email in two mailboxes, Gmail labels) becomes one email in several
-//! mailboxes. **One bad message never stops an import**: it is counted and listed (at most
-//! [`MAX_LISTED`]), and the run goes on.
+//! **No duplicates** (issue #18: "same Message-ID and same content -> skipped"). A message is
+//! the same as an email the account holds when its bytes are identical, or when it has the same
+//! first Message-ID and the same bytes up to line ends ([`normalized`]: Dovecot keeps LF on disk
+//! but sends CRLF over IMAP, so its Maildir and its IMAP give the same mail in two spellings).
+//! Such a message is not stored again: the folders it is found in are added to that email
+//! instead, so re-running an import changes nothing, and a message seen in several folders (an
+//! export of an email in two mailboxes, Gmail labels) becomes one email in several mailboxes.
+//! Same Message-ID with other content (an edited draft, a list's copy with a footer) is another
+//! message and is kept. **One bad message never stops an import**: it is counted and listed
+//! (at most [`MAX_LISTED`]), and the run goes on.
 
 use super::flags;
 use crate::ingest;
@@ -44,6 +48,10 @@ pub struct Summary {
     pub bytes: u64,
     pub seconds: f64,
     pub problems: Vec<String>,
+    /// Messages this run will see in all, when known beforehand (IMAP: from the first pass over
+    /// the folders), for the ETA.
+    #[serde(default)]
+    pub total: Option<u64>,
 }
 
 impl Summary {
@@ -70,9 +78,14 @@ impl Summary {
             self.failed,
             mb / self.seconds.max(0.001)
         );
-        if let Some(t) = total {
-            let left = t.saturating_sub(self.seen()) as f64 / rate.max(0.001);
-            s.push_str(&format!(", {}/{t}, ETA {left:.0} s", self.seen()));
+        if let Some(t) = total.or(self.total)
+            && self.seen() < t
+        {
+            s.push_str(&format!(", {}/{t}", self.seen()));
+            if self.seen() > 0 {
+                let left = t.saturating_sub(self.seen()) as f64 / rate.max(0.001);
+                s.push_str(&format!(", ETA {left:.0} s"));
+            }
         }
         s
     }
@@ -101,9 +114,20 @@ pub struct Importer {
     account: AccountId,
     mailboxes: Vec<Mailbox>,
     by_path: HashMap<Vec<String>, u32>,
+    /// Source paths sent to a mailbox chosen by role (an IMAP folder's RFC 6154 attribute wins
+    /// over its name), looked up before anything else.
+    aliases: HashMap<Vec<String>, u32>,
     /// blob (hex SHA-256) -> (email id, its mailboxes).
     by_blob: HashMap<String, (u32, BTreeSet<u32>)>,
+    /// First Message-ID -> blobs of the account's emails with it (at most [`MAX_SAME_ID`]).
+    by_msgid: HashMap<String, Vec<String>>,
+    /// Hash of the line-end-normalised bytes ([`normalized`]) -> blob, for the messages met in
+    /// this run.
+    by_norm: HashMap<String, String>,
     pub summary: Summary,
+    /// A message already held gains the mailboxes it is found in again (false: it is left
+    /// where it is; for views like IMAP's `\All`).
+    pub merge_existing: bool,
     started: Instant,
     /// New messages not yet stored ([`Importer::flush`]).
     pending: Vec<Pending>,
@@ -120,7 +144,11 @@ impl Importer {
                 let mut emails = Vec::new();
                 for (_, id) in r.all_emails(a.id)? {
                     if let Some(st) = r.email_state(a.id, id)? {
-                        emails.push((st.blob, id, st.mailbox_ids));
+                        let msgid = r
+                            .email_meta(a.id, id)?
+                            .and_then(|m| m.message_id)
+                            .and_then(|ids| ids.into_iter().next());
+                        emails.push((st.blob, id, st.mailbox_ids, msgid));
                     }
                 }
                 Ok((a.id, r.mailboxes(a.id)?, emails))
@@ -131,7 +159,14 @@ impl Importer {
                 e => e.to_string(),
             })?;
         let mut by_blob = HashMap::new();
-        for (blob, id, mbs) in emails {
+        let mut by_msgid: HashMap<String, Vec<String>> = HashMap::new();
+        for (blob, id, mbs, msgid) in emails {
+            if let Some(m) = msgid {
+                let same = by_msgid.entry(m).or_default();
+                if same.len() < MAX_SAME_ID {
+                    same.push(blob.clone());
+                }
+            }
             by_blob.insert(blob, (id, mbs.into_iter().collect()));
         }
         let mut imp = Importer {
@@ -139,14 +174,26 @@ impl Importer {
             account: id,
             mailboxes,
             by_path: HashMap::new(),
+            aliases: HashMap::new(),
             by_blob,
+            by_msgid,
+            by_norm: HashMap::new(),
             summary: Summary::default(),
+            merge_existing: true,
             started: Instant::now(),
             pending: Vec::new(),
             pending_bytes: 0,
         };
         imp.index_paths();
         Ok(imp)
+    }
+
+    pub fn account(&self) -> AccountId {
+        self.account
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     fn index_paths(&mut self) {
@@ -166,6 +213,25 @@ impl Importer {
         }
     }
 
+    /// Sends the source folder `path` to the account's mailbox with `role` (RFC 6154), when the
+    /// account has one; false otherwise (the folder then maps by its name).
+    pub fn route_to_role(&mut self, path: &[String], role: &str) -> bool {
+        let Some(m) = self
+            .mailboxes
+            .iter()
+            .find(|m| m.role.as_deref() == Some(role))
+        else {
+            return false;
+        };
+        let key = if path.is_empty() {
+            vec!["INBOX".to_string()]
+        } else {
+            path.to_vec()
+        };
+        self.aliases.insert(key, m.id);
+        true
+    }
+
     /// The mailbox for a path, created (with its parents) when missing. A top-level name of
     /// a special mailbox (`INBOX`, `Sent Items`, `[Gmail]/Spam`...) is the account's mailbox
     /// with that role.
@@ -175,6 +241,9 @@ impl Importer {
         } else {
             path.to_vec()
         };
+        if let Some(id) = self.aliases.get(&path) {
+            return Ok(*id);
+        }
         let joined = path.join("/");
         let role = if path.len() == 1 {
             flags::role_by_name(&path[0])
@@ -250,32 +319,28 @@ impl Importer {
         for f in &item.folders {
             mailbox_ids.insert(self.mailbox(f).await?);
         }
-        let blob = crate::store::hex_sha256(&item.raw);
-        let acct = self.account;
-        if let Some((email, have)) = self.by_blob.get(&blob).cloned() {
-            if mailbox_ids.is_subset(&have) {
-                self.summary.skipped += 1;
+        // Hashing a large message is blocking work: off the executor (DESIGN.md, Runtime).
+        let raw = item.raw.clone();
+        let (blob, norm, raw) = crate::pool::unblock(move || {
+            let blob = crate::store::hex_sha256(&raw);
+            let norm = crate::store::hex_sha256(&normalized(&raw));
+            (blob, norm, raw)
+        })
+        .await;
+        let same = self.by_norm.get(&norm).cloned();
+        for b in std::iter::once(blob.clone()).chain(same) {
+            if self.merge_into(&b, &mailbox_ids).await? {
                 return Ok(());
             }
-            let all: Vec<u32> = have.union(&mailbox_ids).copied().collect();
-            let ids = all.clone();
-            self.store
-                .write(move |w| w.update_email(acct, email, Some(ids.clone()), None))
-                .await
-                .map_err(|e| e.to_string())?;
-            self.by_blob
-                .insert(blob, (email, all.into_iter().collect()));
-            self.summary.merged += 1;
-            return Ok(());
         }
-        if let Some(p) = self.pending.iter_mut().find(|p| p.blob == blob) {
-            // Seen earlier in this batch (the same message in another folder).
-            p.mailbox_ids.extend(mailbox_ids);
-            self.summary.merged += 1;
-            return Ok(());
-        }
-        let raw = item.raw.clone();
         let prepared = crate::pool::unblock(move || ingest::prepare(raw)).await;
+        if let Some(b) = self.stored_same_message(&prepared, &norm).await {
+            self.by_norm.insert(norm.clone(), b.clone());
+            if self.merge_into(&b, &mailbox_ids).await? {
+                return Ok(());
+            }
+        }
+        self.by_norm.insert(norm, blob.clone());
         let received = item
             .received_at
             .or_else(|| {
@@ -299,6 +364,67 @@ impl Importer {
             self.flush().await;
         }
         Ok(())
+    }
+
+    /// Whether `blob` is already held (stored, or waiting in this batch); if so, the message's
+    /// mailboxes are added to it (unless [`Importer::merge_existing`] is off) and it is counted.
+    async fn merge_into(
+        &mut self,
+        blob: &str,
+        mailbox_ids: &BTreeSet<u32>,
+    ) -> Result<bool, String> {
+        let acct = self.account;
+        if let Some((email, have)) = self.by_blob.get(blob).cloned() {
+            if mailbox_ids.is_subset(&have) || !self.merge_existing {
+                self.summary.skipped += 1;
+                return Ok(true);
+            }
+            let all: Vec<u32> = have.union(mailbox_ids).copied().collect();
+            let ids = all.clone();
+            self.store
+                .write(move |w| w.update_email(acct, email, Some(ids.clone()), None))
+                .await
+                .map_err(|e| e.to_string())?;
+            self.by_blob
+                .insert(blob.to_string(), (email, all.into_iter().collect()));
+            self.summary.merged += 1;
+            return Ok(true);
+        }
+        if let Some(p) = self.pending.iter_mut().find(|p| p.blob == blob) {
+            // Seen earlier in this batch (the same message in another folder).
+            if !self.merge_existing || mailbox_ids.is_subset(&p.mailbox_ids) {
+                self.summary.skipped += 1;
+            } else {
+                p.mailbox_ids.extend(mailbox_ids);
+                self.summary.merged += 1;
+            }
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// The blob of a stored email with the same first Message-ID and the same content up to
+    /// line ends ([`normalized`]): the same message, as another store wrote it (Dovecot keeps
+    /// LF on disk and sends CRLF over IMAP; an mbox export may have its own line ends).
+    async fn stored_same_message(
+        &mut self,
+        prepared: &ingest::Prepared,
+        norm: &str,
+    ) -> Option<String> {
+        let id = prepared.meta.message_id.as_ref()?.first()?;
+        let candidates = self.by_msgid.get(id)?.clone();
+        for b in candidates {
+            let (acct, key) = (self.account, b.clone());
+            let Ok(Some(bytes)) = self.store.read(move |r| r.blob(acct, &key)).await else {
+                continue;
+            };
+            let theirs =
+                crate::pool::unblock(move || crate::store::hex_sha256(&normalized(&bytes))).await;
+            if theirs == norm {
+                return Some(b);
+            }
+        }
+        None
     }
 
     /// Stores the waiting new messages in one store write (one durable commit for the batch
@@ -353,6 +479,28 @@ impl Importer {
     }
 }
 
+/// Stored emails compared per Message-ID (a hostile mailbox could hold many with one id).
+const MAX_SAME_ID: usize = 8;
+
+/// The message with every CRLF turned into LF and the line ends at its end removed: what
+/// "the same content" means across stores that write line ends differently.
+pub fn normalized(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'\r' && raw.get(i + 1) == Some(&b'\n') {
+            i += 1;
+            continue;
+        }
+        out.push(raw[i]);
+        i += 1;
+    }
+    while out.last() == Some(&b'\n') {
+        out.pop();
+    }
+    out
+}
+
 /// New messages stored together per flush (bounded by count and bytes: one transaction's size).
 const BATCH: usize = 64;
 const BATCH_BYTES: usize = 16 * 1024 * 1024;
@@ -383,5 +531,24 @@ impl Pending {
             self.received,
         )?;
         Ok(email)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalized;
+
+    #[test]
+    fn line_ends_do_not_make_another_message() {
+        let crlf = b"Message-ID: <a@b>\r\nSubject: x\r\n\r\nbody\r\n";
+        let lf = b"Message-ID: <a@b>\nSubject: x\n\nbody\n";
+        assert_eq!(normalized(crlf), normalized(lf));
+        assert_eq!(normalized(crlf), b"Message-ID: <a@b>\nSubject: x\n\nbody");
+        // A bare CR is content, and so is a changed word.
+        assert_ne!(normalized(b"a\rb\n"), normalized(b"a\nb\n"));
+        assert_ne!(
+            normalized(crlf),
+            normalized(b"Message-ID: <a@b>\nSubject: y\n\nbody\n")
+        );
     }
 }

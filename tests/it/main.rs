@@ -7,6 +7,9 @@ mod admin_support;
 mod browser_support;
 mod common;
 mod core_common;
+// The Dovecot launcher `make bench` uses too.
+#[path = "../../src/bin/mailnook-bench/dovecot.rs"]
+mod dovecot_support;
 mod mail_support;
 mod search_util;
 mod send_support;
@@ -51,9 +54,9 @@ mod mime_figures;
 mod mime_fuzz;
 mod mime_limits;
 mod outbound_mta_sts;
+mod perf_idle;
 mod quota_send;
 mod quota_storage;
-mod perf_idle;
 mod readme;
 mod search_after_write;
 mod search_repair;
@@ -85,5 +88,6 @@ mod store_disk_full;
 mod store_errors;
 mod store_schema;
 mod transfer_files;
+mod transfer_imap;
 mod webmail;
 mod webmail_browser;

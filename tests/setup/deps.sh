@@ -9,7 +9,8 @@
 # curl, python3 and swaks (tests/it/readme.rs runs README's examples with them); dkimpy and PyNaCl
 # (tests/it/send_outgoing.rs verifies DKIM signatures with them too); sievelib (a ManageSieve
 # client, tests/it/sieve_managesieve.rs); pebble, Let's Encrypt's test CA
-# (tests/it/acme_pebble.rs issues and renews certificates against it).
+# (tests/it/acme_pebble.rs issues and renews certificates against it); dovecot-imapd, the IMAP
+# server tests/it/transfer_imap.rs imports from (its binary is /usr/sbin/dovecot).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -20,6 +21,7 @@ command -v node >/dev/null 2>&1 || need="$need nodejs"
 # for Debian's npm next to it would fight over the same files, so npm is asked for only when it is missing.
 command -v npm >/dev/null 2>&1 || need="$need npm"
 for tool in curl python3 swaks pebble; do command -v $tool >/dev/null 2>&1 || need="$need $tool"; done
+[ -x /usr/sbin/dovecot ] && [ -e /usr/lib/dovecot/imap ] || need="$need dovecot-imapd"
 
 if [ -n "$need" ]; then
   SUDO=""

@@ -4,9 +4,11 @@
 //! BENCH_MESSAGES (default 50000, the measured ingest), BENCH_TOTAL (default 100000, the store
 //! size for the read figures), BENCH_CONNECTIONS (default 16), BENCH_PUSH (default 200; idle event-source and WebSocket
 //! connections), BENCH_WS_PUSHES (default 100, timed WebSocket pushes), BENCH_JUNK (default 1;
-//! 0 leaves out the junk filter's figures).
+//! 0 leaves out the junk filter's figures), BENCH_IMPORT (default 5000, messages imported from
+//! Dovecot and from a Maildir; `BENCH_IMPORT_ONLY=1` prints only those figures).
 
 mod corpus;
+mod dovecot;
 mod http_client;
 mod idle;
 mod junk;
@@ -14,6 +16,7 @@ mod send;
 mod server;
 mod smtp_client;
 mod stats;
+mod transfer;
 mod webmail;
 mod websocket;
 
@@ -158,6 +161,16 @@ fn run() -> Result<(), String> {
         stats::print(&rows);
         let _ = std::fs::remove_dir_all(&tmp);
         return Ok(());
+    }
+    if std::env::var_os("BENCH_IMPORT_ONLY").is_some() {
+        // Only the import figures (issue #18): `BENCH_IMPORT_ONLY=1 make bench`.
+        let tmp = std::env::temp_dir().join(format!("mailnook-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
+        let mut rows = Vec::new();
+        let r = transfer::import_figures(&mut rows, &tmp, env("BENCH_IMPORT", 5000));
+        stats::print(&rows);
+        let _ = std::fs::remove_dir_all(&tmp);
+        return r;
     }
     let measured = env("BENCH_MESSAGES", 50_000);
     let total = env("BENCH_TOTAL", 100_000).max(measured);
@@ -473,7 +486,9 @@ fn run() -> Result<(), String> {
         target: "<= 10 MB".into(),
         how: "target/release/mailnook".into(),
     });
+    rows.push(transfer::backup_figure(&data, &tmp.join("backup"), total)?);
     srv.stop();
+    transfer::import_figures(&mut rows, &tmp, env("BENCH_IMPORT", 5000))?;
     if env("BENCH_JUNK", 1) == 1 {
         junk::figures(&mut rows, &tmp)?;
     }

@@ -10,7 +10,7 @@ use crate::store::error::Result;
 use crate::store::model::AccountId;
 use redb::TableDefinition;
 
-/// (account, source: `imap://user@host:port/folder`) -> (UIDVALIDITY, highest UID imported).
+/// (account, source: `imap://user@host/folder`) -> (UIDVALIDITY, highest UID imported).
 pub const IMPORT_STATE: TableDefinition<(u32, &str), (u64, u64)> =
     TableDefinition::new("import_state");
 
