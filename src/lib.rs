@@ -15,6 +15,7 @@ pub mod control;
 pub mod date;
 pub mod dns_check;
 pub mod http;
+pub mod https_client;
 pub mod index;
 pub mod ingest;
 pub mod jmap;

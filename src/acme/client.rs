@@ -8,12 +8,10 @@
 
 use bytes::Bytes;
 use futures_lite::FutureExt;
-use http_body_util::BodyExt;
 use instant_acme::{BodyWrapper, BytesResponse, Error, HttpClient};
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// One request, connect to last byte.
@@ -40,14 +38,8 @@ impl Client {
                     .map_err(|e| format!("{}: {e}", path.display()))?;
             }
         }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
         Ok(Client {
-            tls: futures_rustls::TlsConnector::from(Arc::new(config)),
+            tls: crate::https_client::connector(roots)?,
         })
     }
 
@@ -63,20 +55,6 @@ impl Client {
         let tcp = smol::net::TcpStream::connect((bare, port))
             .await
             .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
-        let name = rustls::pki_types::ServerName::try_from(bare.to_string())
-            .map_err(|e| format!("{host}: {e}"))?;
-        let tls = self
-            .tls
-            .connect(name, tcp)
-            .await
-            .map_err(|e| format!("TLS with {host}:{port}: {e}"))?;
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake(smol_hyper::rt::FuturesIo::new(tls))
-                .await
-                .map_err(|e| format!("{host}:{port}: {e}"))?;
-        let driver = smol::spawn(async move {
-            let _ = conn.await;
-        });
         // Origin-form request target plus Host (RFC 9112 §3.2.1, §3.2).
         let (mut parts, body) = req.into_parts();
         let authority = uri.authority().map(|a| a.as_str().to_string());
@@ -90,22 +68,10 @@ impl Client {
         {
             parts.headers.insert(http::header::HOST, v);
         }
-        parts.headers.insert(
-            http::header::CONNECTION,
-            http::HeaderValue::from_static("close"),
-        );
-        let rsp = sender
-            .send_request(http::Request::from_parts(parts, body))
-            .await
-            .map_err(|e| format!("{uri}: {e}"))?;
-        let (parts, body) = rsp.into_parts();
-        let limited = http_body_util::Limited::new(body, MAX_BODY);
-        let bytes = limited
-            .collect()
-            .await
-            .map_err(|e| format!("{uri}: {e}"))?
-            .to_bytes();
-        drop(driver);
+        let label = format!("{host}:{port}");
+        let req = http::Request::from_parts(parts, body);
+        let (parts, bytes) =
+            crate::https_client::send(&self.tls, tcp, bare, &label, req, MAX_BODY).await?;
         Ok(BytesResponse::from(http::Response::from_parts(
             parts,
             http_body_util::Full::new(bytes),

@@ -149,27 +149,17 @@ async fn drain_all(store: &Store, cfg: &JunkConfig) {
 
 /// The trainer task: trains queued messages after each committed Email change, and polls.
 pub async fn run(store: Store, cfg: JunkConfig) {
-    use crate::store::model::DataType;
-    use futures_lite::FutureExt;
-    let rx = store.subscribe(1024);
+    use crate::store::watch::{Wake, Watch};
+    let watch = Watch::new(&store, crate::store::model::DataType::Email, POLL);
     drain_all(&store, &cfg).await;
-    loop {
-        let next = async { Some(rx.recv().await) }
-            .or(async {
-                smol::Timer::after(POLL).await;
-                None
-            })
-            .await;
-        match next {
-            Some(Ok(change)) => {
-                if change.types.contains(&DataType::Email)
-                    && let Err(e) = drain(&store, &cfg, change.account).await
-                {
-                    log::warn!("junk: training account {} failed: {e}", change.account);
+    while let Some(wake) = watch.next().await {
+        match wake {
+            Wake::Changed(acct) => {
+                if let Err(e) = drain(&store, &cfg, acct).await {
+                    log::warn!("junk: training account {acct} failed: {e}");
                 }
             }
-            Some(Err(_)) => return,
-            None => drain_all(&store, &cfg).await,
+            Wake::Poll => drain_all(&store, &cfg).await,
         }
     }
 }

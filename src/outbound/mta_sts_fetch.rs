@@ -11,7 +11,6 @@ use crate::mta_sts::policy::MAX_BODY;
 use crate::net_guard::NetGuard;
 use bytes::Bytes;
 use futures_lite::FutureExt;
-use http_body_util::BodyExt;
 use std::sync::Arc;
 
 pub struct Fetcher {
@@ -26,14 +25,8 @@ impl Fetcher {
         guard: Arc<NetGuard>,
         port: u16,
     ) -> Result<Fetcher, String> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
         Ok(Fetcher {
-            tls: futures_rustls::TlsConnector::from(Arc::new(config)),
+            tls: crate::https_client::connector((*roots).clone())?,
             guard,
             port,
         })
@@ -57,20 +50,6 @@ impl Fetcher {
             .await
             .map_err(|e| e.to_string())?;
         let tcp = self.guard.connect(&target).await?;
-        let name = rustls::pki_types::ServerName::try_from(host.clone())
-            .map_err(|e| format!("{host}: {e}"))?;
-        let tls = self
-            .tls
-            .connect(name, tcp)
-            .await
-            .map_err(|e| format!("TLS with {host}: {e}"))?;
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake(smol_hyper::rt::FuturesIo::new(tls))
-                .await
-                .map_err(|e| format!("{host}: {e}"))?;
-        let driver = smol::spawn(async move {
-            let _ = conn.await;
-        });
         let authority = if self.port == 443 {
             host.clone()
         } else {
@@ -78,41 +57,29 @@ impl Fetcher {
         };
         let req = http::Request::get("/.well-known/mta-sts.txt")
             .header(http::header::HOST, authority)
-            .header(http::header::CONNECTION, "close")
             .header(
                 http::header::USER_AGENT,
                 concat!("mailnook/", env!("CARGO_PKG_VERSION")),
             )
             .body(http_body_util::Empty::<Bytes>::new())
             .map_err(|e| e.to_string())?;
-        let rsp = sender
-            .send_request(req)
-            .await
-            .map_err(|e| format!("{host}: {e}"))?;
-        let status = rsp.status();
-        if status != http::StatusCode::OK {
+        let (rsp, body) =
+            crate::https_client::send(&self.tls, tcp, &host, &host, req, MAX_BODY).await?;
+        if rsp.status != http::StatusCode::OK {
             // §3.3: "HTTP 3xx redirects MUST NOT be followed"; anything but 200 is no policy.
-            drop(driver);
-            return Err(format!("{host} answered HTTP {}", status.as_u16()));
+            return Err(format!("{host} answered HTTP {}", rsp.status.as_u16()));
         }
         let ctype = rsp
-            .headers()
+            .headers
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_ascii_lowercase();
         if !ctype.starts_with("text/plain") {
-            drop(driver);
             return Err(format!(
                 "{host} served the policy as {ctype:?}, not text/plain"
             ));
         }
-        let body = http_body_util::Limited::new(rsp.into_body(), MAX_BODY)
-            .collect()
-            .await
-            .map_err(|e| format!("{host}: {e}"))?
-            .to_bytes();
-        drop(driver);
         String::from_utf8(body.to_vec()).map_err(|_| format!("{host}: the policy is not UTF-8"))
     }
 }

@@ -19,27 +19,17 @@ use std::time::Duration;
 pub const POLL: Duration = Duration::from_secs(60);
 
 pub async fn run(store: Store, hostname: String) {
-    use crate::store::model::DataType;
-    use futures_lite::FutureExt;
-    let rx = store.subscribe(1024);
+    use crate::store::watch::{Wake, Watch};
+    let watch = Watch::new(&store, crate::store::model::DataType::Quota, POLL);
     all_pending(&store, &hostname).await;
-    loop {
-        let next = async { Some(rx.recv().await) }
-            .or(async {
-                smol::Timer::after(POLL).await;
-                None
-            })
-            .await;
-        match next {
-            Some(Ok(change)) => {
-                if change.types.contains(&DataType::Quota)
-                    && let Err(e) = warn(&store, &hostname, change.account).await
-                {
-                    log::warn!("quota: warning account {} failed: {e}", change.account);
+    while let Some(wake) = watch.next().await {
+        match wake {
+            Wake::Changed(acct) => {
+                if let Err(e) = warn(&store, &hostname, acct).await {
+                    log::warn!("quota: warning account {acct} failed: {e}");
                 }
             }
-            Some(Err(_)) => return,
-            None => all_pending(&store, &hostname).await,
+            Wake::Poll => all_pending(&store, &hostname).await,
         }
     }
 }

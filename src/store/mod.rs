@@ -12,6 +12,7 @@ pub mod model_quota;
 pub mod model_send;
 mod redb;
 pub mod snapshot;
+pub mod watch;
 
 pub use self::redb::app_passwords::AppPassword;
 pub use self::redb::backup::CopyStats;

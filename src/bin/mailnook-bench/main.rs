@@ -401,7 +401,10 @@ fn run() -> Result<(), String> {
             .write_all(req.as_bytes())
             .and_then(|()| s.read_exact(&mut head));
         if opened.is_err() || !head.starts_with(b"HTTP/1.1 200") {
-            eprintln!("bench: event-source connection {} refused", push_conns.len() + 1);
+            eprintln!(
+                "bench: event-source connection {} refused",
+                push_conns.len() + 1
+            );
             push_ok = false;
             break;
         }

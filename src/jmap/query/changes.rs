@@ -121,3 +121,37 @@ pub fn distinct_ids(rows: &[Change], skip: &dyn Fn(&Change) -> bool) -> Vec<u32>
         .map(|r| r.id)
         .collect()
 }
+
+/// /queryChanges of a type whose objects are few and read whole (EmailSubmission,
+/// ShareNotification): every object changed since the client's state is `removed`, and those
+/// in the new results `added` again (RFC 8620 §5.6 allows it). `load` reads the objects in the
+/// same snapshot as the state and the log; `run` filters and sorts them into ids.
+pub async fn over_list<C, S, T>(
+    ctx: &mut Ctx<'_>,
+    a: Args,
+    (ty, kind): (DataType, IdKind),
+    load: fn(&Reader, AccountId) -> Result<Vec<T>, StoreError>,
+    run: fn(Option<&super::Filter<C>>, &[super::Comparator<S>], Vec<T>) -> Vec<u32>,
+) -> Result<Value, MethodError>
+where
+    C: super::Condition,
+    S: super::SortProperty,
+    T: Send + 'static,
+{
+    let acct = ctx.account(&a)?;
+    let q = super::QueryChangesRequest::<C, S>::parse(ctx, &a, &[])?;
+    let since = q.since.since;
+    let (state, all, rows) = ctx
+        .jmap
+        .store
+        .read(move |r| {
+            Ok((|| {
+                let rows = rows_since(r, acct, ty, since)?;
+                Ok::<_, MethodError>((r.state(acct, ty)?, load(r, acct)?, rows))
+            })())
+        })
+        .await??;
+    let changed = distinct_ids(&rows, &|_| false);
+    let ids = run(q.filter.as_ref(), &q.sort, all);
+    q.since.response(ctx, state, &ids, &changed, kind)
+}

@@ -12,9 +12,7 @@
 use crate::jmap::Ctx;
 use crate::jmap::args::Args;
 use crate::jmap::error::MethodError;
-use crate::jmap::query::{
-    Comparator, Condition, Filter, QueryChangesRequest, QueryRequest, SortProperty, changes,
-};
+use crate::jmap::query::{Comparator, Condition, Filter, QueryRequest, SortProperty, changes};
 use crate::store::model::{DataType, IdKind};
 use crate::store::model_send::Submission;
 use serde_json::{Map, Value};
@@ -150,22 +148,6 @@ pub async fn query(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
 }
 
 pub async fn query_changes(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
-    let acct = ctx.account(&a)?;
-    let q = QueryChangesRequest::<Cond, Sort>::parse(ctx, &a, &[])?;
-    let since = q.since.since;
-    let (state, all, rows) = ctx
-        .jmap
-        .store
-        .read(move |r| {
-            let ty = DataType::EmailSubmission;
-            Ok((|| {
-                let rows = changes::rows_since(r, acct, ty, since)?;
-                Ok::<_, MethodError>((r.state(acct, ty)?, r.submissions(acct)?, rows))
-            })())
-        })
-        .await??;
-    let changed = changes::distinct_ids(&rows, &|_| false);
-    let ids = run(q.filter.as_ref(), &q.sort, all);
-    q.since
-        .response(ctx, state, &ids, &changed, IdKind::Submission)
+    let of = (DataType::EmailSubmission, IdKind::Submission);
+    changes::over_list(ctx, a, of, |r, acct| r.submissions(acct), run).await
 }
