@@ -122,6 +122,10 @@ pub fn distinct_ids(rows: &[Change], skip: &dyn Fn(&Change) -> bool) -> Vec<u32>
         .collect()
 }
 
+/// Filters and sorts a list read whole into ids (each type's `run`).
+pub type RunList<C, S, T> =
+    fn(Option<&super::Filter<C>>, &[super::Comparator<S>], Vec<T>) -> Vec<u32>;
+
 /// /queryChanges of a type whose objects are few and read whole (EmailSubmission,
 /// ShareNotification): every object changed since the client's state is `removed`, and those
 /// in the new results `added` again (RFC 8620 §5.6 allows it). `load` reads the objects in the
@@ -131,7 +135,7 @@ pub async fn over_list<C, S, T>(
     a: Args,
     (ty, kind): (DataType, IdKind),
     load: fn(&Reader, AccountId) -> Result<Vec<T>, StoreError>,
-    run: fn(Option<&super::Filter<C>>, &[super::Comparator<S>], Vec<T>) -> Vec<u32>,
+    run: RunList<C, S, T>,
 ) -> Result<Value, MethodError>
 where
     C: super::Condition,
