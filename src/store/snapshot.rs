@@ -24,7 +24,9 @@ pub fn check_file(path: &Path) -> Result<CheckReport> {
     if !path.is_file() {
         return Err(StoreError::NotFound);
     }
-    let db = ::redb::ReadOnlyDatabase::open(path)?;
+    let db = ::redb::Builder::new()
+        .set_cache_size(super::redb::backup::COPY_CACHE_BYTES)
+        .open_read_only(path)?;
     let r = Reader::begin_read_only(&db)?;
     r.check()
 }

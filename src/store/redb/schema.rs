@@ -52,13 +52,16 @@ pub fn read_version(path: &Path) -> Result<Option<u64>> {
     if !path.exists() {
         return Ok(None);
     }
-    match redb::ReadOnlyDatabase::open(path) {
+    let mut builder = redb::Builder::new();
+    // Bounded: redb's default cache is 1 GiB (see backup::COPY_CACHE_BYTES).
+    builder.set_cache_size(super::backup::COPY_CACHE_BYTES);
+    match builder.open_read_only(path) {
         Ok(db) => version_in(&db),
         // A file not closed cleanly needs redb's repair, which only a writable open does. The
         // repair rewrites redb's own allocator state, never a table row; the version is then
         // read in a read transaction and no write transaction is started here.
         Err(redb::DatabaseError::RepairAborted) => {
-            let db = redb::Database::create(path)?;
+            let db = builder.create(path)?;
             version_in(&db)
         }
         Err(e) => Err(e.into()),
@@ -115,7 +118,9 @@ pub fn prepare_with(path: &Path, target: u64, steps: &[Migration]) -> Result<Pre
          saved as {}",
         backup.display()
     );
-    let db = redb::Database::create(path)?;
+    let db = redb::Database::builder()
+        .set_cache_size(super::backup::COPY_CACHE_BYTES)
+        .create(path)?;
     let tx = db.begin_write()?;
     for step in plan {
         log::info!(
