@@ -3,6 +3,7 @@
 //! to the script's owner once. Runs as a detached task: the SMTP answer does not wait for it,
 //! and nothing here can lose the stored message.
 
+use crate::outbound::vacation as vacation_reply;
 use crate::outbound::{NewMessage, Outbound};
 use crate::sieve::interp::VacationReply;
 use crate::store::Store;
@@ -267,36 +268,16 @@ async fn vacation(
         printable(&subject),
         crate::date::rfc5322(now),
     );
-    if let Some(id) = &message_id {
-        let id = printable(id);
-        text.push_str(&format!("In-Reply-To: <{id}>\r\nReferences: <{id}>\r\n"));
-    }
-    if v.mime {
-        // :mime: the reason is a MIME entity with its own headers (§4.6).
-        text.push_str(&v.reason.replace("\r\n", "\n").replace('\n', "\r\n"));
-    } else {
+    vacation_reply::push_in_reply_to(&mut text, message_id.as_deref());
+    // With :mime the reason is a MIME entity with its own headers (§4.6); else plain text.
+    if !v.mime {
         text.push_str(
             "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
         );
-        text.push_str(&v.reason.replace("\r\n", "\n").replace('\n', "\r\n"));
     }
+    text.push_str(&vacation_reply::crlf(&v.reason));
     text.push_str("\r\n");
-    let msg = NewMessage {
-        account: Some(account),
-        submission: None,
-        // RFC 5230 §5.1 / RFC 3834 §3.3: from the null sender, so it cannot loop.
-        mail_from: String::new(),
-        rcpts: vec![sender.to_string()],
-        release_at: 0,
-        size: text.len() as u64,
-    };
-    match out.enqueue(msg, text.into_bytes()).await {
-        Ok(id) => log::info!(
-            "sieve: account {account}: vacation reply to <{}> queued as q{id}",
-            printable(sender)
-        ),
-        Err(e) => log::warn!("sieve: vacation: cannot queue a reply: {e}"),
-    }
+    vacation_reply::queue_auto_reply(out, account, sender, text, "sieve vacation").await;
 }
 
 #[cfg(test)]

@@ -134,29 +134,50 @@ pub async fn on_delivery(out: &Outbound, sender: &str, header: &[u8], accounts: 
             crate::date::rfc5322(now),
             out.inner.config.hostname
         );
-        if let Some(id) = &message_id {
-            let id = crate::wire::printable(id);
-            raw.push_str(&format!("In-Reply-To: <{id}>\r\nReferences: <{id}>\r\n"));
-        }
+        push_in_reply_to(&mut raw, message_id.as_deref());
         raw.push_str("\r\n");
-        raw.push_str(&body.replace("\r\n", "\n").replace('\n', "\r\n"));
+        raw.push_str(&crlf(&body));
         raw.push_str("\r\n");
-        let msg = NewMessage {
-            account: Some(acct),
-            submission: None,
-            // RFC 3834 §3.3: auto-replies go from the null sender.
-            mail_from: String::new(),
-            rcpts: vec![sender.to_string()],
-            release_at: 0,
-            size: raw.len() as u64,
-        };
-        match out.enqueue(msg, raw.into_bytes()).await {
-            Ok(id) => log::info!(
-                "vacation: reply from {from} to <{}> queued as q{id}",
-                crate::wire::printable(sender)
-            ),
-            Err(e) => log::warn!("vacation: cannot queue a reply: {e}"),
-        }
+        queue_auto_reply(out, acct, sender, raw, "vacation").await;
+    }
+}
+
+/// The threading headers of a reply to `message_id` (RFC 5322 §3.6.4).
+pub fn push_in_reply_to(raw: &mut String, message_id: Option<&str>) {
+    if let Some(id) = message_id {
+        let id = crate::wire::printable(id);
+        raw.push_str(&format!("In-Reply-To: <{id}>\r\nReferences: <{id}>\r\n"));
+    }
+}
+
+/// Text with bare LF line ends made CRLF (RFC 5322 §2.3).
+pub fn crlf(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\n', "\r\n")
+}
+
+/// Queues an auto-reply of `acct` to `sender` (VacationResponse and Sieve's vacation). RFC 3834
+/// §3.3 / RFC 5230 §5.1: from the null sender, so it cannot loop. `what` names it in the log.
+pub async fn queue_auto_reply(
+    out: &Outbound,
+    acct: AccountId,
+    sender: &str,
+    raw: String,
+    what: &str,
+) {
+    let msg = NewMessage {
+        account: Some(acct),
+        submission: None,
+        mail_from: String::new(),
+        rcpts: vec![sender.to_string()],
+        release_at: 0,
+        size: raw.len() as u64,
+    };
+    match out.enqueue(msg, raw.into_bytes()).await {
+        Ok(id) => log::info!(
+            "{what}: account {acct}: reply to <{}> queued as q{id}",
+            crate::wire::printable(sender)
+        ),
+        Err(e) => log::warn!("{what}: cannot queue a reply: {e}"),
     }
 }
 

@@ -7,6 +7,7 @@ import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { executablePath, chromiumArgs } from './support.mjs';
 
 const env = (k) => {
   const v = process.env[k];
@@ -17,7 +18,6 @@ const base = env('MAILNOOK_URL');
 const admin = env('MAILNOOK_ADMIN');
 const password = env('MAILNOOK_PASSWORD');
 const shots = env('MAILNOOK_SCREENSHOT_DIR');
-const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 
 const userDataDir = mkdtempSync(join(tmpdir(), 'mailnook-chromium-'));
 const problems = [];
@@ -28,8 +28,7 @@ try {
     headless: true,
     ignoreHTTPSErrors: true,
     viewport: { width: 1100, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--no-first-run'],
+    args: chromiumArgs,
   });
   const page = context.pages()[0] || await context.newPage();
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));

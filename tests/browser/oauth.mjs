@@ -10,6 +10,7 @@ import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { executablePath, chromiumArgs } from './support.mjs';
 
 const env = (k) => {
   const v = process.env[k];
@@ -22,7 +23,6 @@ const password = env('MAILNOOK_PASSWORD');
 const clientName = env('MAILNOOK_CLIENT_NAME');
 const redirect = env('MAILNOOK_REDIRECT');
 const shots = env('MAILNOOK_SCREENSHOT_DIR');
-const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 
 const userDataDir = mkdtempSync(join(tmpdir(), 'mailnook-chromium-'));
 const problems = [];
@@ -33,8 +33,7 @@ try {
     headless: true,
     ignoreHTTPSErrors: true,
     viewport: { width: 420, height: 820 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--no-first-run'],
+    args: chromiumArgs,
   });
   const page = context.pages()[0] || await context.newPage();
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
