@@ -144,7 +144,8 @@ pub fn run(config: Config) -> Result<(), String> {
             ),
             None => None,
         };
-        let outbound = crate::outbound::Outbound::new(store.clone(), config.clone())?;
+        let outbound =
+            crate::outbound::Outbound::new(store.clone(), config.clone(), net_guard.clone())?;
         let control = crate::control::bind(&config.control_socket())
             .map_err(|e| format!("cannot create {}: {e}", config.control_socket().display()))?;
         // Every listener is bound before anything is created: a busy port must not leave an

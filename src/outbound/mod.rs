@@ -199,11 +199,17 @@ pub struct Outbound {
 }
 
 impl Outbound {
-    pub fn new(store: Store, config: Arc<Config>) -> Result<Outbound, String> {
+    /// `guard` is the server's one SSRF gate (`net_guard.rs`), which the MTA-STS policy fetch
+    /// goes through.
+    pub fn new(
+        store: Store,
+        config: Arc<Config>,
+        guard: Arc<crate::net_guard::NetGuard>,
+    ) -> Result<Outbound, String> {
         let verified_tls = tls::verified(config.outbound.smarthost_ca_file.as_deref())?;
         let opportunistic_tls = tls::opportunistic()?;
         let sts = if config.mta_sts.outbound && config.outbound.smarthost.is_none() {
-            Some(mta_sts::Sts::new(&config)?)
+            Some(mta_sts::Sts::new(&config, guard)?)
         } else {
             None
         };

@@ -73,9 +73,11 @@ impl Prepared {
 }
 
 impl Sts {
-    pub fn new(config: &crate::config::Config) -> Result<Sts, String> {
+    pub fn new(
+        config: &crate::config::Config,
+        guard: Arc<crate::net_guard::NetGuard>,
+    ) -> Result<Sts, String> {
         let roots = tls::roots(config.mta_sts.ca_file.as_deref())?;
-        let guard = Arc::new(crate::net_guard::NetGuard::new(config)?);
         Ok(Sts {
             fetcher: Fetcher::new(roots.clone(), guard, config.mta_sts.policy_port)?,
             verifier: tls::webpki(roots)?,
