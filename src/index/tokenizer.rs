@@ -78,96 +78,99 @@ pub struct Splitter {
     mode: Mode,
 }
 
-pub struct Tokens {
-    tokens: Vec<Token>,
-    next: usize,
-    /// Returned by `token()` before the first `advance()` (never by a correct caller).
-    blank: Token,
+/// The split as a stream: a word is written into the one reused [`Token`] (the indexer splits
+/// every byte of text of every delivered message, and a `String` per word was a fifth of the
+/// indexing thread's time in malloc and free, issue #20). Only a spaceless run, which yields
+/// several tokens per character, is queued in `pending`.
+pub struct Tokens<'a> {
+    chars: std::iter::Peekable<std::str::CharIndices<'a>>,
+    mode: Mode,
+    token: Token,
+    position: usize,
+    pending: std::collections::VecDeque<Token>,
+    run: Vec<(usize, char)>,
 }
 
-impl TokenStream for Tokens {
+impl TokenStream for Tokens<'_> {
     fn advance(&mut self) -> bool {
-        if self.next < self.tokens.len() {
-            self.next += 1;
-            true
-        } else {
-            false
+        if let Some(t) = self.pending.pop_front() {
+            self.token = t;
+            return true;
         }
+        while let Some((start, c)) = self.chars.next() {
+            if is_spaceless(c) {
+                self.run.clear();
+                self.run.push((start, c));
+                while let Some(&(i, d)) = self.chars.peek() {
+                    if !is_spaceless(d) {
+                        break;
+                    }
+                    self.run.push((i, d));
+                    self.chars.next();
+                }
+                emit_run(&self.run, self.mode, &mut self.position, &mut self.pending);
+                if let Some(t) = self.pending.pop_front() {
+                    self.token = t;
+                    return true;
+                }
+            } else if c.is_alphanumeric() {
+                let word = &mut self.token.text;
+                word.clear();
+                word.push(c);
+                let mut end = start + c.len_utf8();
+                while let Some(&(i, d)) = self.chars.peek() {
+                    if is_combining(d) {
+                        end = i + d.len_utf8();
+                    } else if d.is_alphanumeric() && !is_spaceless(d) {
+                        word.push(d);
+                        end = i + d.len_utf8();
+                    } else {
+                        break;
+                    }
+                    self.chars.next();
+                }
+                self.token.offset_from = start;
+                self.token.offset_to = end;
+                self.token.position = self.position;
+                self.token.position_length = 1;
+                self.position += 1;
+                return true;
+            }
+        }
+        false
     }
     fn token(&self) -> &Token {
-        match self.next.checked_sub(1) {
-            Some(i) => self.tokens.get(i).unwrap_or(&self.blank),
-            None => &self.blank,
-        }
+        &self.token
     }
     fn token_mut(&mut self) -> &mut Token {
-        match self.next.checked_sub(1) {
-            Some(i) if i < self.tokens.len() => &mut self.tokens[i],
-            _ => &mut self.blank,
-        }
+        &mut self.token
     }
 }
 
 impl Tokenizer for Splitter {
-    type TokenStream<'a> = Tokens;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Tokens {
+    type TokenStream<'a> = Tokens<'a>;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Tokens<'a> {
         Tokens {
-            tokens: split(text, self.mode),
-            next: 0,
-            blank: Token::default(),
+            chars: text.char_indices().peekable(),
+            mode: self.mode,
+            token: Token::default(),
+            position: 0,
+            pending: std::collections::VecDeque::new(),
+            run: Vec::new(),
         }
     }
-}
-
-/// The raw split, before lower-casing and folding.
-fn split(text: &str, mode: Mode) -> Vec<Token> {
-    let mut out = Vec::new();
-    let mut position = 0usize;
-    let mut chars = text.char_indices().peekable();
-    while let Some((start, c)) = chars.next() {
-        if is_spaceless(c) {
-            let mut run: Vec<(usize, char)> = vec![(start, c)];
-            while let Some(&(i, d)) = chars.peek() {
-                if !is_spaceless(d) {
-                    break;
-                }
-                run.push((i, d));
-                chars.next();
-            }
-            emit_run(&run, mode, &mut position, &mut out);
-        } else if c.is_alphanumeric() {
-            let mut word = String::new();
-            word.push(c);
-            let mut end = start + c.len_utf8();
-            while let Some(&(i, d)) = chars.peek() {
-                if is_combining(d) {
-                    end = i + d.len_utf8();
-                } else if d.is_alphanumeric() && !is_spaceless(d) {
-                    word.push(d);
-                    end = i + d.len_utf8();
-                } else {
-                    break;
-                }
-                chars.next();
-            }
-            out.push(Token {
-                offset_from: start,
-                offset_to: end,
-                position,
-                text: word,
-                position_length: 1,
-            });
-            position += 1;
-        }
-    }
-    out
 }
 
 /// Bigrams (and, when indexing, unigrams at the same position) of a spaceless run.
-fn emit_run(run: &[(usize, char)], mode: Mode, position: &mut usize, out: &mut Vec<Token>) {
+fn emit_run(
+    run: &[(usize, char)],
+    mode: Mode,
+    position: &mut usize,
+    out: &mut std::collections::VecDeque<Token>,
+) {
     let end_of = |k: usize| run[k].0 + run[k].1.len_utf8();
     if run.len() == 1 {
-        out.push(Token {
+        out.push_back(Token {
             offset_from: run[0].0,
             offset_to: end_of(0),
             position: *position,
@@ -179,7 +182,7 @@ fn emit_run(run: &[(usize, char)], mode: Mode, position: &mut usize, out: &mut V
     }
     for k in 0..run.len() {
         if mode == Mode::Index {
-            out.push(Token {
+            out.push_back(Token {
                 offset_from: run[k].0,
                 offset_to: end_of(k),
                 position: *position,
@@ -191,7 +194,7 @@ fn emit_run(run: &[(usize, char)], mode: Mode, position: &mut usize, out: &mut V
             let mut s = String::with_capacity(8);
             s.push(run[k].1);
             s.push(run[k + 1].1);
-            out.push(Token {
+            out.push_back(Token {
                 offset_from: run[k].0,
                 offset_to: end_of(k + 1),
                 position: *position,

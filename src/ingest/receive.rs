@@ -184,9 +184,14 @@ pub async fn receive(
 
     // 4. Delivery, one durable commit.
     let now = crate::date::now();
-    let mut raw = auth_header.into_bytes();
-    raw.extend_from_slice(trace(now).as_bytes());
     let message = super::auth::strip_forged_results(&message, rx.hostname).unwrap_or(message);
+    let trace = trace(now);
+    // Room for the junk score header too, so the copy of a single group is made in place
+    // (below): a large message is copied once on its way to the store, not twice.
+    let mut raw =
+        Vec::with_capacity(auth_header.len() + trace.len() + message.len() + JUNK_HEADER_ROOM);
+    raw.extend_from_slice(auth_header.as_bytes());
+    raw.extend_from_slice(trace.as_bytes());
     raw.extend_from_slice(&message);
     let mut vacation: Vec<AccountId> = filings
         .iter()
@@ -265,9 +270,23 @@ pub async fn receive(
     let mut sieve_rejected: Option<String> = None;
     let mut all_rejected = true;
     let mut failure = None;
+    let single = groups.len() == 1;
+    let mut raw = Some(raw);
     for g in groups {
-        let mut copy = g.header.into_bytes();
-        copy.extend_from_slice(&raw);
+        let copy = match raw.take_if(|_| single) {
+            // The only copy: the header goes in front of the bytes already there.
+            Some(mut own) => {
+                own.splice(0..0, g.header.bytes());
+                own
+            }
+            None => {
+                let shared = raw.as_deref().unwrap_or_default();
+                let mut copy = Vec::with_capacity(g.header.len() + shared.len());
+                copy.extend_from_slice(g.header.as_bytes());
+                copy.extend_from_slice(shared);
+                copy
+            }
+        };
         let sieve_env = super::sieve::Envelope {
             mail_from: &mail_from,
             rcpts: &pairs,
@@ -348,6 +367,10 @@ pub async fn receive(
         size,
     }
 }
+
+/// Bytes reserved in front of a delivered copy for the junk filter's score header
+/// (`junk::verdict::HEADER`, about 80 bytes).
+const JUNK_HEADER_ROOM: usize = 128;
 
 /// Decides where each distinct account's copy goes, from the sender-authentication action.
 /// The junk filter (`junk_gate.rs`) and the owner's Sieve script (`sieve.rs`) refine these

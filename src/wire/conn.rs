@@ -150,13 +150,17 @@ impl Conn {
     /// Reads dot-stuffed data up to its `<CRLF>.<CRLF>` (RFC 5321 §4.5.2), keeping at most
     /// `limit` octets. Past `give_up` octets the peer is sending far more than it may, and
     /// reading stops with `ReadError::Flood`. What follows the terminator stays buffered.
+    /// `expect` is the size the client announced (RFC 1870 SIZE=, 0 if none): room for that
+    /// much is made at once, up to [`DataReader::MAX_RESERVE`].
     pub async fn read_dot_data(
         &mut self,
         limit: usize,
+        expect: u64,
         give_up: u64,
         timeout: Duration,
     ) -> Result<DotData, ReadError> {
         let mut reader = DataReader::new(limit);
+        reader.expect(expect);
         loop {
             if let Feed::Done { consumed } = reader.feed(&self.input) {
                 self.input.drain(..consumed);
@@ -271,7 +275,7 @@ mod tests {
     fn dot_data_leaves_the_next_command_buffered() {
         smol::block_on(async {
             let mut c = conn(b"a\r\n..b\r\n.\r\nQUIT\r\n");
-            let d = c.read_dot_data(100, 1000, T).await.unwrap();
+            let d = c.read_dot_data(100, 0, 1000, T).await.unwrap();
             assert_eq!(d.message, b"a\r\n.b\r\n");
             assert!(!d.too_big);
             assert!(c.line_waiting());
@@ -281,7 +285,7 @@ mod tests {
             );
             let mut c = conn(&b"yyyyyyyy\r\n".repeat(500));
             assert!(matches!(
-                c.read_dot_data(10, 100, T).await,
+                c.read_dot_data(10, 0, 100, T).await,
                 Err(ReadError::Flood)
             ));
         });

@@ -43,6 +43,17 @@ impl DataReader {
         }
     }
 
+    /// The most room made in advance for an announced size: a SIZE= is the client's word, and
+    /// untouched reservations still take address space (a 32-bit Pi has 3 GB of it).
+    pub const MAX_RESERVE: u64 = 4 * 1024 * 1024;
+
+    /// Makes room for `announced` octets (bounded by the limit and [`Self::MAX_RESERVE`]), so a
+    /// large message is not copied again each time the buffer doubles.
+    pub fn expect(&mut self, announced: u64) {
+        let n = announced.min(self.limit as u64).min(Self::MAX_RESERVE);
+        self.out.reserve(usize::try_from(n).unwrap_or(0));
+    }
+
     pub fn too_big(&self) -> bool {
         self.seen > self.limit as u64
     }
@@ -54,11 +65,24 @@ impl DataReader {
     pub fn feed(&mut self, input: &[u8]) -> Feed {
         let mut pos = 0;
         while pos < input.len() {
-            match input[pos..].iter().position(|b| *b == b'\n') {
+            match memchr::memchr(b'\n', &input[pos..]) {
                 Some(i) => {
-                    self.line.extend_from_slice(&input[pos..pos + i + 1]);
-                    pos += i + 1;
-                    if self.finish_line() {
+                    let end = pos + i + 1;
+                    let done = if self.line.is_empty() {
+                        // The usual case: the whole line is in the input; no copy of it.
+                        self.finish_line(&input[pos..end])
+                    } else {
+                        // The line began in an earlier read: complete it, then hand it over
+                        // (the buffer is put back to keep its capacity).
+                        let mut line = std::mem::take(&mut self.line);
+                        line.extend_from_slice(&input[pos..end]);
+                        let done = self.finish_line(&line);
+                        line.clear();
+                        self.line = line;
+                        done
+                    };
+                    pos = end;
+                    if done {
                         return Feed::Done { consumed: pos };
                     }
                 }
@@ -78,8 +102,7 @@ impl DataReader {
     }
 
     /// Handles one complete line (ending in LF). Returns true at the end-of-data marker.
-    fn finish_line(&mut self) -> bool {
-        let line = std::mem::take(&mut self.line);
+    fn finish_line(&mut self, line: &[u8]) -> bool {
         let crlf = line.ends_with(b"\r\n");
         if crlf && self.prev_crlf && self.at_bol && line == b".\r\n" {
             return true;

@@ -21,7 +21,7 @@
 //!   `tls::connect(&mut conn, config, host, timeout)` as a client. Bytes received before the
 //!   handshake are discarded (RFC 3207 §6: a client may not pipeline past STARTTLS; §4.2: the
 //!   client forgets what it learnt), and `conn.is_tls()` is true afterwards.
-//! - Dot-stuffed data (SMTP DATA, RFC 5321 §4.5.2): `conn.read_dot_data(limit, give_up, timeout)`
+//! - Dot-stuffed data (SMTP DATA, RFC 5321 §4.5.2): `conn.read_dot_data(limit, expect, give_up, timeout)`
 //!   streams through [`dot::DataReader`] and never buffers past `limit`; [`dot::stuff`] encodes
 //!   for sending.
 //! - [`printable`]: text a peer controls, made safe for logs, headers and reports.

@@ -25,7 +25,11 @@ pub async fn run(s: &mut Session) -> Next {
     // A client that keeps sending far past the limit is cut off rather than read forever.
     let give_up = (limit as u64).saturating_mul(2) + 1024 * 1024;
     let timeout = Duration::from_secs(s.ctx.config.smtp_data_timeout_secs);
-    let data = match s.conn.read_dot_data(limit, give_up, timeout).await {
+    let data = match s
+        .conn
+        .read_dot_data(limit, s.declared_size, give_up, timeout)
+        .await
+    {
         Ok(d) => d,
         Err(ReadError::Flood) => {
             log::info!(
