@@ -30,6 +30,10 @@ const ROWS_PER_READ: usize = 200;
 /// The most message bytes read from the store per snapshot: 200 messages with large
 /// attachments would otherwise sit in memory together (issue #20, peak RSS during ingest).
 const BYTES_PER_READ: usize = 4 << 20;
+/// A commit of at least this many documents means mail is streaming in: the next batch window
+/// is [`BUSY_FACTOR`] times longer.
+const BUSY_DOCS: usize = 50;
+const BUSY_FACTOR: u32 = 4;
 /// A commit at least this often while catching up, so progress survives a crash.
 const DOCS_PER_COMMIT: usize = 5_000;
 
@@ -136,6 +140,8 @@ impl Indexer {
     fn run(&mut self, events: async_channel::Receiver<crate::store::StateChange>, batch: Duration) {
         let mut dirty: BTreeSet<AccountId> = BTreeSet::new();
         let mut sweep = true;
+        // Documents in the last commit: many means mail is streaming in.
+        let mut last_docs = 0usize;
         loop {
             if sweep {
                 match self.accounts() {
@@ -146,10 +152,11 @@ impl Indexer {
             }
             if !dirty.is_empty() {
                 let started = Instant::now();
-                let outcome = dirty
-                    .iter()
-                    .try_for_each(|a| self.sync_account(*a))
-                    .and_then(|()| self.commit());
+                let mut outcome = dirty.iter().try_for_each(|a| self.sync_account(*a));
+                last_docs = self.uncommitted;
+                if outcome.is_ok() {
+                    outcome = self.commit();
+                }
                 match outcome {
                     Ok(()) => {
                         log::debug!(
@@ -179,7 +186,17 @@ impl Indexer {
                     if ev.types.contains(&DataType::Email) {
                         dirty.insert(ev.account);
                     }
-                    let deadline = Instant::now() + batch;
+                    // While mail streams in, gather for longer: every commit writes a segment,
+                    // fsyncs it and the store's marks, and reloads the searchers, and small
+                    // segments are merged again and again (a tenth of the ingest CPU at a
+                    // commit every 100 ms, issue #20). A lone message is still searchable after
+                    // one short window.
+                    let window = if last_docs >= BUSY_DOCS {
+                        batch.saturating_mul(BUSY_FACTOR)
+                    } else {
+                        batch
+                    };
+                    let deadline = Instant::now() + window;
                     loop {
                         let left = deadline.saturating_duration_since(Instant::now());
                         if left.is_zero() {
