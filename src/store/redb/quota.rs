@@ -97,6 +97,12 @@ impl Writer<'_> {
         self.tx
             .open_table(QUOTA_USAGE)?
             .insert(acct, (used.0, used.1, state as u8))?;
+        // One pair of change rows per account and transaction is enough: a client only sees
+        // states between commits, and a group commit of many deliveries would otherwise log
+        // two rows per message (issue #20: the store writer is the one serial step of ingest).
+        if kind == ChangeKind::CountsUpdated && self.touched.contains(&(acct, DataType::Quota)) {
+            return Ok(());
+        }
         self.log(acct, DataType::Quota, QUOTA_STORAGE, kind)?;
         self.log(acct, DataType::Quota, QUOTA_COUNT, kind)?;
         Ok(())
