@@ -21,6 +21,12 @@ pub fn binary() -> PathBuf {
 
 impl Server {
     pub fn start(data_dir: &Path) -> Result<Server, String> {
+        Server::start_with(data_dir, &[])
+    }
+
+    /// `start` with extra `serve` flags after the bench's own (a `--config` file, or
+    /// `--sender-auth on --dns-resolver ADDR`: the flag overrides the default "off" below).
+    pub fn start_with(data_dir: &Path, extra: &[&str]) -> Result<Server, String> {
         let t = Instant::now();
         let log =
             std::fs::File::create(data_dir.with_extension("log")).map_err(|e| e.to_string())?;
@@ -43,6 +49,7 @@ impl Server {
                 "--data-dir",
             ])
             .arg(data_dir)
+            .args(extra)
             // BENCH_LOG=info shows what the server did (its log is next to the data dir).
             .env(
                 "MAILNOOK_LOG",

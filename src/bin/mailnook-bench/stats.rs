@@ -21,6 +21,22 @@ pub struct Row {
     pub how: String,
 }
 
+impl Row {
+    /// The rows of a figure, or one row saying why it could not be measured (a side figure
+    /// that fails does not cost the rest of a long run).
+    pub fn or_failed(figure: &str, rows: Result<Vec<Row>, String>) -> Vec<Row> {
+        rows.unwrap_or_else(|e| {
+            eprintln!("bench: {figure} failed: {e}");
+            vec![Row {
+                figure: figure.into(),
+                value: format!("failed: {e}"),
+                target: "-".into(),
+                how: "-".into(),
+            }]
+        })
+    }
+}
+
 pub fn print(rows: &[Row]) {
     let w0 = rows.iter().map(|r| r.figure.len()).max().unwrap_or(0);
     let w1 = rows.iter().map(|r| r.value.len()).max().unwrap_or(0);
