@@ -43,7 +43,7 @@ impl<S: Schema> Tables<'_, S> {
 
     /// A thread's members in order (empty when it has none).
     fn members(&self, acct: AccountId, thread: u32) -> Result<Vec<u32>> {
-        Ok(self.threads.record((acct, thread))?.unwrap_or_default())
+        Ok(super::thread::members(&*self.threads, acct, thread)?.unwrap_or_default())
     }
 
     /// Stores a new message: blob, thread assignment, indexes, counts, changelog.
@@ -66,10 +66,8 @@ impl<S: Schema> Tables<'_, S> {
         let id = self.next_id(acct, slot::NEXT_EMAIL)?;
         let (thread_id, mut members) = match thread {
             Some(t) => {
-                let m: Vec<u32> = self
-                    .threads
-                    .record((acct, t))?
-                    .ok_or(StoreError::NotFound)?;
+                let m =
+                    super::thread::members(&*self.threads, acct, t)?.ok_or(StoreError::NotFound)?;
                 (t, m)
             }
             None => (self.next_id(acct, slot::NEXT_THREAD)?, Vec::new()),
@@ -107,7 +105,8 @@ impl<S: Schema> Tables<'_, S> {
         if appends {
             // The common case, whatever the thread's size: no drafts to place, and the newest
             // message goes last. Same order a rebuild would give, without reading the members.
-            self.threads.insert((acct, thread_id), &json(&members)?)?;
+            self.threads
+                .insert((acct, thread_id), &super::thread::encode_members(&members))?;
             self.thread_tails.insert(
                 (acct, thread_id),
                 (members.len() as u32, 0, state.received_at, id),
@@ -220,7 +219,8 @@ impl<S: Schema> Tables<'_, S> {
             self.threads.remove((acct, old.thread_id))?;
             self.log(acct, DataType::Thread, old.thread_id, ChangeKind::Destroyed)?;
         } else {
-            self.threads.insert((acct, old.thread_id), &json(&rest)?)?;
+            self.threads
+                .insert((acct, old.thread_id), &super::thread::encode_members(&rest))?;
             self.log(acct, DataType::Thread, old.thread_id, ChangeKind::Updated)?;
         }
         self.release_blob(acct, &old.blob)?;

@@ -7,7 +7,7 @@
 //! last member) so that a new message joins a long thread without reading every member
 //! (issue #20): [`appends`] says when that shortcut gives the same order as [`order`].
 
-use super::tables::{Records, exists, json};
+use super::tables::{Records, exists};
 use crate::store::backend::{Table, TableMut};
 use crate::store::error::{Result, StoreError};
 use crate::store::model::{AccountId, EmailMeta, EmailState};
@@ -85,7 +85,7 @@ pub fn rebuild(
         Some(t) => tails.insert((acct, thread), t)?,
         None => tails.remove((acct, thread))?,
     };
-    threads.insert((acct, thread), &json(&ids)?)?;
+    threads.insert((acct, thread), &encode_members(&ids))?;
     Ok(())
 }
 
@@ -148,6 +148,44 @@ pub fn appends(tail: Option<Tail>, members: &[u32], at: i64, id: u32) -> bool {
     }
 }
 
+/// The marker byte of a `THREADS` value in the binary form.
+const BINARY: u8 = 0xFF;
+
+/// A `THREADS` value: the members in order, four bytes each (little-endian) after a [`BINARY`]
+/// marker. It was a JSON array, which a delivery into a 10,000-message thread parsed and wrote
+/// again whole, 60 KB of text per message (the bench's one-thread figure, issue #20); this is a
+/// plain copy. JSON never starts with 0xFF, so a value written by an older version is still
+/// read ([`decode_members`]) and is rewritten in this form by the next change to its thread.
+pub fn encode_members(ids: &[u32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + 4 * ids.len());
+    out.push(BINARY);
+    for id in ids {
+        out.extend_from_slice(&id.to_le_bytes());
+    }
+    out
+}
+
+/// The members of a `THREADS` value, in either form ([`encode_members`]).
+pub fn decode_members(bytes: &[u8]) -> Result<Vec<u32>> {
+    match bytes.split_first() {
+        Some((&BINARY, rest)) if rest.len() % 4 == 0 => Ok(rest
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()),
+        Some((&BINARY, _)) => Err(StoreError::Corrupt("thread member list".into())),
+        _ => serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string())),
+    }
+}
+
+/// The members of thread `thread` (None when there is no such thread).
+pub fn members(
+    threads: &impl Table<(u32, u32), &'static [u8]>,
+    acct: AccountId,
+    thread: u32,
+) -> Result<Option<Vec<u32>>> {
+    threads.get((acct, thread), decode_members)?.transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +220,18 @@ mod tests {
             "an older message is placed, not appended"
         );
         assert_eq!(order(Vec::new()), (Vec::new(), None));
+    }
+
+    #[test]
+    fn member_lists_in_both_forms() {
+        let ids = vec![1, 91, 0x5B5B_5B5B, u32::MAX];
+        assert_eq!(decode_members(&encode_members(&ids)).ok(), Some(ids));
+        assert_eq!(
+            decode_members(b"[3,4]").ok(),
+            Some(vec![3, 4]),
+            "older JSON form"
+        );
+        assert_eq!(decode_members(&encode_members(&[])).ok(), Some(vec![]));
+        assert!(decode_members(&[BINARY, 1, 2]).is_err());
     }
 }

@@ -148,7 +148,8 @@ impl Reader {
             }
             match threads.get((acct, st.thread_id))? {
                 Some(t) => {
-                    let ids: Vec<u32> = serde_json::from_slice(t.value()).unwrap_or_default();
+                    let ids =
+                        crate::store::mail::thread::decode_members(t.value()).unwrap_or_default();
                     if !ids.contains(&id) {
                         rep.problem(format!("{at}: not listed in thread {}", st.thread_id));
                     }

@@ -187,7 +187,7 @@ impl Reader {
         let Some(t) = table!(self, THREADS) else {
             return Ok(None);
         };
-        t.record((acct, id))
+        mail::thread::members(&t, acct, id)
     }
 
     /// The bytes of a blob, if `acct` holds a reference to it (the download access check).
