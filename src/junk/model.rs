@@ -9,8 +9,11 @@
 
 /// Robinson's s: how many messages' worth of evidence the 0.5 prior is worth.
 pub const STRENGTH: f64 = 0.45;
-/// Ham evidence counts this many times its ratio (Graham's bias against false positives).
-pub const HAM_WEIGHT: f64 = 1.0;
+/// Ham evidence counts this many times its ratio (Graham's bias against false positives:
+/// he doubled it). Chosen on draws of the corpus other than the bench's (`tune.rs`, seeds
+/// 27/37/47/57), together with MIN_DISTANCE 0.25 and the threshold 0.51: at ham misfiled
+/// ≤ 0.5 % it catches more spam than 1.0 on each of the four draws (1.25 and 1.75 less so).
+pub const HAM_WEIGHT: f64 = 1.5;
 /// Robinson's x: the assumed probability of a token never seen.
 pub const UNKNOWN: f64 = 0.5;
 
@@ -78,8 +81,15 @@ mod tests {
         let often = probability(TokenCounts { spam: 50, ham: 0 }, t).unwrap_or(0.0);
         assert!(once > 0.5 && once < 0.9, "{once}");
         assert!(often > 0.99, "{often}");
-        let even = probability(TokenCounts { spam: 10, ham: 10 }, t).unwrap_or(0.0);
-        assert!((even - 0.5).abs() < 1e-9);
+        // Equal ratios lean to ham (HAM_WEIGHT); without the bias they are exactly even.
+        let even = probability(TokenCounts { spam: 10, ham: 10 }, t).unwrap_or(1.0);
+        assert!(even < 0.45, "{even}");
+        let unbiased = Params {
+            ham_weight: 1.0,
+            ..Params::default()
+        };
+        let even = probability_with(TokenCounts { spam: 10, ham: 10 }, t, &unbiased);
+        assert!((even.unwrap_or(0.0) - 0.5).abs() < 1e-9);
         // Ratios, not counts: 10 of 100 spam vs 10 of 1000 ham is a spam sign.
         let skew = probability(
             TokenCounts { spam: 10, ham: 10 },

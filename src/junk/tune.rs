@@ -4,7 +4,11 @@
 //! the same training and held-out sets as the bench (same folders, shuffle and seeds), and
 //! scores with the server's own function (`verdict::of_counts`); the figure that counts is
 //! still the server's, from `make bench` (trained through JMAP, with the server's headers).
-//! `JUNK_TUNE_SHOW=1` also lists each misfiled ham message with its strongest clues.
+//! `JUNK_TUNE_SHOW=1` also lists each misfiled ham and missed spam message with its strongest
+//! clues; `JUNK_TUNE_SEED=27` draws another split (look at misfiled mail there, not on the
+//! bench's draw 17). `sweep` compares variants of the constants and token kinds over several
+//! draws at once (JUNK_TUNE_SEEDS, default 27,37,47,57): choose on those, then check once on
+//! 17 (`JUNK_TUNE_SEEDS=17`).
 
 #[cfg(test)]
 mod tests {
@@ -29,7 +33,7 @@ mod tests {
     }
 
     /// The bench's shuffle (`mailnook-bench/corpus.rs`, xorshift64*).
-    fn shuffle(v: &mut [Vec<u8>], seed: u64) {
+    fn shuffle<T>(v: &mut [T], seed: u64) {
         let mut x = seed.max(1);
         for i in (1..v.len()).rev() {
             x ^= x >> 12;
@@ -53,18 +57,42 @@ mod tests {
             eprintln!("no corpus");
             return;
         }
-        shuffle(&mut ham, 17);
-        shuffle(&mut spam, 18);
+        // The bench's draw unless JUNK_TUNE_SEED picks another (look at misfiled mail on
+        // other draws; the bench's is for checking a choice once it is made).
+        let seed: u64 = std::env::var("JUNK_TUNE_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(17);
+        shuffle(&mut ham, seed);
+        shuffle(&mut spam, seed + 1);
         let test_ham: Vec<_> = ham.split_off(600);
         let test_spam: Vec<_> = spam.split_off(400);
         let mut counts: HashMap<u64, (u32, u32)> = HashMap::new();
+        // JUNK_TUNE_WITHOUT=b2,s2 leaves those kinds of token out (as `sweep` does).
+        let without: Vec<String> = std::env::var("JUNK_TUNE_WITHOUT")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::to_string)
+            .collect();
+        let tokens = |m: &[u8]| -> Vec<u64> {
+            if without.iter().all(|w| w.is_empty()) {
+                return tokenizer::tokenize(m);
+            }
+            let mut v: Vec<u64> = tokenizer::named(m)
+                .into_iter()
+                .filter(|(_, n)| !without.iter().any(|w| n.split(':').next() == Some(w)))
+                .map(|(t, _)| t)
+                .collect();
+            v.sort_unstable();
+            v
+        };
         for m in &spam {
-            for t in tokenizer::tokenize(m) {
+            for t in tokens(m) {
                 counts.entry(t).or_default().0 += 1;
             }
         }
         for m in &ham {
-            for t in tokenizer::tokenize(m) {
+            for t in tokens(m) {
                 counts.entry(t).or_default().1 += 1;
             }
         }
@@ -73,7 +101,7 @@ mod tests {
             ham: ham.len() as u32,
         };
         let lookup = |m: &[u8]| -> (Vec<u64>, Vec<(u32, u32)>) {
-            let toks = tokenizer::tokenize(m);
+            let toks = tokens(m);
             let c = toks
                 .iter()
                 .map(|t| counts.get(t).copied().unwrap_or_default())
@@ -102,10 +130,7 @@ mod tests {
         if std::env::var_os("JUNK_TUNE_SHOW").is_none() {
             return;
         }
-        for (m, s) in test_ham.iter().zip(&hs) {
-            if *s < th {
-                continue;
-            }
+        let show = |kind: &str, m: &[u8], s: f64| {
             let names = tokenizer::named(m);
             let (toks, c) = lookup(m);
             let mut clues: Vec<(f64, String, (u32, u32))> = toks
@@ -135,12 +160,22 @@ mod tests {
                 .cloned()
                 .unwrap_or_default();
             eprintln!(
-                "\nHAM {s:.3} hard={} {from} [{subj}] clues={}",
-                hard.contains(m),
+                "\n{kind} {s:.3} hard={} {from} [{subj}] clues={}",
+                hard.iter().any(|h| h.as_slice() == m),
                 clues.len()
             );
             for (p, n, (sp, hm)) in clues.iter().take(14) {
                 eprintln!("   {p:.3} {sp:>3}/{hm:<3} {n}");
+            }
+        };
+        for (m, s) in test_ham.iter().zip(&hs) {
+            if *s >= th {
+                show("HAM", m, *s);
+            }
+        }
+        for (m, s) in test_spam.iter().zip(&ss) {
+            if *s < th {
+                show("SPAM", m, *s);
             }
         }
     }
@@ -152,96 +187,144 @@ mod tests {
         k: model::Params,
         max_clues: usize,
         min_distance: f64,
+        threshold: f64,
     }
 
-    /// Compares variants on the bench's draw: `cargo test --lib junk::tune::tests::sweep --
-    /// --ignored --nocapture`.
+    impl Variant {
+        fn current(name: &'static str) -> Variant {
+            Variant {
+                name,
+                without: &[],
+                k: model::Params::default(),
+                max_clues: crate::junk::classifier::MAX_CLUES,
+                min_distance: crate::junk::classifier::MIN_DISTANCE,
+                threshold: crate::junk::JunkConfig::default().threshold,
+            }
+        }
+    }
+
+    /// The draws the constants are chosen on (never the bench's, 17/18).
+    fn seeds() -> Vec<u64> {
+        std::env::var("JUNK_TUNE_SEEDS")
+            .unwrap_or_else(|_| "27,37,47,57".into())
+            .split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect()
+    }
+
+    /// Compares variants over several draws (JUNK_TUNE_SEEDS, default 27,37,47,57; the ham
+    /// draw is shuffled with the seed, the spam draw with seed + 1, as the bench does with
+    /// 17/18): `cargo test --lib junk::tune::tests::sweep -- --ignored --nocapture`.
+    /// Per draw: spam caught % and ham misfiled (count) at the variant's threshold; then the
+    /// totals, the largest model and the best spam figure with ham at or under 0.5 % per draw.
     #[test]
     #[ignore]
     fn sweep() {
-        use crate::junk::classifier::{self, self as c};
-        let mut ham: Vec<Vec<u8>> = ["easy-ham-1", "easy-ham-2", "hard-ham-1"]
+        use crate::junk::classifier;
+        let ham: Vec<Vec<u8>> = ["easy-ham-1", "easy-ham-2", "hard-ham-1"]
             .iter()
             .flat_map(|f| load(f))
             .collect();
-        let mut spam: Vec<Vec<u8>> = ["spam-1", "spam-2"].iter().flat_map(|f| load(f)).collect();
+        let spam: Vec<Vec<u8>> = ["spam-1", "spam-2"].iter().flat_map(|f| load(f)).collect();
         if ham.is_empty() || spam.is_empty() {
             eprintln!("no corpus");
             return;
         }
-        // JUNK_TUNE_SEED picks another draw: choose constants on one, check them on the
-        // bench's (17), so the threshold is not fitted to the figures it is judged by.
-        let seed: u64 = std::env::var("JUNK_TUNE_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(17);
-        shuffle(&mut ham, seed);
-        shuffle(&mut spam, seed + 1);
-        let named = |v: &[Vec<u8>]| -> Vec<Vec<(u64, String)>> {
+        type Named = Vec<(u64, String)>;
+        let named = |v: &[Vec<u8>]| -> Vec<Named> {
             v.iter()
                 .map(|m| tokenizer::named(m).into_iter().collect())
                 .collect()
         };
         let (ham, spam) = (named(&ham), named(&spam));
-        let (train_ham, test_ham) = ham.split_at(600);
-        let (train_spam, test_spam) = spam.split_at(400);
-        let d = model::Params::default();
-        let all: &[&str] = &[];
-        let v = |name, without, strength, ham_weight, max_clues, min_distance| Variant {
-            name,
-            without,
-            k: model::Params {
-                strength,
-                ham_weight,
-            },
-            max_clues,
-            min_distance,
-        };
+        let draws: Vec<(u64, Vec<usize>, Vec<usize>)> = seeds()
+            .into_iter()
+            .map(|seed| {
+                let mut h: Vec<usize> = (0..ham.len()).collect();
+                let mut s: Vec<usize> = (0..spam.len()).collect();
+                shuffle(&mut h, seed);
+                shuffle(&mut s, seed + 1);
+                (seed, h, s)
+            })
+            .collect();
+        let d = Variant::current;
+        // The constants before this tuning: HAM_WEIGHT 1, MIN_DISTANCE 0.3, threshold 0.8.
+        // Word pairs ("b2"/"s2" tokens of adjacent words) were measured here too and left out:
+        // at ham ≤ 0.5 % they caught less spam on every draw (e.g. 92.4/92.4/90.4/94.7 %
+        // against 94.1/94.4/90.0/95.5 % without, seeds 27/37/47/57) and made the model 4.6
+        // times larger; so were HTML tag names, URL path words, capitalised subject words
+        // and Content-Transfer-Encoding (no consistent gain; tag names added ham misfiled),
+        // and thread facts (In-Reply-To/References present, a "Re:"/"Fwd:" subject,
+        // Precedence): fewer ham misfiled but less spam caught, no better at ham ≤ 0.5 %.
         let variants = [
-            v(
-                "current",
-                all,
-                d.strength,
-                d.ham_weight,
-                c::MAX_CLUES,
-                c::MIN_DISTANCE,
-            ),
-            v("mind 0.1", all, d.strength, d.ham_weight, c::MAX_CLUES, 0.1),
-            v("mind 0.2", all, d.strength, d.ham_weight, c::MAX_CLUES, 0.2),
-            v("mind 0.4", all, d.strength, d.ham_weight, c::MAX_CLUES, 0.4),
-            v(
-                "s=0.2",
-                all,
-                0.2,
-                d.ham_weight,
-                c::MAX_CLUES,
-                c::MIN_DISTANCE,
-            ),
-            v("s=1", all, 1.0, d.ham_weight, c::MAX_CLUES, c::MIN_DISTANCE),
-            v(
-                "clues 50",
-                all,
-                d.strength,
-                d.ham_weight,
-                50,
-                c::MIN_DISTANCE,
-            ),
-            v(
-                "no rcv",
-                &["rcv", "rcvip"],
-                d.strength,
-                d.ham_weight,
-                c::MAX_CLUES,
-                c::MIN_DISTANCE,
-            ),
-            v(
-                "no align",
-                &["align"],
-                d.strength,
-                d.ham_weight,
-                c::MAX_CLUES,
-                c::MIN_DISTANCE,
-            ),
+            d("current"),
+            Variant {
+                k: model::Params {
+                    ham_weight: 1.0,
+                    ..Default::default()
+                },
+                threshold: 0.8,
+                min_distance: 0.3,
+                ..d("before")
+            },
+            Variant {
+                k: model::Params {
+                    ham_weight: 1.0,
+                    ..Default::default()
+                },
+                ..d("hw 1")
+            },
+            Variant {
+                k: model::Params {
+                    ham_weight: 1.25,
+                    ..Default::default()
+                },
+                threshold: 0.6,
+                ..d("hw 1.25")
+            },
+            Variant {
+                k: model::Params {
+                    ham_weight: 1.75,
+                    ..Default::default()
+                },
+                threshold: 0.45,
+                ..d("hw 1.75")
+            },
+            Variant {
+                min_distance: 0.2,
+                ..d("mind 0.2")
+            },
+            Variant {
+                min_distance: 0.3,
+                ..d("mind 0.3")
+            },
+            Variant {
+                threshold: 0.45,
+                ..d("th 0.45")
+            },
+            Variant {
+                threshold: 0.55,
+                ..d("th 0.55")
+            },
+            Variant {
+                k: model::Params {
+                    strength: 1.0,
+                    ..Default::default()
+                },
+                ..d("s=1")
+            },
+            Variant {
+                max_clues: 50,
+                ..d("clues 50")
+            },
+            Variant {
+                without: &["rcv", "rcvip"],
+                ..d("no rcv")
+            },
+            Variant {
+                without: &["align"],
+                ..d("no align")
+            },
         ];
         let only = std::env::var("JUNK_TUNE_ONLY").ok();
         for x in &variants {
@@ -252,61 +335,75 @@ mod tests {
                 let p = n.split(':').next().unwrap_or_default();
                 !x.without.contains(&p)
             };
-            let mut counts: HashMap<u64, (u32, u32)> = HashMap::new();
-            for m in train_spam {
-                for (t, n) in m {
-                    if keep(n) {
-                        counts.entry(*t).or_default().0 += 1;
+            let mut line = format!("{:<10}", x.name);
+            let (mut sp_all, mut sp_n, mut ham_all, mut ham_n) = (0, 0, 0, 0);
+            let mut best = String::new();
+            let mut model_size = 0;
+            for (seed, h, s) in &draws {
+                let (train_ham, test_ham) = h.split_at(600);
+                let (train_spam, test_spam) = s.split_at(400);
+                let mut counts: HashMap<u64, (u32, u32)> = HashMap::new();
+                for &i in train_spam {
+                    for (t, n) in &spam[i] {
+                        if keep(n) {
+                            counts.entry(*t).or_default().0 += 1;
+                        }
                     }
                 }
-            }
-            for m in train_ham {
-                for (t, n) in m {
-                    if keep(n) {
-                        counts.entry(*t).or_default().1 += 1;
+                for &i in train_ham {
+                    for (t, n) in &ham[i] {
+                        if keep(n) {
+                            counts.entry(*t).or_default().1 += 1;
+                        }
                     }
                 }
+                model_size = model_size.max(counts.len());
+                let totals = model::Totals {
+                    spam: train_spam.len() as u32,
+                    ham: train_ham.len() as u32,
+                };
+                let score = |m: &Named| {
+                    let mut p: Vec<f64> = m
+                        .iter()
+                        .filter(|(_, n)| keep(n))
+                        .filter_map(|(t, _)| {
+                            let (s, h) = counts.get(t).copied().unwrap_or_default();
+                            model::probability_with(
+                                model::TokenCounts { spam: s, ham: h },
+                                totals,
+                                &x.k,
+                            )
+                        })
+                        .collect();
+                    classifier::combine_with(&mut p, x.max_clues, x.min_distance).unwrap_or(0.5)
+                };
+                let hs: Vec<f64> = test_ham.iter().map(|&i| score(&ham[i])).collect();
+                let ss: Vec<f64> = test_spam.iter().map(|&i| score(&spam[i])).collect();
+                let caught = ss.iter().filter(|&&v| v >= x.threshold).count();
+                let misfiled = hs.iter().filter(|&&v| v >= x.threshold).count();
+                line.push_str(&format!(
+                    " | {seed}: {:.1}% {misfiled:>2}",
+                    100.0 * caught as f64 / ss.len() as f64
+                ));
+                sp_all += caught;
+                sp_n += ss.len();
+                ham_all += misfiled;
+                ham_n += hs.len();
+                // The best spam figure with ham at or under 0.5 % on this draw.
+                let mut sorted = hs.clone();
+                sorted.sort_by(|a, b| b.partial_cmp(a).unwrap_or(std::cmp::Ordering::Equal));
+                let th = sorted.get(hs.len() / 200).copied().unwrap_or(1.0) + 1e-9;
+                let c = ss.iter().filter(|&&v| v >= th).count();
+                best.push_str(&format!(
+                    " {:.1}%@{th:.3}",
+                    100.0 * c as f64 / ss.len() as f64
+                ));
             }
-            let totals = model::Totals {
-                spam: train_spam.len() as u32,
-                ham: train_ham.len() as u32,
-            };
-            let score = |m: &Vec<(u64, String)>| {
-                let mut p: Vec<f64> = m
-                    .iter()
-                    .filter(|(_, n)| keep(n))
-                    .filter_map(|(t, _)| {
-                        let (s, h) = counts.get(t).copied().unwrap_or_default();
-                        model::probability_with(
-                            model::TokenCounts { spam: s, ham: h },
-                            totals,
-                            &x.k,
-                        )
-                    })
-                    .collect();
-                classifier::combine_with(&mut p, x.max_clues, x.min_distance).unwrap_or(0.5)
-            };
-            let hs: Vec<f64> = test_ham.iter().map(score).collect();
-            let ss: Vec<f64> = test_spam.iter().map(score).collect();
-            let at = |th: f64| {
-                (
-                    100.0 * ss.iter().filter(|&&s| s >= th).count() as f64 / ss.len() as f64,
-                    hs.iter().filter(|&&s| s >= th).count(),
-                )
-            };
-            let mut line = format!("{:<12}", x.name);
-            for th in [0.6, 0.7, 0.8, 0.9, 0.95] {
-                let (sp, h) = at(th);
-                line.push_str(&format!(" | {th}: {sp:.1}% {h:>2}"));
-            }
-            // The best spam figure with ham at or under 0.5 %.
-            let max_ham = hs.len() / 200;
-            let mut sorted = hs.clone();
-            sorted.sort_by(|a, b| b.partial_cmp(a).unwrap_or(std::cmp::Ordering::Equal));
-            let th = sorted.get(max_ham).copied().unwrap_or(1.0) + 1e-9;
-            let (sp, h) = at(th);
-            line.push_str(&format!(" || ham<=0.5%: th {th:.4} spam {sp:.1}% ({h})"));
-            eprintln!("{line}");
+            eprintln!(
+                "{line} || all: spam {:.2}% ham {:.2}% ({ham_all}) | tokens {model_size} | best{best}",
+                100.0 * sp_all as f64 / sp_n.max(1) as f64,
+                100.0 * ham_all as f64 / ham_n.max(1) as f64,
+            );
         }
     }
 }
