@@ -57,6 +57,9 @@ pub struct Limits {
     max_total: usize,
     max_per_ip: usize,
     per_minute: u32,
+    /// Networks held only to the total (Postfix exempts `$mynetworks` from its per-client
+    /// limits the same way): a local application that opens a connection per message.
+    exempt: Vec<crate::net_guard::Cidr>,
     inner: Mutex<Inner>,
 }
 
@@ -82,11 +85,26 @@ impl Limits {
             max_total,
             max_per_ip,
             per_minute,
+            exempt: Vec::new(),
             inner: Mutex::new(Inner {
                 open: 0,
                 ips: HashMap::new(),
             }),
         })
+    }
+
+    /// The same limits, with `exempt` networks held only to the total.
+    pub fn exempting(
+        max_total: usize,
+        max_per_ip: usize,
+        per_minute: u32,
+        exempt: Vec<crate::net_guard::Cidr>,
+    ) -> Arc<Limits> {
+        let mut l = Limits::new(max_total, max_per_ip, per_minute);
+        if let Some(l) = Arc::get_mut(&mut l) {
+            l.exempt = exempt;
+        }
+        l
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -95,6 +113,7 @@ impl Limits {
 
     /// Admits a new connection from `ip`, or says why not.
     pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Permit, Refusal> {
+        let exempt = self.exempt.iter().any(|c| c.contains(ip));
         let ip = crate::login::client_key(ip);
         let now = Instant::now();
         let mut g = self.lock();
@@ -111,10 +130,10 @@ impl Limits {
             open: 0,
             rate: TokenBucket::full(burst, now),
         });
-        if p.open >= self.max_per_ip {
+        if p.open >= self.max_per_ip && !exempt {
             return Err(Refusal::TooManyFromIp);
         }
-        if self.per_minute > 0 && !p.rate.take(now, burst, burst) {
+        if self.per_minute > 0 && !exempt && !p.rate.take(now, burst, burst) {
             return Err(Refusal::RateLimited);
         }
         p.open += 1;
@@ -133,6 +152,7 @@ impl Limits {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net_guard::Cidr;
 
     #[test]
     fn totals_per_ip_and_rate() {
@@ -153,6 +173,18 @@ mod tests {
         assert_eq!(r.admit(a).err(), Some(Refusal::RateLimited));
         assert!(r.admit(b).is_ok(), "the rate is per address");
 
+        let local: IpAddr = "127.0.0.1".parse().unwrap();
+        let trusting = Limits::exempting(3, 1, 1, vec![Cidr::parse("127.0.0.0/8").unwrap()]);
+        let held: Vec<_> = (0..3).map(|_| trusting.admit(local)).collect();
+        assert!(
+            held.iter().all(Result::is_ok),
+            "exempt from per-IP count and rate"
+        );
+        assert_eq!(
+            trusting.admit(local).err(),
+            Some(Refusal::TooManyConnections),
+            "but not from the total"
+        );
         let v6 = Limits::new(100, 1, 0);
         let _p = v6.admit("2001:db8::1".parse().unwrap()).unwrap();
         assert_eq!(

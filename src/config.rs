@@ -74,7 +74,8 @@ pub struct Config {
     /// Wait this long before the greeting; a client that talks first is refused (554) as an
     /// early talker (RFC 5321 §3.1: the client waits for the greeting). 0 turns the check off.
     pub smtp_greeting_delay_ms: u64,
-    /// Networks never delayed before the greeting (CIDR blocks or addresses).
+    /// Trusted networks on port 25 (CIDR blocks or addresses): never delayed before the
+    /// greeting, and held only to `smtp_max_connections`, not to the per-IP limits.
     pub smtp_greeting_trusted: Vec<String>,
     /// A client that waited for the greeting once is greeted at once for this long (seconds),
     /// as Postfix's postscreen remembers a client that passed.

@@ -135,10 +135,34 @@ async fn trusted_networks_are_never_delayed() {
     assert!(!s.log().contains("refused early talker"));
 }
 
+/// Trusted networks are held only to the total, as Postfix's mynetworks: a local application
+/// that opens a connection per message is not refused by the per-IP rate or count (found by
+/// the bench's reconnecting-ingest figure).
+#[tokio::test]
+async fn trusted_networks_skip_the_per_ip_limits_but_not_the_total() {
+    let s = start(
+        "smtp_greeting_delay_ms = 0\nsmtp_max_connections = 4\nsmtp_max_connections_per_ip = 1\nsmtp_connections_per_minute_per_ip = 2\n",
+        &[],
+    );
+    // Four at once from one address, twice the per-minute rate: all served.
+    let mut open: Vec<Transcript> = (0..4).map(|_| Transcript::connect(s.smtp)).collect();
+    for t in &mut open {
+        assert_eq!(t.cmd("NOOP"), 250);
+    }
+    let (_w, mut r) = raw_connect(s.smtp);
+    assert_eq!(
+        line(&mut r),
+        "421 4.7.0 Too many connections, try again later\r\n",
+        "the total still holds"
+    );
+    drop(open);
+    assert!(!s.log().contains("per-IP connection"));
+}
+
 #[tokio::test]
 async fn connection_limits_total_per_ip_and_rate() {
     let s = start(
-        "smtp_greeting_delay_ms = 0\nsmtp_max_connections = 3\nsmtp_max_connections_per_ip = 2\nsmtp_connections_per_minute_per_ip = 0\n",
+        "smtp_greeting_delay_ms = 0\nsmtp_greeting_trusted = []\nsmtp_max_connections = 3\nsmtp_max_connections_per_ip = 2\nsmtp_connections_per_minute_per_ip = 0\n",
         &[],
     );
     let a = Transcript::connect(s.smtp);
@@ -164,7 +188,7 @@ async fn connection_limits_total_per_ip_and_rate() {
 
     // Per-IP rate: 2 connections a minute, the third is refused even though none is open.
     let s = start(
-        "smtp_greeting_delay_ms = 0\nsmtp_connections_per_minute_per_ip = 2\n",
+        "smtp_greeting_delay_ms = 0\nsmtp_greeting_trusted = []\nsmtp_connections_per_minute_per_ip = 2\n",
         &[],
     );
     for _ in 0..2 {
