@@ -19,3 +19,20 @@ pub fn ms(pid: u32) -> f64 {
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
     (ticks(11) + ticks(12)) * 1000.0 / hz
 }
+
+/// Waits until `pid` uses under 5 % of one core over a second (the indexer has caught up
+/// with a burst and its merges are done), at most `max`; returns how long that took. The read
+/// figures measure a store at rest, not one still indexing the last 50,000 messages.
+pub fn wait_idle(pid: u32, max: std::time::Duration) -> std::time::Duration {
+    let start = std::time::Instant::now();
+    let mut last = ms(pid);
+    while start.elapsed() < max {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        let now = ms(pid);
+        if now - last < 50.0 {
+            break;
+        }
+        last = now;
+    }
+    start.elapsed()
+}

@@ -262,6 +262,13 @@ fn run() -> Result<(), String> {
         peak_anon = peak_anon.max(fill.peak_anon_kib);
     }
 
+    // The indexer catches up with the fill (and merges) before anything is timed.
+    let settled = cpu::wait_idle(srv.pid(), Duration::from_secs(300));
+    eprintln!(
+        "bench: the server was busy indexing for {:.0} s more",
+        settled.as_secs_f64()
+    );
+
     // 2. Time to searchable.
     let mut searchable = Vec::new();
     let mut search_ok = true;

@@ -34,8 +34,30 @@ pub struct Migration {
     pub run: fn(&redb::WriteTransaction) -> Result<()>,
 }
 
-/// Every migration, in order. Version 1 is the first released format, so there is none yet.
-pub const MIGRATIONS: &[Migration] = &[];
+/// Every migration, in order.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    from: 1,
+    what: "thread member lists from JSON to 4-byte ids (issue #20)",
+    run: threads_to_binary,
+}];
+
+/// 1 -> 2: every `THREADS` value re-encoded by `mail::thread::encode_members` (version 2 also
+/// reads the JSON form, so the step only makes the file uniform, and an older binary, which
+/// cannot read the new form, refuses the file instead of failing on its threads).
+fn threads_to_binary(tx: &redb::WriteTransaction) -> Result<()> {
+    use crate::store::mail::thread::{decode_members, encode_members};
+    use redb::ReadableTable;
+    let mut t = tx.open_table(super::tables::THREADS)?;
+    let mut rows = Vec::new();
+    for row in t.iter()? {
+        let (k, v) = row?;
+        rows.push((k.value(), encode_members(&decode_members(v.value())?)));
+    }
+    for (k, v) in rows {
+        t.insert(k, v.as_slice())?;
+    }
+    Ok(())
+}
 
 /// What [`prepare`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -33,7 +33,8 @@ pub const RECEIVED: TableDefinition<(u32, i64, u32), ()> = TableDefinition::new(
 /// (account, mailbox, thread) -> (emails of the thread in the mailbox, of which unread).
 pub const MAILBOX_THREADS: TableDefinition<(u32, u32, u32), (u32, u32)> =
     TableDefinition::new("mailbox_threads");
-/// (account, thread) -> email ids in thread order (JSON array).
+/// (account, thread) -> email ids in thread order (4 bytes each after a marker byte, schema 2;
+/// `mail::thread::encode_members`).
 pub const THREADS: TableDefinition<(u32, u32), &[u8]> = TableDefinition::new("threads");
 /// (account, thread) -> (members, drafts among them, receivedAt of the last member, last
 /// member): lets a new message join a long thread without reading every member (issue #20: the
@@ -139,7 +140,9 @@ pub mod slot {
     pub const TYPE_LOW: u8 = 48;
 }
 
-pub const SCHEMA_VERSION: u64 = 1;
+/// 2: `THREADS` values hold 4-byte member ids after a marker byte instead of a JSON array
+/// (`store/mail/thread.rs`, migration in `redb/schema.rs`).
+pub const SCHEMA_VERSION: u64 = 2;
 
 // ---- the junk filter (src/junk/, store operations in store/redb/junk.rs) ------------------
 
