@@ -315,3 +315,52 @@ async fn delivery_into_a_long_thread_reads_no_members() {
     delivered.sort();
     assert_eq!(earlier, delivered, "the earlier members are the 200 copies");
 }
+
+/// Issue #20: a collapsed newest page with a long thread on top passes over its members by the
+/// thread's member list (after 64 skipped); the page is still exactly one email per thread,
+/// newest first, with the older threads after it.
+#[tokio::test]
+async fn collapsed_page_under_a_long_thread_lists_every_other_thread() {
+    let t = T::new().await;
+    let mut older = Vec::new();
+    for i in 0..3 {
+        older.push(
+            t.deliver(msg(&format!("o{i}@x"), &format!("Other {i}"), &[], &[]))
+                .await,
+        );
+    }
+    let dup = msg("long@x", "Nightly report", &[], &[]);
+    for _ in 0..100 {
+        assert_eq!(deliver(&t.s, USER, &dup), 250);
+    }
+    for filter in [json!(null), json!({"inMailbox": inbox_id(&t).await})] {
+        let r = call1(
+            &t.s,
+            USER,
+            PASS,
+            "Email/query",
+            json!({"accountId": t.acct, "filter": filter, "collapseThreads": true,
+                   "sort": [{"property": "receivedAt", "isAscending": false}], "limit": 10}),
+        )
+        .await;
+        let ids: Vec<String> = serde_json::from_value(r["ids"].clone()).expect("ids");
+        assert_eq!(ids.len(), 4, "one per thread: {r}");
+        assert_eq!(t.members(&t.thread_of(&ids[0]).await).await.len(), 100);
+        let rest: Vec<String> = older.iter().rev().cloned().collect();
+        assert_eq!(ids[1..], rest[..], "the older threads, newest first");
+    }
+}
+
+async fn inbox_id(t: &T) -> String {
+    call1(
+        &t.s,
+        USER,
+        PASS,
+        "Mailbox/query",
+        json!({"accountId": t.acct, "filter": {"role": "inbox"}}),
+    )
+    .await["ids"][0]
+        .as_str()
+        .expect("inbox")
+        .to_string()
+}
