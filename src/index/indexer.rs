@@ -34,6 +34,8 @@ const BYTES_PER_READ: usize = 4 << 20;
 /// is [`BUSY_FACTOR`] times longer.
 const BUSY_DOCS: usize = 50;
 const BUSY_FACTOR: u32 = 4;
+/// Message bytes indexed between two commits at most (see `Indexer::over_budget`).
+const BYTES_PER_COMMIT: usize = 16 << 20;
 /// A commit at least this often while catching up, so progress survives a crash.
 const DOCS_PER_COMMIT: usize = 5_000;
 
@@ -48,6 +50,8 @@ pub struct Indexer {
     /// Marks reached since the last commit; `None`: the account is gone.
     pending: BTreeMap<AccountId, Option<u64>>,
     uncommitted: usize,
+    /// Message bytes behind the documents added since the last commit.
+    uncommitted_bytes: usize,
 }
 
 /// Starts the indexer thread and returns the read side. The index is usable (at its last
@@ -117,6 +121,7 @@ impl Indexer {
             marks: BTreeMap::new(),
             pending: BTreeMap::new(),
             uncommitted: 0,
+            uncommitted_bytes: 0,
         };
         match generation {
             Some(g) if recorded.generation == Some(g) => {
@@ -172,6 +177,7 @@ impl Indexer {
                         let _ = self.writer.rollback();
                         self.pending.clear();
                         self.uncommitted = 0;
+                        self.uncommitted_bytes = 0;
                         std::thread::sleep(Duration::from_secs(1));
                         continue;
                     }
@@ -300,6 +306,7 @@ impl Indexer {
                             let doc = schema::document(&self.fields, acct, id, &raw);
                             self.writer.add_document(doc)?;
                             self.uncommitted += 1;
+                            self.uncommitted_bytes += raw.len();
                         }
                     }
                     ChangeKind::Destroyed => {
@@ -311,7 +318,7 @@ impl Indexer {
                 }
             }
             self.pending.insert(acct, Some(last));
-            if self.uncommitted >= DOCS_PER_COMMIT {
+            if self.over_budget() {
                 self.commit()?;
             }
             if !full {
@@ -352,9 +359,10 @@ impl Indexer {
                 self.writer
                     .add_document(schema::document(&self.fields, acct, id, &raw))?;
                 self.uncommitted += 1;
+                self.uncommitted_bytes += raw.len();
             }
             progress(n);
-            if self.uncommitted >= DOCS_PER_COMMIT {
+            if self.over_budget() {
                 // The account's mark is not moved yet: a crash here re-reads it again.
                 self.commit()?;
             }
@@ -366,6 +374,13 @@ impl Indexer {
 
     /// Commits the index (with its generation as payload), publishes the new view, then records
     /// the marks in the store.
+    /// Whether to commit before reading more: tantivy queues up to 10,000 documents between
+    /// this thread and its own, each with up to 1 MiB of body text, so documents are counted
+    /// and bytes too (a backlog of large text messages would otherwise sit in that queue).
+    fn over_budget(&self) -> bool {
+        self.uncommitted >= DOCS_PER_COMMIT || self.uncommitted_bytes >= BYTES_PER_COMMIT
+    }
+
     fn commit(&mut self) -> Result<()> {
         if self.pending.is_empty() && self.uncommitted == 0 {
             return Ok(());
@@ -374,6 +389,7 @@ impl Indexer {
         prepared.set_payload(&payload(self.generation));
         prepared.commit()?;
         self.uncommitted = 0;
+        self.uncommitted_bytes = 0;
         let changes: Vec<(AccountId, Option<u64>)> =
             std::mem::take(&mut self.pending).into_iter().collect();
         for (a, m) in &changes {
