@@ -63,15 +63,15 @@ pub fn figures(tmp: &Path, n: usize, conns: usize) -> Result<Vec<Row>, String> {
     // indexing) is the steadier comparison; the rates move with other load on the cores.
     let idle = Duration::from_secs(120);
     let pid = side.srv.pid();
-    let cpu0 = crate::cpu::ms(pid);
+    let cpu0 = crate::cpu::delivery_ms(pid);
     let distinct = send(&side, Kind::Distinct, n, conns)?;
     crate::cpu::wait_idle(pid, idle);
-    let cpu_distinct = crate::cpu::ms(pid) - cpu0;
+    let cpu_distinct = crate::cpu::delivery_ms(pid) - cpu0;
     send(&side, Kind::Root, 1, 1)?;
-    let cpu1 = crate::cpu::ms(pid);
+    let cpu1 = crate::cpu::delivery_ms(pid);
     let thread = send(&side, Kind::Reply, n, conns)?;
     crate::cpu::wait_idle(pid, idle);
-    let cpu_thread = crate::cpu::ms(pid) - cpu1;
+    let cpu_thread = crate::cpu::delivery_ms(pid) - cpu1;
     let (mut http, acct) = side.jmap()?;
     let reads = read_figures(&mut http, &acct, n);
     side.stop();
@@ -79,7 +79,7 @@ pub fn figures(tmp: &Path, n: usize, conns: usize) -> Result<Vec<Row>, String> {
     let mut rows = vec![Row {
         figure: "one-thread delivery".into(),
         value: format!(
-            "{t:.0} msg/s into the thread vs {d:.0} distinct ({:+.0} %); CPU {:.2} vs {:.2} ms/msg ({:+.0} %)",
+            "{t:.0} msg/s into the thread vs {d:.0} distinct ({:+.0} %); delivery CPU {:.2} vs {:.2} ms/msg ({:+.0} %)",
             (t / d - 1.0) * 100.0,
             cpu_thread / n.max(1) as f64,
             cpu_distinct / n.max(1) as f64,

@@ -4,9 +4,11 @@
 
 /// User + system CPU time of `pid` so far, in milliseconds (0 if unreadable).
 pub fn ms(pid: u32) -> f64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return 0.0;
-    };
+    ticks_ms(&std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default())
+}
+
+/// utime + stime of one /proc stat line, in milliseconds.
+fn ticks_ms(stat: &str) -> f64 {
     // The command name (field 2) may hold spaces; fields 14 and 15 (utime, stime, in clock
     // ticks) are counted after its closing parenthesis.
     let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
@@ -35,4 +37,37 @@ pub fn wait_idle(pid: u32, max: std::time::Duration) -> std::time::Duration {
         last = now;
     }
     start.elapsed()
+}
+
+/// Thread names of the search index's work (ours and tantivy's), which runs behind delivery.
+const INDEX_THREADS: [&str; 5] = [
+    "indexer",
+    "thrd-tantivy",
+    "merge_thread",
+    "segment_updater",
+    "docstore",
+];
+
+/// [`ms`] without the search index's threads: the delivery path (SMTP, parsing, the junk
+/// filter, the store). tantivy merges whenever its segments line up, so comparing two runs
+/// by total CPU measures the merge policy as much as the change (the index threads live as
+/// long as the server, so their own counters hold all their time).
+pub fn delivery_ms(pid: u32) -> f64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return ms(pid);
+    };
+    let mut index = 0.0;
+    for t in tasks.flatten() {
+        let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+        if INDEX_THREADS.iter().any(|n| comm.trim().starts_with(n))
+            && let Ok(tid) = t.file_name().to_string_lossy().parse::<u32>()
+        {
+            index += task_ms(pid, tid);
+        }
+    }
+    ms(pid) - index
+}
+
+fn task_ms(pid: u32, tid: u32) -> f64 {
+    ticks_ms(&std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat")).unwrap_or_default())
 }
