@@ -81,16 +81,7 @@ impl Drop for Permit {
 
 impl Limits {
     pub fn new(max_total: usize, max_per_ip: usize, per_minute: u32) -> Arc<Limits> {
-        Arc::new(Limits {
-            max_total,
-            max_per_ip,
-            per_minute,
-            exempt: Vec::new(),
-            inner: Mutex::new(Inner {
-                open: 0,
-                ips: HashMap::new(),
-            }),
-        })
+        Limits::exempting(max_total, max_per_ip, per_minute, Vec::new())
     }
 
     /// The same limits, with `exempt` networks held only to the total.
@@ -100,11 +91,16 @@ impl Limits {
         per_minute: u32,
         exempt: Vec<crate::net_guard::Cidr>,
     ) -> Arc<Limits> {
-        let mut l = Limits::new(max_total, max_per_ip, per_minute);
-        if let Some(l) = Arc::get_mut(&mut l) {
-            l.exempt = exempt;
-        }
-        l
+        Arc::new(Limits {
+            max_total,
+            max_per_ip,
+            per_minute,
+            exempt,
+            inner: Mutex::new(Inner {
+                open: 0,
+                ips: HashMap::new(),
+            }),
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {

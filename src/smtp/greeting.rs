@@ -36,6 +36,11 @@ impl GreetingGate {
         }
     }
 
+    /// The trusted networks (also exempt from the per-IP connection limits, `smtp/mod.rs`).
+    pub fn trusted(&self) -> &[Cidr] {
+        &self.trusted
+    }
+
     /// How long to wait before greeting this client: zero for trusted networks and clients
     /// that passed recently.
     pub fn delay_for(&self, ip: IpAddr) -> Duration {

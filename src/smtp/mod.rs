@@ -57,6 +57,11 @@ impl SmtpContext {
         activity: Arc<crate::activity::Activity>,
         auth: Option<crate::ingest::auth::Authenticator>,
     ) -> SmtpContext {
+        let greeting = Arc::new(greeting::GreetingGate::new(
+            std::time::Duration::from_millis(config.smtp_greeting_delay_ms),
+            &config.smtp_greeting_trusted,
+            std::time::Duration::from_secs(config.smtp_greeting_pass_secs),
+        ));
         // Trusted networks (loopback by default) are held only to the total, as Postfix's
         // $mynetworks: a local application sending a message per connection is not refused
         // after 120 a minute.
@@ -64,17 +69,8 @@ impl SmtpContext {
             config.smtp_max_connections,
             config.smtp_max_connections_per_ip,
             config.smtp_connections_per_minute_per_ip,
-            config
-                .smtp_greeting_trusted
-                .iter()
-                .filter_map(|c| crate::net_guard::Cidr::parse(c).ok())
-                .collect(),
+            greeting.trusted().to_vec(),
         );
-        let greeting = Arc::new(greeting::GreetingGate::new(
-            std::time::Duration::from_millis(config.smtp_greeting_delay_ms),
-            &config.smtp_greeting_trusted,
-            std::time::Duration::from_secs(config.smtp_greeting_pass_secs),
-        ));
         SmtpContext {
             greeting,
             store,

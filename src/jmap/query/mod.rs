@@ -26,6 +26,7 @@
 
 pub mod changes;
 pub mod filter;
+pub mod list;
 pub mod sort;
 pub mod window;
 

@@ -4,7 +4,7 @@
 use crate::jmap::Ctx;
 use crate::jmap::args::Args;
 use crate::jmap::error::MethodError;
-use crate::jmap::query::{Comparator, Condition, Filter, QueryRequest, SortProperty, changes};
+use crate::jmap::query::{Comparator, Condition, Filter, SortProperty, changes, list};
 use crate::store::ShareNote;
 use crate::store::model::{DataType, IdKind};
 use serde_json::{Map, Value};
@@ -84,20 +84,8 @@ fn run(
 }
 
 pub async fn query(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
-    let acct = ctx.account(&a)?;
-    let q = QueryRequest::<Cond, Sort>::parse(ctx, &a, &[])?;
-    let (state, all) = ctx
-        .jmap
-        .store
-        .read(move |r| {
-            Ok((
-                r.state(acct, DataType::ShareNotification)?,
-                r.share_notes(acct)?,
-            ))
-        })
-        .await?;
-    let ids = run(q.filter.as_ref(), &q.sort, all);
-    q.window.response(ctx, state, &ids, IdKind::ShareNote, None)
+    let of = (DataType::ShareNotification, IdKind::ShareNote);
+    list::over_list(ctx, a, of, |r, acct| r.share_notes(acct), run).await
 }
 
 pub async fn query_changes(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {

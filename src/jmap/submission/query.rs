@@ -12,7 +12,7 @@
 use crate::jmap::Ctx;
 use crate::jmap::args::Args;
 use crate::jmap::error::MethodError;
-use crate::jmap::query::{Comparator, Condition, Filter, QueryRequest, SortProperty, changes};
+use crate::jmap::query::{Comparator, Condition, Filter, SortProperty, changes, list};
 use crate::store::model::{DataType, IdKind};
 use crate::store::model_send::Submission;
 use serde_json::{Map, Value};
@@ -130,21 +130,8 @@ fn run(
 }
 
 pub async fn query(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
-    let acct = ctx.account(&a)?;
-    let q = QueryRequest::<Cond, Sort>::parse(ctx, &a, &[])?;
-    let (state, all) = ctx
-        .jmap
-        .store
-        .read(move |r| {
-            Ok((
-                r.state(acct, DataType::EmailSubmission)?,
-                r.submissions(acct)?,
-            ))
-        })
-        .await?;
-    let ids = run(q.filter.as_ref(), &q.sort, all);
-    q.window
-        .response(ctx, state, &ids, IdKind::Submission, None)
+    let of = (DataType::EmailSubmission, IdKind::Submission);
+    list::over_list(ctx, a, of, |r, acct| r.submissions(acct), run).await
 }
 
 pub async fn query_changes(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {

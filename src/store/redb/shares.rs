@@ -71,6 +71,42 @@ fn grant(owner: u32, mailbox: u32, grantee: u32, v: (u16, u64)) -> Grant {
     }
 }
 
+/// A row of `SHARES` or `SHARED_WITH` as redb reads it.
+type Row<'a> = std::result::Result<
+    (
+        redb::AccessGuard<'a, (u32, u32, u32)>,
+        redb::AccessGuard<'a, (u16, u64)>,
+    ),
+    redb::StorageError,
+>;
+
+/// Which table the rows come from: the key order differs.
+#[derive(Clone, Copy)]
+enum Keys {
+    /// `SHARES`: (owner, mailbox, grantee).
+    ByOwner,
+    /// `SHARED_WITH`: (grantee, owner, mailbox).
+    ByGrantee,
+}
+
+/// The live grants among `rows`, and the highest epoch among all of them (revoked ones too).
+fn live<'a>(rows: impl Iterator<Item = Row<'a>>, keys: Keys) -> Result<(Vec<Grant>, u64)> {
+    let mut out = Vec::new();
+    let mut epoch = 0;
+    for row in rows {
+        let (k, v) = row?;
+        let (o, m, g) = match (keys, k.value()) {
+            (Keys::ByOwner, (o, m, g)) | (Keys::ByGrantee, (g, o, m)) => (o, m, g),
+        };
+        let v = v.value();
+        epoch = epoch.max(v.1);
+        if !Rights(v.0).is_empty() {
+            out.push(grant(o, m, g, v));
+        }
+    }
+    Ok((out, epoch))
+}
+
 impl Writer<'_> {
     /// Sets (or, with `Rights::NONE`, revokes) a grant; returns the rights it had. No change,
     /// no write. `by` is who did it (for the notification); `name` the object's name.
@@ -239,16 +275,8 @@ impl Reader {
         let Some(t) = table!(self, SHARED_WITH) else {
             return Ok(Vec::new());
         };
-        let mut out = Vec::new();
-        for row in t.range((grantee, 0, 0)..=(grantee, u32::MAX, u32::MAX))? {
-            let (k, v) = row?;
-            let (g, o, m) = k.value();
-            let v = v.value();
-            if !Rights(v.0).is_empty() {
-                out.push(grant(o, m, g, v));
-            }
-        }
-        Ok(out)
+        let rows = t.range((grantee, 0, 0)..=(grantee, u32::MAX, u32::MAX))?;
+        Ok(live(rows, Keys::ByGrantee)?.0)
     }
 
     /// The grants from `owner` to `grantee` (live ones) and the highest epoch among every
@@ -261,18 +289,10 @@ impl Reader {
         let Some(t) = table!(self, SHARED_WITH) else {
             return Ok((Vec::new(), 0));
         };
-        let mut out = Vec::new();
-        let mut epoch = 0;
-        for row in t.range((grantee, owner, 0)..=(grantee, owner, u32::MAX))? {
-            let (k, v) = row?;
-            let (g, o, m) = k.value();
-            let v = v.value();
-            epoch = epoch.max(v.1);
-            if !Rights(v.0).is_empty() {
-                out.push(grant(o, m, g, v));
-            }
-        }
-        Ok((out, epoch))
+        live(
+            t.range((grantee, owner, 0)..=(grantee, owner, u32::MAX))?,
+            Keys::ByGrantee,
+        )
     }
 
     /// Live grants given by `owner`.
@@ -280,16 +300,8 @@ impl Reader {
         let Some(t) = table!(self, SHARES) else {
             return Ok(Vec::new());
         };
-        let mut out = Vec::new();
-        for row in t.range((owner, 0, 0)..=(owner, u32::MAX, u32::MAX))? {
-            let (k, v) = row?;
-            let (o, m, g) = k.value();
-            let v = v.value();
-            if !Rights(v.0).is_empty() {
-                out.push(grant(o, m, g, v));
-            }
-        }
-        Ok(out)
+        let rows = t.range((owner, 0, 0)..=(owner, u32::MAX, u32::MAX))?;
+        Ok(live(rows, Keys::ByOwner)?.0)
     }
 
     /// Every live grant on the server (the admin page and `mailnook share list`).
@@ -297,16 +309,7 @@ impl Reader {
         let Some(t) = table!(self, SHARES) else {
             return Ok(Vec::new());
         };
-        let mut out = Vec::new();
-        for row in t.iter()? {
-            let (k, v) = row?;
-            let (o, m, g) = k.value();
-            let v = v.value();
-            if !Rights(v.0).is_empty() {
-                out.push(grant(o, m, g, v));
-            }
-        }
-        Ok(out)
+        Ok(live(t.iter()?, Keys::ByOwner)?.0)
     }
 
     /// The account's share notifications, oldest first.
@@ -326,16 +329,8 @@ impl Writer<'_> {
     /// The live grants of one mailbox (Mailbox/set reads `shareWith` with it).
     pub fn mailbox_grants(&self, owner: AccountId, mailbox: u32) -> Result<Vec<Grant>> {
         let t = self.tx.open_table(SHARES)?;
-        let mut out = Vec::new();
-        for row in t.range((owner, mailbox, 0)..=(owner, mailbox, u32::MAX))? {
-            let (k, v) = row?;
-            let (o, m, g) = k.value();
-            let v = v.value();
-            if !Rights(v.0).is_empty() {
-                out.push(grant(o, m, g, v));
-            }
-        }
-        Ok(out)
+        let rows = t.range((owner, mailbox, 0)..=(owner, mailbox, u32::MAX))?;
+        Ok(live(rows, Keys::ByOwner)?.0)
     }
 
     /// Whether an account exists (a `shareWith` principal).
