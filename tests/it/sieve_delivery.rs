@@ -12,6 +12,27 @@ const SIEVE: &str = "urn:ietf:params:jmap:sieve";
 const ALICE: &str = "alice@example.org";
 const PW: &str = "alice's long password";
 
+/// Turns Alice's VacationResponse on (RFC 8621 §8).
+async fn enable_vacation_response(alice: &Account<'_>) {
+    let r = alice
+        .call_using(
+            &[CORE, MAIL, "urn:ietf:params:jmap:vacationresponse"],
+            json!([["VacationResponse/set", {"accountId": alice.id, "update": {"singleton": {
+                "isEnabled": true, "subject": "JMAP away", "textBody": "JMAP text"}}}, "v"]]),
+        )
+        .await;
+    assert!(r[0][1]["updated"].is_object(), "{}", r[0]);
+}
+
+/// A message from `from` to Alice over SMTP (the Message-ID is the subject's); Err when the
+/// server refuses it.
+fn mail_to_alice(s: &Server, from: &str, subject: &str) -> Result<(), String> {
+    let raw = format!(
+        "From: {from}\r\nTo: {ALICE}\r\nSubject: {subject}\r\nMessage-ID: <{subject}@remote.example>\r\n\r\nhello\r\n"
+    );
+    tokio::task::block_in_place(|| s.send(from, &[ALICE], raw.as_bytes()))
+}
+
 async fn upload(acct: &Account<'_>, text: &str) -> String {
     let res = acct
         .server
@@ -324,21 +345,8 @@ async fn sieve_vacation_replies_once_per_sender_sharing_vacation_response_memory
     )
     .await;
     // The VacationResponse is on too: one mechanism, one reply per sender.
-    let r = alice
-        .call_using(
-            &[CORE, MAIL, "urn:ietf:params:jmap:vacationresponse"],
-            json!([["VacationResponse/set", {"accountId": alice.id, "update": {"singleton": {
-                "isEnabled": true, "subject": "JMAP away", "textBody": "JMAP text"}}}, "v"]]),
-        )
-        .await;
-    assert!(r[0][1]["updated"].is_object(), "{}", r[0]);
-    let send = |from: &str, subject: &str| {
-        let raw = format!(
-            "From: {from}\r\nTo: {ALICE}\r\nSubject: {subject}\r\nMessage-ID: <{subject}@remote.example>\r\n\r\nhello\r\n"
-        );
-        let from = from.to_string();
-        tokio::task::block_in_place(|| s.send(&from, &[ALICE], raw.as_bytes())).unwrap();
-    };
+    enable_vacation_response(&alice).await;
+    let send = |from: &str, subject: &str| mail_to_alice(&s, from, subject).unwrap();
     send("carol@remote.example", "one");
     send("carol@remote.example", "two");
     send("erin@remote.example", "three");
@@ -377,21 +385,8 @@ async fn vacation_response_not_sent_for_discarded_or_rejected_mail() {
         "require \"reject\";\nif header :contains \"subject\" \"drop\" { discard; }\nelsif header :contains \"subject\" \"refuse\" { reject \"no thanks\"; }\n",
     )
     .await;
-    let r = alice
-        .call_using(
-            &[CORE, MAIL, "urn:ietf:params:jmap:vacationresponse"],
-            json!([["VacationResponse/set", {"accountId": alice.id, "update": {"singleton": {
-                "isEnabled": true, "subject": "JMAP away", "textBody": "JMAP text"}}}, "v"]]),
-        )
-        .await;
-    assert!(r[0][1]["updated"].is_object(), "{}", r[0]);
-    let send = |from: &str, subject: &str| {
-        let raw = format!(
-            "From: {from}\r\nTo: {ALICE}\r\nSubject: {subject}\r\nMessage-ID: <{subject}@remote.example>\r\n\r\nhello\r\n"
-        );
-        let from = from.to_string();
-        tokio::task::block_in_place(|| s.send(&from, &[ALICE], raw.as_bytes()))
-    };
+    enable_vacation_response(&alice).await;
+    let send = |from: &str, subject: &str| mail_to_alice(&s, from, subject);
     assert!(send("dave@remote.example", "drop me").is_ok());
     // The reject is answered in the SMTP transaction.
     assert!(send("gina@remote.example", "refuse me").is_err());
