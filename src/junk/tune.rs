@@ -406,4 +406,45 @@ mod tests {
             );
         }
     }
+
+    /// Writes the tokenized corpus for experiments outside Rust (JUNK_TUNE_DUMP, default
+    /// target/junk-dump.jsonl): one line per message, `{"c":"ham"|"spam","f":folder,"t":[names]}`
+    /// in load order, then one line per draw of `seeds()` with its shuffled ham and spam
+    /// indices (`{"seed":27,"ham":[..],"spam":[..]}`; the first 600 ham and 400 spam train).
+    #[test]
+    #[ignore]
+    fn dump() {
+        use std::io::Write;
+        let path =
+            std::env::var("JUNK_TUNE_DUMP").unwrap_or_else(|_| "target/junk-dump.jsonl".into());
+        let Ok(file) = std::fs::File::create(&path) else {
+            eprintln!("cannot write {path}");
+            return;
+        };
+        let mut out = std::io::BufWriter::new(file);
+        let mut n = (0, 0);
+        for (class, folders) in [
+            ("ham", &["easy-ham-1", "easy-ham-2", "hard-ham-1"][..]),
+            ("spam", &["spam-1", "spam-2"][..]),
+        ] {
+            for f in folders {
+                for m in load(f) {
+                    let mut names: Vec<String> = tokenizer::named(&m).into_values().collect();
+                    names.sort();
+                    let line = serde_json::json!({"c": class, "f": f, "t": names});
+                    let _ = writeln!(out, "{line}");
+                    if class == "ham" { n.0 += 1 } else { n.1 += 1 }
+                }
+            }
+        }
+        for seed in seeds() {
+            let mut h: Vec<usize> = (0..n.0).collect();
+            let mut s: Vec<usize> = (0..n.1).collect();
+            shuffle(&mut h, seed);
+            shuffle(&mut s, seed + 1);
+            let line = serde_json::json!({"seed": seed, "ham": h, "spam": s});
+            let _ = writeln!(out, "{line}");
+        }
+        eprintln!("wrote {path}: {} ham, {} spam", n.0, n.1);
+    }
 }
