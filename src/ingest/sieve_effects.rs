@@ -126,11 +126,28 @@ async fn run(store: &Store, out: Option<&Outbound>, mail_from: &str, raw: &[u8],
             };
             let mut bytes = format!("Delivered-To: {login}\r\n").into_bytes();
             bytes.extend_from_slice(raw);
+            // RFC 5228 §4.2 keeps the original envelope sender; it goes out in SRS form
+            // (`outbound/srs.rs`) so the next hop's SPF check sees our domain, and a bounce
+            // still finds its way back to the sender.
+            let sender = match crate::outbound::srs::key(store).await {
+                Ok(key) => {
+                    let ours = login.rsplit_once('@').map_or(login.as_str(), |(_, d)| d);
+                    crate::outbound::srs::forward(
+                        &key,
+                        mail_from,
+                        ours,
+                        crate::outbound::srs::today(),
+                    )
+                }
+                Err(e) => {
+                    log::warn!("sieve: account {account}: no SRS key ({e}): original sender kept");
+                    mail_from.to_string()
+                }
+            };
             let msg = NewMessage {
                 account: Some(account),
                 submission: None,
-                // RFC 5228 §4.2: the envelope sender stays the original one.
-                mail_from: mail_from.to_string(),
+                mail_from: sender,
                 rcpts: vec![to.clone()],
                 release_at: 0,
                 size: bytes.len() as u64,

@@ -25,6 +25,7 @@ pub mod mta_sts_fetch;
 pub mod queue;
 pub mod route;
 pub mod spf;
+pub mod srs;
 pub mod tls;
 pub mod tls_report;
 pub mod tls_report_send;

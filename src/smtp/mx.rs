@@ -11,6 +11,22 @@ use crate::wire::printable;
 pub async fn deliver(s: &mut Session, message: Vec<u8>) -> String {
     let from = s.mail_from.clone().unwrap_or_default();
     let rcpt_list = s.rcpt_list();
+    if !s.forwards.is_empty() {
+        // Bounces to our SRS addresses go on first; if that fails, nothing was delivered
+        // and the client retries the whole transaction.
+        match forward_bounces(s, &message).await {
+            Ok(id) if s.rcpts.is_empty() => {
+                let line = reply::QUEUED.with(&format!("Bounce forwarded as q{id}"));
+                s.record(&line, rcpt_list, None);
+                return line;
+            }
+            Ok(_) => {}
+            Err(line) => {
+                s.record(&line, rcpt_list, None);
+                return line;
+            }
+        }
+    }
     let received = received_header(s);
     let outgoing = s.ctx.outbound.as_ref().map(|o| o as &dyn receive::Outgoing);
     let rx = Receiver {
@@ -90,6 +106,40 @@ pub async fn deliver(s: &mut Session, message: Vec<u8>) -> String {
     }
     s.record(&line, rcpt_list, receipt.auth);
     line
+}
+
+/// Queues the message, with our trace header, for the senders the session's SRS recipients
+/// stand for (`smtp/cmd/rcpt_srs.rs`), from the null sender it came with: the queue id, or
+/// the reply line of the failure.
+async fn forward_bounces(s: &mut Session, message: &[u8]) -> Result<u64, String> {
+    let Some(out) = s.ctx.outbound.as_ref() else {
+        return Err(reply::LOCAL_ERROR.with("Cannot forward bounces now"));
+    };
+    let mut raw = received_header(s)(crate::date::now()).into_bytes();
+    raw.extend_from_slice(message);
+    let rcpts: Vec<String> = s.forwards.iter().map(|(_, to)| to.clone()).collect();
+    let msg = crate::outbound::NewMessage {
+        account: None,
+        submission: None,
+        mail_from: String::new(),
+        rcpts: rcpts.clone(),
+        release_at: 0,
+        size: raw.len() as u64,
+    };
+    match out.enqueue(msg, raw).await {
+        Ok(id) => {
+            log::info!(
+                "smtp {}: bounce for an SRS address forwarded to {:?} as q{id}",
+                s.peer,
+                rcpts.iter().map(|r| printable(r)).collect::<Vec<_>>()
+            );
+            Ok(id)
+        }
+        Err(e) => {
+            log::warn!("smtp {}: cannot forward a bounce: {e}", s.peer);
+            Err(super::store_reply::reply_for(&e).line())
+        }
+    }
 }
 
 /// RFC 5321 §4.4: the trace header we prepend, for the delivery time it is given.

@@ -56,6 +56,9 @@ pub struct Session {
     pub mail_from: Option<String>,
     /// Accepted recipients; on port 25 with the accounts each delivers to.
     pub rcpts: Vec<Rcpt>,
+    /// Port 25: bounces to our SRS addresses (`smtp/cmd/rcpt_srs.rs`), as (the address
+    /// given, the sender it stands for); they are forwarded, not delivered.
+    pub forwards: Vec<(String, String)>,
     /// The SIZE= of MAIL FROM (RFC 1870), 0 if none: RCPT refuses an account it cannot fit.
     pub declared_size: u64,
     errors: u32,
@@ -74,6 +77,7 @@ impl Session {
             user: None,
             mail_from: None,
             rcpts: Vec::new(),
+            forwards: Vec::new(),
             declared_size: 0,
             errors: 0,
             auth_failures: 0,
@@ -178,7 +182,12 @@ impl Session {
     }
 
     pub fn rcpt_list(&self) -> Vec<String> {
-        self.rcpts.iter().map(|r| r.address.clone()).collect()
+        let forwards = self.forwards.iter().map(|(a, _)| a.clone());
+        self.rcpts
+            .iter()
+            .map(|r| r.address.clone())
+            .chain(forwards)
+            .collect()
     }
 
     /// Records the end of a transaction or a refusal on port 25 for the admin page
@@ -210,6 +219,7 @@ impl Session {
     pub fn reset(&mut self) {
         self.mail_from = None;
         self.rcpts.clear();
+        self.forwards.clear();
         self.declared_size = 0;
     }
 

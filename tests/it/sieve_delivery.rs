@@ -330,6 +330,81 @@ async fn redirect_goes_through_the_queue_and_a_loop_is_refused() {
     assert!(s.log().contains("mail loop"), "{}", s.log());
 }
 
+/// A redirect goes out with the sender in SRS form (so the next hop's SPF check sees our
+/// domain), and a bounce to that address from the null sender reaches the original sender;
+/// other mail to it, and forged or altered SRS addresses, are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirect_rewrites_the_sender_with_srs_and_its_bounce_goes_back() {
+    use crate::common::Transcript;
+    use crate::send_support::{FakeSmtp, smarthost_config};
+    let fake = FakeSmtp::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = smarthost_config(dir.path(), &fake, 3600);
+    let s = Server::start_with(&["--config", &cfg]);
+    let alice = s.new_account(ALICE, PW).await;
+    activate(&alice, "fwd", "redirect \"dave@elsewhere.example\";").await;
+    let r = tokio::task::block_in_place(|| {
+        s.deliver("carol@remote.example", &[ALICE], &msg("to dave"))
+    });
+    assert!(r.starts_with("250"), "{r}");
+    let sent = eventually("the redirect at the next hop", || {
+        let m = fake.messages();
+        async move {
+            m.into_iter()
+                .find(|x| x.rcpts == ["dave@elsewhere.example"])
+        }
+    })
+    .await;
+    let srs = sent.mail_from.clone();
+    assert!(
+        srs.starts_with("SRS0=") && srs.ends_with("=remote.example=carol@example.org"),
+        "{srs}"
+    );
+
+    // The next hop bounces it: the bounce goes on to carol, still from the null sender.
+    let bounce = b"From: MAILER-DAEMON@elsewhere.example\r\nSubject: Undelivered Mail\r\n\r\nNo such user: dave\r\n";
+    let r = tokio::task::block_in_place(|| s.deliver("", &[&srs], bounce));
+    assert!(
+        r.starts_with("250") && r.contains("Bounce forwarded"),
+        "{r}"
+    );
+    let back = eventually("the bounce at carol's server", || {
+        let m = fake.messages();
+        async move { m.into_iter().find(|x| x.rcpts == ["carol@remote.example"]) }
+    })
+    .await;
+    assert_eq!(back.mail_from, "");
+    let text = String::from_utf8_lossy(back.data.as_deref().unwrap_or_default()).to_string();
+    assert!(text.contains("No such user: dave"), "{text}");
+
+    // Only bounces, only to addresses we signed.
+    let mut t = Transcript::connect(s.smtp);
+    assert_eq!(t.cmd("EHLO bounce.example"), 250);
+    assert_eq!(t.cmd("MAIL FROM:<spammer@bad.example>"), 250);
+    assert_eq!(t.cmd(&format!("RCPT TO:<{srs}>")), 550);
+    assert_eq!(t.cmd("RSET"), 250);
+    assert_eq!(t.cmd("MAIL FROM:<>"), 250);
+    let forged = srs.replace("=carol@", "=mallory@");
+    assert_eq!(t.cmd(&format!("RCPT TO:<{forged}>")), 550);
+    assert_eq!(
+        t.cmd("RCPT TO:<SRS0=aaaaaa=aa=x.example=y@example.org>"),
+        550
+    );
+    // Local parts change case on the way at some MTAs: still ours.
+    assert_eq!(
+        t.cmd(&format!("RCPT TO:<{}>", srs.to_ascii_uppercase())),
+        250
+    );
+    t.cmd("QUIT");
+    // Nothing of this reached alice's mailbox.
+    assert!(
+        mail(&alice)
+            .await
+            .iter()
+            .all(|(s, _, _)| s != "Undelivered Mail")
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sieve_vacation_replies_once_per_sender_sharing_vacation_response_memory() {
     use crate::send_support::{FakeSmtp, smarthost_config};

@@ -14,7 +14,7 @@ pub async fn run(s: &mut Session) -> Next {
             .error(&reply::BAD_SEQUENCE.with("Need MAIL before DATA"))
             .await;
     }
-    if s.rcpts.is_empty() {
+    if s.rcpts.is_empty() && s.forwards.is_empty() {
         return s.refuse(&reply::NO_RECIPIENTS).await;
     }
     s.reply(&reply::START_DATA.line());

@@ -8,6 +8,7 @@
 //! | AUTH           | `auth.rs`     | no      | after TLS  |
 //! | MAIL           | `mail.rs`     | yes     | after AUTH |
 //! | RCPT           | `rcpt.rs`     | local   | any        |
+//! | RCPT (SRS)     | `rcpt_srs.rs` | bounces | no         |
 //! | DATA           | `data.rs`     | yes     | yes        |
 //! | RSET, NOOP, VRFY, HELP, QUIT | `simple.rs` | yes | yes |
 
@@ -16,6 +17,7 @@ mod data;
 mod hello;
 mod mail;
 mod rcpt;
+mod rcpt_srs;
 mod simple;
 mod starttls;
 

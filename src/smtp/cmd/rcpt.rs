@@ -35,7 +35,7 @@ pub async fn run(s: &mut Session, mut to: RcptTo<String>, line: &[u8]) -> Next {
             .error(&reply::PARAM_NOT_IMPLEMENTED.with("Unsupported parameter"))
             .await;
     }
-    if s.rcpts.len() >= s.ctx.config.max_recipients {
+    if s.rcpts.len() + s.forwards.len() >= s.ctx.config.max_recipients {
         // RFC 5321 §4.5.3.1.10: a temporary refusal, not a protocol error.
         log::info!(
             "smtp {}: refused recipient <{}>: more than {} recipients",
@@ -46,6 +46,9 @@ pub async fn run(s: &mut Session, mut to: RcptTo<String>, line: &[u8]) -> Next {
         s.record(&reply::TOO_MANY_RECIPIENTS.line(), vec![to.address], None);
         s.reply(&reply::TOO_MANY_RECIPIENTS.line());
         return Next::Continue;
+    }
+    if let Some(next) = super::rcpt_srs::run(s, &to.address).await {
+        return next;
     }
     match crate::ingest::resolve(&s.ctx.store, &to.address).await {
         Ok(Recipient::Local(accounts)) => {

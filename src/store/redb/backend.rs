@@ -117,7 +117,7 @@ tables!(
     ((u32, u32), (u32, u32, i64, u32)),
     // THREAD_REFS: (account, hash of message id and base subject) -> thread
     ((u32, u128), u32),
-    // BLOBS, ALIASES, TOKENS: name -> record
+    // BLOBS, ALIASES, TOKENS, SECRETS: name -> record
     (&'static str, &'static [u8]),
     // BLOB_REFS: (hash, account) -> references
     ((&'static str, u32), u32),

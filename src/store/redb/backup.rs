@@ -96,6 +96,7 @@ tables!(
     QUOTA_USAGE,
     QUOTA_LIMITS,
     SEND_COUNTS,
+    SECRETS,
 );
 
 fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(

@@ -23,6 +23,7 @@ pub mod read_newest;
 pub mod read_stats;
 pub mod recover;
 pub mod schema;
+pub mod secrets;
 pub mod send_counts;
 pub mod shares;
 pub mod sieve;

@@ -98,6 +98,8 @@ pub const TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("tokens");
 /// client id -> OAuthClient (JSON): OAuth 2.0 clients the admin registered
 /// (`store/redb/oauth_clients.rs`, `src/oauth/clients.rs`).
 pub const OAUTH_CLIENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("oauth_clients");
+/// name -> bytes: server secrets made on first use (`store/redb/secrets.rs`; the SRS key).
+pub const SECRETS: TableDefinition<&str, &[u8]> = TableDefinition::new("secrets");
 
 /// Counter slots in `COUNTERS`.
 /// (account, script id) -> SieveScript (JSON, with its compiled form): RFC 9661 / RFC 5804

@@ -1,0 +1,63 @@
+//! RCPT TO an SRS address of ours (`outbound/srs.rs`): a bounce of a message a Sieve
+//! `redirect` sent on. Port 25 takes it only from the null sender (RFC 5321 §4.5.5: DSNs and
+//! RFC 3834 auto-replies use it) and only with a valid, unexpired hash; the message is then
+//! forwarded to the sender the address stands for (`smtp/mx.rs`), not delivered here.
+//! Checked before the address lookup, so a catch-all does not swallow bounces.
+
+use crate::smtp::reply;
+use crate::smtp::session::{Next, Session};
+use crate::store::Recipient;
+use crate::wire::printable;
+
+/// Some(next) when `address` is in SRS form at one of our domains; None: not ours to handle.
+pub async fn run(s: &mut Session, address: &str) -> Option<Next> {
+    if !crate::outbound::srs::looks_like(address) {
+        return None;
+    }
+    match crate::ingest::resolve(&s.ctx.store, address).await {
+        Ok(Recipient::NotLocal) | Err(_) => return None,
+        Ok(_) => {}
+    }
+    if s.mail_from.as_deref() != Some("") {
+        return Some(refuse(s, address, "not from the null sender").await);
+    }
+    let key = match s
+        .ctx
+        .store
+        .read(|r| r.secret(crate::outbound::srs::KEY_NAME))
+        .await
+    {
+        Ok(Some(k)) => k,
+        // Never made one: we never rewrote a sender, so this is not our address.
+        Ok(None) => return Some(refuse(s, address, "no SRS key").await),
+        Err(e) => {
+            log::warn!("smtp {}: SRS key lookup failed: {e}", s.peer);
+            s.reply(&crate::smtp::store_reply::reply_for(&e).line());
+            return Some(Next::Continue);
+        }
+    };
+    match crate::outbound::srs::reverse(&key, address, crate::outbound::srs::today()) {
+        Ok(to) => {
+            if !s
+                .forwards
+                .iter()
+                .any(|(a, _)| a.eq_ignore_ascii_case(address))
+            {
+                s.forwards.push((address.to_string(), to));
+            }
+            s.reply(&reply::RECIPIENT_OK.line());
+            Some(Next::Continue)
+        }
+        Err(e) => Some(refuse(s, address, &e.to_string()).await),
+    }
+}
+
+async fn refuse(s: &mut Session, address: &str, why: &str) -> Next {
+    log::info!(
+        "smtp {}: refused recipient <{}>: {why}",
+        s.peer,
+        printable(address)
+    );
+    s.record(&reply::NO_SUCH_USER.line(), vec![address.to_string()], None);
+    s.refuse(&reply::NO_SUCH_USER).await
+}
