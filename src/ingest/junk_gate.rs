@@ -73,7 +73,7 @@ pub async fn screen(
                 list,
                 auth_junk,
             };
-            let mut tokens: Option<Vec<u64>> = None;
+            let mut tokens: Option<tokenizer::Features> = None;
             let mut verdicts = Vec::with_capacity(accounts.len());
             for a in accounts {
                 let ja = r.junk_account(a)?;
@@ -81,8 +81,8 @@ pub async fn screen(
                     if !verdict::ready(&ja, &cfg) {
                         return Ok(None);
                     }
-                    let t = tokens.get_or_insert_with(|| tokenizer::of_structure(&s).tokens);
-                    verdict::score(r, a, &ja, t, &cfg)
+                    let t = tokens.get_or_insert_with(|| tokenizer::of_structure(&s));
+                    verdict::score(r, a, &ja, &t.tokens, &t.header, &cfg)
                 })?;
                 verdicts.push((a, v));
             }

@@ -48,6 +48,37 @@ pub fn combine_with(probs: &mut Vec<f64>, max_clues: usize, min_distance: f64) -
     Some(((1.0 + s - h) / 2.0).clamp(0.0, 1.0))
 }
 
+/// The score of a message whose token probabilities come in two halves, its own words
+/// (`text`) and its header facts (`header`, `tokenizer::is_text`): each half is combined on its
+/// own ([`combine`]; a half without clues is 0.5) and the two scores' log-odds are averaged.
+///
+/// Why: one chi-square over all tokens lets whichever half has more clues decide (a long
+/// newsletter's hundred commercial words outvote its ten header facts saying it came from its
+/// sender's own servers, and a long spam's everyday words outvote its forged relays). Scored
+/// apart, each half gets an equal say. On the SpamAssassin corpus (`tune.rs`, decided on
+/// 16 draws other than the bench's) this caught 0.8 points more spam at ham ≤ 0.5 % on
+/// average, better on 13 of the 16; weights other than one half each were worse.
+pub fn combine_halves(text: &mut Vec<f64>, header: &mut Vec<f64>) -> f64 {
+    combine_halves_with(text, header, MAX_CLUES, MIN_DISTANCE)
+}
+
+/// [`combine_halves`] with explicit limits (the offline tuning sweeps them).
+pub fn combine_halves_with(
+    text: &mut Vec<f64>,
+    header: &mut Vec<f64>,
+    max_clues: usize,
+    min_distance: f64,
+) -> f64 {
+    let a = combine_with(text, max_clues, min_distance).unwrap_or(0.5);
+    let b = combine_with(header, max_clues, min_distance).unwrap_or(0.5);
+    let logit = |c: f64| {
+        let c = c.clamp(1e-6, 1.0 - 1e-6);
+        (c / (1.0 - c)).ln()
+    };
+    let z = 0.5 * (logit(a) + logit(b));
+    1.0 / (1.0 + (-z).exp())
+}
+
 /// The upper tail of the chi-square distribution with an even number `v` of degrees of
 /// freedom: P(χ² ≥ x2) = e^(-m) Σ_{i<v/2} m^i / i!, m = x2/2 (closed form for even v).
 pub fn chi2q(x2: f64, v: usize) -> f64 {
@@ -84,5 +115,20 @@ mod tests {
         mixed.extend(vec![0.01; 20]);
         let m = combine(&mut mixed).unwrap_or(0.0);
         assert!((m - 0.5).abs() < 0.05, "{m}");
+    }
+
+    #[test]
+    fn halves() {
+        // No clues at all: exactly even (stays ham at any threshold above 0.5).
+        assert_eq!(combine_halves(&mut vec![], &mut vec![]), 0.5);
+        // One half sure, the other without clues: it leans that way, less surely.
+        let s = combine_halves(&mut vec![0.99; 20], &mut vec![]);
+        assert!(s > 0.9 && s < 0.9999, "{s}");
+        // Many spammy words against a few clearly hammy header facts: the header half has an
+        // equal say, so the message is not called spam with certainty.
+        let m = combine_halves(&mut vec![0.9; 100], &mut vec![0.02; 5]);
+        assert!(m < 0.9, "{m}");
+        let both = combine_halves(&mut vec![0.99; 20], &mut vec![0.99; 5]);
+        assert!(both > 0.99, "{both}");
     }
 }

@@ -66,10 +66,19 @@ impl std::hash::Hasher for Identity {
     }
 }
 
+/// The kinds of token that are the message's own words (subject, body text, link hosts, HTML
+/// and attachment facts): the text half of the score. Every other kind is a header fact (the
+/// sender, relays, mailer, structure, authentication); `verdict.rs` scores the halves apart.
+pub fn is_text(prefix: &str) -> bool {
+    matches!(prefix, "b" | "s" | "url" | "html" | "att")
+}
+
 /// Collects distinct tokens up to [`MAX_TOKENS`].
 #[derive(Default)]
 pub struct Tokens {
     set: HashSet<u64, std::hash::BuildHasherDefault<Identity>>,
+    /// The tokens of header kinds (not [`is_text`]).
+    header: HashSet<u64, std::hash::BuildHasherDefault<Identity>>,
     /// The readable form of each token, for the offline tuning report (`tune.rs`).
     #[cfg(test)]
     pub names: Option<std::collections::HashMap<u64, String>>,
@@ -82,14 +91,17 @@ impl Tokens {
 
     #[allow(unused_variables)]
     fn insert(&mut self, h: u64, prefix: &str, word: &str) {
-        self.insert_hash(h);
+        self.insert_hash(h, !is_text(prefix));
         #[cfg(test)]
         self.name(h, prefix, word);
     }
 
-    fn insert_hash(&mut self, h: u64) {
+    fn insert_hash(&mut self, h: u64, header: bool) {
         if self.set.len() < MAX_TOKENS {
             self.set.insert(h);
+            if header {
+                self.header.insert(h);
+            }
         }
     }
 
@@ -103,9 +115,15 @@ impl Tokens {
     }
 
     pub fn into_vec(self) -> Vec<u64> {
+        self.into_parts().0
+    }
+
+    /// The sorted tokens, and for each whether it is a header fact.
+    pub fn into_parts(self) -> (Vec<u64>, Vec<bool>) {
         let mut v: Vec<u64> = self.set.into_iter().collect();
         v.sort_unstable();
-        v
+        let header = v.iter().map(|h| self.header.contains(h)).collect();
+        (v, header)
     }
 }
 
@@ -114,6 +132,8 @@ impl Tokens {
 #[derive(Debug, Clone, Default)]
 pub struct Features {
     pub tokens: Vec<u64>,
+    /// Parallel to `tokens`: the token is a header fact, not one of the message's words.
+    pub header: Vec<bool>,
     /// The From address, lower-cased (for the correspondent check).
     pub from: Option<String>,
     /// The message carries a List-Id (RFC 2919): it came through a mailing list.
@@ -135,8 +155,10 @@ pub fn features(raw: &[u8]) -> Features {
 pub fn of_structure(s: &Structure<'_>) -> Features {
     let mut t = Tokens::default();
     let (from, list) = collect(s, &mut t);
+    let (tokens, header) = t.into_parts();
     Features {
-        tokens: t.into_vec(),
+        tokens,
+        header,
         from,
         list,
     }
@@ -429,6 +451,7 @@ fn words(prefix: &str, text: &str, t: &mut Tokens, budget: &mut usize) {
     *budget -= text.len();
     let b = text.as_bytes();
     let seed = fnv(prefix, std::iter::empty());
+    let header = !is_text(prefix);
     let mut i = 0;
     while i < b.len() {
         while i < b.len() && ascii_space(b[i]) {
@@ -444,7 +467,7 @@ fn words(prefix: &str, text: &str, t: &mut Tokens, budget: &mut usize) {
             break;
         }
         if ascii {
-            ascii_word(prefix, seed, &b[start..i], t);
+            ascii_word(prefix, seed, header, &b[start..i], t);
         } else {
             // `start..i` lies between ASCII bytes (or the ends), so on char boundaries.
             for raw in text[start..i].split(char::is_whitespace) {
@@ -468,7 +491,7 @@ fn ascii_space(b: u8) -> bool {
     b == b' ' || (0x09..=0x0d).contains(&b)
 }
 
-fn ascii_word(prefix: &str, seed: u64, w: &[u8], t: &mut Tokens) {
+fn ascii_word(prefix: &str, seed: u64, header: bool, w: &[u8], t: &mut Tokens) {
     let keep = |b: u8| b.is_ascii_alphanumeric() || b == b'$' || b == b'%' || b == b'!';
     let mut s = 0;
     let mut e = w.len();
@@ -493,7 +516,7 @@ fn ascii_word(prefix: &str, seed: u64, w: &[u8], t: &mut Tokens) {
                 h ^= c as u64;
                 h = h.wrapping_mul(0x0100_0000_01b3);
             }
-            t.insert_hash(h);
+            t.insert_hash(h, header);
             #[cfg(test)]
             t.name(h, prefix, std::str::from_utf8(w).unwrap_or_default());
         }

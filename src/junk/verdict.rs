@@ -7,7 +7,8 @@
 //!    junk, whatever the statistics say (a forged From of a correspondent lands here too).
 //! 3. the From address is someone the account has written to (EmailSubmission): never junk.
 //! 4. the model has fewer than `min_trained` spam or ham messages: not tested (neutral start).
-//! 5. the chi-square score: junk at `threshold`, refused at `reject_threshold` in mode reject
+//! 5. the chi-square score (the message's words and its header facts scored apart, their
+//!    log-odds averaged, `classifier::combine_halves`): junk at `threshold`, refused at `reject_threshold` in mode reject
 //!    unless it is list mail (a bounce to a list gets the user unsubscribed).
 
 use super::classifier;
@@ -122,6 +123,7 @@ pub fn score(
     acct: AccountId,
     a: &JunkAccount,
     tokens: &[u64],
+    header: &[bool],
     cfg: &JunkConfig,
 ) -> Result<Option<f64>> {
     if !ready(a, cfg) {
@@ -133,17 +135,26 @@ pub fn score(
     };
     Ok(Some(of_counts(
         &super::cache::counts(r, acct, a, tokens)?,
+        header,
         totals,
     )))
 }
 
-/// The score of a message from the counts of its tokens (the offline tuning uses this too).
-pub fn of_counts(counts: &[(u32, u32)], totals: Totals) -> f64 {
-    let mut probs: Vec<f64> = counts
-        .iter()
-        .filter_map(|&(spam, ham)| model::probability(TokenCounts { spam, ham }, totals))
-        .collect();
-    classifier::combine(&mut probs).unwrap_or(0.5)
+/// The score of a message from the counts of its tokens and which of them are header facts
+/// (`header`, parallel to `counts`): the two halves are combined apart
+/// ([`classifier::combine_halves`]). The offline tuning uses this too.
+pub fn of_counts(counts: &[(u32, u32)], header: &[bool], totals: Totals) -> f64 {
+    let (mut text, mut head) = (Vec::new(), Vec::new());
+    for (i, &(spam, ham)) in counts.iter().enumerate() {
+        if let Some(p) = model::probability(TokenCounts { spam, ham }, totals) {
+            if header.get(i).copied().unwrap_or(false) {
+                head.push(p);
+            } else {
+                text.push(p);
+            }
+        }
+    }
+    classifier::combine_halves(&mut text, &mut head)
 }
 
 /// The verdict of one account (`a`: its record, read in the snapshot `r`) on one message.
