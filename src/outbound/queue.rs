@@ -492,6 +492,10 @@ async fn bounce(
     now: i64,
 ) -> Option<String> {
     let inner = &out.inner;
+    if super::srs::looks_like(&msg.mail_from) {
+        bounce_to_srs_sender(out, msg, failed, raw, now).await;
+        return None;
+    }
     let accounts = match crate::ingest::resolve(&inner.store, &msg.mail_from).await {
         Ok(Recipient::Local(a)) => a,
         Ok(_) => {
@@ -522,6 +526,54 @@ async fn bounce(
             log::error!("outbound: q{}: the bounce could not be stored: {e}", msg.id);
             None
         }
+    }
+}
+
+/// A redirect (Sieve, sent with an SRS sender: `srs.rs`) that failed: the DSN goes to the
+/// original sender the SRS address stands for, from the null sender (RFC 3464 §2; RFC 5321
+/// §4.5.5), as any other server's bounce to that address would (`smtp/cmd/rcpt_srs.rs`).
+async fn bounce_to_srs_sender(
+    out: &Outbound,
+    msg: &QueuedMessage,
+    failed: &[crate::store::model_send::QueuedRecipient],
+    raw: &[u8],
+    now: i64,
+) {
+    let store = &out.inner.store;
+    let key = match store.read(|r| r.secret(super::srs::KEY_NAME)).await {
+        Ok(Some(k)) => k,
+        Ok(None) | Err(_) => return,
+    };
+    let to = match super::srs::reverse(&key, &msg.mail_from, super::srs::today()) {
+        Ok(to) => to,
+        Err(e) => {
+            log::info!("outbound: q{}: no bounce: {e}", msg.id);
+            return;
+        }
+    };
+    let report = dsn::bounce(
+        &out.inner.config.hostname,
+        &to,
+        failed,
+        raw,
+        msg.created,
+        now,
+    );
+    let dsn = super::NewMessage {
+        account: None,
+        submission: None,
+        mail_from: String::new(),
+        rcpts: vec![to.clone()],
+        release_at: 0,
+        size: report.len() as u64,
+    };
+    match out.enqueue(dsn, report).await {
+        Ok(q) => log::info!(
+            "outbound: q{}: bounce for the redirect queued to <{}> as q{q}",
+            msg.id,
+            crate::wire::printable(&to)
+        ),
+        Err(e) => log::warn!("outbound: q{}: cannot queue the bounce: {e}", msg.id),
     }
 }
 

@@ -405,6 +405,38 @@ async fn redirect_rewrites_the_sender_with_srs_and_its_bounce_goes_back() {
     );
 }
 
+/// A redirect the next hop refuses for good is bounced by our queue to the original sender
+/// (the SRS address stands for it), from the null sender.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_redirect_bounces_to_the_original_sender() {
+    use crate::send_support::{FakeSmtp, smarthost_config};
+    let fake = FakeSmtp::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = smarthost_config(dir.path(), &fake, 3600);
+    let s = Server::start_with(&["--config", &cfg]);
+    let alice = s.new_account(ALICE, PW).await;
+    activate(&alice, "fwd", "redirect \"gone@elsewhere.example\";").await;
+    fake.rcpt_replies
+        .lock()
+        .unwrap()
+        .push_back("550 5.1.1 No such user here".into());
+    let r = tokio::task::block_in_place(|| {
+        s.deliver("carol@remote.example", &[ALICE], &msg("to nobody"))
+    });
+    assert!(r.starts_with("250"), "{r}");
+    let dsn = eventually("the bounce to carol", || {
+        let m = fake.messages();
+        async move { m.into_iter().find(|x| x.rcpts == ["carol@remote.example"]) }
+    })
+    .await;
+    assert_eq!(dsn.mail_from, "");
+    let text = String::from_utf8_lossy(dsn.data.as_deref().unwrap_or_default()).to_string();
+    assert!(
+        text.contains("multipart/report") && text.contains("gone@elsewhere.example"),
+        "{text}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sieve_vacation_replies_once_per_sender_sharing_vacation_response_memory() {
     use crate::send_support::{FakeSmtp, smarthost_config};
