@@ -347,6 +347,23 @@ mod tests {
                 without: vec!["dates"],
                 ..d("no dates")
             },
+            Variant {
+                without: vec!["dates"],
+                halves: false,
+                ..d("one chi2 no dates")
+            },
+            Variant {
+                threshold: 0.45,
+                ..d("halves th 0.45")
+            },
+            Variant {
+                threshold: 0.47,
+                ..d("halves th 0.47")
+            },
+            Variant {
+                threshold: 0.49,
+                ..d("halves th 0.49")
+            },
         ];
         let only = std::env::var("JUNK_TUNE_ONLY").ok();
         for x in &variants {
