@@ -638,6 +638,18 @@ mod tests {
     fn words_pairs_and_headers() {
         let raw = b"Received: from mta.lottery.example (192.0.2.7) by mx.example\r\nFrom: \"Prize Team\" <win@lottery.example>\r\nReply-To: x@other.example\r\nMessage-ID: <1@spam.example>\r\nSubject: You WON a prize\r\nList-Id: Club <club.lists.example>\r\n\r\nClick here now: http://www.cheap.example/x\r\n";
         let f = features(raw);
+        // Each token says which half of the score it belongs to (`verdict::of_counts`).
+        assert_eq!(f.header.len(), f.tokens.len());
+        let half = |p: &str, w: &str| {
+            let i = f.tokens.binary_search(&hash(p, w)).ok()?;
+            f.header.get(i).copied()
+        };
+        assert_eq!(half("s", "prize"), Some(false));
+        assert_eq!(half("b", "click"), Some(false));
+        assert_eq!(half("url", "cheap.example"), Some(false));
+        assert_eq!(half("fd", "lottery.example"), Some(true));
+        assert_eq!(half("fn", "prize"), Some(true));
+        assert_eq!(half("rcv", "lottery.example"), Some(true));
         let t = f.tokens;
         assert_eq!(f.from.as_deref(), Some("win@lottery.example"));
         assert!(f.list);
