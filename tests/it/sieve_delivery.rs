@@ -6,6 +6,7 @@
 //! and errors reported with line and column.
 
 use crate::common::{self, Account, CORE, MAIL, Server, eventually};
+use crate::send_support::{FakeSmtp, Seen, smarthost_config};
 use serde_json::{Value, json};
 
 const SIEVE: &str = "urn:ietf:params:jmap:sieve";
@@ -330,32 +331,39 @@ async fn redirect_goes_through_the_queue_and_a_loop_is_refused() {
     assert!(s.log().contains("mail loop"), "{}", s.log());
 }
 
+/// A server sending through `fake`, where Alice's script redirects her mail to `to`, and one
+/// message from carol@remote.example delivered to her.
+async fn redirect_one_message(fake: &FakeSmtp, dir: &std::path::Path, to: &str) -> Server {
+    let cfg = smarthost_config(dir, fake, 3600);
+    let s = Server::start_with(&["--config", &cfg]);
+    let alice = s.new_account(ALICE, PW).await;
+    activate(&alice, "fwd", &format!("redirect \"{to}\";")).await;
+    let r = tokio::task::block_in_place(|| {
+        s.deliver("carol@remote.example", &[ALICE], &msg("redirected"))
+    });
+    assert!(r.starts_with("250"), "{r}");
+    s
+}
+
+/// The message `fake` received for `rcpt` alone, once it has come.
+async fn at_next_hop(fake: &FakeSmtp, rcpt: &str) -> Seen {
+    eventually("the message at the next hop", || {
+        let m = fake.messages();
+        async move { m.into_iter().find(|x| x.rcpts == [rcpt]) }
+    })
+    .await
+}
+
 /// A redirect goes out with the sender in SRS form (so the next hop's SPF check sees our
 /// domain), and a bounce to that address from the null sender reaches the original sender;
 /// other mail to it, and forged or altered SRS addresses, are refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redirect_rewrites_the_sender_with_srs_and_its_bounce_goes_back() {
     use crate::common::Transcript;
-    use crate::send_support::{FakeSmtp, smarthost_config};
     let fake = FakeSmtp::start();
     let dir = tempfile::tempdir().unwrap();
-    let cfg = smarthost_config(dir.path(), &fake, 3600);
-    let s = Server::start_with(&["--config", &cfg]);
-    let alice = s.new_account(ALICE, PW).await;
-    activate(&alice, "fwd", "redirect \"dave@elsewhere.example\";").await;
-    let r = tokio::task::block_in_place(|| {
-        s.deliver("carol@remote.example", &[ALICE], &msg("to dave"))
-    });
-    assert!(r.starts_with("250"), "{r}");
-    let sent = eventually("the redirect at the next hop", || {
-        let m = fake.messages();
-        async move {
-            m.into_iter()
-                .find(|x| x.rcpts == ["dave@elsewhere.example"])
-        }
-    })
-    .await;
-    let srs = sent.mail_from.clone();
+    let s = redirect_one_message(&fake, dir.path(), "dave@elsewhere.example").await;
+    let srs = at_next_hop(&fake, "dave@elsewhere.example").await.mail_from;
     assert!(
         srs.starts_with("SRS0=") && srs.ends_with("=remote.example=carol@example.org"),
         "{srs}"
@@ -368,11 +376,7 @@ async fn redirect_rewrites_the_sender_with_srs_and_its_bounce_goes_back() {
         r.starts_with("250") && r.contains("Bounce forwarded"),
         "{r}"
     );
-    let back = eventually("the bounce at carol's server", || {
-        let m = fake.messages();
-        async move { m.into_iter().find(|x| x.rcpts == ["carol@remote.example"]) }
-    })
-    .await;
+    let back = at_next_hop(&fake, "carol@remote.example").await;
     assert_eq!(back.mail_from, "");
     let text = String::from_utf8_lossy(back.data.as_deref().unwrap_or_default()).to_string();
     assert!(text.contains("No such user: dave"), "{text}");
@@ -397,6 +401,7 @@ async fn redirect_rewrites_the_sender_with_srs_and_its_bounce_goes_back() {
     );
     t.cmd("QUIT");
     // Nothing of this reached alice's mailbox.
+    let alice = s.account(ALICE, PW).await;
     assert!(
         mail(&alice)
             .await
@@ -409,26 +414,14 @@ async fn redirect_rewrites_the_sender_with_srs_and_its_bounce_goes_back() {
 /// (the SRS address stands for it), from the null sender.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_redirect_bounces_to_the_original_sender() {
-    use crate::send_support::{FakeSmtp, smarthost_config};
     let fake = FakeSmtp::start();
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = smarthost_config(dir.path(), &fake, 3600);
-    let s = Server::start_with(&["--config", &cfg]);
-    let alice = s.new_account(ALICE, PW).await;
-    activate(&alice, "fwd", "redirect \"gone@elsewhere.example\";").await;
     fake.rcpt_replies
         .lock()
         .unwrap()
         .push_back("550 5.1.1 No such user here".into());
-    let r = tokio::task::block_in_place(|| {
-        s.deliver("carol@remote.example", &[ALICE], &msg("to nobody"))
-    });
-    assert!(r.starts_with("250"), "{r}");
-    let dsn = eventually("the bounce to carol", || {
-        let m = fake.messages();
-        async move { m.into_iter().find(|x| x.rcpts == ["carol@remote.example"]) }
-    })
-    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let _s = redirect_one_message(&fake, dir.path(), "gone@elsewhere.example").await;
+    let dsn = at_next_hop(&fake, "carol@remote.example").await;
     assert_eq!(dsn.mail_from, "");
     let text = String::from_utf8_lossy(dsn.data.as_deref().unwrap_or_default()).to_string();
     assert!(
@@ -439,7 +432,6 @@ async fn refused_redirect_bounces_to_the_original_sender() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sieve_vacation_replies_once_per_sender_sharing_vacation_response_memory() {
-    use crate::send_support::{FakeSmtp, smarthost_config};
     let fake = FakeSmtp::start();
     let dir = tempfile::tempdir().unwrap();
     let cfg = smarthost_config(dir.path(), &fake, 3600);
@@ -480,7 +472,6 @@ async fn sieve_vacation_replies_once_per_sender_sharing_vacation_response_memory
 /// (nothing was kept, RFC 5230 §4.7 / RFC 5429 §2.1), and still answers kept mail.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vacation_response_not_sent_for_discarded_or_rejected_mail() {
-    use crate::send_support::{FakeSmtp, smarthost_config};
     let fake = FakeSmtp::start();
     let dir = tempfile::tempdir().unwrap();
     let cfg = smarthost_config(dir.path(), &fake, 3600);
