@@ -10,9 +10,8 @@
 /// Robinson's s: how many messages' worth of evidence the 0.5 prior is worth.
 pub const STRENGTH: f64 = 0.45;
 /// Ham evidence counts this many times its ratio (Graham's bias against false positives:
-/// he doubled it). Chosen on draws of the corpus other than the bench's (`tune.rs`, seeds
-/// 27/37/47/57), together with MIN_DISTANCE 0.25 and the threshold 0.51: at ham misfiled
-/// ≤ 0.5 % it catches more spam than 1.0 on each of the four draws (1.25 and 1.75 less so).
+/// he doubled it). The header half of the score uses it; the text half uses 1.25
+/// (`classifier.rs` says how both were chosen).
 pub const HAM_WEIGHT: f64 = 1.5;
 /// Robinson's x: the assumed probability of a token never seen.
 pub const UNKNOWN: f64 = 0.5;

@@ -8,11 +8,11 @@
 //! 3. the From address is someone the account has written to (EmailSubmission): never junk.
 //! 4. the model has fewer than `min_trained` spam or ham messages: not tested (neutral start).
 //! 5. the chi-square score (the message's words and its header facts scored apart, their
-//!    log-odds averaged, `classifier::combine_halves`): junk at `threshold`, refused at `reject_threshold` in mode reject
+//!    log-odds averaged, `classifier.rs`): junk at `threshold`, refused at `reject_threshold` in mode reject
 //!    unless it is list mail (a bounce to a list gets the user unsubscribed).
 
 use super::classifier;
-use super::model::{self, TokenCounts, Totals};
+use super::model::{TokenCounts, Totals};
 use super::{JunkConfig, Mode};
 use crate::store::model::AccountId;
 use crate::store::{JunkAccount, Reader, Result};
@@ -141,20 +141,23 @@ pub fn score(
 }
 
 /// The score of a message from the counts of its tokens and which of them are header facts
-/// (`header`, parallel to `counts`): the two halves are combined apart
-/// ([`classifier::combine_halves`]). The offline tuning uses this too.
+/// (`header`, parallel to `counts`): the two halves are scored apart
+/// ([`classifier::score_half`], [`classifier::combine_halves`]). The offline tuning uses this
+/// too.
 pub fn of_counts(counts: &[(u32, u32)], header: &[bool], totals: Totals) -> f64 {
     let (mut text, mut head) = (Vec::new(), Vec::new());
     for (i, &(spam, ham)) in counts.iter().enumerate() {
-        if let Some(p) = model::probability(TokenCounts { spam, ham }, totals) {
-            if header.get(i).copied().unwrap_or(false) {
-                head.push(p);
-            } else {
-                text.push(p);
-            }
+        let c = TokenCounts { spam, ham };
+        if header.get(i).copied().unwrap_or(false) {
+            head.push(c);
+        } else {
+            text.push(c);
         }
     }
-    classifier::combine_halves(&mut text, &mut head)
+    classifier::combine_halves(
+        classifier::score_half(&text, totals, &classifier::TEXT),
+        classifier::score_half(&head, totals, &classifier::HEADER),
+    )
 }
 
 /// The verdict of one account (`a`: its record, read in the snapshot `r`) on one message.
