@@ -61,13 +61,15 @@ pub async fn run(store: &Store, cmd: JunkCommand) -> Result<Outcome, StoreError>
                 .read(move |r| Ok((r.junk_account(acct)?, r.junk_pending(acct, 100_000)?.len())))
                 .await?;
             Ok(Outcome::Done(format!(
-                "mode {}\ntrained spam {}\ntrained ham {}\npending {}\ntokens {}\ncorrespondents {}",
+                "mode {}\ntrained spam {}\ntrained ham {}\npending {}\ntokens {}\ncorrespondents {}\ntokenizer version {} (current {})",
                 a.mode.as_deref().unwrap_or("default"),
                 a.spam,
                 a.ham,
                 pending,
                 a.tokens,
-                a.sent_to
+                a.sent_to,
+                a.tokenizer,
+                super::tokenizer::VERSION
             )))
         }
         JunkCommand::Rebuild { address } => {

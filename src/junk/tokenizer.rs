@@ -58,6 +58,11 @@ use crate::mime::header::RawHeader;
 use crate::mime::tree::Structure;
 use std::collections::HashSet;
 
+/// The version of what this tokenizer reads: raise it whenever a change alters the tokens of
+/// any message, so models made by the old one are rebuilt from the mail (`training.rs`).
+/// 1: before the Date header's shape; 2: with it.
+pub const VERSION: u32 = 2;
+
 /// Bytes of decoded text read per message (subject + bodies).
 pub const MAX_TEXT: usize = 8 * 1024;
 /// Distinct tokens kept per message.

@@ -114,7 +114,10 @@ pub async fn drain(store: &Store, cfg: &JunkConfig, acct: AccountId) -> Result<u
                 let mut n = 0;
                 for (email, label, tokens) in &learned {
                     match tokens {
-                        Some(t) => n += u32::from(w.junk_learn(acct, *email, *label, t, day)?),
+                        Some(t) => {
+                            let v = tokenizer::VERSION;
+                            n += u32::from(w.junk_learn(acct, *email, *label, t, day, v)?)
+                        }
                         None => w.junk_unqueue(acct, *email, *label)?,
                     }
                 }
@@ -151,6 +154,7 @@ async fn drain_all(store: &Store, cfg: &JunkConfig) {
 pub async fn run(store: Store, cfg: JunkConfig) {
     use crate::store::watch::{Wake, Watch};
     let watch = Watch::new(&store, crate::store::model::DataType::Email, POLL);
+    rebuild_outdated(&store, &cfg).await;
     drain_all(&store, &cfg).await;
     while let Some(wake) = watch.next().await {
         match wake {
@@ -160,6 +164,41 @@ pub async fn run(store: Store, cfg: JunkConfig) {
                 }
             }
             Wake::Poll => drain_all(&store, &cfg).await,
+        }
+    }
+}
+
+/// Rebuilds, from the mail, every model whose counts an older tokenizer made (after an
+/// upgrade that changed `tokenizer::VERSION`): untraining a message subtracts the tokens the
+/// current tokenizer reads, which an old model never added. Once per start; a model made
+/// since carries the current version.
+async fn rebuild_outdated(store: &Store, cfg: &JunkConfig) {
+    let outdated = store
+        .read(|r| {
+            let mut out = Vec::new();
+            for a in r.accounts()? {
+                let j = r.junk_account(a.id)?;
+                if (j.spam > 0 || j.ham > 0) && j.tokenizer != tokenizer::VERSION {
+                    out.push((a.id, j.tokenizer));
+                }
+            }
+            Ok(out)
+        })
+        .await;
+    let outdated = match outdated {
+        Ok(o) => o,
+        Err(e) => {
+            log::warn!("junk: cannot check the models' versions: {e}");
+            return;
+        }
+    };
+    for (acct, v) in outdated {
+        match rebuild(store, cfg, acct).await {
+            Ok((spam, ham)) => log::info!(
+                "junk: account {acct}: model of tokenizer version {v} rebuilt for version {} from {spam} spam and {ham} ham",
+                tokenizer::VERSION
+            ),
+            Err(e) => log::warn!("junk: account {acct}: cannot rebuild the model: {e}"),
         }
     }
 }

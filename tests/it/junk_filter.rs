@@ -434,3 +434,52 @@ async fn training_reaches_the_next_delivery_and_the_summary_is_stored() {
     assert_eq!(boxes, json!({ids.junk.clone(): true}), "{header}");
     assert!(header.contains("verdict=junk reason=bayes"), "{header}");
 }
+
+/// A model an older tokenizer made (here: one from before versions were recorded) is rebuilt
+/// from the mail when the server starts: what the user taught is kept, and the model then
+/// carries the current version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_from_an_older_tokenizer_is_rebuilt_on_start() {
+    let (mut server, _, _, _) = taught().await;
+    let version = |s: &Server| {
+        let out = s.cli(&["junk", "status", USER], None);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.lines()
+            .find_map(|l| l.strip_prefix("tokenizer version "))
+            .and_then(|v| v.split(' ').next())
+            .and_then(|v| v.parse::<u32>().ok())
+    };
+    let current = mailnook::junk::tokenizer::VERSION;
+    assert_eq!(version(&server), Some(current));
+    server.kill();
+    {
+        let db = redb::Database::create(server.data_dir.join("mailnook.redb")).unwrap();
+        let tx = db.begin_write().unwrap();
+        {
+            let def: redb::TableDefinition<u32, &[u8]> =
+                redb::TableDefinition::new("junk_accounts");
+            let mut t = tx.open_table(def).unwrap();
+            let rows: Vec<(u32, Vec<u8>)> = redb::ReadableTable::iter(&t)
+                .unwrap()
+                .map(|r| {
+                    let (k, v) = r.unwrap();
+                    (k.value(), v.value().to_vec())
+                })
+                .collect();
+            for (k, v) in rows {
+                let mut a: Value = serde_json::from_slice(&v).unwrap();
+                a.as_object_mut().unwrap().remove("tokenizer");
+                t.insert(k, serde_json::to_vec(&a).unwrap().as_slice())
+                    .unwrap();
+            }
+        }
+        tx.commit().unwrap();
+    }
+    let server = server.restart();
+    crate::common::eventually("the rebuild", || async {
+        server.log().contains("rebuilt for version").then_some(())
+    })
+    .await;
+    trained(&server, 10, 10).await;
+    assert_eq!(version(&server), Some(current));
+}

@@ -45,6 +45,11 @@ pub struct JunkAccount {
     /// (`junk/cache.rs`). 0 (records from before it existed) means "do not cache".
     #[serde(default)]
     pub stamp: u64,
+    /// The tokenizer version (`junk::tokenizer::VERSION`) the model's counts were made with,
+    /// recorded when an empty model learns its first message; 0: from before versions were
+    /// recorded. The trainer rebuilds a model of another version from the mail.
+    #[serde(default)]
+    pub tokenizer: u32,
 }
 
 /// A fresh non-zero [`JunkAccount::stamp`] (0 if the system has no randomness: no caching).
@@ -194,9 +199,9 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// Trains `email` (whose tokens are given) as `label`, taking a different earlier label
-    /// off first. Returns false when it was already trained so (idempotent). `day` is the
-    /// day number stamped on the tokens for pruning.
+    /// Trains `email` (whose tokens, made by tokenizer `version`, are given) as `label`,
+    /// taking a different earlier label off first. Returns false when it was already trained
+    /// so (idempotent). `day` is the day number stamped on the tokens for pruning.
     pub fn junk_learn(
         &mut self,
         acct: AccountId,
@@ -204,6 +209,7 @@ impl Writer<'_> {
         label: u8,
         tokens: &[u64],
         day: u32,
+        version: u32,
     ) -> Result<bool> {
         self.junk_unqueue(acct, email, label)?;
         let old = {
@@ -214,6 +220,9 @@ impl Writer<'_> {
             return Ok(false);
         }
         let mut a = self.junk_account_w(acct)?;
+        if a.spam == 0 && a.ham == 0 {
+            a.tokenizer = version;
+        }
         {
             let mut t = self.tx.open_table(JUNK_TOKENS)?;
             for &tok in tokens {
