@@ -193,7 +193,7 @@ async fn rebuild_outdated(store: &Store, cfg: &JunkConfig) {
         }
     };
     for (acct, v) in outdated {
-        match rebuild(store, cfg, acct).await {
+        match retrain(store, cfg, acct, true).await {
             Ok((spam, ham)) => log::info!(
                 "junk: account {acct}: model of tokenizer version {v} rebuilt for version {} from {spam} spam and {ham} ham",
                 tokenizer::VERSION
@@ -211,6 +211,17 @@ pub async fn rebuild(
     store: &Store,
     cfg: &JunkConfig,
     acct: AccountId,
+) -> Result<(u32, u32), StoreError> {
+    retrain(store, cfg, acct, false).await
+}
+
+/// [`rebuild`]; with `only_trained`, only the messages the model was trained with (a
+/// tokenizer upgrade: the same teaching, read anew), none guessed from the mail.
+async fn retrain(
+    store: &Store,
+    cfg: &JunkConfig,
+    acct: AccountId,
+    only_trained: bool,
 ) -> Result<(u32, u32), StoreError> {
     let labels = store
         .read(move |r| {
@@ -231,6 +242,8 @@ pub async fn rebuild(
                 // What the user taught stays what it was, if that record survived.
                 let label = if let Some(l) = r.junk_trained(acct, id)? {
                     Some(l)
+                } else if only_trained {
+                    None
                 } else if in_box(junk) || kw("$junk") {
                     Some(SPAM)
                 } else if kw("$notjunk") || (kw("$seen") && !in_box(trash)) {
