@@ -113,6 +113,21 @@ async fn report(store: &Store, account: AccountId, text: &str) {
     }
 }
 
+/// The envelope sender of a redirect to another server: the original one in SRS form at
+/// the account's domain (the original one if the SRS key cannot be had).
+async fn srs_sender(store: &Store, account: AccountId, mail_from: &str, login: &str) -> String {
+    match crate::outbound::srs::key(store).await {
+        Ok(key) => {
+            let ours = login.rsplit_once('@').map_or(login, |(_, d)| d);
+            crate::outbound::srs::forward(&key, mail_from, ours, crate::outbound::srs::today())
+        }
+        Err(e) => {
+            log::warn!("sieve: account {account}: no SRS key ({e}): original sender kept");
+            mail_from.to_string()
+        }
+    }
+}
+
 async fn run(store: &Store, out: Option<&Outbound>, mail_from: &str, raw: &[u8], e: Effect) {
     match e {
         Effect::Report { account, text } => report(store, account, &text).await,
@@ -129,20 +144,16 @@ async fn run(store: &Store, out: Option<&Outbound>, mail_from: &str, raw: &[u8],
             // RFC 5228 §4.2 keeps the original envelope sender; it goes out in SRS form
             // (`outbound/srs.rs`) so the next hop's SPF check sees our domain, and a bounce
             // still finds its way back to the sender.
-            let sender = match crate::outbound::srs::key(store).await {
-                Ok(key) => {
-                    let ours = login.rsplit_once('@').map_or(login.as_str(), |(_, d)| d);
-                    crate::outbound::srs::forward(
-                        &key,
-                        mail_from,
-                        ours,
-                        crate::outbound::srs::today(),
-                    )
-                }
-                Err(e) => {
-                    log::warn!("sieve: account {account}: no SRS key ({e}): original sender kept");
-                    mail_from.to_string()
-                }
+            // A redirect to one of our own addresses keeps the sender as it is: no SPF check
+            // follows, and replies (vacation) must reach the real sender.
+            let local = matches!(
+                super::resolve(store, &to).await,
+                Ok(crate::store::Recipient::Local(_))
+            );
+            let sender = if local {
+                mail_from.to_string()
+            } else {
+                srs_sender(store, account, mail_from, &login).await
             };
             let msg = NewMessage {
                 account: Some(account),

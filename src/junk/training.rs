@@ -168,19 +168,30 @@ pub async fn run(store: Store, cfg: JunkConfig) {
     }
 }
 
-/// Rebuilds, from the mail, every model whose counts an older tokenizer made (after an
-/// upgrade that changed `tokenizer::VERSION`): untraining a message subtracts the tokens the
-/// current tokenizer reads, which an old model never added. Once per start; a model made
-/// since carries the current version.
+/// Retrains every model whose counts an older tokenizer made (after an upgrade that changed
+/// `tokenizer::VERSION`): untraining a message subtracts the tokens the current tokenizer
+/// reads, which an old model never added. Only a model whose every trained message is still
+/// there is retrained (from those messages, [`retrain`]): spam deleted after training cannot
+/// be read again, and wiping its evidence would lose what the user taught. Such a model is
+/// kept as it is, and said so; `mailnook junk rebuild` relearns it from the mail on request.
+/// Once per start, before the trainer's loop: a model made since carries the current version.
 async fn rebuild_outdated(store: &Store, cfg: &JunkConfig) {
     let outdated = store
         .read(|r| {
             let mut out = Vec::new();
             for a in r.accounts()? {
                 let j = r.junk_account(a.id)?;
-                if (j.spam > 0 || j.ham > 0) && j.tokenizer != tokenizer::VERSION {
-                    out.push((a.id, j.tokenizer));
+                if (j.spam == 0 && j.ham == 0) || j.tokenizer == tokenizer::VERSION {
+                    continue;
                 }
+                let mut still_there = 0u64;
+                for (_, id) in r.all_emails(a.id)? {
+                    if r.junk_trained(a.id, id)?.is_some() {
+                        still_there += 1;
+                    }
+                }
+                let trained = u64::from(j.spam) + u64::from(j.ham);
+                out.push((a.id, j.tokenizer, still_there, trained));
             }
             Ok(out)
         })
@@ -192,11 +203,17 @@ async fn rebuild_outdated(store: &Store, cfg: &JunkConfig) {
             return;
         }
     };
-    for (acct, v) in outdated {
+    let now = tokenizer::VERSION;
+    for (acct, v, still_there, trained) in outdated {
+        if still_there < trained {
+            log::info!(
+                "junk: account {acct}: model of tokenizer version {v} kept (version {now} reads mail differently, but only {still_there} of its {trained} trained messages are still there to read again; `mailnook junk rebuild` relearns it from the mail)"
+            );
+            continue;
+        }
         match retrain(store, cfg, acct, true).await {
             Ok((spam, ham)) => log::info!(
-                "junk: account {acct}: model of tokenizer version {v} rebuilt for version {} from {spam} spam and {ham} ham",
-                tokenizer::VERSION
+                "junk: account {acct}: model of tokenizer version {v} rebuilt for version {now} from {spam} spam and {ham} ham"
             ),
             Err(e) => log::warn!("junk: account {acct}: cannot rebuild the model: {e}"),
         }

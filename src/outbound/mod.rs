@@ -163,6 +163,7 @@ impl NewMessage {
             created: now,
             next_attempt: self.release_at.max(now),
             attempts: 0,
+            relayed: false,
             recipients: self
                 .rcpts
                 .into_iter()
@@ -240,7 +241,22 @@ impl Outbound {
     /// Every way out passes here, so this is where the message gets what RFC 6409 §8 asks of a
     /// submission server (`headers.rs`): Bcc: removed, a missing Date: or Message-ID: added.
     /// The queued bytes are what every recipient gets, local or remote, and what DKIM signs.
-    pub async fn enqueue(&self, mut msg: NewMessage, raw: Vec<u8>) -> Result<u64, StoreError> {
+    pub async fn enqueue(&self, msg: NewMessage, raw: Vec<u8>) -> Result<u64, StoreError> {
+        self.enqueue_as(msg, raw, false).await
+    }
+
+    /// [`Outbound::enqueue`] for mail passed on rather than written here (a forwarded bounce):
+    /// it is never DKIM-signed (`QueuedMessage::relayed`).
+    pub async fn enqueue_relayed(&self, msg: NewMessage, raw: Vec<u8>) -> Result<u64, StoreError> {
+        self.enqueue_as(msg, raw, true).await
+    }
+
+    async fn enqueue_as(
+        &self,
+        mut msg: NewMessage,
+        raw: Vec<u8>,
+        relayed: bool,
+    ) -> Result<u64, StoreError> {
         let now = crate::date::now();
         let raw = headers::complete_for_sending(&raw, &self.inner.config.hostname, now);
         msg.size = raw.len() as u64;
@@ -248,7 +264,8 @@ impl Outbound {
         // recipients correspondents, whose mail the junk filter never files (src/junk/).
         let sent_by = msg.account.filter(|_| !msg.mail_from.is_empty());
         let rcpts: Vec<String> = msg.rcpts.iter().map(|r| r.to_ascii_lowercase()).collect();
-        let queued = msg.into_queued(String::new(), now);
+        let mut queued = msg.into_queued(String::new(), now);
+        queued.relayed = relayed;
         let raw = Arc::new(raw);
         let limits = self.inner.config.send_limits.clone();
         let id = self

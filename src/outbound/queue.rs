@@ -326,6 +326,7 @@ async fn sign_for_sending(
     let inner = &out.inner;
     let mut signed = received.as_bytes().to_vec();
     if inner.config.outbound.dkim_sign
+        && !msg.relayed
         && let Some(domain) = from_domain(&message)
     {
         match dkim::keys(&inner.store, &domain).await {
@@ -542,9 +543,19 @@ async fn bounce_to_srs_sender(
     let store = &out.inner.store;
     let key = match store.read(|r| r.secret(super::srs::KEY_NAME)).await {
         Ok(Some(k)) => k,
-        Ok(None) | Err(_) => return,
+        Ok(None) => return,
+        Err(e) => {
+            log::warn!(
+                "outbound: q{}: no bounce: cannot read the SRS key: {e}",
+                msg.id
+            );
+            return;
+        }
     };
-    let to = match super::srs::reverse(&key, &msg.mail_from, super::srs::today()) {
+    // The address was made when the message was queued: its age counts from then, so a
+    // queue that retries longer than the SRS lifetime still finds the sender.
+    let made = u64::try_from(msg.created).unwrap_or(0) / 86_400;
+    let to = match super::srs::reverse(&key, &msg.mail_from, made) {
         Ok(to) => to,
         Err(e) => {
             log::info!("outbound: q{}: no bounce: {e}", msg.id);

@@ -20,6 +20,9 @@
 pub const KEY_NAME: &str = "srs";
 /// A bounce may come this many days after the message was redirected (postsrsd's default).
 pub const MAX_AGE_DAYS: u64 = 21;
+/// The largest bounce passed on to a sender (Postfix bounces at most 50 kB of the original
+/// by default): a valid SRS address must not carry arbitrary mail for three weeks.
+pub const MAX_BOUNCE: usize = 256 * 1024;
 /// Letters of the hash: 30 bits.
 const HASH_LEN: usize = 6;
 const BASE32: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";

@@ -12,8 +12,16 @@ pub async fn deliver(s: &mut Session, message: Vec<u8>) -> String {
     let from = s.mail_from.clone().unwrap_or_default();
     let rcpt_list = s.rcpt_list();
     if !s.forwards.is_empty() {
-        // Bounces to our SRS addresses go on first; if that fails, nothing was delivered
-        // and the client retries the whole transaction.
+        // A transaction holds either bounces to our SRS addresses or local recipients, never
+        // both (`smtp/cmd/rcpt_srs.rs`), so this one reply is the bounce's alone.
+        if message.len() > crate::outbound::srs::MAX_BOUNCE {
+            let line = reply::TOO_BIG.with(&format!(
+                "Bounces are passed on up to {} KiB",
+                crate::outbound::srs::MAX_BOUNCE / 1024
+            ));
+            s.record(&line, rcpt_list, None);
+            return line;
+        }
         match forward_bounces(s, &message).await {
             Ok(id) if s.rcpts.is_empty() => {
                 let line = reply::QUEUED.with(&format!("Bounce forwarded as q{id}"));
@@ -126,7 +134,7 @@ async fn forward_bounces(s: &mut Session, message: &[u8]) -> Result<u64, String>
         release_at: 0,
         size: raw.len() as u64,
     };
-    match out.enqueue(msg, raw).await {
+    match out.enqueue_relayed(msg, raw).await {
         Ok(id) => {
             log::info!(
                 "smtp {}: bounce for an SRS address forwarded to {:?} as q{id}",

@@ -47,6 +47,11 @@ pub struct QueuedMessage {
     pub next_attempt: i64,
     pub attempts: u32,
     pub recipients: Vec<QueuedRecipient>,
+    /// Mail not written here, passed on: a bounce to an SRS address forwarded to the sender
+    /// it stands for (`smtp/mx.rs`). Never DKIM-signed: a signature would vouch for whatever
+    /// `From:` a stranger put in it.
+    #[serde(default)]
+    pub relayed: bool,
 }
 
 impl QueuedMessage {

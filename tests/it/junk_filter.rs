@@ -435,26 +435,19 @@ async fn training_reaches_the_next_delivery_and_the_summary_is_stored() {
     assert!(header.contains("verdict=junk reason=bayes"), "{header}");
 }
 
-/// A model an older tokenizer made (here: one from before versions were recorded) is rebuilt
-/// when the server starts, from the messages it was taught with and no others, and then
-/// carries the current version.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_model_from_an_older_tokenizer_is_rebuilt_on_start() {
-    let (mut server, ids, _, _) = taught().await;
-    // Read but never taught: a rebuild from scratch would take it as ham; an upgrade's
-    // rebuild retrains only what was taught.
-    let read = deliver(&server, &ids, &ham(300)).await;
-    update(&server, &ids, &read, json!({"keywords/$seen": true})).await;
-    let version = |s: &Server| {
-        let out = s.cli(&["junk", "status", USER], None);
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        text.lines()
-            .find_map(|l| l.strip_prefix("tokenizer version "))
-            .and_then(|v| v.split(' ').next())
-            .and_then(|v| v.parse::<u32>().ok())
-    };
-    let current = mailnook::junk::tokenizer::VERSION;
-    assert_eq!(version(&server), Some(current));
+/// The tokenizer version `junk status` shows for the account's model.
+fn tokenizer_version(s: &Server) -> Option<u32> {
+    let out = s.cli(&["junk", "status", USER], None);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.lines()
+        .find_map(|l| l.strip_prefix("tokenizer version "))
+        .and_then(|v| v.split(' ').next())
+        .and_then(|v| v.parse::<u32>().ok())
+}
+
+/// Stops the server and makes its models look as if made before tokenizer versions were
+/// recorded (no `tokenizer` field), then starts it again.
+fn age_the_models(mut server: Server) -> Server {
     server.kill();
     {
         let db = redb::Database::create(server.data_dir.join("mailnook.redb")).unwrap();
@@ -479,11 +472,48 @@ async fn a_model_from_an_older_tokenizer_is_rebuilt_on_start() {
         }
         tx.commit().unwrap();
     }
-    let server = server.restart();
+    server.restart()
+}
+
+/// A model an older tokenizer made (here: one from before versions were recorded) is rebuilt
+/// when the server starts, from the messages it was taught with and no others, and then
+/// carries the current version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_from_an_older_tokenizer_is_rebuilt_on_start() {
+    let (server, ids, _, _) = taught().await;
+    // Read but never taught: a rebuild from scratch would take it as ham; an upgrade's
+    // rebuild retrains only what was taught.
+    let read = deliver(&server, &ids, &ham(300)).await;
+    update(&server, &ids, &read, json!({"keywords/$seen": true})).await;
+    let current = mailnook::junk::tokenizer::VERSION;
+    assert_eq!(tokenizer_version(&server), Some(current));
+    let server = age_the_models(server);
     crate::common::eventually("the rebuild", || async {
         server.log().contains("rebuilt for version").then_some(())
     })
     .await;
     trained(&server, 10, 10).await;
-    assert_eq!(version(&server), Some(current));
+    assert_eq!(tokenizer_version(&server), Some(current));
+}
+
+/// When a message the model was taught with is gone (spam deleted from Junk, as usual), the
+/// old model cannot be read again: it is kept as it is, not wiped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_model_whose_mail_is_gone_is_kept() {
+    let (server, ids, spam_ids, _) = taught().await;
+    let r = server
+        .call(
+            USER,
+            PW,
+            json!([["Email/set", {"accountId": ids.acct, "destroy": [spam_ids[0]]}, "d"]]),
+        )
+        .await;
+    assert_eq!(r[0][1]["destroyed"], json!([spam_ids[0]]), "{r:?}");
+    let server = age_the_models(server);
+    crate::common::eventually("the note that the model is kept", || async {
+        server.log().contains("only 19 of its 20").then_some(())
+    })
+    .await;
+    trained(&server, 10, 10).await;
+    assert_eq!(tokenizer_version(&server), Some(0));
 }

@@ -370,7 +370,9 @@ async fn redirect_rewrites_the_sender_with_srs_and_its_bounce_goes_back() {
     );
 
     // The next hop bounces it: the bounce goes on to carol, still from the null sender.
-    let bounce = b"From: MAILER-DAEMON@elsewhere.example\r\nSubject: Undelivered Mail\r\n\r\nNo such user: dave\r\n";
+    // Its From: claims our own domain: passed on, it must not get our DKIM signature.
+    let bounce =
+        b"From: postmaster@example.org\r\nSubject: Undelivered Mail\r\n\r\nNo such user: dave\r\n";
     let r = tokio::task::block_in_place(|| s.deliver("", &[&srs], bounce));
     assert!(
         r.starts_with("250") && r.contains("Bounce forwarded"),
@@ -380,8 +382,9 @@ async fn redirect_rewrites_the_sender_with_srs_and_its_bounce_goes_back() {
     assert_eq!(back.mail_from, "");
     let text = String::from_utf8_lossy(back.data.as_deref().unwrap_or_default()).to_string();
     assert!(text.contains("No such user: dave"), "{text}");
+    assert!(!text.contains("DKIM-Signature"), "{text}");
 
-    // Only bounces, only to addresses we signed.
+    // Only bounces, only to addresses we signed, only small, and alone in a transaction.
     let mut t = Transcript::connect(s.smtp);
     assert_eq!(t.cmd("EHLO bounce.example"), 250);
     assert_eq!(t.cmd("MAIL FROM:<spammer@bad.example>"), 250);
@@ -399,6 +402,19 @@ async fn redirect_rewrites_the_sender_with_srs_and_its_bounce_goes_back() {
         t.cmd(&format!("RCPT TO:<{}>", srs.to_ascii_uppercase())),
         250
     );
+    assert_eq!(t.cmd(&format!("RCPT TO:<{ALICE}>")), 452);
+    assert_eq!(t.cmd("DATA"), 354);
+    let mut big = b"Subject: huge bounce\r\n\r\n".to_vec();
+    for _ in 0..5000 {
+        big.extend_from_slice(&[b'x'; 78]);
+        big.extend_from_slice(b"\r\n");
+    }
+    big.extend_from_slice(b".\r\n");
+    t.send(&big);
+    assert!(t.reply().starts_with("552"));
+    assert_eq!(t.cmd("MAIL FROM:<>"), 250);
+    assert_eq!(t.cmd(&format!("RCPT TO:<{ALICE}>")), 250);
+    assert_eq!(t.cmd(&format!("RCPT TO:<{srs}>")), 452);
     t.cmd("QUIT");
     // Nothing of this reached alice's mailbox.
     let alice = s.account(ALICE, PW).await;

@@ -50,6 +50,11 @@ pub async fn run(s: &mut Session, mut to: RcptTo<String>, line: &[u8]) -> Next {
     if let Some(next) = super::rcpt_srs::run(s, &to.address).await {
         return next;
     }
+    if !s.forwards.is_empty() {
+        // Bounces to SRS addresses travel alone (`rcpt_srs.rs`): this one next time.
+        s.reply(&reply::TOO_MANY_RECIPIENTS.line());
+        return Next::Continue;
+    }
     match crate::ingest::resolve(&s.ctx.store, &to.address).await {
         Ok(Recipient::Local(accounts)) => {
             // RFC 5321 §4.5.3.1.10 / RFC 3463 X.2.2: a full mailbox, or one the declared SIZE

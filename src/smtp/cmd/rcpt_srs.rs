@@ -19,7 +19,20 @@ pub async fn run(s: &mut Session, address: &str) -> Option<Next> {
         Ok(_) => {}
     }
     if s.mail_from.as_deref() != Some("") {
-        return Some(refuse(s, address, "not from the null sender").await);
+        log::info!(
+            "smtp {}: refused recipient <{}>: not from the null sender",
+            s.peer,
+            printable(address)
+        );
+        let line = reply::RELAY_DENIED.with("This address takes only bounces (MAIL FROM:<>)");
+        s.record(&line, vec![address.to_string()], None);
+        return Some(s.error(&line).await);
+    }
+    if !s.rcpts.is_empty() {
+        // RFC 5321 §3.3: 452 asks the client to send this recipient in another transaction;
+        // a bounce forwarded and a local delivery then never share one reply.
+        s.reply(&reply::TOO_MANY_RECIPIENTS.line());
+        return Some(Next::Continue);
     }
     let key = match s
         .ctx
