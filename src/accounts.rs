@@ -477,6 +477,11 @@ pub fn check_address(address: &str) -> Result<String, String> {
     if local.contains('@') {
         return bad("more than one @");
     }
+    if crate::outbound::srs::looks_like(local) {
+        // Mail to SRS0=/SRS1= addresses is bounces for redirected mail (`outbound/srs.rs`),
+        // taken before any account lookup: an account by that name would get none of its mail.
+        return bad("names starting with SRS0= or SRS1= are kept for bounces of redirected mail");
+    }
     if a.chars()
         .any(|c| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"".contains(c))
     {
@@ -511,4 +516,19 @@ pub fn check_password(password: &str) -> Result<(), String> {
         return Err("the password must not contain control characters".into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_address;
+
+    #[test]
+    fn srs_names_are_kept_for_bounces() {
+        assert!(check_address("SRS0=abc=de=x.example=y@example.org").is_err());
+        assert!(check_address("srs1=q@example.org").is_err());
+        assert_eq!(
+            check_address("Srs@Example.org").as_deref(),
+            Ok("srs@example.org")
+        );
+    }
 }
