@@ -315,8 +315,24 @@ fn from_domain(raw: &[u8]) -> Option<String> {
     addr.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase())
 }
 
+/// Whether we sign for `domain`: one of the domains we receive mail for, or our host name.
+/// Never anyone else's (a redirected message's `From:`): DNS does not publish our key for
+/// it, so the signature would fail (RFC 6376 §6.1.2), and making keys on a sender's say-so
+/// would let any sender make the server generate and store RSA keys at will.
+async fn signs_for(out: &Outbound, domain: &str) -> bool {
+    if domain.eq_ignore_ascii_case(&out.inner.config.hostname) {
+        return true;
+    }
+    let d = domain.to_string();
+    out.inner
+        .store
+        .read(move |r| r.is_local_domain(&d))
+        .await
+        .unwrap_or(false)
+}
+
 /// `received` + the DKIM-Signature fields for `message` (when signing is on and the From:
-/// domain has keys) + `message`: the bytes as they go out.
+/// domain is ours, [`signs_for`]) + `message`: the bytes as they go out.
 async fn sign_for_sending(
     out: &Outbound,
     msg: &QueuedMessage,
@@ -328,6 +344,7 @@ async fn sign_for_sending(
     if inner.config.outbound.dkim_sign
         && !msg.relayed
         && let Some(domain) = from_domain(&message)
+        && signs_for(out, &domain).await
     {
         match dkim::keys(&inner.store, &domain).await {
             Ok(keys) => {

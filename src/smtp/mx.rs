@@ -53,6 +53,8 @@ pub async fn deliver(s: &mut Session, message: Vec<u8>) -> String {
     };
     let receipt = receive::receive(&rx, incoming, received).await;
     let line = match &receipt.verdict {
+        // No id when no copy was stored (a Sieve redirect or discard took it).
+        Verdict::Accepted { id } if id.is_empty() => reply::QUEUED.with("Message accepted"),
         Verdict::Accepted { id } => reply::QUEUED.with(&format!("Message accepted as {id}")),
         Verdict::Rejected { policy_domain } => {
             log::info!(
