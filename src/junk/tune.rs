@@ -119,11 +119,11 @@ mod tests {
         let score = |m: &[u8]| verdict::of_counts(&lookup(m).1, &parts(m).1, totals);
         let hs: Vec<f64> = test_ham.iter().map(|m| score(m)).collect();
         let ss: Vec<f64> = test_spam.iter().map(|m| score(m)).collect();
-        for th in [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99] {
+        for th in [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99, 0.999] {
             let h = hs.iter().filter(|&&s| s >= th).count();
             let s = ss.iter().filter(|&&s| s >= th).count();
             eprintln!(
-                "threshold {th:.2}: spam {:.1} %  ham {:.2} % ({h})",
+                "threshold {th:.3}: spam {:.1} %  ham {:.2} % ({h})",
                 100.0 * s as f64 / ss.len() as f64,
                 100.0 * h as f64 / hs.len() as f64
             );
