@@ -36,6 +36,11 @@ async fn domains_aliases_catch_all_and_plus_addressing() {
         String::from_utf8_lossy(&bad.stderr).contains("not a local domain"),
         "aliases live in local domains"
     );
+    let bad = s.cli(&["alias", "add", "SRS0=x@a.test", "alice@a.test"], None);
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("kept for bounces"),
+        "SRS names are the bounces' (outbound/srs.rs)"
+    );
     let bad = s.cli(&["alias", "add", "alice@a.test", "bob@a.test"], None);
     assert!(
         String::from_utf8_lossy(&bad.stderr).contains("own address"),
