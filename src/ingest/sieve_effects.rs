@@ -114,7 +114,8 @@ async fn report(store: &Store, account: AccountId, text: &str) {
 }
 
 /// The envelope sender of a redirect to another server: the original one in SRS form at
-/// the account's domain (the original one if the SRS key cannot be had).
+/// the account's domain (`outbound/srs.rs`), so the next hop's SPF check sees our domain and
+/// a bounce still finds its way back; the original one if the SRS key cannot be had.
 async fn srs_sender(store: &Store, account: AccountId, mail_from: &str, login: &str) -> String {
     match crate::outbound::srs::key(store).await {
         Ok(key) => {
@@ -141,11 +142,9 @@ async fn run(store: &Store, out: Option<&Outbound>, mail_from: &str, raw: &[u8],
             };
             let mut bytes = format!("Delivered-To: {login}\r\n").into_bytes();
             bytes.extend_from_slice(raw);
-            // RFC 5228 §4.2 keeps the original envelope sender; it goes out in SRS form
-            // (`outbound/srs.rs`) so the next hop's SPF check sees our domain, and a bounce
-            // still finds its way back to the sender.
-            // A redirect to one of our own addresses keeps the sender as it is: no SPF check
-            // follows, and replies (vacation) must reach the real sender.
+            // RFC 5228 §4.2 keeps the original envelope sender: as it is for one of our own
+            // addresses (no SPF check follows, and replies such as vacation must reach the
+            // real sender), in SRS form for another server (`srs_sender`).
             let local = matches!(
                 super::resolve(store, &to).await,
                 Ok(crate::store::Recipient::Local(_))
@@ -200,14 +199,7 @@ async fn run(store: &Store, out: Option<&Outbound>, mail_from: &str, raw: &[u8],
             )
             .into_bytes();
             text.extend_from_slice(header_section(raw));
-            let msg = NewMessage {
-                account: Some(account),
-                submission: None,
-                mail_from: String::new(),
-                rcpts: vec![mail_from.to_string()],
-                release_at: 0,
-                size: text.len() as u64,
-            };
+            let msg = NewMessage::null_sender(Some(account), vec![mail_from.to_string()]);
             if let Err(e) = out.enqueue(msg, text).await {
                 log::warn!("sieve: account {account}: cannot queue a rejection notice: {e}");
             }

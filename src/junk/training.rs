@@ -171,9 +171,10 @@ pub async fn run(store: Store, cfg: JunkConfig) {
 /// Retrains every model whose counts an older tokenizer made (after an upgrade that changed
 /// `tokenizer::VERSION`): untraining a message subtracts the tokens the current tokenizer
 /// reads, which an old model never added. Only a model whose every trained message is still
-/// there is retrained (from those messages, [`retrain`]): spam deleted after training cannot
-/// be read again, and wiping its evidence would lose what the user taught. Such a model is
-/// kept as it is, and said so; `mailnook junk rebuild` relearns it from the mail on request.
+/// there is retrained, from those messages ([`labels`], [`relearn`]): spam deleted after
+/// training cannot be read again, and wiping its evidence would lose what the user taught.
+/// Such a model is kept as it is, and said so; `mailnook junk rebuild` relearns it from the
+/// mail on request.
 /// Once per start, before the trainer's loop: a model made since carries the current version.
 async fn rebuild_outdated(store: &Store, cfg: &JunkConfig) {
     let outdated = store
@@ -181,17 +182,9 @@ async fn rebuild_outdated(store: &Store, cfg: &JunkConfig) {
             let mut out = Vec::new();
             for a in r.accounts()? {
                 let j = r.junk_account(a.id)?;
-                if (j.spam == 0 && j.ham == 0) || j.tokenizer == tokenizer::VERSION {
-                    continue;
+                if (j.spam > 0 || j.ham > 0) && j.tokenizer != tokenizer::VERSION {
+                    out.push((a.id, j.tokenizer, u64::from(j.spam) + u64::from(j.ham)));
                 }
-                let mut still_there = 0u64;
-                for (_, id) in r.all_emails(a.id)? {
-                    if r.junk_trained(a.id, id)?.is_some() {
-                        still_there += 1;
-                    }
-                }
-                let trained = u64::from(j.spam) + u64::from(j.ham);
-                out.push((a.id, j.tokenizer, still_there, trained));
             }
             Ok(out)
         })
@@ -204,14 +197,22 @@ async fn rebuild_outdated(store: &Store, cfg: &JunkConfig) {
         }
     };
     let now = tokenizer::VERSION;
-    for (acct, v, still_there, trained) in outdated {
-        if still_there < trained {
+    for (acct, v, trained) in outdated {
+        let labels = match labels(store, acct, true).await {
+            Ok(l) => l,
+            Err(e) => {
+                log::warn!("junk: account {acct}: cannot read what it was taught: {e}");
+                continue;
+            }
+        };
+        if (labels.len() as u64) < trained {
             log::info!(
-                "junk: account {acct}: model of tokenizer version {v} kept (version {now} reads mail differently, but only {still_there} of its {trained} trained messages are still there to read again; `mailnook junk rebuild` relearns it from the mail)"
+                "junk: account {acct}: model of tokenizer version {v} kept (version {now} reads mail differently, but only {} of its {trained} trained messages are still there to read again; `mailnook junk rebuild` relearns it from the mail)",
+                labels.len()
             );
             continue;
         }
-        match retrain(store, cfg, acct, true).await {
+        match relearn(store, cfg, acct, labels).await {
             Ok((spam, ham)) => log::info!(
                 "junk: account {acct}: model of tokenizer version {v} rebuilt for version {now} from {spam} spam and {ham} ham"
             ),
@@ -229,18 +230,19 @@ pub async fn rebuild(
     cfg: &JunkConfig,
     acct: AccountId,
 ) -> Result<(u32, u32), StoreError> {
-    retrain(store, cfg, acct, false).await
+    let labels = labels(store, acct, false).await?;
+    relearn(store, cfg, acct, labels).await
 }
 
-/// [`rebuild`]; with `only_trained`, only the messages the model was trained with (a
-/// tokenizer upgrade: the same teaching, read anew), none guessed from the mail.
-async fn retrain(
+/// The (email, label) pairs a rebuild trains with, newest first, at most [`MAX_REBUILD`]
+/// (the rules at [`rebuild`]); with `only_trained`, only the messages the model was trained
+/// with (a tokenizer upgrade: the same teaching, read anew), none guessed from the mail.
+async fn labels(
     store: &Store,
-    cfg: &JunkConfig,
     acct: AccountId,
     only_trained: bool,
-) -> Result<(u32, u32), StoreError> {
-    let labels = store
+) -> Result<Vec<(u32, u8)>, StoreError> {
+    store
         .read(move |r| {
             let junk = r.mailbox_by_role(acct, "junk")?.map(|m| m.id);
             let trash = r.mailbox_by_role(acct, "trash")?.map(|m| m.id);
@@ -274,7 +276,16 @@ async fn retrain(
             }
             Ok(out)
         })
-        .await?;
+        .await
+}
+
+/// Forgets the account's model and trains it with `labels`: (spam, ham) trained.
+async fn relearn(
+    store: &Store,
+    cfg: &JunkConfig,
+    acct: AccountId,
+    labels: Vec<(u32, u8)>,
+) -> Result<(u32, u32), StoreError> {
     let spam = labels.iter().filter(|(_, l)| *l == SPAM).count() as u32;
     let ham = labels.len() as u32 - spam;
     store

@@ -150,6 +150,20 @@ pub struct NewMessage {
 }
 
 impl NewMessage {
+    /// Mail the server sends from the null sender (RFC 5321 §4.5.5, RFC 3834 §3.3): bounces,
+    /// auto-replies, reports, and bounces passed on to an SRS address's sender. `account` is
+    /// the account it is sent for, if any; [`Outbound::enqueue`] fills in the size.
+    pub fn null_sender(account: Option<AccountId>, rcpts: Vec<String>) -> NewMessage {
+        NewMessage {
+            account,
+            submission: None,
+            mail_from: String::new(),
+            rcpts,
+            release_at: 0,
+            size: 0,
+        }
+    }
+
     /// The queue record (its blob is filled in by `Writer::enqueue`).
     pub fn into_queued(self, blob: String, now: i64) -> QueuedMessage {
         let mut seen = HashSet::new();

@@ -557,8 +557,7 @@ async fn bounce_to_srs_sender(
     raw: &[u8],
     now: i64,
 ) {
-    let store = &out.inner.store;
-    let key = match store.read(|r| r.secret(super::srs::KEY_NAME)).await {
+    let key = match super::srs::stored_key(&out.inner.store).await {
         Ok(Some(k)) => k,
         Ok(None) => return,
         Err(e) => {
@@ -587,14 +586,7 @@ async fn bounce_to_srs_sender(
         msg.created,
         now,
     );
-    let dsn = super::NewMessage {
-        account: None,
-        submission: None,
-        mail_from: String::new(),
-        rcpts: vec![to.clone()],
-        release_at: 0,
-        size: report.len() as u64,
-    };
+    let dsn = super::NewMessage::null_sender(None, vec![to.clone()]);
     match out.enqueue(dsn, report).await {
         Ok(q) => log::info!(
             "outbound: q{}: bounce for the redirect queued to <{}> as q{q}",

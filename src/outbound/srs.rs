@@ -178,9 +178,15 @@ pub fn reverse(key: &[u8], address: &str, day: u64) -> Result<String, SrsError> 
     Ok(format!("{user}@{domain}"))
 }
 
+/// The server's SRS key if it was ever made. None: this server never rewrote a sender, so
+/// no SRS address is its own (checking one needs no key to be made).
+pub async fn stored_key(store: &crate::store::Store) -> crate::store::Result<Option<Vec<u8>>> {
+    store.read(|r| r.secret(KEY_NAME)).await
+}
+
 /// The server's SRS key, made (32 random bytes) and stored on first use.
 pub async fn key(store: &crate::store::Store) -> crate::store::Result<Vec<u8>> {
-    if let Some(k) = store.read(|r| r.secret(KEY_NAME)).await? {
+    if let Some(k) = stored_key(store).await? {
         return Ok(k);
     }
     let mut fresh = vec![0u8; 32];

@@ -92,14 +92,7 @@ async fn send_one(
             policy: policy.as_ref(),
         };
         let raw = report.message(&from, &rua, crate::date::now());
-        let msg = NewMessage {
-            account: None,
-            submission: None,
-            mail_from: String::new(),
-            rcpts: rua.clone(),
-            release_at: 0,
-            size: raw.len() as u64,
-        };
+        let msg = NewMessage::null_sender(None, rua.clone());
         out.enqueue(msg, raw).await.map_err(|e| e.to_string())?;
         log::info!(
             "tls report for {domain} ({} to {}) queued for {}",

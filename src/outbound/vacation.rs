@@ -164,14 +164,7 @@ pub async fn queue_auto_reply(
     raw: String,
     what: &str,
 ) {
-    let msg = NewMessage {
-        account: Some(acct),
-        submission: None,
-        mail_from: String::new(),
-        rcpts: vec![sender.to_string()],
-        release_at: 0,
-        size: raw.len() as u64,
-    };
+    let msg = NewMessage::null_sender(Some(acct), vec![sender.to_string()]);
     match out.enqueue(msg, raw.into_bytes()).await {
         Ok(id) => log::info!(
             "{what}: account {acct}: reply to <{}> queued as q{id}",

@@ -22,18 +22,12 @@ pub async fn deliver(s: &mut Session, message: Vec<u8>) -> String {
             s.record(&line, rcpt_list, None);
             return line;
         }
-        match forward_bounces(s, &message).await {
-            Ok(id) if s.rcpts.is_empty() => {
-                let line = reply::QUEUED.with(&format!("Bounce forwarded as q{id}"));
-                s.record(&line, rcpt_list, None);
-                return line;
-            }
-            Ok(_) => {}
-            Err(line) => {
-                s.record(&line, rcpt_list, None);
-                return line;
-            }
-        }
+        let line = match forward_bounces(s, &message).await {
+            Ok(id) => reply::QUEUED.with(&format!("Bounce forwarded as q{id}")),
+            Err(line) => line,
+        };
+        s.record(&line, rcpt_list, None);
+        return line;
     }
     let received = received_header(s);
     let outgoing = s.ctx.outbound.as_ref().map(|o| o as &dyn receive::Outgoing);
@@ -128,14 +122,7 @@ async fn forward_bounces(s: &mut Session, message: &[u8]) -> Result<u64, String>
     let mut raw = received_header(s)(crate::date::now()).into_bytes();
     raw.extend_from_slice(message);
     let rcpts: Vec<String> = s.forwards.iter().map(|(_, to)| to.clone()).collect();
-    let msg = crate::outbound::NewMessage {
-        account: None,
-        submission: None,
-        mail_from: String::new(),
-        rcpts: rcpts.clone(),
-        release_at: 0,
-        size: raw.len() as u64,
-    };
+    let msg = crate::outbound::NewMessage::null_sender(None, rcpts.clone());
     match out.enqueue_relayed(msg, raw).await {
         Ok(id) => {
             log::info!(

@@ -19,14 +19,8 @@ pub async fn run(s: &mut Session, address: &str) -> Option<Next> {
         Ok(_) => {}
     }
     if s.mail_from.as_deref() != Some("") {
-        log::info!(
-            "smtp {}: refused recipient <{}>: not from the null sender",
-            s.peer,
-            printable(address)
-        );
         let line = reply::RELAY_DENIED.with("This address takes only bounces (MAIL FROM:<>)");
-        s.record(&line, vec![address.to_string()], None);
-        return Some(s.error(&line).await);
+        return Some(refuse(s, address, "not from the null sender", &line).await);
     }
     if !s.rcpts.is_empty() {
         // RFC 5321 §3.3: 452 asks the client to send this recipient in another transaction;
@@ -34,15 +28,11 @@ pub async fn run(s: &mut Session, address: &str) -> Option<Next> {
         s.reply(&reply::TOO_MANY_RECIPIENTS.line());
         return Some(Next::Continue);
     }
-    let key = match s
-        .ctx
-        .store
-        .read(|r| r.secret(crate::outbound::srs::KEY_NAME))
-        .await
-    {
+    let no_such_user = reply::NO_SUCH_USER.line();
+    let key = match crate::outbound::srs::stored_key(&s.ctx.store).await {
         Ok(Some(k)) => k,
         // Never made one: we never rewrote a sender, so this is not our address.
-        Ok(None) => return Some(refuse(s, address, "no SRS key").await),
+        Ok(None) => return Some(refuse(s, address, "no SRS key", &no_such_user).await),
         Err(e) => {
             log::warn!("smtp {}: SRS key lookup failed: {e}", s.peer);
             s.reply(&crate::smtp::store_reply::reply_for(&e).line());
@@ -61,16 +51,18 @@ pub async fn run(s: &mut Session, address: &str) -> Option<Next> {
             s.reply(&reply::RECIPIENT_OK.line());
             Some(Next::Continue)
         }
-        Err(e) => Some(refuse(s, address, &e.to_string()).await),
+        Err(e) => Some(refuse(s, address, &e.to_string(), &no_such_user).await),
     }
 }
 
-async fn refuse(s: &mut Session, address: &str, why: &str) -> Next {
+/// Refuses the recipient with `line` (logged with `why`, recorded for the admin page),
+/// counted as an error like every refusal.
+async fn refuse(s: &mut Session, address: &str, why: &str, line: &str) -> Next {
     log::info!(
         "smtp {}: refused recipient <{}>: {why}",
         s.peer,
         printable(address)
     );
-    s.record(&reply::NO_SUCH_USER.line(), vec![address.to_string()], None);
-    s.refuse(&reply::NO_SUCH_USER).await
+    s.record(line, vec![address.to_string()], None);
+    s.error(line).await
 }

@@ -47,7 +47,8 @@ pub struct JunkAccount {
     pub stamp: u64,
     /// The tokenizer version (`junk::tokenizer::VERSION`) the model's counts were made with,
     /// recorded when an empty model learns its first message; 0: from before versions were
-    /// recorded. The trainer rebuilds a model of another version from the mail.
+    /// recorded. The trainer retrains a model of another version on start when it can
+    /// (`junk/training.rs` `rebuild_outdated`).
     #[serde(default)]
     pub tokenizer: u32,
 }
