@@ -362,6 +362,9 @@ async fn domain_command(store: &Store, cmd: Command) -> Result<Outcome, StoreErr
             Ok(Outcome::Domains(list))
         }
         Command::AliasAdd { address, targets } => {
+            not_srs(&address).map_err(|why| {
+                StoreError::Invalid(format!("{}: {why}", crate::wire::printable(&address)))
+            })?;
             let mut ids = Vec::new();
             for t in &targets {
                 ids.push(find(store, t).await?);
@@ -477,10 +480,8 @@ pub fn check_address(address: &str) -> Result<String, String> {
     if local.contains('@') {
         return bad("more than one @");
     }
-    if crate::outbound::srs::looks_like(local) {
-        // Mail to SRS0=/SRS1= addresses is bounces for redirected mail (`outbound/srs.rs`),
-        // taken before any account lookup: an account by that name would get none of its mail.
-        return bad("names starting with SRS0= or SRS1= are kept for bounces of redirected mail");
+    if let Err(why) = not_srs(local) {
+        return bad(why);
     }
     if a.chars()
         .any(|c| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"".contains(c))
@@ -500,6 +501,16 @@ pub fn check_address(address: &str) -> Result<String, String> {
         return bad("the domain must be labels of letters, digits and '-' separated by dots");
     }
     Ok(a)
+}
+
+/// Mail to SRS0=/SRS1= names is taken as bounces of redirected mail before any address
+/// lookup (`smtp/cmd/rcpt_srs.rs`): an account or alias by such a name would get none of it.
+fn not_srs(address: &str) -> Result<(), &'static str> {
+    if crate::outbound::srs::looks_like(address) {
+        Err("names starting with SRS0= or SRS1= are kept for bounces of redirected mail")
+    } else {
+        Ok(())
+    }
 }
 
 /// The password rules for passwords typed into the admin page or its API: 8 to 1024 bytes, no

@@ -69,25 +69,6 @@ pub const MAX_TEXT: usize = 8 * 1024;
 pub const MAX_TOKENS: usize = 4000;
 /// Received fields read (the newest first: the ones nearest to us are the most telling).
 const MAX_RECEIVED: usize = 10;
-/// The head's text bytes: [`MAX_TEXT`]; the offline tuning overrides it with JUNK_TUNE_TEXT
-/// (`tune.rs`).
-fn max_text() -> usize {
-    #[cfg(test)]
-    {
-        static L: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-        *L.get_or_init(|| {
-            std::env::var("JUNK_TUNE_TEXT")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(MAX_TEXT)
-        })
-    }
-    #[cfg(not(test))]
-    {
-        MAX_TEXT
-    }
-}
-
 /// FNV-1a 64: stable across builds and Rust versions (the hashes are stored in the model, so
 /// `std`'s hasher, whose algorithm may change, would not do).
 pub fn hash(prefix: &str, word: &str) -> u64 {
@@ -267,7 +248,7 @@ fn collect(s: &Structure<'_>, t: &mut Tokens) -> (Option<String>, bool) {
     }
     headers(&s.headers, t);
     let (from, list) = sender(s);
-    let mut budget = max_text();
+    let mut budget = MAX_TEXT;
     if let Some(subject) = last(&s.headers, "Subject") {
         let subject = crate::mime::header::text(subject);
         words("s", &subject, t, &mut budget);

@@ -99,15 +99,6 @@ pub fn add_alias(
             "{domain} is not a local domain (add it with `mailnook domain add {domain}`)"
         )));
     }
-    // Mail to SRS0=/SRS1= names is taken as bounces of redirected mail before any lookup
-    // (`outbound/srs.rs`): an alias by such a name would never get its mail.
-    if a.get(..5)
-        .is_some_and(|p| p.eq_ignore_ascii_case("srs0=") || p.eq_ignore_ascii_case("srs1="))
-    {
-        return Err(StoreError::Invalid(format!(
-            "{a}: names starting with SRS0= or SRS1= are kept for bounces of redirected mail"
-        )));
-    }
     if exists(addresses, a.as_str())? {
         return Err(StoreError::Conflict(format!(
             "{a} is an account's own address"
