@@ -389,24 +389,22 @@ mod tests {
                     ham: train_ham.len() as u32,
                 };
                 let score = |m: &Named| {
-                    let (mut text, mut head) = (Vec::new(), Vec::new());
-                    for (t, n) in m.iter().filter(|(_, n)| keep(n)) {
-                        let (spam, ham) = counts.get(t).copied().unwrap_or_default();
-                        let c = model::TokenCounts { spam, ham };
-                        let kind = n.split(':').next().unwrap_or_default();
-                        if x.halves && !tokenizer::is_text(kind) {
-                            head.push(c);
-                        } else {
-                            text.push(c);
-                        }
-                    }
+                    let kept = m.iter().filter(|(_, n)| keep(n));
+                    let (c, header): (Vec<(u32, u32)>, Vec<bool>) = kept
+                        .map(|(t, n)| {
+                            let kind = n.split(':').next().unwrap_or_default();
+                            let c = counts.get(t).copied().unwrap_or_default();
+                            (c, !tokenizer::is_text(kind))
+                        })
+                        .unzip();
                     if x.halves {
-                        classifier::combine_halves(
-                            classifier::score_half(&text, totals, &x.text),
-                            classifier::score_half(&head, totals, &x.header),
-                        )
+                        verdict::of_counts_with(&c, &header, totals, &x.text, &x.header)
                     } else {
-                        classifier::score_half(&text, totals, &x.text).unwrap_or(0.5)
+                        let all: Vec<model::TokenCounts> = c
+                            .iter()
+                            .map(|&(spam, ham)| model::TokenCounts { spam, ham })
+                            .collect();
+                        classifier::score_half(&all, totals, &x.text).unwrap_or(0.5)
                     }
                 };
                 let hs: Vec<f64> = test_ham.iter().map(|&i| score(&ham[i])).collect();

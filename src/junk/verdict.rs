@@ -145,6 +145,23 @@ pub fn score(
 /// ([`classifier::score_half`], [`classifier::combine_halves`]). The offline tuning uses this
 /// too.
 pub fn of_counts(counts: &[(u32, u32)], header: &[bool], totals: Totals) -> f64 {
+    of_counts_with(
+        counts,
+        header,
+        totals,
+        &classifier::TEXT,
+        &classifier::HEADER,
+    )
+}
+
+/// [`of_counts`] with explicit constants for the halves (the offline tuning sweeps them).
+pub fn of_counts_with(
+    counts: &[(u32, u32)],
+    header: &[bool],
+    totals: Totals,
+    text_half: &classifier::Half,
+    header_half: &classifier::Half,
+) -> f64 {
     let (mut text, mut head) = (Vec::new(), Vec::new());
     for (i, &(spam, ham)) in counts.iter().enumerate() {
         let c = TokenCounts { spam, ham };
@@ -155,8 +172,8 @@ pub fn of_counts(counts: &[(u32, u32)], header: &[bool], totals: Totals) -> f64 
         }
     }
     classifier::combine_halves(
-        classifier::score_half(&text, totals, &classifier::TEXT),
-        classifier::score_half(&head, totals, &classifier::HEADER),
+        classifier::score_half(&text, totals, text_half),
+        classifier::score_half(&head, totals, header_half),
     )
 }
 
