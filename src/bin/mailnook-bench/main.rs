@@ -15,6 +15,10 @@
 mod big_thread;
 mod corpus;
 mod cpu;
+// The integration tests' DNS responder (std only), one copy for both; the bench serves only
+// TXT records with it.
+#[allow(dead_code)]
+#[path = "../../../tests/it/smtp_support/dns.rs"]
 mod dns;
 mod dovecot;
 mod http_client;

@@ -43,13 +43,12 @@ pub fn figure(tmp: &Path, count: usize, conns: usize) -> Result<Row, String> {
     let spf = "v=spf1 ip4:127.0.0.1 -all";
     let selector = format!("{SELECTOR}._domainkey.{DOMAIN}");
     let dmarc = format!("_dmarc.{DOMAIN}");
-    let dns = Dns::start(&[
-        (selector.as_str(), dkim.as_str()),
-        (DOMAIN, spf),
-        // The EHLO name of `smtp_client.rs`: SPF checks the HELO identity too (RFC 7208 §2.3).
-        ("bench.example", spf),
-        (dmarc.as_str(), "v=DMARC1; p=reject"),
-    ])?;
+    let dns = Dns::start();
+    dns.txt(&selector, &dkim);
+    dns.txt(DOMAIN, spf);
+    // The EHLO name of `smtp_client.rs`: SPF checks the HELO identity too (RFC 7208 §2.3).
+    dns.txt("bench.example", spf);
+    dns.txt(&dmarc, "v=DMARC1; p=reject");
     let resolver = dns.addr.to_string();
     let on = Side::start(
         tmp,
