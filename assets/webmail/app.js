@@ -77,8 +77,8 @@ class App {
       await this.list.show(filter, this.route.search);
     }
     if (this.route.thread) await this.reader.show(this.route.thread, this.route.email);
-    else if (this.route.settings) await this.settings.show();
-    else $('#reader').replaceChildren(h('p', { class: 'muted pad empty' }, 'Select a conversation to read it.'));
+    else if (this.route.settings) { this.reader.forget(); await this.settings.show(); }
+    else this.reader.clear();
     // What is on screen now (tests and screen readers wait for it, not for a timer).
     document.body.dataset.shown = location.hash;
   }

@@ -34,6 +34,9 @@ export class List {
     this.cursor = -1;
     this.filter = null;
     this.loading = false;
+    // Bumped by show(): a reply to a request made for an earlier list (a push refresh or a next
+    // page still in flight when the user moved on) is dropped instead of overwriting this one.
+    this.generation = 0;
     this.observer = new IntersectionObserver((es) => {
       if (es.some((e) => e.isIntersecting)) this.more();
     }, { root: this.el });
@@ -41,6 +44,7 @@ export class List {
 
   // Shows a mailbox or a search: filter is a JMAP FilterCondition; text marks a search.
   async show(filter, searchText) {
+    this.generation++;
     this.filter = filter;
     this.search = searchText || null;
     this.ids = [];
@@ -48,11 +52,12 @@ export class List {
     this.selected.clear();
     this.cursor = -1;
     this.el.replaceChildren(h('p', { class: 'muted pad' }, 'Loading…'));
-    await this.fetch(0, PAGE);
-    this.render();
+    if (await this.fetch(0, PAGE)) this.render();
   }
 
+  // Loads a window of the list; null when the list changed while the request was out.
   async fetch(position, limit) {
+    const generation = this.generation;
     const calls = [
       ['Email/query', {
         filter: this.filter, sort: [{ property: 'receivedAt', isAscending: false }],
@@ -68,6 +73,7 @@ export class List {
     }
     const r = await this.app.jmap.call(calls);
     this.app.state.remember(r.g.list);
+    if (generation !== this.generation) return null;
     for (const t of r.t.list) this.threads.set(t.id, t.emailIds);
     if (r.s) for (const s of r.s.list) this.snippets.set(s.emailId, s);
     if (this.search) this.total = r.q.total;
@@ -88,15 +94,14 @@ export class List {
     if (this.loading || this.ids.length >= this.total) return;
     this.loading = true;
     try {
-      await this.fetch(this.ids.length, PAGE);
-      this.render();
+      if (await this.fetch(this.ids.length, PAGE)) this.render();
     } finally { this.loading = false; }
   }
 
   // After a change elsewhere: the loaded window again, in one round trip.
   async refresh() {
     if (!this.filter) return;
-    await this.fetch(0, Math.max(PAGE, this.ids.length));
+    if (!(await this.fetch(0, Math.max(PAGE, this.ids.length)))) return;
     this.ids.length = Math.min(this.ids.length, this.total);
     this.render();
   }

@@ -35,7 +35,19 @@ export class Reader {
     this.emails = [];
   }
 
+  // Something else takes the pane: any reading still on its way is dropped.
+  forget() { this.asked = (this.asked || 0) + 1; }
+
+  clear() {
+    this.forget();
+    this.el.replaceChildren(h('p', { class: 'muted pad empty' }, 'Select a conversation to read it.'));
+  }
+
   async show(threadId, focusId) {
+    // Stepping through conversations quickly (j, k) leaves earlier requests out: only the last
+    // one asked for is drawn and marked read.
+    this.forget();
+    const asked = this.asked;
     this.el.replaceChildren(h('p', { class: 'muted pad' }, 'Loading…'));
     const r = await this.app.jmap.call([
       ['Thread/get', { ids: [threadId] }, 't'],
@@ -44,6 +56,7 @@ export class Reader {
         fetchTextBodyValues: true, fetchHTMLBodyValues: true, maxBodyValueBytes: 2000000
       }, 'e']
     ]);
+    if (asked !== this.asked) return;
     this.thread = threadId;
     const trash = this.app.state.role('trash');
     const inTrash = this.app.route.mailbox && trash && this.app.route.mailbox === trash.id;

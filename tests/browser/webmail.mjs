@@ -1,7 +1,9 @@
 // Drives the webmail in real headless Chromium (Debian's /usr/bin/chromium) through
 // playwright-core, against a running mailnook. Run by tests/it/webmail_browser.rs with:
 // MAILNOOK_URL, MAILNOOK_SMTP (host:port), MAILNOOK_USER/PASSWORD (the reader), MAILNOOK_PEER
-// (a second local account that writes to the reader), MAILNOOK_SCREENSHOT_DIR.
+// (a second local account that writes to the reader), MAILNOOK_SCREENSHOT_DIR; optionally
+// MAILNOOK_JMAP_JITTER_MS, which holds each JMAP request back a random time up to that, so replies
+// come back out of order (how the list's stale-reply race, seen once on CI, was reproduced).
 // Every step prints what it saw; any failure, JavaScript error or CSP violation exits non-zero.
 import { chromium, request } from 'playwright-core';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -31,8 +33,9 @@ const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir()
   executablePath, headless: true, ignoreHTTPSErrors: true, viewport: { width: 1280, height: 860 },
   args: chromiumArgs,
 });
+let page;
 try {
-  const page = context.pages()[0] || await context.newPage();
+  page = context.pages()[0] || await context.newPage();
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   // A service worker cannot be registered over a self-signed certificate (Chromium refuses the
   // script whatever the page accepted); with a real certificate it registers.
@@ -43,6 +46,7 @@ try {
     }
   });
   page.setDefaultTimeout(20000);
+  if (process.env.MAILNOOK_JMAP_JITTER_MS) await page.route('**/jmap/api*', async (route) => { await new Promise((r) => setTimeout(r, Math.random() * Number(process.env.MAILNOOK_JMAP_JITTER_MS))); await route.continue(); });
   const rowWith = (text) => page.locator('#list .row', { hasText: text });
   const toastSays = (text) => page.locator('#toast', { hasText: text }).waitFor();
   // Goes to a route of the app and waits until it is drawn.
@@ -215,6 +219,12 @@ try {
   console.log('WEBMAIL BROWSER TEST PASSED');
 } catch (e) {
   console.error('WEBMAIL BROWSER TEST FAILED:', e.message, problems.join('\n'));
+  // What was on screen, for a failure seen only on CI.
+  if (page) {
+    const seen = await page.evaluate(() => `shown ${document.body.dataset.shown} at ${location.hash}\nlist: ${(document.getElementById('list') || document.body).innerText}`).catch((x) => String(x));
+    console.error(seen);
+    await page.screenshot({ path: join(shots, 'webmail-failure.png') }).catch(() => {});
+  }
   process.exitCode = 1;
 } finally {
   await context.close();
