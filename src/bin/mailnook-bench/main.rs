@@ -169,26 +169,34 @@ fn method_error(v: &Value) -> Option<String> {
         .map(|r| r[1].to_string())
 }
 
+/// Runs one group of figures in a temporary directory of its own and prints its table.
+fn only(
+    figures: impl FnOnce(&mut Vec<Row>, &std::path::Path) -> Result<(), String>,
+) -> Result<(), String> {
+    let tmp = std::env::temp_dir().join(format!("mailnook-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
+    let mut rows = Vec::new();
+    let r = figures(&mut rows, &tmp);
+    stats::print(&rows);
+    let _ = std::fs::remove_dir_all(&tmp);
+    r
+}
+
 fn run() -> Result<(), String> {
+    // One group of figures alone: `BENCH_JUNK_ONLY=1 make bench` (issue #17),
+    // `BENCH_IMPORT_ONLY=1` (issue #18), `BENCH_AUTH_ONLY=1` (issue #20).
     if std::env::var_os("BENCH_JUNK_ONLY").is_some() {
-        // Only the junk filter's figures (issue #17): `BENCH_JUNK_ONLY=1 make bench`.
-        let tmp = std::env::temp_dir().join(format!("mailnook-bench-{}", std::process::id()));
-        std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
-        let mut rows = Vec::new();
-        junk::figures(&mut rows, &tmp)?;
-        stats::print(&rows);
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Ok(());
+        return only(junk::figures);
     }
     if std::env::var_os("BENCH_IMPORT_ONLY").is_some() {
-        // Only the import figures (issue #18): `BENCH_IMPORT_ONLY=1 make bench`.
-        let tmp = std::env::temp_dir().join(format!("mailnook-bench-{}", std::process::id()));
-        std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
-        let mut rows = Vec::new();
-        let r = transfer::import_figures(&mut rows, &tmp, env("BENCH_IMPORT", 5000));
-        stats::print(&rows);
-        let _ = std::fs::remove_dir_all(&tmp);
-        return r;
+        return only(|rows, tmp| transfer::import_figures(rows, tmp, env("BENCH_IMPORT", 5000)));
+    }
+    if std::env::var_os("BENCH_AUTH_ONLY").is_some() {
+        return only(|rows, tmp| {
+            let r = sender_auth::figure(tmp, env("BENCH_AUTH", 4000), env("BENCH_CONNECTIONS", 16));
+            rows.extend(Row::or_failed("sender auth cost", r.map(|r| vec![r])));
+            Ok(())
+        });
     }
     let measured = env("BENCH_MESSAGES", 50_000);
     let total = env("BENCH_TOTAL", 100_000).max(measured);
