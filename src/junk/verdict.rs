@@ -47,27 +47,25 @@ pub struct Verdict {
     /// Refuse at SMTP (mode reject, above the reject threshold, not list mail).
     pub reject: bool,
     pub reason: Reason,
+    /// The junk threshold the score was judged against (the spamtest scale hangs on it).
+    pub threshold: f64,
 }
 
 impl Verdict {
-    fn new(score: Option<f64>, junk: bool, reason: Reason) -> Verdict {
+    fn new(score: Option<f64>, junk: bool, reason: Reason, cfg: &JunkConfig) -> Verdict {
         Verdict {
             score,
             junk,
             reject: false,
             reason,
+            threshold: cfg.threshold,
         }
     }
 
     /// The RFC 5235 §3.2 spamtest value: 0 = not tested, 1 = certainly not spam .. 10 =
-    /// certainly spam. Sieve's `spamtest` reads this.
+    /// certainly spam. Sieve's `spamtest` (and `:percent`, derived from it) reads this.
     pub fn spamtest(&self) -> u8 {
-        spamtest(self.score)
-    }
-
-    /// The RFC 5235 §3.3 `:percent` value: 0..=100 (0 also when not tested, as §3.3 says).
-    pub fn spamtest_percent(&self) -> u8 {
-        self.score.map(|s| (s * 100.0).round() as u8).unwrap_or(0)
+        spamtest(self.score, self.threshold)
     }
 
     /// The score header field, CRLF-terminated; None when nothing was scored (mode off, or an
@@ -86,11 +84,20 @@ impl Verdict {
 /// The name of the score header (any copy arriving with the message is removed at ingest).
 pub const HEADER: &str = "X-Mailnook-Junk";
 
-/// RFC 5235 §3.2: maps a score (None: not tested) to the spamtest value 0..=10.
-pub fn spamtest(score: Option<f64>) -> u8 {
-    match score {
-        None => 0,
-        Some(s) => 1 + (s.clamp(0.0, 1.0) * 9.0).round() as u8,
+/// RFC 5235 §3.2: maps a score (None: not tested) to the spamtest value 0..=10. The RFC leaves
+/// the scale to the server; ours hangs on the junk threshold so that a script can rely on it:
+/// scores under the threshold give 1..=5, at or above it 6..=10 (each side cut into five equal
+/// steps). So `spamtest :value "ge" "6"` is exactly "the filter says junk", and a message the
+/// model knows nothing about (score 0.5, under the default 0.555) is a 5.
+pub fn spamtest(score: Option<f64>, threshold: f64) -> u8 {
+    let Some(s) = score else { return 0 };
+    let (s, t) = (s.clamp(0.0, 1.0), threshold.clamp(f64::EPSILON, 1.0));
+    if s < t {
+        1 + ((s / t) * 5.0).floor().min(4.0) as u8
+    } else if t >= 1.0 {
+        10
+    } else {
+        6 + (((s - t) / (1.0 - t)) * 5.0).floor().min(4.0) as u8
     }
 }
 
@@ -190,20 +197,20 @@ pub fn judge(
 ) -> Result<Verdict> {
     let mode = mode(a, cfg);
     if mode == Mode::Off {
-        return Ok(Verdict::new(None, facts.auth_junk, Reason::Off));
+        return Ok(Verdict::new(None, facts.auth_junk, Reason::Off, cfg));
     }
     if facts.auth_junk {
-        return Ok(Verdict::new(score()?, true, Reason::SenderAuth));
+        return Ok(Verdict::new(score()?, true, Reason::SenderAuth, cfg));
     }
     if let Some(from) = &facts.from
         && r.is_correspondent(acct, from)?
     {
-        return Ok(Verdict::new(Some(0.0), false, Reason::Correspondent));
+        return Ok(Verdict::new(Some(0.0), false, Reason::Correspondent, cfg));
     }
     let Some(s) = score()? else {
-        return Ok(Verdict::new(None, false, Reason::Untrained));
+        return Ok(Verdict::new(None, false, Reason::Untrained, cfg));
     };
-    let mut v = Verdict::new(Some(s), s >= cfg.threshold, Reason::Statistics);
+    let mut v = Verdict::new(Some(s), s >= cfg.threshold, Reason::Statistics, cfg);
     v.reject = mode == Mode::Reject && s >= cfg.reject_threshold && !facts.list;
     Ok(v)
 }
@@ -214,21 +221,39 @@ mod tests {
 
     #[test]
     fn spamtest_values() {
-        assert_eq!(spamtest(None), 0);
-        assert_eq!(spamtest(Some(0.0)), 1);
-        assert_eq!(spamtest(Some(1.0)), 10);
-        assert_eq!(spamtest(Some(0.5)), 6);
-        assert_eq!(spamtest(Some(7.0)), 10);
+        assert_eq!(spamtest(None, 0.555), 0);
+        assert_eq!(spamtest(Some(0.0), 0.555), 1);
+        assert_eq!(spamtest(Some(1.0), 0.555), 10);
+        // No clue at all: under the threshold, the top of the "not junk" half.
+        assert_eq!(spamtest(Some(0.5), 0.555), 5);
+        assert_eq!(spamtest(Some(0.554), 0.555), 5);
+        assert_eq!(spamtest(Some(0.555), 0.555), 6);
+        assert_eq!(spamtest(Some(7.0), 0.555), 10);
+        assert_eq!(spamtest(Some(1.0), 1.0), 10);
+        assert_eq!(spamtest(Some(0.99), 1.0), 5);
+        // Every score lands in 1..=10, and 6 and above is exactly the junk side.
+        for t in [0.1, 0.5, 0.555, 0.9, 1.0] {
+            for i in 0..=1000 {
+                let s = f64::from(i) / 1000.0;
+                let v = spamtest(Some(s), t);
+                assert!((1..=10).contains(&v));
+                assert_eq!(v >= 6, s >= t, "score {s} threshold {t}");
+            }
+        }
     }
 
     #[test]
     fn header_text() {
-        let v = Verdict::new(Some(0.973), true, Reason::Statistics);
+        let cfg = JunkConfig::default();
+        let v = Verdict::new(Some(0.973), true, Reason::Statistics, &cfg);
         assert_eq!(
             v.header().as_deref(),
             Some("X-Mailnook-Junk: score=0.97 verdict=junk reason=bayes spamtest=10\r\n")
         );
-        assert_eq!(Verdict::new(None, false, Reason::Off).header(), None);
-        assert_eq!(Verdict::new(None, false, Reason::Untrained).header(), None);
+        assert_eq!(Verdict::new(None, false, Reason::Off, &cfg).header(), None);
+        assert_eq!(
+            Verdict::new(None, false, Reason::Untrained, &cfg).header(),
+            None
+        );
     }
 }
