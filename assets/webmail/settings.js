@@ -44,6 +44,8 @@ export class Settings {
 
   async show() {
     const jmap = this.app.jmap;
+    // The pane is the reader's: if a conversation was opened while this loaded, it stays.
+    const asked = this.app.reader.asked;
     const parts = [h('header', { class: 'thread-head' },
       h('button', { type: 'button', class: 'back', 'aria-label': 'Back', onclick: () => history.back() }, '←'),
       h('h1', null, 'Settings'))];
@@ -106,6 +108,6 @@ export class Settings {
       else { const j = await r.json().catch(() => ({})); toast('Not changed: ' + (j.detail || r.status)); }
     });
     parts.push(pw, this.notifications(), h('p', { class: 'muted pad' }, 'Keyboard: press ? for shortcuts.'));
-    this.el.replaceChildren(...parts);
+    if (asked === this.app.reader.asked) this.el.replaceChildren(...parts);
   }
 }
