@@ -57,6 +57,9 @@ pub fn figure(tmp: &Path, count: usize, conns: usize) -> Result<Row, String> {
     )?;
     let off = Side::start(tmp, "auth-off", &[])?;
     let (mut t_on, mut t_off, mut bytes) = (Duration::ZERO, Duration::ZERO, 0);
+    // Delivery CPU (indexer threads left out) of each side: steadier than the rates when
+    // something else shares the machine.
+    let (mut cpu_on, mut cpu_off) = (0.0, 0.0);
     for round in 0..ROUNDS {
         let n = count / ROUNDS + usize::from(round < count % ROUNDS);
         // Alternate which goes first, so neither always follows the other's background work.
@@ -66,12 +69,16 @@ pub fn figure(tmp: &Path, count: usize, conns: usize) -> Result<Row, String> {
             [(&off, false), (&on, true)]
         };
         for (side, is_on) in order {
+            let cpu0 = crate::cpu::delivery_ms(side.srv.pid());
             let sent = load::reused(side.srv.smtp, n, conns, |c| signed(&der, round, c))?;
+            let cpu = crate::cpu::delivery_ms(side.srv.pid()) - cpu0;
             if is_on {
                 t_on += sent.elapsed;
                 bytes += sent.bytes;
+                cpu_on += cpu;
             } else {
                 t_off += sent.elapsed;
+                cpu_off += cpu;
             }
         }
     }
@@ -91,6 +98,13 @@ pub fn figure(tmp: &Path, count: usize, conns: usize) -> Result<Row, String> {
             -cost
         );
     }
+    let per = |ms: f64| ms / count.max(1) as f64;
+    value.push_str(&format!(
+        "; delivery CPU {:.2} vs {:.2} ms/msg ({:+.0} %)",
+        per(cpu_on),
+        per(cpu_off),
+        (cpu_on / cpu_off.max(1e-9) - 1.0) * 100.0
+    ));
     match (&passed, &seen_off) {
         (Ok(p), Ok(s)) if *p == count && *s == count as u64 => {}
         (Ok(p), Ok(s)) => value.push_str(&format!(
