@@ -56,7 +56,7 @@ struct AccountScript {
     mailboxes: Vec<Mailbox>,
     /// The account's other scripts by name, for `include :personal` (RFC 6609 §3.2); loaded
     /// only when the active script requires "include" (at most `Limits::max_scripts`).
-    personal: HashMap<String, Program>,
+    personal: HashMap<String, Arc<Program>>,
 }
 
 /// The mailbox a `fileinto` name means: "INBOX" (any case) is the Inbox; otherwise the full
@@ -103,7 +103,7 @@ pub fn mailbox_by_name(mailboxes: &[Mailbox], name: &str) -> Option<u32> {
 
 struct StoreEnv<'a> {
     mailboxes: &'a [Mailbox],
-    personal: &'a HashMap<String, Program>,
+    personal: &'a HashMap<String, Arc<Program>>,
     now: i64,
 }
 
@@ -115,7 +115,7 @@ impl sieve::Env for StoreEnv<'_> {
     /// compare exactly, as ManageSieve's do). There are no server-wide scripts, so
     /// `:global` finds none (an error unless `:optional`). The interpreter bounds nesting
     /// (`Limits::max_include_depth`), which also stops a script that includes itself.
-    fn script(&self, name: &str, global: bool) -> Option<Program> {
+    fn script(&self, name: &str, global: bool) -> Option<Arc<Program>> {
         if global {
             return None;
         }
@@ -189,7 +189,7 @@ pub async fn deliver_filtered(
                             // A stored script that does not compile is simply not there for
                             // include (the run fails and the message is kept).
                             if let Ok(p) = stored_program(r, a, &s)? {
-                                personal.insert(s.name.clone(), p);
+                                personal.insert(s.name.clone(), Arc::new(p));
                             }
                         }
                     }

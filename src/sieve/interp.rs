@@ -105,6 +105,7 @@ struct Run<'a> {
     var_count: usize,
     included_once: HashSet<(String, bool)>,
     include_depth: usize,
+    includes: usize,
 }
 
 /// Runs `program` on `msg`. An `Err` means the script failed: the caller keeps the message in
@@ -130,6 +131,7 @@ pub fn run(
         var_count: 0,
         included_once: HashSet::new(),
         include_depth: 0,
+        includes: 0,
     };
     let mut frame = Frame {
         program,
@@ -529,6 +531,13 @@ impl<'a> Run<'a> {
                     return Err(RunError(format!("include: no script \"{name}\"")));
                 };
                 self.included_once.insert(key);
+                self.includes += 1;
+                if self.includes > self.limits.max_includes {
+                    return Err(RunError(format!(
+                        "more than {} includes in one run",
+                        self.limits.max_includes
+                    )));
+                }
                 if self.include_depth >= self.limits.max_include_depth {
                     return Err(RunError(format!(
                         "includes nested deeper than {}",

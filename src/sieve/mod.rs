@@ -76,6 +76,9 @@ pub struct Limits {
     pub max_variables: usize,
     /// Include nesting (RFC 6609 §3.2 asks for a limit).
     pub max_include_depth: usize,
+    /// Includes carried out in one run, counting repeats: nesting alone still lets three
+    /// scripts of thousands of includes each multiply into millions.
+    pub max_includes: usize,
     /// Bytes of body text the `body` test looks at.
     pub max_body_bytes: usize,
     /// Bytes of a script name (RFC 5804 §1.6 and RFC 9661 both leave this to the server).
@@ -94,6 +97,7 @@ impl Default for Limits {
             max_string: 16 * 1024,
             max_variables: 256,
             max_include_depth: 3,
+            max_includes: 256,
             max_body_bytes: 512 * 1024,
             max_name_bytes: 128,
         }
@@ -119,7 +123,9 @@ pub struct Message<'a> {
 pub trait Env {
     fn mailbox_exists(&self, name: &str) -> bool;
     /// A compiled script of this account by name (`global` asks for a server-wide one).
-    fn script(&self, name: &str, global: bool) -> Option<Program>;
+    /// Shared, not copied: a script may include the same script thousands of times, and each
+    /// include must cost the budget's few units, not a copy of the script.
+    fn script(&self, name: &str, global: bool) -> Option<std::sync::Arc<Program>>;
     /// Now, Unix seconds (for `currentdate`).
     fn now(&self) -> i64;
 }

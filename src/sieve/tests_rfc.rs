@@ -14,8 +14,10 @@ impl Env for TestEnv {
     fn mailbox_exists(&self, name: &str) -> bool {
         self.mailboxes.iter().any(|m| m.eq_ignore_ascii_case(name))
     }
-    fn script(&self, name: &str, _global: bool) -> Option<Program> {
-        compile(self.scripts.get(name)?, &Limits::default()).ok()
+    fn script(&self, name: &str, _global: bool) -> Option<std::sync::Arc<Program>> {
+        compile(self.scripts.get(name)?, &Limits::default())
+            .ok()
+            .map(std::sync::Arc::new)
     }
     fn now(&self) -> i64 {
         self.now
@@ -697,6 +699,27 @@ fn rfc6609_include() {
     )
     .unwrap_err();
     assert!(err.contains("nested"), "{err}");
+    // Repeats multiply (17 x 17 here): their number is bounded, not only their depth.
+    e.scripts
+        .insert("leaf".into(), r#"if false { keep; }"#.into());
+    let fan = |target: &str| {
+        format!(
+            r#"require "include"; {}"#,
+            format!("include \"{target}\"; ").repeat(17)
+        )
+    };
+    e.scripts.insert("fan".into(), fan("leaf"));
+    let err = run_env(&fan("fan"), MSG, "", "x@y.example", None, &e).unwrap_err();
+    assert!(err.contains("more than 256 includes"), "{err}");
+    e.scripts.insert(
+        "few".into(),
+        format!(r#"require "include"; {}"#, "include \"leaf\"; ".repeat(15)),
+    );
+    let top = format!(r#"require "include"; {}"#, "include \"few\"; ".repeat(15));
+    assert_eq!(
+        run_env(&top, MSG, "", "x@y.example", None, &e).unwrap(),
+        vec![keep()]
+    );
     assert!(
         run_env(
             r#"require "include"; include "missing";"#,
