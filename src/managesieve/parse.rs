@@ -10,6 +10,10 @@ pub const MAX_LINE: usize = 8 * 1024;
 /// A script is at most 64 KiB (`sieve::Limits`); a literal may be a little more so that an
 /// over-long script gets the proper "too big" answer rather than a dropped connection.
 pub const MAX_LITERAL: usize = 128 * 1024;
+/// A larger literal is read and thrown away up to this size (its bytes must not be taken
+/// for commands: RFC 5804 §4, `{n+}` does not wait for the server); beyond it the connection
+/// is closed.
+const MAX_DISCARD: usize = 4 * 1024 * 1024;
 /// Arguments in one command.
 const MAX_ARGS: usize = 8;
 
@@ -34,6 +38,11 @@ pub enum ReadError {
     Closed,
     /// The command was malformed or too long; the answer to give.
     Bad(String),
+    /// A literal over `MAX_LITERAL` was read and dropped with the rest of its command: the
+    /// answer is NO (QUOTA/MAXSIZE) (RFC 5804 §1.3).
+    TooBig,
+    /// A literal too large even to skip: the connection is closed after a BYE.
+    Fatal(String),
 }
 
 impl From<crate::wire::ReadError> for ReadError {
@@ -122,7 +131,7 @@ impl Reader {
                             return Err(ReadError::Bad("a literal must end the line".into()));
                         }
                         if n > MAX_LITERAL {
-                            return Err(ReadError::Bad("literal too large".into()));
+                            return Err(self.skip(conn, n).await);
                         }
                         literal = Some(n);
                         i = line.len();
@@ -158,6 +167,44 @@ impl Reader {
             None => Err(ReadError::Bad("empty command".into())),
         }
     }
+
+    /// Reads a literal of `first` octets too large to keep, and the rest of its command (which
+    /// may hold more literals, all counted against `MAX_DISCARD`), and drops them; returns what
+    /// the caller answers.
+    async fn skip(&self, conn: &mut Conn, first: usize) -> ReadError {
+        let (mut n, mut total) = (first, 0usize);
+        loop {
+            total = total.saturating_add(n);
+            if total > MAX_DISCARD {
+                return ReadError::Fatal("literal too large".into());
+            }
+            let mut left = n;
+            while left > 0 {
+                let chunk = left.min(64 * 1024);
+                if conn.read_exact(chunk, self.timeout).await.is_err() {
+                    return ReadError::Closed;
+                }
+                left -= chunk;
+            }
+            match self.line(conn).await {
+                Ok(rest) => match literal_at_end(&rest) {
+                    Some(m) => n = m,
+                    None => return ReadError::TooBig,
+                },
+                Err(e) => return e,
+            }
+        }
+    }
+}
+
+/// The length of a `{n}` or `{n+}` literal that ends `line`, if one does.
+pub fn literal_at_end(line: &[u8]) -> Option<usize> {
+    let open = line.iter().rposition(|b| *b == b'{')?;
+    let spec = std::str::from_utf8(line.get(open + 1..line.len().checked_sub(1)?)?).ok()?;
+    if line.last() != Some(&b'}') {
+        return None;
+    }
+    spec.trim_end_matches('+').parse().ok()
 }
 
 /// A string for the wire: quoted when short and plain, else a literal (RFC 5804 §4).
@@ -195,7 +242,22 @@ mod tests {
             assert_eq!(n, "AUTHENTICATE");
             assert_eq!(a.len(), 2);
             let mut big = conn(b"PUTSCRIPT \"x\" {999999999+}\r\n");
-            assert!(matches!(r.command(&mut big).await, Err(ReadError::Bad(_))));
+            assert!(matches!(
+                r.command(&mut big).await,
+                Err(ReadError::Fatal(_))
+            ));
+            // Over the limit but small enough to skip: read to its end, with a second literal
+            // on the same command, and the next command is read as one.
+            let mut over = b"PUTSCRIPT {3+}\r\nabc {".to_vec();
+            over.extend_from_slice(format!("{}+}}\r\n", MAX_LITERAL + 1).as_bytes());
+            over.extend(std::iter::repeat_n(b'z', MAX_LITERAL + 1));
+            over.extend_from_slice(b"\r\nNOOP\r\n");
+            let mut c = conn(&over);
+            assert!(matches!(r.command(&mut c).await, Err(ReadError::TooBig)));
+            assert_eq!(r.command(&mut c).await.unwrap().0, "NOOP");
+            assert_eq!(literal_at_end(b"X {12+}"), Some(12));
+            assert_eq!(literal_at_end(b"X {12}"), Some(12));
+            assert_eq!(literal_at_end(b"X \"{12}\""), None);
             // An over-long line is answered and the next command still read.
             let mut long = b"NOOP ".to_vec();
             long.extend(std::iter::repeat_n(b'x', MAX_LINE + 10));

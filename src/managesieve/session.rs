@@ -22,7 +22,9 @@ use std::time::Duration;
 const IDLE: Duration = Duration::from_secs(300);
 /// The TLS handshake after STARTTLS.
 const HANDSHAKE: Duration = Duration::from_secs(30);
-/// Protocol errors before the connection is closed.
+/// Protocol errors (malformed or unknown commands, commands before login) before the
+/// connection is closed. Refusals of well-formed commands (a script that does not compile, a
+/// missing name, a quota) are not counted: an editor checks the script as one types.
 const MAX_ERRORS: u32 = 10;
 const MAX_AUTH_FAILURES: u32 = 3;
 
@@ -121,6 +123,15 @@ impl Session {
                     _ => return,
                 },
                 Err(ReadError::Closed) => return,
+                Err(ReadError::Fatal(why)) => {
+                    let _ = self.send_now(&format!("BYE \"{}\"\r\n", quote(&why))).await;
+                    return;
+                }
+                Err(ReadError::TooBig) => {
+                    if self.too_big().await.is_err() {
+                        return;
+                    }
+                }
                 Err(ReadError::Bad(why)) => {
                     self.errors += 1;
                     if self.errors >= MAX_ERRORS {
@@ -139,14 +150,29 @@ impl Session {
         }
     }
 
+    /// Refuses a well-formed command.
     async fn no(&mut self, text: &str) -> Result<Flow, ()> {
+        self.send(&format!("NO {text}\r\n")).await?;
+        Ok(Flow::Go)
+    }
+
+    /// Refuses a command that breaks the protocol; too many of them close the connection.
+    async fn bad(&mut self, text: &str) -> Result<Flow, ()> {
         self.errors += 1;
         if self.errors >= MAX_ERRORS {
             let _ = self.send_now("BYE \"Too many errors\"\r\n").await;
             return Ok(Flow::Close);
         }
-        self.send(&format!("NO {text}\r\n")).await?;
-        Ok(Flow::Go)
+        self.no(text).await
+    }
+
+    /// A script over the size limit (RFC 5804 §1.3, the QUOTA/MAXSIZE response code).
+    async fn too_big(&mut self) -> Result<Flow, ()> {
+        let max = Limits::default().max_script_bytes;
+        self.no(&format!(
+            "(QUOTA/MAXSIZE) \"Scripts may be at most {max} bytes\""
+        ))
+        .await
     }
 
     async fn command(&mut self, name: &str, args: Vec<Arg>) -> Result<Flow, ()> {
@@ -176,7 +202,7 @@ impl Session {
             }
             "STARTTLS" => {
                 if self.tls() || self.user.is_some() {
-                    return self.no("\"TLS is already active\"").await;
+                    return self.bad("\"TLS is already active\"").await;
                 }
                 self.send_now("OK \"Begin TLS negotiation now\"\r\n")
                     .await?;
@@ -196,7 +222,7 @@ impl Session {
             _ => {}
         }
         let Some((acct, _)) = self.user.clone() else {
-            return self.no("\"Authenticate first\"").await;
+            return self.bad("\"Authenticate first\"").await;
         };
         match name {
             "LISTSCRIPTS" => {
@@ -216,16 +242,11 @@ impl Session {
             "HAVESPACE" => {
                 let (Some(n), Some(size)) = (arg(0), arg(1).and_then(|s| s.parse::<u64>().ok()))
                 else {
-                    return self.no("\"HAVESPACE name size\"").await;
+                    return self.bad("\"HAVESPACE name size\"").await;
                 };
                 let l = Limits::default();
                 if size > l.max_script_bytes as u64 {
-                    return self
-                        .no(&format!(
-                            "(QUOTA/MAXSIZE) \"Scripts may be at most {} bytes\"",
-                            l.max_script_bytes
-                        ))
-                        .await;
+                    return self.too_big().await;
                 }
                 let scripts = self.scripts(acct).await?;
                 if !scripts.iter().any(|s| s.name == n) && scripts.len() >= l.max_scripts {
@@ -241,8 +262,11 @@ impl Session {
             }
             "CHECKSCRIPT" => {
                 let Some(Arg::Str(body)) = args.first() else {
-                    return self.no("\"CHECKSCRIPT script\"").await;
+                    return self.bad("\"CHECKSCRIPT script\"").await;
                 };
+                if body.len() > Limits::default().max_script_bytes {
+                    return self.too_big().await;
+                }
                 match compile(body) {
                     Ok(_) => self.send("OK \"Script is valid\"\r\n").await?,
                     Err(e) => return self.no(&format!("\"{}\"", quote(&e))).await,
@@ -251,8 +275,11 @@ impl Session {
             }
             "PUTSCRIPT" => {
                 let (Some(n), Some(Arg::Str(body))) = (arg(0), args.get(1)) else {
-                    return self.no("\"PUTSCRIPT name script\"").await;
+                    return self.bad("\"PUTSCRIPT name script\"").await;
                 };
+                if body.len() > Limits::default().max_script_bytes {
+                    return self.too_big().await;
+                }
                 if !crate::jmap::sieve::valid_name(&n) {
                     return self.no("\"Invalid script name\"").await;
                 }
@@ -306,7 +333,7 @@ impl Session {
             }
             "GETSCRIPT" => {
                 let Some(n) = arg(0) else {
-                    return self.no("\"GETSCRIPT name\"").await;
+                    return self.bad("\"GETSCRIPT name\"").await;
                 };
                 let text = self
                     .ctx
@@ -333,7 +360,7 @@ impl Session {
             }
             "SETACTIVE" => {
                 let Some(n) = arg(0) else {
-                    return self.no("\"SETACTIVE name\"").await;
+                    return self.bad("\"SETACTIVE name\"").await;
                 };
                 let res = self
                     .ctx
@@ -362,7 +389,7 @@ impl Session {
             }
             "DELETESCRIPT" => {
                 let Some(n) = arg(0) else {
-                    return self.no("\"DELETESCRIPT name\"").await;
+                    return self.bad("\"DELETESCRIPT name\"").await;
                 };
                 let res = self
                     .ctx
@@ -392,7 +419,7 @@ impl Session {
             }
             "RENAMESCRIPT" => {
                 let (Some(old), Some(new)) = (arg(0), arg(1)) else {
-                    return self.no("\"RENAMESCRIPT old new\"").await;
+                    return self.bad("\"RENAMESCRIPT old new\"").await;
                 };
                 if !crate::jmap::sieve::valid_name(&new) {
                     return self.no("\"Invalid script name\"").await;
@@ -402,12 +429,13 @@ impl Session {
                     .store
                     .write(move |w| {
                         let all = w.sieve_scripts(acct)?;
-                        if all.iter().any(|s| s.name == new) {
-                            return Err(StoreError::Invalid("exists".into()));
-                        }
-                        let Some(mut s) = all.into_iter().find(|s| s.name == old) else {
+                        // §2.11.1: a missing old name is NONEXISTENT whatever the new one.
+                        let Some(mut s) = all.iter().find(|s| s.name == old).cloned() else {
                             return Err(StoreError::NotFound);
                         };
+                        if s.name != new && all.iter().any(|s| s.name == new) {
+                            return Err(StoreError::Invalid("exists".into()));
+                        }
                         s.name = new.clone();
                         w.put_sieve_script(acct, s, None, false).map(|_| ())
                     })
@@ -424,7 +452,7 @@ impl Session {
                 }
                 Ok(Flow::Go)
             }
-            _ => self.no("\"Unknown command\"").await,
+            _ => self.bad("\"Unknown command\"").await,
         }
     }
 
@@ -467,7 +495,22 @@ impl Session {
                 if text == "\"*\"" || text == "*" {
                     return self.no("\"Authentication cancelled\"").await;
                 }
-                text.trim_matches('"').to_string()
+                // §2.1: the response is a string, quoted or a literal.
+                match crate::managesieve::parse::literal_at_end(text.as_bytes()) {
+                    Some(n)
+                        if text.starts_with('{') && n <= crate::managesieve::parse::MAX_LINE =>
+                    {
+                        let bytes = self
+                            .conn
+                            .read_exact(n, self.reader.timeout)
+                            .await
+                            .map_err(|_| ())?;
+                        self.reader.line(&mut self.conn).await.map_err(|_| ())?;
+                        String::from_utf8_lossy(&bytes).into_owned()
+                    }
+                    Some(_) => return Ok(Flow::Close),
+                    None => text.trim_matches('"').to_string(),
+                }
             }
         };
         let decoded = base64::engine::general_purpose::STANDARD

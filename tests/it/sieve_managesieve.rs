@@ -276,3 +276,83 @@ c.logout()
     })
     .await;
 }
+
+/// Connects, upgrades with STARTTLS and reads the capabilities again (RFC 5804 §2.2).
+fn tls_session(s: &Server) -> Tls {
+    let tcp = TcpStream::connect(s.managesieve).expect("connect");
+    tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut plain = BufReader::new(tcp.try_clone().unwrap());
+    response(&mut plain);
+    tcp.try_clone().unwrap().write_all(b"STARTTLS\r\n").unwrap();
+    assert!(response(&mut plain).starts_with("OK"));
+    let name = ServerName::try_from("localhost").unwrap();
+    let conn = ClientConnection::new(core_common::client_config(), name).unwrap();
+    let mut t = Tls {
+        r: BufReader::new(StreamOwned::new(conn, tcp)),
+    };
+    response(&mut t.r);
+    t
+}
+
+impl Tls {
+    fn raw(&mut self, bytes: &[u8]) -> String {
+        self.r.get_mut().write_all(bytes).expect("write");
+        self.r.get_mut().flush().expect("flush");
+        response(&mut self.r)
+    }
+}
+
+/// What a hostile or clumsy client sends: a literal over the size limit is read and dropped
+/// (its text is never run as commands, RFC 5804 §4) and answered NO (QUOTA/MAXSIZE) (§1.3);
+/// one too large to skip ends the session; an editor's repeated CHECKSCRIPT errors do not;
+/// RENAMESCRIPT of a missing script is NONEXISTENT (§2.11.1) whatever the new name; the SASL
+/// response may come as a literal (§2.1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_literals_are_dropped_and_editor_errors_do_not_disconnect() {
+    let s = Server::start();
+    s.new_account(ALICE, PW).await;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(format!("\0{ALICE}\0{PW}"));
+
+    // The SASL response as a literal after the empty challenge.
+    let mut t = tls_session(&s);
+    let r = t.cmd("AUTHENTICATE \"PLAIN\"");
+    assert_eq!(r.trim_end(), "\"\"", "{r}");
+    let r = t.cmd(&format!("{{{}+}}\r\n{b64}", b64.len()));
+    assert!(r.starts_with("OK"), "{r}");
+
+    assert!(
+        t.cmd(&format!("PUTSCRIPT \"victim\" {}", literal("keep;")))
+            .starts_with("OK")
+    );
+    // A script of 140,000 bytes whose text holds a command line: not run, the script refused.
+    let mut big = "DELETESCRIPT \"victim\"\r\n#".to_string();
+    big.push_str(&"x".repeat(140_000));
+    big.push_str("\r\nkeep;");
+    let r = t.cmd(&format!("PUTSCRIPT \"big\" {}", literal(&big)));
+    assert!(r.starts_with("NO (QUOTA/MAXSIZE)"), "{r}");
+    let r = t.cmd("LISTSCRIPTS");
+    assert_eq!(r, "\"victim\"\r\nOK \"Listscripts completed\"\r\n");
+    // Over the script limit but under the literal limit: the same answer.
+    let r = t.cmd(&format!(
+        "PUTSCRIPT \"big\" {}",
+        literal(&format!("#{}\r\nkeep;", "y".repeat(70_000)))
+    ));
+    assert!(r.starts_with("NO (QUOTA/MAXSIZE)"), "{r}");
+
+    // An editor checking as one types: more mistakes than the protocol-error limit.
+    for _ in 0..15 {
+        let r = t.cmd(&format!("CHECKSCRIPT {}", literal("if true {")));
+        assert!(r.starts_with("NO") && r.contains("line 1"), "{r}");
+    }
+    assert!(
+        t.cmd("RENAMESCRIPT \"nonexist\" \"victim\"")
+            .starts_with("NO (NONEXISTENT)")
+    );
+    assert!(t.cmd("NOOP").starts_with("OK"), "still connected");
+
+    // Too large even to skip: BYE, and the connection ends.
+    let r = t.raw(b"PUTSCRIPT \"huge\" {999999999+}\r\n");
+    assert!(r.starts_with("BYE"), "{r}");
+    let mut rest = String::new();
+    assert_eq!(t.r.read_line(&mut rest).unwrap_or(0), 0, "{rest}");
+}
