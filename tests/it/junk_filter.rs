@@ -517,3 +517,36 @@ async fn an_older_model_whose_mail_is_gone_is_kept() {
     trained(&server, 10, 10).await;
     assert_eq!(tokenizer_version(&server), Some(0));
 }
+
+/// The filter is its owner's: someone the Inbox is shared with may mark or move mail in it,
+/// but that does not teach the owner's model (a grantee could otherwise steer the owner's
+/// mail into Junk).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grantee_does_not_train_the_owners_filter() {
+    const BOB: &str = "bob@example.org";
+    const BOB_PW: &str = "bob's junk test password";
+    let (server, ids, _spam_ids, ham_ids) = taught().await;
+    server.add_user(BOB, BOB_PW);
+    let out = server.cli(
+        &["share", "add", USER, "inbox", BOB, "--rights", "read-write"],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = server
+        .call(
+            BOB,
+            BOB_PW,
+            json!([["Email/set", {"accountId": ids.acct, "update": {ham_ids[1].clone(): {"keywords/$junk": true}}}, "s"]]),
+        )
+        .await;
+    assert!(r[0][1]["updated"].get(&ham_ids[1]).is_some(), "{r:?}");
+    // The owner's own mark after it is trained; the grantee's, had it counted, would have
+    // flipped a ham to spam before it (11 spam, 9 ham).
+    let id = deliver(&server, &ids, &spam(50)).await;
+    update(&server, &ids, &id, json!({"keywords/$junk": true})).await;
+    trained(&server, 11, 10).await;
+}

@@ -133,6 +133,9 @@ pub fn take_prepared(
 
 struct EmailSet {
     prepared: Arc<Vec<Result<(Prepared, i64), SetError>>>,
+    /// Whether changes teach the account's junk filter: only its owner's own. Someone a
+    /// folder is shared with may file mail in it, but the filter is the owner's (README).
+    trains: bool,
 }
 
 fn load_obj(w: &Writer<'_>, acct: u32, id: &str) -> Result<Option<Obj>, SetError> {
@@ -192,7 +195,9 @@ impl SetHandler for EmailSet {
         let mbs = mailbox_ids(w, cx, new.get("mailboxIds"))?;
         let kws = keywords(new.get("keywords"))?;
         // RFC 8621 §4.1.1/§2: moves into/out of Junk and $junk/$notjunk teach the junk filter.
-        if let Some(old) = w.find_email(cx.account, n)? {
+        if self.trains
+            && let Some(old) = w.find_email(cx.account, n)?
+        {
             crate::junk::training::on_email_update(w, cx.account, n, &old, &mbs, &kws)?;
         }
         w.update_email(cx.account, n, Some(mbs), Some(kws))?;
@@ -254,6 +259,7 @@ pub async fn set(ctx: &mut Ctx<'_>, mut a: Args) -> Result<Value, MethodError> {
     let prepared = prepare_creates(ctx, acct, &mut a).await?;
     let handler = EmailSet {
         prepared: Arc::new(prepared),
+        trains: matches!(access, crate::jmap::access::Access::Own),
     };
     let out = match access {
         crate::jmap::access::Access::Own => set::set(ctx, a, handler).await?,
