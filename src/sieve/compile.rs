@@ -252,6 +252,9 @@ fn flags_tag(cx: &Ctx, a: &Args) -> Result<Option<Vec<Str>>, SieveError> {
 
 fn command(cx: &mut Ctx, c: &Command) -> Result<Cmd, SieveError> {
     let name = c.name.as_str();
+    if name == "elsif" || name == "else" {
+        return Err(cx.err(format!("{name} without if")));
+    }
     if !c.tests.is_empty() {
         return Err(cx.err(format!("{name} takes no test")));
     }
@@ -260,7 +263,6 @@ fn command(cx: &mut Ctx, c: &Command) -> Result<Cmd, SieveError> {
     }
     let cmd = match name {
         "require" => return Err(cx.err("require must come before other commands")),
-        "elsif" | "else" => return Err(cx.err(format!("{name} without if"))),
         "stop" => {
             no_args(cx, c)?;
             Cmd::Stop

@@ -51,7 +51,11 @@ pub fn parse(tokens: &[Token], max_depth: usize) -> Result<Vec<Command>, SieveEr
     };
     let cmds = p.commands(0)?;
     if let Some(t) = p.t.get(p.i) {
-        return Err(SieveError::at(t.line, t.col, "unexpected '}'"));
+        let what = match t.tok {
+            Tok::RBrace => "unexpected '}'",
+            _ => "expected a command",
+        };
+        return Err(SieveError::at(t.line, t.col, what));
     }
     Ok(cmds)
 }
@@ -96,7 +100,10 @@ impl P<'_> {
             }
             Some(Tok::LBrace) => {
                 if depth + 1 > self.max_depth {
-                    return Err(self.err("blocks nested too deeply"));
+                    return Err(self.err(format!(
+                        "blocks and tests nested more than {} deep",
+                        self.max_depth
+                    )));
                 }
                 self.i += 1;
                 let inner = self.commands(depth + 1)?;
@@ -172,7 +179,10 @@ impl P<'_> {
 
     fn test_list(&mut self, depth: usize) -> Result<Vec<Test>, SieveError> {
         if depth > self.max_depth {
-            return Err(self.err("tests nested too deeply"));
+            return Err(self.err(format!(
+                "blocks and tests nested more than {} deep",
+                self.max_depth
+            )));
         }
         self.i += 1; // (
         let mut out = Vec::new();
@@ -191,7 +201,10 @@ impl P<'_> {
 
     fn test(&mut self, depth: usize) -> Result<Test, SieveError> {
         if depth > self.max_depth {
-            return Err(self.err("tests nested too deeply"));
+            return Err(self.err(format!(
+                "blocks and tests nested more than {} deep",
+                self.max_depth
+            )));
         }
         let (line, col) = self.pos();
         let Some(Tok::Ident(name)) = self.peek().cloned() else {

@@ -308,6 +308,17 @@ fn errors_have_line_and_column() {
     let e = compile("keep", &Limits::default()).unwrap_err();
     assert!(e.message.contains("end of script"), "{e}");
     assert!(e.to_string().starts_with("line 1, column 1:"), "{e}");
+    // What the message names is what is wrong.
+    let e = compile("keep;\n\"x\" foo;", &Limits::default()).unwrap_err();
+    assert_eq!(
+        (e.line, e.col, e.message.as_str()),
+        (2, 1, "expected a command"),
+        "{e}"
+    );
+    let e = compile("keep; }", &Limits::default()).unwrap_err();
+    assert_eq!(e.message, "unexpected '}'", "{e}");
+    let e = compile("elsif true { keep; }", &Limits::default()).unwrap_err();
+    assert_eq!(e.message, "elsif without if", "{e}");
 }
 
 #[test]
@@ -741,7 +752,12 @@ fn hostile_scripts_are_bounded() {
     assert!(compile(&big, &l).unwrap_err().message.contains("larger"));
     // Nesting: blocks and tests.
     let deep = format!("{}keep;{}", "if true {".repeat(100), "}".repeat(100));
-    assert!(compile(&deep, &l).unwrap_err().message.contains("deeply"));
+    assert!(
+        compile(&deep, &l)
+            .unwrap_err()
+            .message
+            .contains("nested more than")
+    );
     let deep = format!("if {}true{} {{ keep; }}", "not ".repeat(10_000), "");
     assert!(compile(&deep, &l).is_err());
     let deep = format!(
