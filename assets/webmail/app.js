@@ -54,6 +54,8 @@ class App {
 
   // Reads the hash and shows what it names.
   async go() {
+    // A newer navigation supersedes this one: it stops drawing and leaves `shown` alone.
+    const seq = this.goSeq = (this.goSeq || 0) + 1;
     const [, kind, a, b] = location.hash.split('/').map(decodeURIComponent);
     // The list shows the last mailbox or search; a conversation or the settings open over it.
     const mbox = this.state.mailboxes.get(a);
@@ -75,10 +77,12 @@ class App {
       document.title = (this.route.search ? 'Search' : m ? this.mailboxes.label(m) : 'Mail') + ' · mailnook';
       this.mailboxes.render();
       await this.list.show(filter, this.route.search);
+      if (seq !== this.goSeq) return;
     }
     if (this.route.thread) await this.reader.show(this.route.thread, this.route.email);
     else if (this.route.settings) { this.reader.forget(); await this.settings.show(); }
     else this.reader.clear();
+    if (seq !== this.goSeq) return;
     // What is on screen now (tests and screen readers wait for it, not for a timer).
     document.body.dataset.shown = location.hash;
   }

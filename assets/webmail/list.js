@@ -45,6 +45,7 @@ export class List {
   // Shows a mailbox or a search: filter is a JMAP FilterCondition; text marks a search.
   async show(filter, searchText) {
     this.generation++;
+    this.loading = false;
     this.filter = filter;
     this.search = searchText || null;
     this.ids = [];
@@ -55,8 +56,9 @@ export class List {
     if (await this.fetch(0, PAGE)) this.render();
   }
 
-  // Loads a window of the list; null when the list changed while the request was out.
-  async fetch(position, limit) {
+  // Loads a window of the list; null when the list changed while the request was out (another
+  // list shown, or, for a next page (`append`), the rows above it changed meanwhile).
+  async fetch(position, limit, append = false) {
     const generation = this.generation;
     const calls = [
       ['Email/query', {
@@ -72,8 +74,8 @@ export class List {
       calls.push(['SearchSnippet/get', { filter: this.filter, '#emailIds': { resultOf: 'q', name: 'Email/query', path: '/ids' } }, 's']);
     }
     const r = await this.app.jmap.call(calls);
+    if (generation !== this.generation || (append && this.ids.length !== position)) return null;
     this.app.state.remember(r.g.list);
-    if (generation !== this.generation) return null;
     for (const t of r.t.list) this.threads.set(t.id, t.emailIds);
     if (r.s) for (const s of r.s.list) this.snippets.set(s.emailId, s);
     if (this.search) this.total = r.q.total;
@@ -94,7 +96,7 @@ export class List {
     if (this.loading || this.ids.length >= this.total) return;
     this.loading = true;
     try {
-      if (await this.fetch(this.ids.length, PAGE)) this.render();
+      if (await this.fetch(this.ids.length, PAGE, true)) this.render();
     } finally { this.loading = false; }
   }
 

@@ -64,8 +64,14 @@ impl Verdict {
 
     /// The RFC 5235 §3.2 spamtest value: 0 = not tested, 1 = certainly not spam .. 10 =
     /// certainly spam. Sieve's `spamtest` (and `:percent`, derived from it) reads this.
+    /// Mail filed as junk for another reason (a DMARC failure) is at least 6 whatever its
+    /// score, so that 6 and above stays "filed as junk".
     pub fn spamtest(&self) -> u8 {
-        spamtest(self.score, self.threshold)
+        match spamtest(self.score, self.threshold) {
+            0 => 0,
+            v if self.junk => v.max(6),
+            v => v,
+        }
     }
 
     /// The score header field, CRLF-terminated; None when nothing was scored (mode off, or an
@@ -251,6 +257,15 @@ mod tests {
             Some("X-Mailnook-Junk: score=0.97 verdict=junk reason=bayes spamtest=10\r\n")
         );
         assert_eq!(Verdict::new(None, false, Reason::Off, &cfg).header(), None);
+        // Filed as junk by DMARC with a low score: still on the junk side of the scale.
+        assert_eq!(
+            Verdict::new(Some(0.1), true, Reason::SenderAuth, &cfg).spamtest(),
+            6
+        );
+        assert_eq!(
+            Verdict::new(Some(0.1), false, Reason::Statistics, &cfg).spamtest(),
+            1
+        );
         assert_eq!(
             Verdict::new(None, false, Reason::Untrained, &cfg).header(),
             None

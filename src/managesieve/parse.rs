@@ -48,9 +48,9 @@ pub enum ReadError {
 impl From<crate::wire::ReadError> for ReadError {
     fn from(e: crate::wire::ReadError) -> ReadError {
         match e {
-            // An over-long line was read to its end and dropped (`Overlong::Skip`): answer it
-            // and read the next command.
-            crate::wire::ReadError::TooLong => ReadError::Bad("line too long".into()),
+            // No client sends a command line this long, and its end might have announced a
+            // literal whose bytes would then be read as commands: the session ends.
+            crate::wire::ReadError::TooLong => ReadError::Fatal("line too long".into()),
             _ => ReadError::Closed,
         }
     }
@@ -71,7 +71,7 @@ impl Reader {
     /// One line without its CRLF.
     pub async fn line(&self, conn: &mut Conn) -> Result<Vec<u8>, ReadError> {
         let mut line = conn
-            .read_line(MAX_LINE, self.timeout, Overlong::Skip)
+            .read_line(MAX_LINE, self.timeout, Overlong::Fail)
             .await?;
         line.pop();
         if line.last() == Some(&b'\r') {
@@ -80,9 +80,31 @@ impl Reader {
         Ok(line)
     }
 
-    /// One command: its name (upper-cased) and arguments.
+    /// One command: its name (upper-cased) and arguments. A refused command's literal, if its
+    /// line announced one, is read and dropped first: the client sends it without waiting
+    /// (`{n+}`, RFC 5804 §4), and its bytes must never be taken for commands.
     pub async fn command(&self, conn: &mut Conn) -> Result<(String, Vec<Arg>), ReadError> {
+        let mut current = Vec::new();
+        match self.parse(conn, &mut current).await {
+            Err(ReadError::Bad(why)) => match literal_at_end(&current) {
+                Some(n) => match self.skip(conn, n).await {
+                    ReadError::TooBig => Err(ReadError::Bad(why)),
+                    other => Err(other),
+                },
+                None => Err(ReadError::Bad(why)),
+            },
+            r => r,
+        }
+    }
+
+    /// [`Reader::command`]'s parse; `current` is the line being parsed.
+    async fn parse(
+        &self,
+        conn: &mut Conn,
+        current: &mut Vec<u8>,
+    ) -> Result<(String, Vec<Arg>), ReadError> {
         let mut line = self.line(conn).await?;
+        current.clone_from(&line);
         let mut args: Vec<Arg> = Vec::new();
         let mut name: Option<String> = None;
         loop {
@@ -159,6 +181,7 @@ impl Reader {
                     let bytes = conn.read_exact(n, self.timeout).await?;
                     args.push(Arg::Str(bytes));
                     line = self.line(conn).await?;
+                    current.clone_from(&line);
                 }
             }
         }
@@ -258,13 +281,19 @@ mod tests {
             assert_eq!(literal_at_end(b"X {12+}"), Some(12));
             assert_eq!(literal_at_end(b"X {12}"), Some(12));
             assert_eq!(literal_at_end(b"X \"{12}\""), None);
-            // An over-long line is answered and the next command still read.
+            // An over-long line ends the session (its end could announce a literal).
             let mut long = b"NOOP ".to_vec();
             long.extend(std::iter::repeat_n(b'x', MAX_LINE + 10));
-            long.extend_from_slice(b"\r\nLOGOUT\r\n");
+            long.extend_from_slice(b" {5+}\r\nLOGOUT\r\n");
             let mut c = conn(&long);
+            assert!(matches!(r.command(&mut c).await, Err(ReadError::Fatal(_))));
+            // A refused line's literal is dropped, not read as the next command.
+            let mut c = conn(b"PUTSCRIPT a b c d e f g h i {14+}\r\nDELETESCRIPT x\r\nNOOP\r\n");
             assert!(matches!(r.command(&mut c).await, Err(ReadError::Bad(_))));
-            assert_eq!(r.command(&mut c).await.unwrap().0, "LOGOUT");
+            assert_eq!(r.command(&mut c).await.unwrap().0, "NOOP");
+            let mut c = conn(b"X {abc} {14+}\r\nDELETESCRIPT x\r\nNOOP\r\n");
+            assert!(matches!(r.command(&mut c).await, Err(ReadError::Bad(_))));
+            assert_eq!(r.command(&mut c).await.unwrap().0, "NOOP");
             // A literal cut short by the end of the connection.
             let mut cut = conn(b"PUTSCRIPT \"x\" {10+}\r\nkeep");
             assert!(matches!(r.command(&mut cut).await, Err(ReadError::Closed)));

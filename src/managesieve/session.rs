@@ -128,8 +128,10 @@ impl Session {
                     return;
                 }
                 Err(ReadError::TooBig) => {
-                    if self.too_big().await.is_err() {
-                        return;
+                    // Counted: each may have made us read up to 4 MiB.
+                    match self.bad_with(Self::too_big_text()).await {
+                        Ok(Flow::Go) => {}
+                        _ => return,
                     }
                 }
                 Err(ReadError::Bad(why)) => {
@@ -156,6 +158,15 @@ impl Session {
         Ok(Flow::Go)
     }
 
+    async fn bad_with(&mut self, text: String) -> Result<Flow, ()> {
+        self.bad(&text).await
+    }
+
+    fn too_big_text() -> String {
+        let max = Limits::default().max_script_bytes;
+        format!("(QUOTA/MAXSIZE) \"Scripts may be at most {max} bytes\"")
+    }
+
     /// Refuses a command that breaks the protocol; too many of them close the connection.
     async fn bad(&mut self, text: &str) -> Result<Flow, ()> {
         self.errors += 1;
@@ -168,11 +179,7 @@ impl Session {
 
     /// A script over the size limit (RFC 5804 §1.3, the QUOTA/MAXSIZE response code).
     async fn too_big(&mut self) -> Result<Flow, ()> {
-        let max = Limits::default().max_script_bytes;
-        self.no(&format!(
-            "(QUOTA/MAXSIZE) \"Scripts may be at most {max} bytes\""
-        ))
-        .await
+        self.no(&Self::too_big_text()).await
     }
 
     async fn command(&mut self, name: &str, args: Vec<Arg>) -> Result<Flow, ()> {
@@ -421,9 +428,7 @@ impl Session {
                 let (Some(old), Some(new)) = (arg(0), arg(1)) else {
                     return self.bad("\"RENAMESCRIPT old new\"").await;
                 };
-                if !crate::jmap::sieve::valid_name(&new) {
-                    return self.no("\"Invalid script name\"").await;
-                }
+                let valid = crate::jmap::sieve::valid_name(&new);
                 let res = self
                     .ctx
                     .store
@@ -433,7 +438,10 @@ impl Session {
                         let Some(mut s) = all.iter().find(|s| s.name == old).cloned() else {
                             return Err(StoreError::NotFound);
                         };
-                        if s.name != new && all.iter().any(|s| s.name == new) {
+                        if !valid {
+                            return Err(StoreError::Invalid("name".into()));
+                        }
+                        if all.iter().any(|s| s.name == new) {
                             return Err(StoreError::Invalid("exists".into()));
                         }
                         s.name = new.clone();
@@ -444,6 +452,9 @@ impl Session {
                     Ok(()) => self.send("OK \"Renamescript completed\"\r\n").await?,
                     Err(StoreError::NotFound) => {
                         return self.no("(NONEXISTENT) \"No such script\"").await;
+                    }
+                    Err(StoreError::Invalid(why)) if why == "name" => {
+                        return self.no("\"Invalid script name\"").await;
                     }
                     Err(StoreError::Invalid(_)) => {
                         return self.no("(ALREADYEXISTS) \"A script has that name\"").await;
@@ -506,9 +517,15 @@ impl Session {
                             .await
                             .map_err(|_| ())?;
                         self.reader.line(&mut self.conn).await.map_err(|_| ())?;
+                        if bytes == b"*" {
+                            return self.no("\"Authentication cancelled\"").await;
+                        }
                         String::from_utf8_lossy(&bytes).into_owned()
                     }
-                    Some(_) => return Ok(Flow::Close),
+                    Some(_) => {
+                        let _ = self.send_now("BYE \"Response too long\"\r\n").await;
+                        return Ok(Flow::Close);
+                    }
                     None => text.trim_matches('"').to_string(),
                 }
             }
