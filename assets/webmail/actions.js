@@ -57,13 +57,14 @@ export class Actions {
   // these ids that is in the mailbox being looked at (a reply in Sent stays in Sent when the
   // conversation is archived from the Inbox); in a search, the messages listed.
   async members(ids) {
+    // The mailbox looked at when the action started, not after the round trip.
+    const here = this.app.route.mailbox;
     const threads = new Set(ids.map((id) => (this.state.emails.get(id) || {}).threadId).filter(Boolean));
     const r = await this.app.jmap.call([
       ['Thread/get', { ids: [...threads] }, 't'],
       ['Email/get', { '#ids': { resultOf: 't', name: 'Thread/get', path: '/list/*/emailIds' }, properties: ['threadId', 'mailboxIds', 'keywords'] }, 'e']
     ]);
     this.state.remember(r.e.list);
-    const here = this.app.route.mailbox;
     return r.e.list.filter((e) => (here ? e.mailboxIds[here] : ids.includes(e.id)));
   }
 
