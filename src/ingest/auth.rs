@@ -25,7 +25,7 @@ use mail_auth::hickory_resolver::config::{
 use mail_auth::spf::verify::SpfParameters;
 use mail_auth::{
     AuthenticatedMessage, AuthenticationResults, DkimResult, DmarcResult, MessageAuthenticator,
-    SpfOutput, SpfResult,
+    Parameters, SpfOutput, SpfResult,
 };
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -66,6 +66,8 @@ pub struct Envelope<'a> {
 #[derive(Clone)]
 pub struct Authenticator {
     inner: Arc<MessageAuthenticator>,
+    /// Parsed TXT records (SPF, DKIM keys, DMARC) until their TTL ends.
+    txt: Arc<super::auth_cache::TxtCache>,
     hostname: String,
     budget: Duration,
     dmarc_reject: bool,
@@ -98,6 +100,7 @@ impl Authenticator {
         .map_err(|e| format!("cannot set up the DNS resolver: {e}"))?;
         Ok(Authenticator {
             inner: Arc::new(inner),
+            txt: Arc::default(),
             hostname: config.hostname.clone(),
             budget: Duration::from_millis(config.auth_timeout_ms.max(100)),
             dmarc_reject: config.dmarc_reject,
@@ -188,18 +191,25 @@ impl Authenticator {
             Some((_, d)) => d.to_string(),
             None => helo.to_string(),
         };
+        let txt = &*self.txt;
         let spf_helo = a
-            .verify_spf(SpfParameters::verify_ehlo(env.ip, helo, &self.hostname))
+            .verify_spf(
+                Parameters::new(SpfParameters::verify_ehlo(env.ip, helo, &self.hostname))
+                    .with_txt_cache(txt),
+            )
             .await;
         let spf_mail = if env.mail_from.is_empty() {
             spf_helo.clone()
         } else {
-            a.verify_spf(SpfParameters::verify_mail_from(
-                env.ip,
-                helo,
-                &self.hostname,
-                env.mail_from,
-            ))
+            a.verify_spf(
+                Parameters::new(SpfParameters::verify_mail_from(
+                    env.ip,
+                    helo,
+                    &self.hostname,
+                    env.mail_from,
+                ))
+                .with_txt_cache(txt),
+            )
             .await
         };
         let mut results = AuthenticationResults::new(&self.hostname);
@@ -223,15 +233,22 @@ impl Authenticator {
             return self.finish(results, verdicts, action, String::new());
         };
         let header_from = msg.from.first().cloned().unwrap_or_default();
-        let dkim = a.verify_dkim(&msg).await;
-        let arc = a.verify_arc(&msg).await;
+        let dkim = a
+            .verify_dkim(Parameters::new(&msg).with_txt_cache(txt))
+            .await;
+        let arc = a
+            .verify_arc(Parameters::new(&msg).with_txt_cache(txt))
+            .await;
         let dmarc = a
-            .verify_dmarc(DmarcParameters::new(
-                &msg,
-                &dkim,
-                &mail_from_domain,
-                &spf_mail,
-            ))
+            .verify_dmarc(
+                Parameters::new(DmarcParameters::new(
+                    &msg,
+                    &dkim,
+                    &mail_from_domain,
+                    &spf_mail,
+                ))
+                .with_txt_cache(txt),
+            )
             .await;
         results = results
             .with_dkim_results(&dkim, &header_from)

@@ -4,6 +4,7 @@
 //! only once it is durable.
 
 pub mod auth;
+mod auth_cache;
 pub mod junk_gate;
 pub mod parse;
 pub mod receive;
