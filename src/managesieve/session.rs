@@ -109,6 +109,12 @@ impl Session {
     }
 
     pub async fn run(mut self) {
+        self.serve().await;
+        // Over TLS the client then sees a close_notify, not a cut connection.
+        self.conn.close().await;
+    }
+
+    async fn serve(&mut self) {
         let greeting = format!(
             "{}OK \"mailnook ManageSieve ready\"\r\n",
             self.capabilities()

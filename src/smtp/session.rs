@@ -97,6 +97,12 @@ impl Session {
     }
 
     pub async fn run(mut self) {
+        self.serve().await;
+        // After STARTTLS the client then sees a close_notify, not a cut connection.
+        self.conn.close().await;
+    }
+
+    async fn serve(&mut self) {
         if matches!(self.mode, Mode::Mx) && self.early_talker().await {
             return;
         }
@@ -129,7 +135,7 @@ impl Session {
                 }
                 Err(_) => return,
             };
-            if super::cmd::run(&mut self, &line).await != Next::Continue {
+            if super::cmd::run(self, &line).await != Next::Continue {
                 return;
             }
             if self.conn.flush_if_idle().await.is_err() {

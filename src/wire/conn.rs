@@ -207,6 +207,23 @@ impl Conn {
         r
     }
 
+    /// Ends the connection politely: what is queued is sent, then the stream is closed (over
+    /// TLS with a close_notify, RFC 8446 §6.1, so the peer can tell an end from a cut). A peer
+    /// that does not read gets at most two seconds.
+    pub async fn close(&mut self) {
+        let Some(io) = self.io.as_mut() else { return };
+        let out = std::mem::take(&mut self.output);
+        let close = async {
+            let _ = io.write_all(&out).await;
+            let _ = io.close().await;
+        };
+        close
+            .or(async {
+                smol::Timer::after(Duration::from_secs(2)).await;
+            })
+            .await;
+    }
+
     /// Queues `bytes` and sends everything queued now.
     pub async fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.queue(bytes);
