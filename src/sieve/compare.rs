@@ -105,6 +105,8 @@ pub fn matches(
     caps: Option<&mut Vec<String>>,
     budget: &mut Budget,
 ) -> Result<bool, RunError> {
+    // Decoding both into characters is work too, whatever the walk below does.
+    budget.charge((value.len() + pattern.len()) / 8 + 1)?;
     let mut pat = Vec::new();
     let mut it = pattern.chars();
     while let Some(c) = it.next() {

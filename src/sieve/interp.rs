@@ -193,11 +193,21 @@ fn emails(value: &[u8]) -> Vec<String> {
     }
 }
 
+/// Distinct flags one list keeps; more are dropped (IMAP servers cap keywords too, and a
+/// script must not grow a list that every later flag action walks).
+const MAX_FLAGS: usize = 256;
+
+/// The flags of space-separated lists, each once (ASCII case-insensitive, RFC 5232 §3), in
+/// order, at most [`MAX_FLAGS`]: linear in the input, whatever a script repeats.
 fn normalise_flags(list: impl IntoIterator<Item = String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    let mut seen = HashSet::new();
     for s in list {
         for f in s.split_whitespace() {
-            if !out.iter().any(|x| x.eq_ignore_ascii_case(f)) {
+            if out.len() >= MAX_FLAGS {
+                return out;
+            }
+            if seen.insert(f.to_ascii_lowercase()) {
                 out.push(f.to_string());
             }
         }
@@ -222,8 +232,13 @@ impl<'a> Run<'a> {
         self.parsed.get_or_insert_with(|| Structure::parse(raw))
     }
 
-    fn headers(&mut self) -> Vec<RawHeader> {
-        self.structure().headers.clone()
+    /// The message's header fields, charged for their number and size: a test that reads
+    /// them costs what the message makes it cost, not a flat few units.
+    fn headers(&mut self) -> Result<Vec<RawHeader>, RunError> {
+        let hs = self.structure().headers.clone();
+        let bytes: usize = hs.iter().map(|h| h.value.len() + h.name.len()).sum();
+        self.budget.charge(hs.len() + bytes / 8 + 1)?;
+        Ok(hs)
     }
 
     fn push(&mut self, a: Action) -> Result<(), RunError> {
@@ -600,7 +615,7 @@ impl<'a> Run<'a> {
             })
             .collect();
         let mut addressed = false;
-        for h in self.headers() {
+        for h in self.headers()? {
             let n = h.name.to_ascii_lowercase();
             if !matches!(
                 n.as_str(),
@@ -670,7 +685,9 @@ impl<'a> Run<'a> {
             }
             Test::Exists(names) => {
                 let names = self.expand_all(f, names)?;
-                let hs = self.headers();
+                let count = self.structure().headers.len();
+                self.budget.charge(count.saturating_mul(names.len()) + 1)?;
+                let hs = &self.structure().headers;
                 names
                     .iter()
                     .all(|n| hs.iter().any(|h| h.name.eq_ignore_ascii_case(n)))
@@ -688,7 +705,7 @@ impl<'a> Run<'a> {
                 let names = self.expand_all(f, headers)?;
                 let mut values = Vec::new();
                 for n in &names {
-                    let fields = self.fields(n, *index);
+                    let fields = self.fields(n, *index)?;
                     values.extend(fields.iter().map(|v| crate::mime::header::text(v)));
                 }
                 self.matches(f, *m, &values, keys)?
@@ -703,7 +720,7 @@ impl<'a> Run<'a> {
                 let names = self.expand_all(f, headers)?;
                 let mut values = Vec::new();
                 for n in &names {
-                    for field in self.fields(n, *index) {
+                    for field in self.fields(n, *index)? {
                         self.budget.charge(field.len() + 1)?;
                         for e in emails(&field) {
                             values.extend(address_part(&e, *part));
@@ -771,7 +788,7 @@ impl<'a> Run<'a> {
                 index,
             } => {
                 let header = self.expand(f, header)?;
-                let fields = self.fields(&header, *index);
+                let fields = self.fields(&header, *index)?;
                 let mut values = Vec::new();
                 // RFC 5260 §4: without :index, every occurrence is compared.
                 for v in fields {
@@ -833,7 +850,11 @@ impl<'a> Run<'a> {
     }
 
     /// The raw values of the header fields named `name`, narrowed by `:index` (RFC 5260 §6).
-    fn fields(&mut self, name: &str, index: Option<Index>) -> Vec<Vec<u8>> {
+    /// The values of the header fields named `name`, charged for the fields walked and the
+    /// bytes copied.
+    fn fields(&mut self, name: &str, index: Option<Index>) -> Result<Vec<Vec<u8>>, RunError> {
+        let count = self.structure().headers.len();
+        self.budget.charge(count + 1)?;
         let mut all: Vec<Vec<u8>> = self
             .structure()
             .headers
@@ -841,6 +862,8 @@ impl<'a> Run<'a> {
             .filter(|h| h.name.eq_ignore_ascii_case(name))
             .map(|h| h.value.clone())
             .collect();
+        let bytes: usize = all.iter().map(Vec::len).sum();
+        self.budget.charge(bytes / 8)?;
         if let Some(ix) = index {
             let n = ix.n as usize;
             let pick = if ix.last {
@@ -853,7 +876,7 @@ impl<'a> Run<'a> {
                 None => Vec::new(),
             };
         }
-        all
+        Ok(all)
     }
 
     fn body_values(

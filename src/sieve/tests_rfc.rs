@@ -802,6 +802,40 @@ fn hostile_scripts_are_bounded() {
     );
 }
 
+/// Work a test does on the message is charged for the message's size, not a flat few units
+/// (each of these ran for 17-66 s of CPU per message before).
+#[test]
+fn message_sized_work_is_charged() {
+    // Header names x keys over a long folded Subject.
+    let subject: String = (0..2_000)
+        .map(|_| format!("{}\r\n ", "a".repeat(70)))
+        .collect();
+    let long = format!("Subject: {subject}x\r\n\r\nbody\r\n");
+    let names = vec!["\"subject\""; 60].join(",");
+    let keys = vec!["\"x\""; 60].join(",");
+    let s = format!("if header :matches [{names}] [{keys}] {{ discard; }}");
+    let err = run_on(&s, &long, "", "a@b.example", None).unwrap_err();
+    assert!(err.contains("CPU"), "{err}");
+    // exists over many header fields, many times.
+    let fields: String = (0..12_500).map(|i| format!("X-H{i}: v\r\n")).collect();
+    let many = format!("{fields}Subject: s\r\n\r\nbody\r\n");
+    let s = "if exists \"x-none\" { discard; } ".repeat(1_500);
+    let err = run_on(&s, &many, "", "a@b.example", None).unwrap_err();
+    assert!(err.contains("CPU"), "{err}");
+    // A flag list keeps at most 256 distinct flags, however many are added.
+    let words: Vec<String> = (0..4_000).map(|i| format!("f{i}")).collect();
+    let s = format!(
+        "require [\"imap4flags\", \"variables\"]; set \"x\" \"{}\"; {} keep;",
+        words.join(" "),
+        "addflag \"${x}\"; ".repeat(50)
+    );
+    let acts = run_on(&s, MSG, "", "a@b.example", None).unwrap();
+    match acts.first() {
+        Some(Action::Keep { flags }) => assert_eq!(flags.len(), 256),
+        other => panic!("{other:?}"),
+    }
+}
+
 /// The spamtest example of README.md ("Filters (Sieve)"), word for word.
 #[test]
 fn readme_spamtest_example() {
