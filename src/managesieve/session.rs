@@ -20,6 +20,8 @@ use std::time::Duration;
 
 /// An idle connection is closed after this long (RFC 5804 §2 leaves it to the server).
 const IDLE: Duration = Duration::from_secs(300);
+/// How long one answer may wait for the client to read it.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 /// The TLS handshake after STARTTLS.
 const HANDSHAKE: Duration = Duration::from_secs(30);
 /// Protocol errors (malformed or unknown commands, commands before login) before the
@@ -54,7 +56,8 @@ impl Session {
         Session {
             ctx,
             peer,
-            conn: Conn::new(io),
+            // A client that stops reading its (up to 64 KiB) answers is let go.
+            conn: Conn::new(io).with_write_timeout(WRITE_TIMEOUT),
             reader: Reader::new(IDLE),
             user: None,
             errors: 0,

@@ -43,6 +43,10 @@ pub struct DotData {
     pub too_big: bool,
 }
 
+/// Replies kept queued while pipelined commands are waiting (and the most buffer capacity kept
+/// between replies).
+const MAX_QUEUED: usize = 64 * 1024;
+
 pub struct Conn {
     /// None only after a failed TLS upgrade took the stream.
     pub(super) io: Option<Box<dyn Io>>,
@@ -186,9 +190,11 @@ impl Conn {
     }
 
     /// Sends what is queued, unless another complete line is already waiting: then the replies
-    /// go out together once the input runs dry (RFC 2920 §3.1).
+    /// go out together once the input runs dry (RFC 2920 §3.1). Past `MAX_QUEUED` they go out
+    /// at once anyway, so a client that pipelines many large answers (and reads none) cannot
+    /// make them pile up here.
     pub async fn flush_if_idle(&mut self) -> std::io::Result<()> {
-        if self.line_waiting() {
+        if self.line_waiting() && self.output.len() < MAX_QUEUED {
             return Ok(());
         }
         self.flush().await
@@ -201,9 +207,11 @@ impl Conn {
         }
         let out = std::mem::take(&mut self.output);
         let r = self.write(&out).await;
-        // Keep the buffer's capacity for the next replies.
-        self.output = out;
-        self.output.clear();
+        // Keep the buffer's capacity for the next replies, unless one large answer grew it.
+        if out.capacity() <= MAX_QUEUED {
+            self.output = out;
+            self.output.clear();
+        }
         r
     }
 

@@ -344,6 +344,26 @@ async fn oversized_literals_are_dropped_and_editor_errors_do_not_disconnect() {
     ));
     assert!(r.starts_with("NO (QUOTA/MAXSIZE)"), "{r}");
 
+    // Pipelined large answers go out as they are made (not piled up until the input runs
+    // dry), and all arrive in order.
+    let body = format!("#{}\r\nkeep;", "z".repeat(60_000));
+    assert!(
+        t.cmd(&format!("PUTSCRIPT \"large\" {}", literal(&body)))
+            .starts_with("OK")
+    );
+    t.r.get_mut()
+        .write_all("GETSCRIPT \"large\"\r\n".repeat(40).as_bytes())
+        .expect("write");
+    t.r.get_mut().flush().expect("flush");
+    for i in 0..40 {
+        let r = response(&mut t.r);
+        assert!(
+            r.contains(&body) && r.ends_with("OK \"Getscript completed\"\r\n"),
+            "answer {i}"
+        );
+    }
+    assert!(t.cmd("DELETESCRIPT \"large\"").starts_with("OK"));
+
     // An editor checking as one types: more mistakes than the protocol-error limit.
     for _ in 0..15 {
         let r = t.cmd(&format!("CHECKSCRIPT {}", literal("if true {")));
