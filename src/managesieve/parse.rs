@@ -182,6 +182,12 @@ impl Reader {
                     args.push(Arg::Str(bytes));
                     line = self.line(conn).await?;
                     current.clone_from(&line);
+                    // RFC 5804 §4: a literal is followed by SP and more, or by the CRLF.
+                    if !line.is_empty() && !line.starts_with(b" ") {
+                        return Err(ReadError::Bad(
+                            "a literal must be followed by a space".into(),
+                        ));
+                    }
                 }
             }
         }
@@ -278,6 +284,9 @@ mod tests {
             let mut c = conn(&over);
             assert!(matches!(r.command(&mut c).await, Err(ReadError::TooBig)));
             assert_eq!(r.command(&mut c).await.unwrap().0, "NOOP");
+            let mut c = conn(b"PUTSCRIPT \"y\" {5+}\r\nkeep;NOOP\r\nLOGOUT\r\n");
+            assert!(matches!(r.command(&mut c).await, Err(ReadError::Bad(_))));
+            assert_eq!(r.command(&mut c).await.unwrap().0, "LOGOUT");
             assert_eq!(literal_at_end(b"X {12+}"), Some(12));
             assert_eq!(literal_at_end(b"X {12}"), Some(12));
             assert_eq!(literal_at_end(b"X \"{12}\""), None);

@@ -252,6 +252,36 @@ async fn errors_have_line_and_column_and_the_active_script_is_protected() {
     assert_eq!(r["updated"][&id]["isActive"], json!(false), "{r}");
     let r = sieve(&alice, "SieveScript/set", json!({"destroy": [id]})).await;
     assert_eq!(r["destroyed"], json!([id]), "{r}");
+
+    // An activation that cannot succeed (an unknown creation id or script, one destroyed in
+    // the same call) is refused before anything is stored.
+    let kept = activate(&alice, "kept", "keep;").await;
+    let kept = kept["created"]["s1"]["id"].as_str().unwrap().to_string();
+    let blob = upload(&alice, "keep;").await;
+    for (target, destroy) in [
+        ("#nope", json!([])),
+        ("S9999", json!([])),
+        (kept.as_str(), json!([kept])),
+    ] {
+        let r = alice
+            .call_using(
+                &[CORE, MAIL, SIEVE],
+                json!([["SieveScript/set", {"accountId": alice.id,
+                    "create": {"n1": {"name": "orphan", "blobId": blob}},
+                    "destroy": destroy, "onSuccessActivateScript": target}, "s"]]),
+            )
+            .await;
+        assert_eq!(r[0][0], json!("error"), "{target}: {}", r[0]);
+        assert_eq!(r[0][1]["type"], json!("invalidArguments"), "{}", r[0]);
+    }
+    let all = sieve(&alice, "SieveScript/get", json!({"ids": null})).await;
+    let names: Vec<&str> = all["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(names, ["kept"], "{all}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -226,6 +226,41 @@ pub async fn set(ctx: &mut Ctx<'_>, a: Args) -> Result<Value, MethodError> {
             "onSuccessActivateScript and onSuccessDeactivateScript together",
         ));
     }
+    // A script to activate that cannot exist once the changes are made is refused before
+    // any change is made: otherwise the creates and destroys would be stored and the client
+    // told only that the call failed.
+    if let Some(s) = &activate {
+        let created_here = s.strip_prefix('#').is_some_and(|c| {
+            a.get("create")
+                .and_then(Value::as_object)
+                .is_some_and(|o| o.contains_key(c))
+        });
+        if !created_here {
+            let resolved = if s.starts_with('#') {
+                ctx.resolve_id(s)
+            } else {
+                s.clone()
+            };
+            let destroyed = a
+                .get("destroy")
+                .and_then(Value::as_array)
+                .is_some_and(|d| d.iter().any(|v| v.as_str() == Some(resolved.as_str())));
+            let exists = match parse_id(&resolved) {
+                Some(n) => ctx
+                    .jmap
+                    .store
+                    .read(move |r| Ok(r.sieve_scripts(acct)?.iter().any(|s| s.id == n)))
+                    .await
+                    .map_err(MethodError::from)?,
+                None => false,
+            };
+            if destroyed || !exists {
+                return Err(MethodError::invalid_arguments(format!(
+                    "onSuccessActivateScript: no script {s}"
+                )));
+            }
+        }
+    }
     let outcome = set::set(ctx, a, SieveSet).await?;
     let mut resp = outcome.response;
     if (activate.is_none() && !deactivate) || !all_succeeded(&resp) {
