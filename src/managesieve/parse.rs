@@ -84,9 +84,9 @@ impl Reader {
     /// line announced one, is read and dropped first: the client sends it without waiting
     /// (`{n+}`, RFC 5804 §4), and its bytes must never be taken for commands.
     pub async fn command(&self, conn: &mut Conn) -> Result<(String, Vec<Arg>), ReadError> {
-        let mut current = Vec::new();
-        match self.parse(conn, &mut current).await {
-            Err(ReadError::Bad(why)) => match literal_at_end(&current) {
+        let mut line = Vec::new();
+        match self.parse(conn, &mut line).await {
+            Err(ReadError::Bad(why)) => match literal_at_end(&line) {
                 Some(n) => match self.skip(conn, n).await {
                     ReadError::TooBig => Err(ReadError::Bad(why)),
                     other => Err(other),
@@ -97,14 +97,14 @@ impl Reader {
         }
     }
 
-    /// [`Reader::command`]'s parse; `current` is the line being parsed.
+    /// [`Reader::command`]'s parse; `line` holds the line being parsed (on an error, the one
+    /// refused).
     async fn parse(
         &self,
         conn: &mut Conn,
-        current: &mut Vec<u8>,
+        line: &mut Vec<u8>,
     ) -> Result<(String, Vec<Arg>), ReadError> {
-        let mut line = self.line(conn).await?;
-        current.clone_from(&line);
+        *line = self.line(conn).await?;
         let mut args: Vec<Arg> = Vec::new();
         let mut name: Option<String> = None;
         loop {
@@ -180,8 +180,7 @@ impl Reader {
                 Some(n) => {
                     let bytes = conn.read_exact(n, self.timeout).await?;
                     args.push(Arg::Str(bytes));
-                    line = self.line(conn).await?;
-                    current.clone_from(&line);
+                    *line = self.line(conn).await?;
                     // RFC 5804 §4: a literal is followed by SP and more, or by the CRLF.
                     if !line.is_empty() && !line.starts_with(b" ") {
                         return Err(ReadError::Bad(
@@ -194,6 +193,28 @@ impl Reader {
         match name {
             Some(n) => Ok((n, args)),
             None => Err(ReadError::Bad("empty command".into())),
+        }
+    }
+
+    /// A SASL client response after the server's challenge (RFC 5804 §2.1): a quoted string or
+    /// a literal (at most `MAX_LINE` octets; a longer one is `Fatal`), on its own line.
+    pub async fn sasl_response(&self, conn: &mut Conn) -> Result<Vec<u8>, ReadError> {
+        let line = self.line(conn).await?;
+        let text = line.trim_ascii();
+        match literal_at_end(text) {
+            Some(n) if text.starts_with(b"{") => {
+                if n > MAX_LINE {
+                    return Err(ReadError::Fatal("response too long".into()));
+                }
+                let bytes = conn.read_exact(n, self.timeout).await?;
+                self.line(conn).await?;
+                Ok(bytes)
+            }
+            _ => Ok(text
+                .strip_prefix(b"\"")
+                .and_then(|t| t.strip_suffix(b"\""))
+                .unwrap_or(text)
+                .to_vec()),
         }
     }
 

@@ -126,49 +126,29 @@ impl Session {
             return;
         }
         loop {
-            match self.reader.command(&mut self.conn).await {
-                Ok((name, args)) => match self.command(&name, args).await {
-                    Ok(Flow::Go) => {}
-                    _ => return,
-                },
+            let flow = match self.reader.command(&mut self.conn).await {
+                Ok((name, args)) => self.command(&name, args).await,
                 Err(ReadError::Closed) => return,
-                Err(ReadError::Fatal(why)) => {
-                    let _ = self.send_now(&format!("BYE \"{}\"\r\n", quote(&why))).await;
-                    return;
-                }
-                Err(ReadError::TooBig) => {
-                    // Counted: each may have made us read up to 4 MiB.
-                    match self.bad_with(Self::too_big_text()).await {
-                        Ok(Flow::Go) => {}
-                        _ => return,
-                    }
-                }
-                Err(ReadError::Bad(why)) => {
-                    self.errors += 1;
-                    if self.errors >= MAX_ERRORS {
-                        let _ = self.send_now("BYE \"Too many errors\"\r\n").await;
-                        return;
-                    }
-                    if self
-                        .send(&format!("NO \"{}\"\r\n", quote(&why)))
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
+                Err(ReadError::Fatal(why)) => return self.bye(&why).await,
+                // Counted: each may have made us read up to 4 MiB.
+                Err(ReadError::TooBig) => self.bad(&Self::too_big_text()).await,
+                Err(ReadError::Bad(why)) => self.bad(&format!("\"{}\"", quote(&why))).await,
+            };
+            if !matches!(flow, Ok(Flow::Go)) {
+                return;
             }
         }
+    }
+
+    /// The last line before the server closes the connection.
+    async fn bye(&mut self, why: &str) {
+        let _ = self.send_now(&format!("BYE \"{}\"\r\n", quote(why))).await;
     }
 
     /// Refuses a well-formed command.
     async fn no(&mut self, text: &str) -> Result<Flow, ()> {
         self.send(&format!("NO {text}\r\n")).await?;
         Ok(Flow::Go)
-    }
-
-    async fn bad_with(&mut self, text: String) -> Result<Flow, ()> {
-        self.bad(&text).await
     }
 
     fn too_big_text() -> String {
@@ -180,7 +160,7 @@ impl Session {
     async fn bad(&mut self, text: &str) -> Result<Flow, ()> {
         self.errors += 1;
         if self.errors >= MAX_ERRORS {
-            let _ = self.send_now("BYE \"Too many errors\"\r\n").await;
+            self.bye("Too many errors").await;
             return Ok(Flow::Close);
         }
         self.no(text).await
@@ -510,33 +490,18 @@ impl Session {
             None => {
                 // An empty challenge; the client answers with a string.
                 self.send_now("\"\"\r\n").await?;
-                let line = self.reader.line(&mut self.conn).await.map_err(|_| ())?;
-                let text = String::from_utf8_lossy(&line).trim().to_string();
-                if text == "\"*\"" || text == "*" {
-                    return self.no("\"Authentication cancelled\"").await;
-                }
-                // §2.1: the response is a string, quoted or a literal.
-                match crate::managesieve::parse::literal_at_end(text.as_bytes()) {
-                    Some(n)
-                        if text.starts_with('{') && n <= crate::managesieve::parse::MAX_LINE =>
-                    {
-                        let bytes = self
-                            .conn
-                            .read_exact(n, self.reader.timeout)
-                            .await
-                            .map_err(|_| ())?;
-                        self.reader.line(&mut self.conn).await.map_err(|_| ())?;
-                        if bytes == b"*" {
-                            return self.no("\"Authentication cancelled\"").await;
-                        }
-                        String::from_utf8_lossy(&bytes).into_owned()
-                    }
-                    Some(_) => {
-                        let _ = self.send_now("BYE \"Response too long\"\r\n").await;
+                let bytes = match self.reader.sasl_response(&mut self.conn).await {
+                    Ok(b) => b,
+                    Err(ReadError::Fatal(why)) => {
+                        self.bye(&why).await;
                         return Ok(Flow::Close);
                     }
-                    None => text.trim_matches('"').to_string(),
+                    Err(_) => return Err(()),
+                };
+                if bytes == b"*" {
+                    return self.no("\"Authentication cancelled\"").await;
                 }
+                String::from_utf8_lossy(&bytes).into_owned()
             }
         };
         let decoded = base64::engine::general_purpose::STANDARD
@@ -596,7 +561,7 @@ impl Session {
                 smol::Timer::after(Duration::from_secs(1)).await;
                 self.send("NO \"Authentication failed\"\r\n").await?;
                 if self.auth_failures >= MAX_AUTH_FAILURES {
-                    let _ = self.send_now("BYE \"Too many failed logins\"\r\n").await;
+                    self.bye("Too many failed logins").await;
                     return Ok(Flow::Close);
                 }
                 Ok(Flow::Go)
