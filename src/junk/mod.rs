@@ -33,7 +33,7 @@ pub mod verdict;
 
 use serde::Deserialize;
 
-pub use verdict::{Verdict, spamtest};
+pub use verdict::Verdict;
 
 /// What the filter does with mail it scores as junk (per account, `mailnook junk mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

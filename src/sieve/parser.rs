@@ -78,6 +78,14 @@ impl P<'_> {
         SieveError::at(l, c, msg)
     }
 
+    /// Blocks and tests share one nesting limit.
+    fn too_deep(&self) -> SieveError {
+        self.err(format!(
+            "blocks and tests nested more than {} deep",
+            self.max_depth
+        ))
+    }
+
     fn commands(&mut self, depth: usize) -> Result<Vec<Command>, SieveError> {
         let mut out = Vec::new();
         while let Some(Tok::Ident(_)) = self.peek() {
@@ -100,10 +108,7 @@ impl P<'_> {
             }
             Some(Tok::LBrace) => {
                 if depth + 1 > self.max_depth {
-                    return Err(self.err(format!(
-                        "blocks and tests nested more than {} deep",
-                        self.max_depth
-                    )));
+                    return Err(self.too_deep());
                 }
                 self.i += 1;
                 let inner = self.commands(depth + 1)?;
@@ -179,10 +184,7 @@ impl P<'_> {
 
     fn test_list(&mut self, depth: usize) -> Result<Vec<Test>, SieveError> {
         if depth > self.max_depth {
-            return Err(self.err(format!(
-                "blocks and tests nested more than {} deep",
-                self.max_depth
-            )));
+            return Err(self.too_deep());
         }
         self.i += 1; // (
         let mut out = Vec::new();
@@ -201,10 +203,7 @@ impl P<'_> {
 
     fn test(&mut self, depth: usize) -> Result<Test, SieveError> {
         if depth > self.max_depth {
-            return Err(self.err(format!(
-                "blocks and tests nested more than {} deep",
-                self.max_depth
-            )));
+            return Err(self.too_deep());
         }
         let (line, col) = self.pos();
         let Some(Tok::Ident(name)) = self.peek().cloned() else {

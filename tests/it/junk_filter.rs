@@ -24,13 +24,7 @@ fn ham(n: usize) -> Vec<u8> {
 
 /// `mailnook junk status` as numbers.
 fn status(server: &Server) -> (u64, u64, u64) {
-    let out = server.cli(&["junk", "status", USER], None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let s = String::from_utf8_lossy(&out.stdout).into_owned();
+    let s = server.cli_ok(&["junk", "status", USER]);
     let field = |name: &str| -> u64 {
         s.lines()
             .find_map(|l| l.strip_prefix(name))
@@ -256,12 +250,7 @@ async fn training_is_idempotent_per_message_and_flips() {
     .await;
     trained(&server, 10, 10).await;
     // A rebuild from the mail gives the same counts: Junk/$junk as spam, $notjunk as ham.
-    let out = server.cli(&["junk", "rebuild", USER], None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    server.cli_ok(&["junk", "rebuild", USER]);
     trained(&server, 10, 10).await;
 }
 
@@ -327,12 +316,7 @@ async fn a_correspondent_never_goes_to_junk() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reject_mode_refuses_at_smtp_but_files_list_mail() {
     let (server, ids, _, _) = taught().await;
-    let out = server.cli(&["junk", "mode", USER, "reject"], None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    server.cli_ok(&["junk", "mode", USER, "reject"]);
     let before = server
         .call(
             USER,
@@ -368,8 +352,7 @@ async fn reject_mode_refuses_at_smtp_but_files_list_mail() {
         json!({ids.junk.clone(): true})
     );
     // Mode off: no header, no filing.
-    let out = server.cli(&["junk", "mode", USER, "off"], None);
-    assert!(out.status.success());
+    server.cli_ok(&["junk", "mode", USER, "off"]);
     let o = deliver(&server, &ids, &spam(402)).await;
     let (boxes, header) = where_and_header(&server, &ids, &o).await;
     assert_eq!(boxes, json!({ids.inbox.clone(): true}));
@@ -527,15 +510,7 @@ async fn a_grantee_does_not_train_the_owners_filter() {
     const BOB_PW: &str = "bob's junk test password";
     let (server, ids, _spam_ids, ham_ids) = taught().await;
     server.add_user(BOB, BOB_PW);
-    let out = server.cli(
-        &["share", "add", USER, "inbox", BOB, "--rights", "read-write"],
-        None,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    server.cli_ok(&["share", "add", USER, "inbox", BOB, "--rights", "read-write"]);
     let r = server
         .call(
             BOB,

@@ -234,6 +234,18 @@ impl Server {
         );
     }
 
+    /// Runs the CLI, which must succeed (its stderr is the failure message); its stdout.
+    pub fn cli_ok(&self, args: &[&str]) -> String {
+        let out = self.cli(args, None);
+        assert!(
+            out.status.success(),
+            "mailnook {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> std::process::Output {
         let mut cmd = Command::new(bin());
         cmd.args(args).arg("--data-dir").arg(&self.data_dir);
